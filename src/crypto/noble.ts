@@ -1,0 +1,111 @@
+/**
+ * The default {@link CryptoProvider}: pure JavaScript on the audited @noble libraries.
+ * Runs anywhere (Node, browsers, React Native); no Node built-ins.
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { p256 } from '@noble/curves/nist.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { LocalError, RemoteError, assertArg, assertBytes } from '../errors.js';
+import { assertP256PublicKey } from './p256.js';
+import type { AeadAlgorithm, CryptoProvider, P256KeyPair } from './provider.js';
+
+const NONCE_LENGTH: Record<AeadAlgorithm, number> = {
+  'aes-256-gcm': 12,
+  'chacha20-poly1305': 12,
+  'xchacha20-poly1305': 24,
+};
+
+function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array) {
+  assertBytes(key, 'aead key', 32);
+  const nlen = NONCE_LENGTH[alg];
+  if (nlen === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown AEAD algorithm: ${String(alg)}`);
+  assertBytes(nonce, 'aead nonce', nlen);
+  assertBytes(ad, 'aead associated data');
+  switch (alg) {
+    case 'aes-256-gcm':
+      return gcm(key, nonce, ad);
+    case 'chacha20-poly1305':
+      return chacha20poly1305(key, nonce, ad);
+    case 'xchacha20-poly1305':
+      return xchacha20poly1305(key, nonce, ad);
+  }
+}
+
+function assertSecretKey(secretKey: Uint8Array): void {
+  assertBytes(secretKey, 'P-256 secret key', 32);
+  if (!p256.utils.isValidSecretKey(secretKey))
+    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 secret key: scalar out of range [1, n-1]');
+}
+
+export const nobleCrypto: CryptoProvider = Object.freeze({
+  name: 'noble',
+
+  async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
+    assertSecretKey(secretKey);
+    return { secretKey: secretKey.slice(), publicKey: p256.getPublicKey(secretKey, false) };
+  },
+
+  async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
+    assertSecretKey(secretKey);
+    assertP256PublicKey(publicKey);
+    // Compressed shared point: 1 prefix byte then X (SEC 1 §3.3.1 uses X only).
+    return p256.getSharedSecret(secretKey, publicKey, true).subarray(1);
+  },
+
+  async p256Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+    assertSecretKey(secretKey);
+    assertBytes(message, 'message');
+    // RFC 6979 deterministic k, hedged with fresh entropy (noble's extraEntropy).
+    return p256.sign(message, secretKey, { prehash: true, lowS: false, format: 'compact', extraEntropy: true });
+  },
+
+  async p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+    if (!(message instanceof Uint8Array)) return false;
+    try {
+      assertP256PublicKey(publicKey);
+      // lowS: false — hardware keystores (Secure Enclave, StrongBox) emit high-S half the time.
+      return p256.verify(signature, message, publicKey, { prehash: true, lowS: false, format: 'compact' });
+    } catch {
+      return false;
+    }
+  },
+
+  sha256(data: Uint8Array): Uint8Array {
+    assertBytes(data, 'data');
+    return sha256(data);
+  },
+
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+    assertBytes(key, 'hmac key');
+    assertBytes(data, 'data');
+    return hmac(sha256, key, data);
+  },
+
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    assertBytes(ikm, 'ikm');
+    assertBytes(salt, 'salt');
+    assertBytes(info, 'info');
+    assertArg(Number.isInteger(length) && length >= 0 && length <= 255 * 32, 'hkdf length: 0..8160');
+    return hkdf(sha256, ikm, salt, info, length);
+  },
+
+  async aeadSeal(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
+    assertBytes(plaintext, 'plaintext');
+    return aead(alg, key, nonce, ad).encrypt(plaintext);
+  },
+
+  async aeadOpen(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
+    assertBytes(ciphertext, 'ciphertext');
+    const cipher = aead(alg, key, nonce, ad);
+    if (ciphertext.length < 16) throw new RemoteError('ERR_DECRYPT', 'ciphertext shorter than the tag');
+    try {
+      return cipher.decrypt(ciphertext);
+    } catch (cause) {
+      throw new RemoteError('ERR_DECRYPT', 'authentication tag mismatch', { cause });
+    }
+  },
+});

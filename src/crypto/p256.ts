@@ -1,0 +1,34 @@
+/**
+ * P-256 public-key validation (SEC 1 v2 §3.2.2.1 "partial public-key validation" plus the
+ * cofactor-1 shortcut: on the curve ⇒ in the prime-order group). Every public key proxkey
+ * receives passes through here before it is used.
+ */
+import { p256 } from '@noble/curves/nist.js';
+import { RemoteError } from '../errors.js';
+
+/** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
+export function isP256PublicKey(bytes: Uint8Array): boolean {
+  if (!(bytes instanceof Uint8Array)) return false;
+  const ok =
+    (bytes.length === 65 && bytes[0] === 0x04) ||
+    (bytes.length === 33 && (bytes[0] === 0x02 || bytes[0] === 0x03));
+  if (!ok) return false;
+  try {
+    // fromBytes decodes and runs assertValidity(): coordinates < p, on the curve, not the identity.
+    p256.Point.fromBytes(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Throws `RemoteError('ERR_INVALID_POINT')` unless `bytes` is a valid P-256 public key. */
+export function assertP256PublicKey(bytes: Uint8Array, what = 'public key'): void {
+  if (!isP256PublicKey(bytes)) throw new RemoteError('ERR_INVALID_POINT', `invalid P-256 ${what}`);
+}
+
+/** Re-encode a valid P-256 public key (33 or 65 bytes) in the 65-byte uncompressed form. */
+export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
+  assertP256PublicKey(bytes);
+  return p256.Point.fromBytes(bytes).toBytes(false);
+}

@@ -1,0 +1,49 @@
+/**
+ * Bound any promise by a timeout and/or an AbortSignal: every await in I/O code goes through
+ * here, so a vanished peer yields a typed error instead of a hang.
+ */
+import { AbortedError, TimeoutError } from '../errors.js';
+
+export interface DeadlineOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Race `work` against `timeoutMs` and `signal`. `onCancel` runs when the deadline wins (to
+ * release what `work` holds). Timers are always cleared.
+ */
+export function withDeadline<T>(
+  what: string,
+  work: Promise<T>,
+  { timeoutMs, signal }: DeadlineOptions,
+  onCancel?: () => void,
+): Promise<T> {
+  if (timeoutMs === undefined && !signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: Error) => {
+      cleanup();
+      onCancel?.();
+      reject(err);
+    };
+    const onAbort = () => fail(new AbortedError(what, signal?.reason));
+    if (signal?.aborted) return fail(new AbortedError(what, signal.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) timer = setTimeout(() => fail(new TimeoutError(what, timeoutMs)), timeoutMs);
+    work.then(
+      (v) => {
+        cleanup();
+        resolve(v);
+      },
+      (e: unknown) => {
+        cleanup();
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * `Link`: an async duplex of whole protocol messages between one phone and one car.
+ * Implementations: the in-memory pair (`createMemoryLinkPair`) and the BLE adapters (which add
+ * framing underneath). A link is created once the phone has subscribed to the car's
+ * notifications, so the car may push its challenge immediately.
+ */
+
+export interface ReceiveOptions {
+  /** Give up after this many ms with `TimeoutError` (the message stays queued for a later call). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SendOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface LinkCloseInfo {
+  /** Who closed it: this side, the peer, or the transport (loss, timeout, error). */
+  readonly by: 'local' | 'remote' | 'transport';
+  readonly reason: string;
+}
+
+export interface Link {
+  /** Send one whole message. Rejects with `LinkClosedError` once closed. */
+  send(message: Uint8Array, options?: SendOptions): Promise<void>;
+  /** The next whole message. Rejects with `LinkClosedError`, `TimeoutError` or `AbortedError`. */
+  receive(options?: ReceiveOptions): Promise<Uint8Array>;
+  /** Close (idempotent). Pending and future receives reject with `LinkClosedError`. */
+  close(reason?: string): void;
+  /** Resolves once the link is closed, by either side. Never rejects. */
+  readonly closed: Promise<LinkCloseInfo>;
+  readonly isClosed: boolean;
+}

@@ -1,0 +1,56 @@
+/**
+ * The receive side shared by every `Link` implementation: a FIFO of whole messages with waiting
+ * receivers, closing, timeouts and aborts. Implementations push what arrives and call `close`.
+ */
+import { LinkClosedError } from '../errors.js';
+import { withDeadline } from './deadline.js';
+import type { LinkCloseInfo, ReceiveOptions } from './link.js';
+
+interface Waiter {
+  resolve(m: Uint8Array): void;
+  reject(e: Error): void;
+}
+
+export class MessageQueue {
+  #queue: Uint8Array[] = [];
+  #waiters: Waiter[] = [];
+  #closed: LinkCloseInfo | undefined;
+  #onClosed!: (info: LinkCloseInfo) => void;
+  readonly closed: Promise<LinkCloseInfo> = new Promise((r) => (this.#onClosed = r));
+
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  get closeInfo(): LinkCloseInfo | undefined {
+    return this.#closed;
+  }
+
+  push(message: Uint8Array): void {
+    if (this.#closed) return;
+    const w = this.#waiters.shift();
+    if (w) w.resolve(message);
+    else this.#queue.push(message);
+  }
+
+  receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#closed) return Promise.reject(new LinkClosedError(`link closed (${this.#closed.by}): ${this.#closed.reason}`));
+    let waiter!: Waiter;
+    const work = new Promise<Uint8Array>((resolve, reject) => (waiter = { resolve, reject }));
+    this.#waiters.push(waiter);
+    return withDeadline('receive', work, options, () => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+    });
+  }
+
+  close(info: LinkCloseInfo): void {
+    if (this.#closed) return;
+    this.#closed = info;
+    this.#queue = [];
+    const err = new LinkClosedError(`link closed (${info.by}): ${info.reason}`);
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#onClosed(info);
+  }
+}
