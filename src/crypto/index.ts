@@ -4,3 +4,5 @@ export { nobleCrypto } from './noble.js';
 export { assertP256PublicKey, isP256PublicKey, p256Uncompressed } from './p256.js';
 export { deterministicRandom, systemRandom } from './random.js';
 export { generateP256KeyPair } from './keygen.js';
+export { p256PublicKeyFromSpki, p256PublicKeyToSpki } from './spki.js';
+export { softwareKey, webCryptoKey, type KeyCustody, type SubtleLike } from './custody.js';

@@ -2,3 +2,11 @@ export type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js
 export { createMemoryLinkPair, type MemoryLinkOptions } from './memory-link.js';
 export { withDeadline, type DeadlineOptions } from './deadline.js';
 export { MessageQueue } from './message-queue.js';
+export { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from './vehicle-driver.js';
+export {
+  openPhoneSession,
+  runPhoneCommand,
+  PhoneConnection,
+  type CommandResult,
+  type PhoneConnectOptions,
+} from './phone-driver.js';

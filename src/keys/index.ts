@@ -1,0 +1,1 @@
+export { MemoryKeyStore, type EnrollOptions } from './memory-key-store.js';

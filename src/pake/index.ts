@@ -1,0 +1,32 @@
+/** Password-authenticated key exchange: SPAKE2+ (RFC 9383) for owner pairing. */
+export {
+  SPAKE2PLUS_CONFIRM_LENGTH,
+  SPAKE2PLUS_MIN_SALT_LENGTH,
+  SPAKE2PLUS_SCRYPT_DEFAULTS,
+  SPAKE2PLUS_SHARE_LENGTH,
+  SPAKE2PLUS_SHARED_KEY_LENGTH,
+  SPAKE2PLUS_SUITE,
+  SPAKE2PLUS_WS_LENGTH,
+  SPAKE2PLUS_W_LENGTH,
+  Spake2PlusProver,
+  Spake2PlusVerifier,
+  computeVerifierRecord,
+  deriveSpake2PlusSecrets,
+  deriveSpake2PlusSecretsAsync,
+  parseVerifierRecord,
+  spake2PlusKeySchedule,
+  spake2PlusTranscript,
+} from './spake2plus.js';
+export type {
+  DeriveSpake2PlusSecretsOptions,
+  ScryptParams,
+  Spake2PlusKeySchedule,
+  Spake2PlusProverOptions,
+  Spake2PlusProverResult,
+  Spake2PlusSecrets,
+  Spake2PlusTranscriptInput,
+  Spake2PlusVerifierOptions,
+  Spake2PlusVerifierRecord,
+  Spake2PlusVerifierResponse,
+  Spake2PlusVerifierResult,
+} from './spake2plus.js';

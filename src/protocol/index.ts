@@ -1,0 +1,36 @@
+export { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, SUITES, SUITE_IDS, type ProtocolVersion, type SuiteId } from './constants.js';
+export { DENY_REASONS, isDenyReason, reasonCode, reasonFromCode, type DenyReason } from './reasons.js';
+export {
+  commandCode,
+  commandName,
+  toCommand,
+  CUSTOM_COMMAND_MAX,
+  CUSTOM_COMMAND_MIN,
+  STANDARD_COMMANDS,
+  type Command,
+  type CommandInput,
+  type StandardCommand,
+} from './commands.js';
+export {
+  decodeBody,
+  decodeMessage,
+  encodeBody,
+  encodeMessage,
+  maskHas,
+  toMask,
+  isSuiteId,
+  UnknownCommandError,
+  CHALLENGE_HEADER_LENGTH,
+  HANDSHAKE_HEADER_LENGTH,
+  type AlertMessage,
+  type Body,
+  type ChallengeMessage,
+  type CloseBody,
+  type CommandBody,
+  type HandshakeMessage,
+  type RecordMessage,
+  type ResultBody,
+  type WireMessage,
+} from './messages.js';
+export { buildPrologue } from './prologue.js';
+export { keyIdOf } from './key-id.js';

@@ -1,0 +1,233 @@
+/**
+ * Canonical binary encoding of proxkey messages and bodies (docs/PROTOCOL.md §3).
+ * Decoders accept exactly one encoding per value (no trailing bytes, reserved bits zero, lengths
+ * within limits) and throw only `RemoteError('ERR_DECODE' | 'ERR_UNSUPPORTED')`.
+ */
+import { concatBytes } from '../bytes.js';
+import { LocalError, RemoteError } from '../errors.js';
+import { commandCode, CUSTOM_COMMAND_MIN, STANDARD_COMMANDS, type Command, type StandardCommand } from './commands.js';
+import { BodyKind, LIMITS, MessageType, SUITE_IDS, type SuiteId } from './constants.js';
+import { reasonCode, reasonFromCode, type DenyReason } from './reasons.js';
+import { ByteReader } from './reader.js';
+
+// ---------------------------------------------------------------- messages
+
+export interface ChallengeMessage {
+  readonly type: typeof MessageType.Challenge;
+  /** Bit v-1 set ⇔ version v offered. */
+  readonly versions: number;
+  /** Bit id-1 set ⇔ suite id offered. */
+  readonly suites: number;
+  /** The car's fresh ephemeral P-256 key (65 bytes): the transaction's challenge. */
+  readonly ephemeral: Uint8Array;
+}
+
+export interface HandshakeMessage {
+  readonly type: typeof MessageType.Handshake;
+  readonly version: number;
+  readonly suite: number;
+  /** Noise KX message 2: e ‖ enc(s) ‖ enc(payload). */
+  readonly noise: Uint8Array;
+}
+
+export interface RecordMessage {
+  readonly type: typeof MessageType.Record;
+  /** AEAD ciphertext ‖ tag; the associated data is the type byte. */
+  readonly ciphertext: Uint8Array;
+}
+
+export interface AlertMessage {
+  readonly type: typeof MessageType.Alert;
+  readonly reason: DenyReason;
+}
+
+export type WireMessage = ChallengeMessage | HandshakeMessage | RecordMessage | AlertMessage;
+
+/** Header bytes of a challenge (bound into the prologue). */
+export const CHALLENGE_HEADER_LENGTH = 3;
+/** Header bytes of a handshake message (bound into the prologue). */
+export const HANDSHAKE_HEADER_LENGTH = 3;
+/** Smallest Noise KX message 2: e (65) + enc(s) (65+16) + empty payload tag (16). */
+const MIN_NOISE_MSG2 = 65 + 65 + 16 + 16;
+
+export function encodeMessage(m: WireMessage): Uint8Array {
+  switch (m.type) {
+    case MessageType.Challenge:
+      return concatBytes(Uint8Array.of(m.type, m.versions, m.suites), m.ephemeral);
+    case MessageType.Handshake:
+      return concatBytes(Uint8Array.of(m.type, m.version, m.suite), m.noise);
+    case MessageType.Record:
+      return concatBytes(Uint8Array.of(m.type), m.ciphertext);
+    case MessageType.Alert:
+      return Uint8Array.of(m.type, reasonCode(m.reason));
+  }
+}
+
+export function decodeMessage(bytes: Uint8Array): WireMessage {
+  if (!(bytes instanceof Uint8Array)) throw new RemoteError('ERR_DECODE', 'message: not bytes');
+  if (bytes.length > LIMITS.maxMessage) throw new RemoteError('ERR_DECODE', 'message: too large');
+  const r = new ByteReader(bytes, 'message');
+  const type = r.u8();
+  switch (type) {
+    case MessageType.Challenge: {
+      const versions = r.u8();
+      const suites = r.u8();
+      if (versions === 0 || suites === 0) r.fail('empty offer');
+      const ephemeral = r.take(LIMITS.publicKey);
+      r.end();
+      return { type, versions, suites, ephemeral };
+    }
+    case MessageType.Handshake: {
+      const version = r.u8();
+      const suite = r.u8();
+      if (r.remaining < MIN_NOISE_MSG2) r.fail('truncated');
+      return { type, version, suite, noise: r.rest() };
+    }
+    case MessageType.Record: {
+      if (r.remaining < LIMITS.tag + 1) r.fail('truncated');
+      return { type, ciphertext: r.rest() };
+    }
+    case MessageType.Alert: {
+      const code = r.u8();
+      r.end();
+      // An unknown reason in an alert is still an alert: report it as malformed.
+      return { type, reason: reasonFromCode(code) ?? 'malformed' };
+    }
+    default:
+      return r.fail(`unknown type 0x${type.toString(16)}`);
+  }
+}
+
+// ---------------------------------------------------------------- bodies
+
+export interface CommandBody {
+  readonly kind: typeof BodyKind.Command;
+  readonly command: Command;
+  /** The phone asserts its user confirmed this action (unlocked the phone, pressed a button). */
+  readonly intent: boolean;
+  /** Extensions (TLV, ascending types); none are defined in version 1. */
+  readonly extensions: readonly Extension[];
+}
+
+export interface Extension {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+export interface ResultBody {
+  readonly kind: typeof BodyKind.Result;
+  /** `ok`, or the reason the command was denied. */
+  readonly status: 'ok' | DenyReason;
+  /** Optional result data (custom commands), ≤ 64 bytes. */
+  readonly data: Uint8Array;
+}
+
+export interface CloseBody {
+  readonly kind: typeof BodyKind.Close;
+  readonly reason: 'ok' | DenyReason;
+}
+
+export type Body = CommandBody | ResultBody | CloseBody;
+
+/** A command code this implementation does not know (the car answers `unknown-command`). */
+export class UnknownCommandError extends RemoteError {
+  constructor(code: number) {
+    super('ERR_UNSUPPORTED', `body: unknown command 0x${code.toString(16)}`);
+  }
+}
+
+const FLAG_INTENT = 0x01;
+/** Extension types this version understands (none yet). */
+const KNOWN_EXTENSIONS = new Set<number>();
+
+const statusCode = (s: 'ok' | DenyReason) => (s === 'ok' ? 0 : reasonCode(s));
+
+export function encodeBody(b: Body): Uint8Array {
+  switch (b.kind) {
+    case BodyKind.Command: {
+      const args = b.command.kind === 'custom' ? (b.command.args ?? new Uint8Array(0)) : new Uint8Array(0);
+      if (args.length > LIMITS.maxArgs) throw new LocalError('ERR_INVALID_ARGUMENT', `command args: at most ${LIMITS.maxArgs} bytes`);
+      const ext = b.extensions.map((e) => concatBytes(Uint8Array.of(e.type, e.value.length >> 8, e.value.length & 0xff), e.value));
+      return concatBytes(
+        Uint8Array.of(b.kind, commandCode(b.command), b.intent ? FLAG_INTENT : 0, args.length),
+        args,
+        ...ext,
+      );
+    }
+    case BodyKind.Result:
+      if (b.data.length > LIMITS.maxResultData)
+        throw new LocalError('ERR_INVALID_ARGUMENT', `result data: at most ${LIMITS.maxResultData} bytes`);
+      return concatBytes(Uint8Array.of(b.kind, statusCode(b.status), b.data.length), b.data);
+    case BodyKind.Close:
+      return Uint8Array.of(b.kind, statusCode(b.reason));
+  }
+}
+
+function decodeStatus(r: ByteReader): 'ok' | DenyReason {
+  const code = r.u8();
+  if (code === 0) return 'ok';
+  return reasonFromCode(code) ?? r.fail(`unknown reason 0x${code.toString(16)}`);
+}
+
+export function decodeBody(bytes: Uint8Array): Body {
+  const r = new ByteReader(bytes, 'body');
+  const kind = r.u8();
+  switch (kind) {
+    case BodyKind.Command: {
+      const code = r.u8();
+      const flags = r.u8();
+      if (flags & ~FLAG_INTENT) r.fail('reserved flag bits set');
+      const argLen = r.u8();
+      if (argLen > LIMITS.maxArgs) r.fail('args too long');
+      const args = r.take(argLen);
+      let command: Command;
+      if (code >= CUSTOM_COMMAND_MIN) command = argLen ? { kind: 'custom', code, args } : { kind: 'custom', code };
+      else {
+        const name = (Object.keys(STANDARD_COMMANDS) as StandardCommand[]).find((k) => STANDARD_COMMANDS[k] === code);
+        if (!name) throw new UnknownCommandError(code);
+        if (argLen !== 0) r.fail('standard commands take no args');
+        command = { kind: name };
+      }
+      if (r.remaining > LIMITS.maxExtensions) r.fail('extensions too long');
+      const extensions: Extension[] = [];
+      let last = -1;
+      while (r.remaining > 0) {
+        const type = r.u8();
+        if (type <= last) r.fail('extensions not in ascending order');
+        last = type;
+        const value = r.take(r.u16());
+        if (!KNOWN_EXTENSIONS.has(type)) throw new RemoteError('ERR_UNSUPPORTED', `body: unknown extension ${type}`);
+        extensions.push({ type, value });
+      }
+      return { kind, command, intent: (flags & FLAG_INTENT) !== 0, extensions };
+    }
+    case BodyKind.Result: {
+      const status = decodeStatus(r);
+      const len = r.u8();
+      if (len > LIMITS.maxResultData) r.fail('result data too long');
+      const data = r.take(len);
+      r.end();
+      return { kind, status, data };
+    }
+    case BodyKind.Close: {
+      const reason = decodeStatus(r);
+      r.end();
+      return { kind, reason };
+    }
+    default:
+      return r.fail(`unknown body kind 0x${kind.toString(16)}`);
+  }
+}
+
+/** Bitmask of the given small integers (1-based): [1, 2] → 0b11. */
+export function toMask(ids: readonly number[]): number {
+  return ids.reduce((m, id) => m | (1 << (id - 1)), 0);
+}
+
+export function maskHas(mask: number, id: number): boolean {
+  return id >= 1 && id <= 8 && (mask & (1 << (id - 1))) !== 0;
+}
+
+export function isSuiteId(id: number): id is SuiteId {
+  return (SUITE_IDS as readonly number[]).includes(id);
+}

@@ -1,0 +1,42 @@
+/**
+ * Denial reasons: stable names and their wire codes (one byte). 0 means success.
+ * Names are what applications match on; codes are what travels.
+ */
+export const DENY_REASONS = {
+  'unknown-key': 0x01,
+  'not-permitted': 0x02,
+  expired: 0x03,
+  'not-yet-valid': 0x04,
+  revoked: 0x05,
+  'out-of-range': 0x06,
+  'relay-suspected': 0x07,
+  'intent-required': 0x08,
+  'ranging-failed': 0x09,
+  busy: 0x0a,
+  malformed: 0x0b,
+  unsupported: 0x0c,
+  'session-expired': 0x0d,
+  'actuator-failed': 0x0e,
+  'rate-limited': 0x0f,
+  'internal-error': 0x10,
+  'unknown-command': 0x11,
+} as const;
+
+export type DenyReason = keyof typeof DENY_REASONS;
+
+const BY_CODE = new Map<number, DenyReason>(
+  Object.entries(DENY_REASONS).map(([name, code]) => [code, name as DenyReason]),
+);
+
+export function reasonCode(reason: DenyReason): number {
+  return DENY_REASONS[reason];
+}
+
+/** The reason for a wire code, or undefined for an unknown code. */
+export function reasonFromCode(code: number): DenyReason | undefined {
+  return BY_CODE.get(code);
+}
+
+export function isDenyReason(value: unknown): value is DenyReason {
+  return typeof value === 'string' && Object.hasOwn(DENY_REASONS, value);
+}

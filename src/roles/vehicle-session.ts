@@ -1,0 +1,343 @@
+/**
+ * The vehicle (car) role for one connection: a sans-IO state machine.
+ *
+ *   new ──start()──▶ challenged ──receive(handshake)──▶ executing ──complete()──▶ ready
+ *                                         │                  ▲                      │
+ *                                         └─(denied)─▶ ready └──receive(command)────┘
+ *   any ──close()/peer close/terminal denial──▶ closed
+ *
+ * Bytes in, bytes and events out; no timers, no I/O; time, randomness, key lookup, policy and
+ * hooks are injected. Input that fails to decode or authenticate yields an `error` event (and an
+ * alert to send) and leaves the state exactly as it was; the driver decides to close.
+ */
+import { type KeyCustody } from '../crypto/custody.js';
+import { generateP256KeyPair } from '../crypto/keygen.js';
+import { LocalError, ProxkeyError, RemoteError } from '../errors.js';
+import type { NoiseKey } from '../noise/functions.js';
+import { HandshakeState } from '../noise/handshake-state.js';
+import { commandName, type Command } from '../protocol/commands.js';
+import { BodyKind, MessageType, PROTOCOL_VERSIONS, SUITE_IDS, type SuiteId } from '../protocol/constants.js';
+import { keyIdOf } from '../protocol/key-id.js';
+import {
+  CHALLENGE_HEADER_LENGTH,
+  decodeBody,
+  encodeMessage,
+  isSuiteId,
+  maskHas,
+  toMask,
+  UnknownCommandError,
+  type Body,
+  type CommandBody,
+  type HandshakeMessage,
+  type WireMessage,
+  decodeMessage,
+  HANDSHAKE_HEADER_LENGTH,
+} from '../protocol/messages.js';
+import { buildPrologue } from '../protocol/prologue.js';
+import type { DenyReason } from '../protocol/reasons.js';
+import { SecureChannel } from './channel.js';
+import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
+import type {
+  KeyDirectory,
+  KeyRecord,
+  Policy,
+  ProximityVerdict,
+  RangingVerdict,
+  RoleEnvironment,
+  RoleOutput,
+  VehicleEvent,
+  VehicleHooks,
+} from './types.js';
+
+export interface VehicleSessionOptions extends RoleEnvironment {
+  /** The car's long-term key (its public key is what phones pin). */
+  readonly identity: KeyCustody;
+  readonly keys: KeyDirectory;
+  readonly policy: Policy;
+  readonly hooks?: VehicleHooks;
+  /** Suites offered, in no particular order (the phone chooses). Default: all. */
+  readonly suites?: readonly SuiteId[];
+  /** A session (one handshake) is usable for this long. Default 60 000 ms. */
+  readonly sessionMaxAgeMs?: number;
+  /** At most this many commands per session. Default 32. */
+  readonly maxCommands?: number;
+}
+
+export type VehicleState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
+
+/** Outcome of executing a command, reported by the driver through `complete()`. */
+export type ExecutionOutcome =
+  | { readonly ok: true; readonly data?: Uint8Array }
+  | { readonly ok: false; readonly reason: DenyReason };
+
+/** Reasons after which the car ends the session (the key cannot go on). */
+const TERMINAL: ReadonlySet<DenyReason> = new Set(['unknown-key', 'revoked', 'session-expired', 'rate-limited']);
+const EMPTY = new Uint8Array(0);
+
+interface Pending {
+  readonly command: Command;
+  readonly key: KeyRecord;
+  readonly intent: boolean;
+  readonly proximity: ProximityVerdict | undefined;
+  readonly ranging: RangingVerdict | undefined;
+}
+
+type Output = RoleOutput<VehicleEvent>;
+
+export class VehicleSession {
+  readonly #o: VehicleSessionOptions;
+  readonly #suites: readonly SuiteId[];
+  #state: VehicleState = 'new';
+  #busy = false;
+  #ephemeral: NoiseKey | undefined;
+  #challengeHeader: Uint8Array | undefined;
+  #challengedAt = 0;
+  #channel: SecureChannel | undefined;
+  #peerKey: Uint8Array | undefined;
+  #keyId: string | undefined;
+  #rttMs = 0;
+  #establishedAt = 0;
+  #commands = 0;
+  #pending: Pending | undefined;
+
+  constructor(options: VehicleSessionOptions) {
+    this.#o = options;
+    this.#suites = options.suites ?? SUITE_IDS;
+    if (this.#suites.length === 0 || !this.#suites.every(isSuiteId))
+      throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
+  }
+
+  get state(): VehicleState {
+    return this.#state;
+  }
+
+  /** The authenticated phone's key id, once the handshake succeeded. */
+  get keyId(): string | undefined {
+    return this.#keyId;
+  }
+
+  /** The Noise handshake hash (a public session id), once established. */
+  get sessionId(): Uint8Array | undefined {
+    return this.#channel?.handshakeHash.slice();
+  }
+
+  /** Produce the challenge (a fresh ephemeral key). Call when the phone has subscribed. */
+  async start(): Promise<Output> {
+    return this.#step(['new'], async () => {
+      const { crypto, random } = this.#o;
+      const kp = await generateP256KeyPair(crypto, random);
+      const secret = kp.secretKey;
+      this.#ephemeral = {
+        publicKey: kp.publicKey,
+        dh: (remote) => crypto.p256Ecdh(secret, remote),
+        wipe: () => secret.fill(0),
+      };
+      const challenge = encodeMessage({
+        type: MessageType.Challenge,
+        versions: toMask(PROTOCOL_VERSIONS),
+        suites: toMask(this.#suites),
+        ephemeral: kp.publicKey,
+      });
+      this.#challengeHeader = challenge.slice(0, CHALLENGE_HEADER_LENGTH);
+      this.#challengedAt = this.#o.now();
+      this.#state = 'challenged';
+      return out([challenge]);
+    });
+  }
+
+  /** Feed one message received from the phone. */
+  async receive(bytes: Uint8Array): Promise<Output> {
+    return this.#step(['new', 'challenged', 'ready', 'executing'], async () => {
+      let message: WireMessage;
+      try {
+        message = decodeMessage(bytes);
+      } catch (e) {
+        return rejected(e);
+      }
+      if (message.type === MessageType.Alert) return this.#finish([], message.reason, []);
+      if (this.#state === 'challenged' && message.type === MessageType.Handshake)
+        return this.#onHandshake(message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH));
+      if (this.#state === 'ready' && message.type === MessageType.Record) return this.#onRecord(message.ciphertext);
+      return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${this.#state}`));
+    });
+  }
+
+  /** Report the outcome of the command announced by the last `execute` event. */
+  async complete(outcome: ExecutionOutcome): Promise<Output> {
+    return this.#step(['executing'], async () => {
+      const p = this.#pending!;
+      this.#pending = undefined;
+      this.#state = 'ready';
+      const status = outcome.ok ? 'ok' : outcome.reason;
+      const data = outcome.ok ? (outcome.data ?? EMPTY) : EMPTY;
+      const record = await this.#channel!.seal({ kind: BodyKind.Result, status, data });
+      return out([record], [this.#decision(p.command, status, p.intent, p.proximity, p.ranging)]);
+    });
+  }
+
+  /**
+   * End the session (e.g. the key was revoked, the car shuts down). Sends an authenticated close
+   * when a channel exists. Idempotent.
+   */
+  async close(reason: 'ok' | DenyReason = 'ok'): Promise<Output> {
+    if (this.#state === 'closed') return out([], [], true);
+    return this.#step(['new', 'challenged', 'ready', 'executing'], async () => {
+      const send = this.#channel ? [await this.#channel.seal({ kind: BodyKind.Close, reason })] : [];
+      return this.#finish(send, reason, []);
+    });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  async #onHandshake(m: HandshakeMessage, header: Uint8Array): Promise<Output> {
+    const { crypto, identity } = this.#o;
+    if (!maskHas(toMask(PROTOCOL_VERSIONS), m.version) || !isSuiteId(m.suite) || !this.#suites.includes(m.suite))
+      return rejected(new RemoteError('ERR_UNSUPPORTED', `version ${m.version} / suite ${m.suite} not offered`), 'unsupported');
+    const proto = noiseProtocolFor(m.suite, crypto);
+    const e = this.#ephemeral!;
+    // A fresh HandshakeState per attempt, fed a non-wiping view of our ephemeral, so a rejected
+    // message leaves this session exactly as it was.
+    const hs = new HandshakeState({
+      ...proto,
+      protocolName: proto.name,
+      initiator: true,
+      prologue: buildPrologue(this.#challengeHeader!, header),
+      s: custodyAsNoiseKey(identity),
+      e: { publicKey: e.publicKey, dh: e.dh },
+      random: this.#o.random,
+    });
+    let payload: Uint8Array;
+    try {
+      await hs.writeMessage(EMPTY); // message 1 = e ‖ empty payload: the challenge we already sent
+      payload = await hs.readMessage(m.noise);
+    } catch (err) {
+      hs.destroy();
+      return rejected(err);
+    }
+    const { send, receive, handshakeHash, remoteStatic } = hs.result;
+    this.#rttMs = this.#o.now() - this.#challengedAt;
+    this.#establishedAt = this.#o.now();
+    this.#channel = new SecureChannel(send, receive, handshakeHash);
+    this.#peerKey = remoteStatic!;
+    this.#keyId = keyIdOf(crypto, this.#peerKey);
+    e.wipe?.();
+    this.#ephemeral = undefined;
+    this.#state = 'ready';
+    const known = (await this.#o.keys.findKey(this.#peerKey)) !== undefined;
+    const authenticated: VehicleEvent = { type: 'authenticated', keyId: this.#keyId, known, rttMs: this.#rttMs };
+    const res = await this.#onBody(payload);
+    return { ...res, events: [authenticated, ...res.events] };
+  }
+
+  async #onRecord(ciphertext: Uint8Array): Promise<Output> {
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await this.#channel!.decrypt(ciphertext);
+    } catch (err) {
+      return rejected(err);
+    }
+    return this.#onBody(plaintext);
+  }
+
+  /** An authenticated body from the phone. */
+  async #onBody(plaintext: Uint8Array): Promise<Output> {
+    let body: Body;
+    try {
+      body = decodeBody(plaintext);
+    } catch (err) {
+      const reason: DenyReason = err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
+      return this.#deny(undefined, reason, false, undefined, undefined, err as ProxkeyError);
+    }
+    if (body.kind === BodyKind.Close) return this.#finish([], body.reason, []);
+    if (body.kind !== BodyKind.Command)
+      return this.#deny(undefined, 'malformed', false, undefined, undefined, new RemoteError('ERR_UNEXPECTED_MESSAGE', 'phone sent a result'));
+    return this.#onCommand(body);
+  }
+
+  async #onCommand(body: CommandBody): Promise<Output> {
+    const { command, intent } = body;
+    const now = this.#o.now();
+    this.#commands++;
+    const key = await this.#o.keys.findKey(this.#peerKey!);
+    if (!key) return this.#deny(command, 'unknown-key', intent);
+    if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return this.#deny(command, 'session-expired', intent);
+    if (this.#commands > (this.#o.maxCommands ?? 32)) return this.#deny(command, 'rate-limited', intent);
+    const hooks = this.#o.hooks ?? {};
+    const proximity = await hooks.proximity?.(key.id);
+    const ranging = await hooks.ranging?.(key.id, command);
+    const decision = await this.#o.policy({
+      key,
+      command,
+      commandName: commandName(command),
+      intent,
+      rttMs: this.#rttMs,
+      sessionAgeMs: now - this.#establishedAt,
+      now,
+      proximity,
+      ranging,
+    });
+    if (!decision.allow) return this.#deny(command, decision.reason, intent, proximity, ranging);
+    this.#pending = { command, key, intent, proximity, ranging };
+    this.#state = 'executing';
+    return out([], [{ type: 'execute', command, key, intent, rttMs: this.#rttMs }]);
+  }
+
+  /** Authenticated denial; terminal reasons also close the session. */
+  async #deny(
+    command: Command | undefined,
+    reason: DenyReason,
+    intent: boolean,
+    proximity?: ProximityVerdict,
+    ranging?: RangingVerdict,
+    error?: ProxkeyError,
+  ): Promise<Output> {
+    const channel = this.#channel!;
+    const send = [await channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
+    const events: VehicleEvent[] = [this.#decision(command, reason, intent, proximity, ranging)];
+    if (error) events.push({ type: 'error', error });
+    if (!TERMINAL.has(reason)) return out(send, events);
+    send.push(await channel.seal({ kind: BodyKind.Close, reason }));
+    return this.#finish(send, reason, events);
+  }
+
+  #decision(
+    command: Command | undefined,
+    result: 'ok' | DenyReason,
+    intent: boolean,
+    proximity?: ProximityVerdict,
+    ranging?: RangingVerdict,
+  ): VehicleEvent {
+    return { type: 'decision', keyId: this.#keyId ?? '', command, result, rttMs: this.#rttMs, intent, proximity, ranging, at: this.#o.now() };
+  }
+
+  #finish(send: Uint8Array[], reason: 'ok' | DenyReason, events: VehicleEvent[]): Output {
+    this.#state = 'closed';
+    this.#ephemeral?.wipe?.();
+    this.#ephemeral = undefined;
+    this.#channel?.destroy();
+    this.#pending = undefined;
+    return out(send, [...events, { type: 'closed', reason }], true);
+  }
+
+  async #step(allowed: VehicleState[], run: () => Promise<Output>): Promise<Output> {
+    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'vehicle session: a step is already in progress');
+    if (!allowed.includes(this.#state))
+      throw new LocalError('ERR_INVALID_STATE', `vehicle session: not allowed in state ${this.#state}`);
+    this.#busy = true;
+    try {
+      return await run();
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+function out(send: Uint8Array[], events: VehicleEvent[] = [], done = false): Output {
+  return { send, events, done };
+}
+
+/** Rejected input: error event + an unauthenticated alert; state untouched. Non-remote errors propagate. */
+function rejected(err: unknown, reason: DenyReason = 'malformed'): Output {
+  if (!(err instanceof RemoteError)) throw err;
+  return out([encodeMessage({ type: MessageType.Alert, reason })], [{ type: 'error', error: err }]);
+}
