@@ -20,7 +20,7 @@ const NONCE_LENGTH: Record<AeadAlgorithm, number> = {
 
 function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array) {
   assertBytes(key, 'aead key', 32);
-  const nlen = NONCE_LENGTH[alg];
+  const nlen = Object.hasOwn(NONCE_LENGTH, alg) ? NONCE_LENGTH[alg] : undefined;
   if (nlen === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown AEAD algorithm: ${String(alg)}`);
   assertBytes(nonce, 'aead nonce', nlen);
   assertBytes(ad, 'aead associated data');

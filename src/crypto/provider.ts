@@ -31,7 +31,10 @@ export interface CryptoProvider {
   /** Human-readable name, e.g. `noble` or `node`. */
   readonly name: string;
 
-  /** Derive a key pair from 32 random bytes; rejects (ERR_INVALID_ARGUMENT) a scalar outside [1, n-1]. */
+  /**
+   * Derive a key pair from 32 random bytes; rejects (ERR_INVALID_ARGUMENT) a scalar outside
+   * [1, n-1]. The returned `secretKey` must be the provider's own copy: callers wipe their input.
+   */
   p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair>;
   /**
    * ECDH: X coordinate of `secretKey · publicKey`. `publicKey` is validated first (length,
