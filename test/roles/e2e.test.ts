@@ -24,11 +24,13 @@ describe('phone ↔ car over the in-memory link', () => {
   it('denies an unknown phone with an authenticated unknown-key and executes nothing', async () => {
     const car = await makeCar();
     const stranger = await makeIdentity('stranger');
-    const { opened, served } = await connect(car, stranger, 'unlock');
+    const { opened, served, phoneLink } = await connect(car, stranger, 'unlock');
     const { result, connection } = await opened;
     expect(result.status).toBe('unknown-key');
-    expect(connection.isOpen).toBe(false);
     expect((await served).end).toBe('unknown-key');
+    // The car ends the session after an unknown key: the phone's link closes.
+    expect((await phoneLink.closed).by).toBe('remote');
+    expect(connection.isOpen).toBe(false);
     expect(car.executed).toEqual([]);
   });
 });
