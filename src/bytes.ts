@@ -42,3 +42,35 @@ export function utf8(s: string): Uint8Array {
 export function wipe(...arrays: (Uint8Array | undefined)[]): void {
   for (const a of arrays) a?.fill(0);
 }
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Base64url without padding (RFC 4648 §5). */
+export function toBase64Url(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+    for (let j = 0; j < chars; j++) out += B64URL[(n >> (18 - 6 * j)) & 63];
+  }
+  return out;
+}
+
+/** Strict base64url decoding (no padding, canonical trailing bits); throws TypeError on bad input. */
+export function fromBase64Url(s: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new TypeError('fromBase64Url: invalid base64url');
+  const out = new Uint8Array(Math.floor((s.length * 6) / 8));
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (const c of s) {
+    acc = (acc << 6) | B64URL.indexOf(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  if ((acc & ((1 << bits) - 1)) !== 0) throw new TypeError('fromBase64Url: non-canonical trailing bits');
+  return out;
+}

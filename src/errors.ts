@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'ERR_ALERT'
   | 'ERR_DENIED'
   | 'ERR_SESSION_EXPIRED'
+  | 'ERR_PAIRING_FAILED'
+  // durable state
+  | 'ERR_STORE_CORRUPT'
+  | 'ERR_STORE_VERSION'
   // I/O
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
@@ -58,6 +62,16 @@ export class DeniedError extends RemoteError {
     super(authenticated ? 'ERR_DENIED' : 'ERR_ALERT', `denied by peer: ${reason}`);
     this.reason = reason;
     this.authenticated = authenticated;
+  }
+}
+
+/**
+ * Durable state could not be trusted: corrupted (checksum, syntax, schema) or written by a newer
+ * version. Never silently reset: the message says which file and what to do.
+ */
+export class StoreError extends ProxkeyError {
+  constructor(code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_VERSION', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

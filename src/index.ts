@@ -15,3 +15,4 @@ export * from './roles/index.js';
 export * from './policy/index.js';
 export * from './keys/index.js';
 export * from './transport/index.js';
+export * from './service/index.js';

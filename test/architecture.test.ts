@@ -18,7 +18,10 @@ const RANK: Record<string, number> = {
   roles: 4,
   keys: 5,
   policy: 5,
+  proximity: 5,
   transport: 6,
+  service: 6,
+  node: 7,
   adapters: 7,
   'index.ts': 8,
 };

@@ -1,11 +1,16 @@
 /**
- * Commands: four standard ones and application-defined custom codes 0x80–0xFF.
- * A permission is the command's name: `unlock`, `lock`, `start`, `trunk`, or `custom:<code>`.
+ * Commands: four standard ones, two administrative ones (owners only) and application-defined
+ * custom codes 0x80–0xFF. A permission is the command's name: `unlock`, `lock`, `start`, `trunk`,
+ * `list-keys`, `revoke`, or `custom:<code>`.
  */
+import { fromHex, toHex } from '../bytes.js';
 import { LocalError } from '../errors.js';
 
 export const STANDARD_COMMANDS = { unlock: 0x01, lock: 0x02, start: 0x03, trunk: 0x04 } as const;
 export type StandardCommand = keyof typeof STANDARD_COMMANDS;
+
+/** Administrative commands: list the car's keys; revoke a key (8-byte id) or a grant (16-byte id). */
+export const ADMIN_COMMANDS = { 'list-keys': 0x20, revoke: 0x21 } as const;
 
 export const CUSTOM_COMMAND_MIN = 0x80;
 export const CUSTOM_COMMAND_MAX = 0xff;
@@ -13,28 +18,77 @@ export const CUSTOM_COMMAND_MAX = 0xff;
 /** A command as the API sees it. `args` are opaque app bytes (≤ 64), for custom commands only. */
 export type Command =
   | { readonly kind: StandardCommand }
+  /** `page` (default 0): 23 keys per page. */
+  | { readonly kind: 'list-keys'; readonly page?: number }
+  /** `target`: a key id (16 hex chars) or a grant id (32 hex chars). */
+  | { readonly kind: 'revoke'; readonly target: string }
   | { readonly kind: 'custom'; readonly code: number; readonly args?: Uint8Array };
 
 /** Anything accepted where a command is expected: `'unlock'`, `{ kind: 'custom', code: 0x81 }`. */
-export type CommandInput = StandardCommand | Command;
+export type CommandInput = StandardCommand | 'list-keys' | Command;
 
 export function toCommand(input: CommandInput): Command {
-  if (typeof input === 'string') {
-    if (!Object.hasOwn(STANDARD_COMMANDS, input)) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown command: ${input}`);
-    return { kind: input };
+  if (typeof input === 'string') input = { kind: input } as Command;
+  switch (input?.kind) {
+    case 'unlock':
+    case 'lock':
+    case 'start':
+    case 'trunk':
+      return { kind: input.kind };
+    case 'list-keys': {
+      const page = input.page ?? 0;
+      if (!Number.isInteger(page) || page < 0 || page > 255) throw new LocalError('ERR_INVALID_ARGUMENT', 'list-keys page: 0..255');
+      return page ? { kind: 'list-keys', page } : { kind: 'list-keys' };
+    }
+    case 'revoke':
+      if (typeof input.target !== 'string' || !/^([0-9a-f]{16}|[0-9a-f]{32})$/.test(input.target))
+        throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke target: a key id (16 hex) or grant id (32 hex)');
+      return { kind: 'revoke', target: input.target };
+    case 'custom': {
+      const { code } = input;
+      if (!Number.isInteger(code) || code < CUSTOM_COMMAND_MIN || code > CUSTOM_COMMAND_MAX)
+        throw new LocalError('ERR_INVALID_ARGUMENT', 'custom command code: integer 0x80..0xff');
+      return input.args ? { kind: 'custom', code, args: input.args } : { kind: 'custom', code };
+    }
+    default:
+      throw new LocalError('ERR_INVALID_ARGUMENT', `unknown command: ${JSON.stringify((input as { kind?: unknown })?.kind ?? input)}`);
   }
-  if (input?.kind === 'custom') {
-    const { code } = input;
-    if (!Number.isInteger(code) || code < CUSTOM_COMMAND_MIN || code > CUSTOM_COMMAND_MAX)
-      throw new LocalError('ERR_INVALID_ARGUMENT', 'custom command code: integer 0x80..0xff');
-    return input;
-  }
-  if (input && Object.hasOwn(STANDARD_COMMANDS, input.kind)) return { kind: input.kind };
-  throw new LocalError('ERR_INVALID_ARGUMENT', 'command: expected a command name or { kind, code }');
 }
 
 export function commandCode(cmd: Command): number {
-  return cmd.kind === 'custom' ? cmd.code : STANDARD_COMMANDS[cmd.kind];
+  switch (cmd.kind) {
+    case 'custom':
+      return cmd.code;
+    case 'list-keys':
+    case 'revoke':
+      return ADMIN_COMMANDS[cmd.kind];
+    default:
+      return STANDARD_COMMANDS[cmd.kind];
+  }
+}
+
+/** The argument bytes a command carries on the wire. */
+export function commandArgs(cmd: Command): Uint8Array {
+  if (cmd.kind === 'custom') return cmd.args ?? new Uint8Array(0);
+  if (cmd.kind === 'revoke') return fromHex(cmd.target);
+  if (cmd.kind === 'list-keys' && cmd.page) return Uint8Array.of(cmd.page);
+  return new Uint8Array(0);
+}
+
+/** Rebuild a command from its wire code and args; undefined when the code/args are not valid. */
+export function commandFromWire(code: number, args: Uint8Array): Command | undefined {
+  if (code >= CUSTOM_COMMAND_MIN) return args.length ? { kind: 'custom', code, args } : { kind: 'custom', code };
+  if (code === ADMIN_COMMANDS.revoke) return args.length === 8 || args.length === 16 ? { kind: 'revoke', target: toHex(args) } : undefined;
+  if (code === ADMIN_COMMANDS['list-keys'] && args.length === 1) return args[0] ? { kind: 'list-keys', page: args[0] } : undefined;
+  const names = [...Object.entries(STANDARD_COMMANDS), ...Object.entries(ADMIN_COMMANDS)];
+  const name = names.find(([, c]) => c === code)?.[0];
+  if (!name || args.length !== 0) return undefined;
+  return { kind: name } as Command;
+}
+
+/** True when `code` names a command this implementation knows (whatever its args). */
+export function isKnownCommandCode(code: number): boolean {
+  return code >= CUSTOM_COMMAND_MIN || Object.values(STANDARD_COMMANDS).includes(code as 1) || Object.values(ADMIN_COMMANDS).includes(code as 0x20);
 }
 
 /** The permission string for a command: its name, or `custom:<code>`. */

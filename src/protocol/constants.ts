@@ -17,6 +17,13 @@ export const MessageType = {
   Record: 0x03,
   /** either way, plaintext, unauthenticated: abort with a reason (a hint, never trusted). */
   Alert: 0x0f,
+  /** Owner pairing (SPAKE2+), instead of a handshake: see pairing.ts. */
+  PairStart: 0x20,
+  PairParams: 0x21,
+  PairShare: 0x22,
+  PairResponse: 0x23,
+  PairConfirm: 0x24,
+  PairDone: 0x25,
 } as const;
 
 /** First byte of every plaintext body (inside the handshake payload or a record). */
@@ -41,7 +48,7 @@ export const PROLOGUE_LABEL = 'proxkey\u0000';
 export const LIMITS = {
   maxMessage: 1024,
   maxArgs: 64,
-  maxResultData: 64,
+  maxResultData: 255,
   maxExtensions: 512,
   publicKey: 65,
   tag: 16,

@@ -2,6 +2,9 @@ export { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, SUITES, SUITE_IDS, ty
 export { DENY_REASONS, isDenyReason, reasonCode, reasonFromCode, type DenyReason } from './reasons.js';
 export {
   commandCode,
+  commandArgs,
+  commandFromWire,
+  ADMIN_COMMANDS,
   commandName,
   toCommand,
   CUSTOM_COMMAND_MAX,
@@ -20,6 +23,7 @@ export {
   toMask,
   isSuiteId,
   UnknownCommandError,
+  Extensions,
   CHALLENGE_HEADER_LENGTH,
   HANDSHAKE_HEADER_LENGTH,
   type AlertMessage,

@@ -5,7 +5,7 @@
  */
 import { concatBytes } from '../bytes.js';
 import { LocalError, RemoteError } from '../errors.js';
-import { commandCode, CUSTOM_COMMAND_MIN, STANDARD_COMMANDS, type Command, type StandardCommand } from './commands.js';
+import { commandArgs, commandCode, commandFromWire, isKnownCommandCode, type Command } from './commands.js';
 import { BodyKind, LIMITS, MessageType, SUITE_IDS, type SuiteId } from './constants.js';
 import { reasonCode, reasonFromCode, type DenyReason } from './reasons.js';
 import { ByteReader } from './reader.js';
@@ -105,7 +105,7 @@ export interface CommandBody {
   readonly command: Command;
   /** The phone asserts its user confirmed this action (unlocked the phone, pressed a button). */
   readonly intent: boolean;
-  /** Extensions (TLV, ascending types); none are defined in version 1. */
+  /** Extensions (TLV, ascending types): see `Extensions`. */
   readonly extensions: readonly Extension[];
 }
 
@@ -137,15 +137,19 @@ export class UnknownCommandError extends RemoteError {
 }
 
 const FLAG_INTENT = 0x01;
-/** Extension types this version understands (none yet). */
-const KNOWN_EXTENSIONS = new Set<number>();
+/** Command extension types. */
+export const Extensions = {
+  /** An owner-signed grant (keys/grant.ts), presented in the first handshake of a shared key. */
+  Grant: 0x01,
+} as const;
+const KNOWN_EXTENSIONS = new Set<number>(Object.values(Extensions));
 
 const statusCode = (s: 'ok' | DenyReason) => (s === 'ok' ? 0 : reasonCode(s));
 
 export function encodeBody(b: Body): Uint8Array {
   switch (b.kind) {
     case BodyKind.Command: {
-      const args = b.command.kind === 'custom' ? (b.command.args ?? new Uint8Array(0)) : new Uint8Array(0);
+      const args = commandArgs(b.command);
       if (args.length > LIMITS.maxArgs) throw new LocalError('ERR_INVALID_ARGUMENT', `command args: at most ${LIMITS.maxArgs} bytes`);
       const ext = b.extensions.map((e) => concatBytes(Uint8Array.of(e.type, e.value.length >> 8, e.value.length & 0xff), e.value));
       return concatBytes(
@@ -180,14 +184,8 @@ export function decodeBody(bytes: Uint8Array): Body {
       const argLen = r.u8();
       if (argLen > LIMITS.maxArgs) r.fail('args too long');
       const args = r.take(argLen);
-      let command: Command;
-      if (code >= CUSTOM_COMMAND_MIN) command = argLen ? { kind: 'custom', code, args } : { kind: 'custom', code };
-      else {
-        const name = (Object.keys(STANDARD_COMMANDS) as StandardCommand[]).find((k) => STANDARD_COMMANDS[k] === code);
-        if (!name) throw new UnknownCommandError(code);
-        if (argLen !== 0) r.fail('standard commands take no args');
-        command = { kind: name };
-      }
+      if (!isKnownCommandCode(code)) throw new UnknownCommandError(code);
+      const command = commandFromWire(code, args) ?? r.fail('invalid args for this command');
       if (r.remaining > LIMITS.maxExtensions) r.fail('extensions too long');
       const extensions: Extension[] = [];
       let last = -1;

@@ -20,6 +20,9 @@ export const DENY_REASONS = {
   'rate-limited': 0x0f,
   'internal-error': 0x10,
   'unknown-command': 0x11,
+  'invalid-grant': 0x12,
+  'pairing-closed': 0x13,
+  'pairing-failed': 0x14,
 } as const;
 
 export type DenyReason = keyof typeof DENY_REASONS;

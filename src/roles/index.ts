@@ -1,5 +1,5 @@
-export { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions, type VehicleState } from './vehicle-session.js';
-export { PhoneSession, type CommandOptions, type PhoneSessionOptions, type PhoneState } from './phone-session.js';
+export { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions, type VehicleSessionState } from './vehicle-session.js';
+export { PhoneSession, type CommandOptions, type PhoneSessionOptions, type PhoneSessionState } from './phone-session.js';
 export type {
   KeyDirectory,
   KeyRecord,
@@ -14,3 +14,6 @@ export type {
   VehicleEvent,
   VehicleHooks,
 } from './types.js';
+export { VehiclePairingSession, type VehiclePairingOptions } from './vehicle-pairing.js';
+export { PhonePairingSession, type PhonePairingOptions } from './phone-pairing.js';
+export type { PairingAuthority, PairingCredentials, PairingPhoneEvent, PairingVehicleEvent } from './types.js';

@@ -23,6 +23,8 @@ import {
   encodeMessage,
   isSuiteId,
   maskHas,
+  Extensions,
+  type Extension,
   type ChallengeMessage,
   type WireMessage,
 } from '../protocol/messages.js';
@@ -42,11 +44,16 @@ export interface PhoneSessionOptions extends RoleEnvironment {
   readonly suites?: readonly SuiteId[];
 }
 
-export type PhoneState = 'new' | 'awaiting-challenge' | 'awaiting-result' | 'ready' | 'closed';
+export type PhoneSessionState = 'new' | 'awaiting-challenge' | 'awaiting-result' | 'ready' | 'closed';
 
 export interface CommandOptions {
   /** The user confirmed this action (required by default for `start`). */
   readonly intent?: boolean;
+  /**
+   * First command only: an owner-signed grant (bytes) to present, so a shared key's first
+   * transaction enrolls it. Ignored by the car once the key is enrolled.
+   */
+  readonly grant?: Uint8Array;
 }
 
 type Output = RoleOutput<PhoneEvent>;
@@ -54,9 +61,9 @@ type Output = RoleOutput<PhoneEvent>;
 export class PhoneSession {
   readonly #o: PhoneSessionOptions;
   readonly #suites: readonly SuiteId[];
-  #state: PhoneState = 'new';
+  #state: PhoneSessionState = 'new';
   #busy = false;
-  #first: { command: Command; intent: boolean } | undefined;
+  #first: { command: Command; intent: boolean; extensions: Extension[] } | undefined;
   #inFlight: { command: Command; sentAt: number } | undefined;
   #channel: SecureChannel | undefined;
   #suite: SuiteId | undefined;
@@ -70,7 +77,7 @@ export class PhoneSession {
       throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
   }
 
-  get state(): PhoneState {
+  get state(): PhoneSessionState {
     return this.#state;
   }
 
@@ -87,7 +94,8 @@ export class PhoneSession {
   /** Choose the command the handshake will carry. Sends nothing: the car speaks first. */
   begin(command: CommandInput, options: CommandOptions = {}): void {
     if (this.#state !== 'new') throw new LocalError('ERR_INVALID_STATE', `phone session: begin() in state ${this.#state}`);
-    this.#first = { command: toCommand(command), intent: options.intent === true };
+    const extensions = options.grant ? [{ type: Extensions.Grant, value: options.grant.slice() }] : [];
+    this.#first = { command: toCommand(command), intent: options.intent === true, extensions };
     this.#state = 'awaiting-challenge';
   }
 
@@ -158,7 +166,9 @@ export class PhoneSession {
     let noise: Uint8Array;
     try {
       await hs.readMessage(m.ephemeral); // validates the car's ephemeral (on curve, not identity)
-      noise = await hs.writeMessage(encodeBody({ kind: BodyKind.Command, command: first.command, intent: first.intent, extensions: [] }));
+      noise = await hs.writeMessage(
+        encodeBody({ kind: BodyKind.Command, command: first.command, intent: first.intent, extensions: first.extensions }),
+      );
     } catch (err) {
       hs.destroy();
       return rejected(err);
@@ -204,7 +214,7 @@ export class PhoneSession {
     return out([], [...events, { type: 'closed', reason }], true);
   }
 
-  async #step(allowed: PhoneState[], run: () => Promise<Output>): Promise<Output> {
+  async #step(allowed: PhoneSessionState[], run: () => Promise<Output>): Promise<Output> {
     if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'phone session: a step is already in progress');
     if (!allowed.includes(this.#state))
       throw new LocalError('ERR_INVALID_STATE', `phone session: not allowed in state ${this.#state}`);

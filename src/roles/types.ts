@@ -21,12 +21,26 @@ export interface KeyRecord {
   readonly notAfter?: number;
   readonly revoked?: boolean;
   readonly label?: string;
+  /** The key that verifies grants this key signs (owners); defaults to `publicKey`. */
+  readonly signingKey?: Uint8Array;
+  /** For shared keys: the grant that enrolled it (16-byte id, hex) and its issuer's key id. */
+  readonly grantId?: string;
+  readonly issuerKeyId?: string;
+  /** When the car enrolled it (ms since the Unix epoch). */
+  readonly enrolledAt?: number;
 }
 
 /** Where the vehicle role looks keys up (a store, a cache, a remote directory). */
 export interface KeyDirectory {
   /** The record whose public key equals `publicKey` (exact bytes), or undefined. */
   findKey(publicKey: Uint8Array): Promise<KeyRecord | undefined>;
+  /**
+   * Enroll the phone presenting `grant` (an owner-signed grant, see `keys/grant.ts`) whose
+   * authenticated static key is `presenter`. Must persist the enrollment before resolving.
+   * Resolves with the new record, or the reason the grant is refused. Optional: without it,
+   * grants are refused with `unsupported`.
+   */
+  redeemGrant?(grant: Uint8Array, presenter: Uint8Array, now: number): Promise<KeyRecord | DenyReason>;
 }
 
 /** Proximity as the car's proximity engine sees a key (issue #5 fills this in). */
@@ -86,6 +100,8 @@ export interface RoleOutput<E> {
 
 export type VehicleEvent =
   | { readonly type: 'authenticated'; readonly keyId: string; readonly known: boolean; readonly rttMs: number }
+  /** A shared key was enrolled by redeeming its grant (already persisted by the key directory). */
+  | { readonly type: 'enrolled'; readonly key: KeyRecord }
   /** Run the command, then call `VehicleSession.complete()`. */
   | {
       readonly type: 'execute';
@@ -117,6 +133,40 @@ export type PhoneEvent =
       readonly data: Uint8Array;
       /** ms from sending the command to receiving this result (phone clock). */
       readonly elapsedMs: number;
+    }
+  | { readonly type: 'error'; readonly error: ProxkeyError }
+  | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };
+
+/** The verifier values of an active pairing mode (the car never keeps the code itself). */
+export interface PairingCredentials {
+  readonly salt: Uint8Array;
+  readonly scrypt: { readonly log2N: number; readonly r: number; readonly p: number };
+  /** SPAKE2+ registration record (RFC 9383 §3.2). */
+  readonly w0: Uint8Array;
+  readonly L: Uint8Array;
+}
+
+/** The car's pairing mode, as the pairing role sees it. */
+export interface PairingAuthority {
+  /** Credentials while pairing mode is active (not expired, attempts left, unused), else undefined. */
+  credentials(now: number): PairingCredentials | undefined;
+  /** A SPAKE2+ response was sent: one attempt is consumed (a failure unless `succeeded` follows). */
+  attemptStarted(now: number): void;
+  /** The attempt succeeded and the owner is enrolled: pairing mode ends (single use). */
+  succeeded(now: number): void;
+}
+
+export type PairingVehicleEvent =
+  /** Confirmed: enroll this phone as owner (persist!), then call `complete(carInfo)`. */
+  | { readonly type: 'enroll'; readonly phone: { readonly publicKey: Uint8Array; readonly signingKey?: Uint8Array; readonly label: string } }
+  | { readonly type: 'paired'; readonly keyId: string }
+  | { readonly type: 'error'; readonly error: ProxkeyError }
+  | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };
+
+export type PairingPhoneEvent =
+  | {
+      readonly type: 'paired';
+      readonly car: { readonly publicKey: Uint8Array; readonly advertisingSecret: Uint8Array; readonly keyId: string; readonly name: string };
     }
   | { readonly type: 'error'; readonly error: ProxkeyError }
   | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };

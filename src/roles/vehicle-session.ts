@@ -26,6 +26,7 @@ import {
   maskHas,
   toMask,
   UnknownCommandError,
+  Extensions,
   type Body,
   type CommandBody,
   type HandshakeMessage,
@@ -63,7 +64,7 @@ export interface VehicleSessionOptions extends RoleEnvironment {
   readonly maxCommands?: number;
 }
 
-export type VehicleState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
+export type VehicleSessionState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
 
 /** Outcome of executing a command, reported by the driver through `complete()`. */
 export type ExecutionOutcome =
@@ -71,7 +72,7 @@ export type ExecutionOutcome =
   | { readonly ok: false; readonly reason: DenyReason };
 
 /** Reasons after which the car ends the session (the key cannot go on). */
-const TERMINAL: ReadonlySet<DenyReason> = new Set(['unknown-key', 'revoked', 'session-expired', 'rate-limited']);
+const TERMINAL: ReadonlySet<DenyReason> = new Set(['unknown-key', 'revoked', 'session-expired', 'rate-limited', 'invalid-grant']);
 const EMPTY = new Uint8Array(0);
 
 interface Pending {
@@ -87,7 +88,7 @@ type Output = RoleOutput<VehicleEvent>;
 export class VehicleSession {
   readonly #o: VehicleSessionOptions;
   readonly #suites: readonly SuiteId[];
-  #state: VehicleState = 'new';
+  #state: VehicleSessionState = 'new';
   #busy = false;
   #ephemeral: NoiseKey | undefined;
   #challengeHeader: Uint8Array | undefined;
@@ -107,7 +108,7 @@ export class VehicleSession {
       throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
   }
 
-  get state(): VehicleState {
+  get state(): VehicleSessionState {
     return this.#state;
   }
 
@@ -258,8 +259,24 @@ export class VehicleSession {
     const { command, intent } = body;
     const now = this.#o.now();
     this.#commands++;
-    const key = await this.#o.keys.findKey(this.#peerKey!);
-    if (!key) return this.#deny(command, 'unknown-key', intent);
+    let key = await this.#o.keys.findKey(this.#peerKey!);
+    if (!key) {
+      // A shared key's first use: redeem the owner-signed grant it presents (persisted first).
+      const grant = body.extensions.find((e) => e.type === Extensions.Grant);
+      if (!grant) return this.#deny(command, 'unknown-key', intent);
+      const redeemed = this.#o.keys.redeemGrant
+        ? await this.#o.keys.redeemGrant(grant.value, this.#peerKey!, now)
+        : ('unsupported' as const);
+      if (typeof redeemed === 'string') return this.#deny(command, redeemed, intent);
+      key = redeemed;
+      const res = await this.#decide(body, key, now);
+      return { ...res, events: [{ type: 'enrolled', key }, ...res.events] };
+    }
+    return this.#decide(body, key, now);
+  }
+
+  async #decide(body: CommandBody, key: KeyRecord, now: number): Promise<Output> {
+    const { command, intent } = body;
     if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return this.#deny(command, 'session-expired', intent);
     if (this.#commands > (this.#o.maxCommands ?? 32)) return this.#deny(command, 'rate-limited', intent);
     const hooks = this.#o.hooks ?? {};
@@ -319,7 +336,7 @@ export class VehicleSession {
     return out(send, [...events, { type: 'closed', reason }], true);
   }
 
-  async #step(allowed: VehicleState[], run: () => Promise<Output>): Promise<Output> {
+  async #step(allowed: VehicleSessionState[], run: () => Promise<Output>): Promise<Output> {
     if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'vehicle session: a step is already in progress');
     if (!allowed.includes(this.#state))
       throw new LocalError('ERR_INVALID_STATE', `vehicle session: not allowed in state ${this.#state}`);

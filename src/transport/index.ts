@@ -10,3 +10,4 @@ export {
   type CommandResult,
   type PhoneConnectOptions,
 } from './phone-driver.js';
+export { pairPhone, serveVehiclePairing, type PairedCar, type PairPhoneOptions, type VehiclePairingHooks } from './pairing-driver.js';

@@ -7,7 +7,9 @@
 import { LinkClosedError, ProxkeyError, TimeoutError, AbortedError } from '../errors.js';
 import type { Command } from '../protocol/commands.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import type { KeyRecord, RoleOutput, VehicleEvent } from '../roles/types.js';
+import { isPairingType } from '../protocol/pairing.js';
+import type { KeyRecord, PairingVehicleEvent, RoleOutput, VehicleEvent } from '../roles/types.js';
+import { serveVehiclePairing, type VehiclePairingHooks } from './pairing-driver.js';
 import { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions } from '../roles/vehicle-session.js';
 import { withDeadline } from './deadline.js';
 import type { Link } from './link.js';
@@ -26,6 +28,14 @@ export interface ServeVehicleOptions extends VehicleSessionOptions {
   readonly signal?: AbortSignal;
   /** Every role event (for audit logs and UIs). Exceptions thrown here are ignored. */
   readonly onEvent?: (event: VehicleEvent) => void;
+  /** Owner pairing: consulted when a phone answers the challenge with PAIR_START. */
+  readonly pairing?: VehiclePairingHooks;
+  readonly onPairingEvent?: (event: PairingVehicleEvent) => void;
+  /**
+   * Called once the phone is authenticated, with a function that ends this session from outside
+   * (e.g. its key was just revoked). May return a disposer, called when the session ends.
+   */
+  readonly onSession?: (keyId: string, end: (reason: DenyReason) => void) => (() => void) | void;
 }
 
 export interface ServeSummary {
@@ -34,7 +44,7 @@ export interface ServeSummary {
   readonly executed: number;
   readonly denied: number;
   /** Why the session ended. */
-  readonly end: 'ok' | DenyReason | 'timeout' | 'link-closed' | 'aborted' | 'rejected-input';
+  readonly end: 'ok' | DenyReason | 'timeout' | 'link-closed' | 'aborted' | 'rejected-input' | 'paired';
 }
 
 export async function serveVehicleSession(link: Link, options: ServeVehicleOptions): Promise<ServeSummary> {
@@ -58,7 +68,7 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   /** Send and report; true when the session must end. */
   const flush = async (o: RoleOutput<VehicleEvent>): Promise<boolean> => {
     emit(o.events);
-    for (const m of o.send) await link.send(m, { signal: options.signal });
+    for (const m of o.send) await link.send(m, { signal });
     const closing = o.events.find((e) => e.type === 'closed');
     if (closing?.type === 'closed') end = closing.reason;
     if (o.events.some((e) => e.type === 'error')) {
@@ -68,12 +78,33 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
     return o.done;
   };
 
+  // One controller for the caller's signal and for ending the session from outside.
+  const control = new AbortController();
+  const onOuterAbort = () => control.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) control.abort(options.signal.reason);
+  const signal = control.signal;
+  let dispose: (() => void) | void = undefined;
+  let endedBy: DenyReason | undefined;
+
   try {
-    let done = await flush(await session.start());
+    const startOut = await session.start();
+    const challenge = startOut.send[0]!;
+    let done = await flush(startOut);
     while (!done) {
       const timeoutMs = session.state === 'challenged' ? handshakeTimeoutMs : idleTimeoutMs;
-      const bytes = await link.receive({ timeoutMs, signal: options.signal });
+      const bytes = await link.receive({ timeoutMs, signal });
+      if (session.state === 'challenged' && isPairingType(bytes[0])) {
+        const r = await serveVehiclePairing(link, options, challenge, bytes, options.pairing, { signal, ...(options.onPairingEvent && { onEvent: options.onPairingEvent }) });
+        end = r.paired ? 'paired' : 'rejected-input';
+        break;
+      }
       let o = await session.receive(bytes);
+      if (!dispose && session.keyId && o.events.some((e) => e.type === 'authenticated'))
+        dispose = options.onSession?.(session.keyId, (reason) => {
+          endedBy = reason;
+          control.abort(reason);
+        });
       done = await flush(o);
       const exec = o.events.find((e) => e.type === 'execute');
       if (!done && exec?.type === 'execute') {
@@ -84,18 +115,20 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   } catch (err) {
     if (err instanceof TimeoutError) end = 'timeout';
     else if (err instanceof LinkClosedError) end = 'link-closed';
-    else if (err instanceof AbortedError) end = 'aborted';
+    else if (err instanceof AbortedError) end = endedBy ?? 'aborted';
     else {
       link.close('internal error');
       throw err;
     }
     if (session.state !== 'closed' && !link.isClosed) {
       // Tell the phone why (authenticated when possible); ignore a dead link.
-      const o = await session.close(end === 'timeout' ? 'session-expired' : 'ok');
+      const o = await session.close(end === 'timeout' ? 'session-expired' : (endedBy ?? 'ok'));
       emit(o.events);
       for (const m of o.send) await link.send(m).catch(() => undefined);
     }
   } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    dispose?.();
     if (session.state !== 'closed') emit((await session.close()).events);
     link.close(end === 'ok' ? 'session over' : String(end));
   }

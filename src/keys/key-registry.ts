@@ -1,0 +1,194 @@
+/**
+ * The car's key directory over a durable `VehicleStore`: enroll, revoke (keys and grants),
+ * redeem grants, list. Every change is saved (atomically, durably) **before** it takes effect in
+ * memory or is acknowledged; changes are serialized, so concurrent sessions cannot lose updates.
+ */
+import { equalBytes } from '../bytes.js';
+import { nobleCrypto } from '../crypto/noble.js';
+import { assertP256PublicKey, p256Uncompressed } from '../crypto/p256.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { assertArg, LocalError, RemoteError } from '../errors.js';
+import { keyIdOf } from '../protocol/key-id.js';
+import type { DenyReason } from '../protocol/reasons.js';
+import type { KeyDirectory, KeyRecord } from '../roles/types.js';
+import { carIdOf, decodeGrant, verifyGrantSignature, type Grant } from './grant.js';
+import { permissionsCover } from './permissions.js';
+import { EMPTY_VEHICLE_STATE, type VehicleState } from './state.js';
+import { MemoryVehicleStore, type VehicleStore } from './store.js';
+
+export interface EnrollOptions {
+  readonly role?: KeyRecord['role'];
+  /** Default: `['*']` for owners, `['unlock', 'lock']` for shared keys. */
+  readonly permissions?: readonly string[];
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  readonly label?: string;
+  /** Owners: the key that signs their grants, if not their static key. */
+  readonly signingKey?: Uint8Array;
+  readonly enrolledAt?: number;
+}
+
+export interface KeyRegistryOptions {
+  readonly store?: VehicleStore;
+  readonly crypto?: CryptoProvider;
+  /** This car's static public key: needed to redeem grants (they name the car). */
+  readonly vehicleKey?: Uint8Array;
+}
+
+export class KeyRegistry implements KeyDirectory {
+  readonly store: VehicleStore;
+  readonly #crypto: CryptoProvider;
+  #vehicleKey: Uint8Array | undefined;
+  #state: VehicleState = EMPTY_VEHICLE_STATE;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: KeyRegistryOptions = {}) {
+    this.store = options.store ?? new MemoryVehicleStore();
+    this.#crypto = options.crypto ?? nobleCrypto;
+    this.#vehicleKey = options.vehicleKey;
+  }
+
+  /** Open a registry on a store, loading what it holds (a corrupt store throws `StoreError`). */
+  static async open(options: KeyRegistryOptions & { readonly store: VehicleStore }): Promise<KeyRegistry> {
+    const reg = new KeyRegistry(options);
+    reg.#state = (await options.store.load()) ?? EMPTY_VEHICLE_STATE;
+    return reg;
+  }
+
+  /** The current (last durably saved) state. */
+  get state(): VehicleState {
+    return this.#state;
+  }
+
+  /** Set the car's static public key (once known), for grant redemption. */
+  setVehicleKey(vehicleKey: Uint8Array): void {
+    this.#vehicleKey = vehicleKey.slice();
+  }
+
+  /**
+   * Apply a change: compute the new state, save it durably, then make it current. Serialized.
+   * `mutate` may throw (nothing is saved) or return a value alongside the new state.
+   */
+  update<T>(mutate: (s: VehicleState) => { state: VehicleState; value: T }): Promise<T> {
+    const run = this.#queue.then(async () => {
+      const { state, value } = mutate(this.#state);
+      if (state !== this.#state) {
+        await this.store.save(state);
+        this.#state = state;
+      }
+      return value;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Enroll (or re-enroll, replacing a non-revoked record) a phone key. Durable before it resolves. */
+  async enroll(publicKey: Uint8Array, options: EnrollOptions = {}): Promise<KeyRecord> {
+    assertP256PublicKey(publicKey, 'phone public key');
+    if (options.signingKey) assertP256PublicKey(options.signingKey, 'signing key');
+    const pub = p256Uncompressed(publicKey);
+    const role = options.role ?? 'owner';
+    assertArg(role === 'owner' || role === 'shared', 'role: owner or shared');
+    const record: KeyRecord = Object.freeze({
+      id: keyIdOf(this.#crypto, pub),
+      publicKey: pub,
+      role,
+      permissions: Object.freeze([...(options.permissions ?? (role === 'owner' ? ['*'] : ['unlock', 'lock']))]),
+      ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
+      ...(options.notAfter !== undefined && { notAfter: options.notAfter }),
+      ...(options.label !== undefined && { label: options.label }),
+      ...(options.signingKey && { signingKey: p256Uncompressed(options.signingKey) }),
+      ...(options.enrolledAt !== undefined && { enrolledAt: options.enrolledAt }),
+    });
+    return this.update((s) => {
+      const existing = s.keys.find((k) => k.id === record.id);
+      if (existing?.revoked) throw new LocalError('ERR_INVALID_STATE', `key ${record.id} was revoked and cannot be enrolled again`);
+      return { state: { ...s, keys: [...s.keys.filter((k) => k.id !== record.id), record] }, value: record };
+    });
+  }
+
+  /**
+   * Revoke a key (by 16-hex key id) or a grant (by 32-hex grant id). A revoked key's grant is
+   * revoked too, so it can never enroll again. Refuses to revoke the last active owner.
+   */
+  async revoke(target: string): Promise<{ keyId?: string; grantId?: string }> {
+    return this.update<{ keyId?: string; grantId?: string }>((s) => {
+      if (/^[0-9a-f]{32}$/.test(target)) {
+        const key = s.keys.find((k) => k.grantId === target);
+        const keys = key ? s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k)) : s.keys;
+        const revokedGrants = s.revokedGrants.includes(target) ? s.revokedGrants : [...s.revokedGrants, target];
+        return { state: { ...s, keys, revokedGrants }, value: { grantId: target, ...(key && { keyId: key.id }) } };
+      }
+      const key = s.keys.find((k) => k.id === target);
+      if (!key) throw new LocalError('ERR_INVALID_ARGUMENT', `no key with id ${target}`);
+      if (key.role === 'owner' && !key.revoked && s.keys.filter((k) => k.role === 'owner' && !k.revoked).length === 1)
+        throw new LocalError('ERR_INVALID_STATE', 'refusing to revoke the last owner key (pair another owner first)');
+      const keys = s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k));
+      const revokedGrants = key.grantId && !s.revokedGrants.includes(key.grantId) ? [...s.revokedGrants, key.grantId] : s.revokedGrants;
+      return { state: { ...s, keys, revokedGrants }, value: { keyId: key.id, ...(key.grantId && { grantId: key.grantId }) } };
+    });
+  }
+
+  async get(id: string): Promise<KeyRecord | undefined> {
+    return this.#state.keys.find((k) => k.id === id);
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    return [...this.#state.keys];
+  }
+
+  async findKey(publicKey: Uint8Array): Promise<KeyRecord | undefined> {
+    const id = keyIdOf(this.#crypto, publicKey);
+    const rec = this.#state.keys.find((k) => k.id === id);
+    return rec && equalBytes(rec.publicKey, publicKey) ? rec : undefined;
+  }
+
+  /** Check a grant presented by `presenter` and enroll it (durably) — or say why not. */
+  async redeemGrant(bytes: Uint8Array, presenter: Uint8Array, now: number): Promise<KeyRecord | DenyReason> {
+    let grant: Grant;
+    try {
+      grant = decodeGrant(bytes);
+    } catch (e) {
+      if (e instanceof RemoteError) return 'invalid-grant';
+      throw e;
+    }
+    if (!this.#vehicleKey) return 'unsupported';
+    if (grant.carId !== carIdOf(this.#crypto, this.#vehicleKey)) return 'invalid-grant';
+    if (!equalBytes(grant.subject, presenter)) return 'invalid-grant';
+    const issuer = await this.get(grant.issuerKeyId);
+    if (!issuer) return 'invalid-grant';
+    if (!(await verifyGrantSignature(this.#crypto, grant, issuer.signingKey ?? issuer.publicKey))) return 'invalid-grant';
+    if (issuer.revoked || this.#state.revokedGrants.includes(grant.grantId)) return 'revoked';
+    if (issuer.role !== 'owner' || !permissionsCover(issuer.permissions, grant.permissions)) return 'not-permitted';
+    // An expired grant enrolls nothing; a future window enrolls now and the policy waits for it.
+    if (grant.notAfter !== 0 && now > grant.notAfter) return 'expired';
+    const record: KeyRecord = Object.freeze({
+      id: keyIdOf(this.#crypto, presenter),
+      publicKey: presenter.slice(),
+      role: 'shared',
+      permissions: Object.freeze([...grant.permissions]),
+      ...(grant.notBefore !== 0 && { notBefore: grant.notBefore }),
+      ...(grant.notAfter !== 0 && { notAfter: grant.notAfter }),
+      ...(grant.label !== '' && { label: grant.label }),
+      grantId: grant.grantId,
+      issuerKeyId: grant.issuerKeyId,
+      enrolledAt: now,
+    });
+    return this.update((s) => {
+      // Re-check inside the serialized section: a revocation may have landed meanwhile.
+      if (s.revokedGrants.includes(grant.grantId) || s.keys.find((k) => k.id === grant.issuerKeyId)?.revoked)
+        return { state: s, value: 'revoked' as const };
+      const existing = s.keys.find((k) => k.id === record.id);
+      if (existing) return { state: s, value: existing.revoked ? ('revoked' as const) : existing };
+      return { state: { ...s, keys: [...s.keys, record] }, value: record };
+    });
+  }
+}
+
+/** A registry on a fresh in-memory store: for tests, the demo and simulations. */
+export class MemoryKeyStore extends KeyRegistry {
+  constructor(crypto: CryptoProvider = nobleCrypto, vehicleKey?: Uint8Array) {
+    super({ crypto, ...(vehicleKey && { vehicleKey }) });
+  }
+}
+

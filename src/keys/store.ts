@@ -1,0 +1,47 @@
+/**
+ * Durable stores. Implementations must make `save` atomic and durable (old or new state after any
+ * crash, never a mix) and `appendAudit` durable before resolving; `load` must detect corruption
+ * (`StoreError`) rather than return an empty state. `MemoryVehicleStore`/`MemoryPhoneStore` are
+ * the in-memory versions; the file versions live in `proxkey/node`.
+ */
+import type { AuditEntry, PhoneState, VehicleState } from './state.js';
+
+export interface VehicleStore {
+  /** The saved state, or undefined if nothing was ever saved. */
+  load(): Promise<VehicleState | undefined>;
+  save(state: VehicleState): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  readAudit(): Promise<AuditEntry[]>;
+}
+
+export interface PhoneStore {
+  load(): Promise<PhoneState | undefined>;
+  save(state: PhoneState): Promise<void>;
+}
+
+export class MemoryVehicleStore implements VehicleStore {
+  #state: VehicleState | undefined;
+  #audit: AuditEntry[] = [];
+  async load() {
+    return this.#state;
+  }
+  async save(state: VehicleState) {
+    this.#state = state;
+  }
+  async appendAudit(entry: AuditEntry) {
+    this.#audit.push(Object.freeze({ ...entry }));
+  }
+  async readAudit() {
+    return [...this.#audit];
+  }
+}
+
+export class MemoryPhoneStore implements PhoneStore {
+  #state: PhoneState | undefined;
+  async load() {
+    return this.#state;
+  }
+  async save(state: PhoneState) {
+    this.#state = state;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The car's side of owner pairing, a sans-IO state machine (docs/PROTOCOL.md §12):
+ *
+ *   start ──PAIR_START──▶ params-sent ──PAIR_SHARE──▶ responded ──PAIR_CONFIRM──▶ enrolling
+ *   enrolling ──complete(carInfo)──▶ closed (PAIR_DONE sent)
+ *
+ * Pairing must be active (an explicit local action opened it); each SPAKE2+ response consumes one
+ * attempt; a wrong code is detected by key confirmation and reveals nothing about the code.
+ */
+import { assertP256PublicKey } from '../crypto/p256.js';
+import { LocalError, RemoteError } from '../errors.js';
+import { Spake2PlusVerifier } from '../pake/spake2plus.js';
+import { MessageType } from '../protocol/constants.js';
+import { encodeMessage } from '../protocol/messages.js';
+import { decodePairing, decodePhoneInfo, encodeCarInfo, encodePairing, PAIRING_VERSION, type CarInfo, type PairingMessage } from '../protocol/pairing.js';
+import type { DenyReason } from '../protocol/reasons.js';
+import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
+import type { PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
+
+export interface VehiclePairingOptions extends RoleEnvironment {
+  readonly authority: PairingAuthority;
+  /** The CHALLENGE bytes this connection started with (bound into the SPAKE2+ context). */
+  readonly challenge: Uint8Array;
+}
+
+type State = 'start' | 'params-sent' | 'responded' | 'enrolling' | 'closed';
+type Output = RoleOutput<PairingVehicleEvent>;
+const EMPTY = new Uint8Array(0);
+
+export class VehiclePairingSession {
+  readonly #o: VehiclePairingOptions;
+  #state: State = 'start';
+  #busy = false;
+  #params: Uint8Array | undefined;
+  #verifier: Spake2PlusVerifier | undefined;
+  #carToPhone: Uint8Array | undefined;
+
+  constructor(options: VehiclePairingOptions) {
+    this.#o = options;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  async receive(bytes: Uint8Array): Promise<Output> {
+    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'pairing: a step is already in progress');
+    if (this.#state === 'closed' || this.#state === 'enrolling')
+      throw new LocalError('ERR_INVALID_STATE', `pairing: receive() in state ${this.#state}`);
+    this.#busy = true;
+    try {
+      if (bytes[0] === MessageType.Alert) {
+        // After our response, an alert means the phone rejected our confirmation: a wrong code.
+        const events: PairingVehicleEvent[] =
+          this.#state === 'responded' ? [{ type: 'error', error: new RemoteError('ERR_PAIRING_FAILED', 'the phone reported a wrong code') }] : [];
+        return this.#end('ok', events);
+      }
+      let m: PairingMessage;
+      try {
+        m = decodePairing(bytes);
+      } catch (e) {
+        return reject(e);
+      }
+      return await this.#step(m);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** The owner is enrolled (durably): send the car's identity to the phone. */
+  async complete(car: CarInfo): Promise<Output> {
+    if (this.#state !== 'enrolling') throw new LocalError('ERR_INVALID_STATE', `pairing: complete() in state ${this.#state}`);
+    const { crypto, authority, now } = this.#o;
+    const sealed = await crypto.aeadSeal('aes-256-gcm', this.#carToPhone!, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
+    authority.succeeded(now());
+    const res = this.#end('ok', [{ type: 'paired', keyId: car.keyId }]);
+    return { ...res, send: [encodePairing({ type: MessageType.PairDone, sealed })] };
+  }
+
+  async #step(m: PairingMessage): Promise<Output> {
+    const { authority, crypto, random, now } = this.#o;
+    if (this.#state === 'start' && m.type === MessageType.PairStart) {
+      if (m.version !== PAIRING_VERSION) return this.#fail('unsupported', new RemoteError('ERR_UNSUPPORTED', 'pairing version'));
+      const creds = authority.credentials(now());
+      if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode'));
+      const params = encodePairing({ type: MessageType.PairParams, salt: creds.salt, ...creds.scrypt });
+      this.#params = params;
+      this.#state = 'params-sent';
+      return out([params]);
+    }
+    if (this.#state === 'params-sent' && m.type === MessageType.PairShare) {
+      const creds = authority.credentials(now());
+      if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended'));
+      const verifier = new Spake2PlusVerifier({
+        w0: creds.w0,
+        L: creds.L,
+        context: pairingContext(this.#o.challenge, this.#params!),
+        idProver: EMPTY,
+        idVerifier: EMPTY,
+        crypto,
+        random,
+      });
+      let response;
+      try {
+        response = verifier.respond(m.shareP); // validates shareP; no state change on a bad point
+      } catch (e) {
+        return reject(e);
+      }
+      authority.attemptStarted(now());
+      this.#verifier = verifier;
+      this.#state = 'responded';
+      return out([encodePairing({ type: MessageType.PairResponse, ...response })]);
+    }
+    if (this.#state === 'responded' && m.type === MessageType.PairConfirm) {
+      let sharedKey: Uint8Array;
+      try {
+        sharedKey = this.#verifier!.finish(m.confirmP).sharedKey;
+      } catch (e) {
+        if (!(e instanceof RemoteError)) throw e;
+        return this.#fail('pairing-failed', new RemoteError('ERR_PAIRING_FAILED', 'key confirmation failed: wrong code'));
+      }
+      const keys = pairingKeys(crypto, sharedKey);
+      sharedKey.fill(0);
+      try {
+        const info = decodePhoneInfo(
+          await crypto.aeadOpen('aes-256-gcm', keys.phoneToCar, PAIRING_NONCE, m.sealed, Uint8Array.of(MessageType.PairConfirm)),
+        );
+        assertP256PublicKey(info.publicKey, 'phone key');
+        if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
+        this.#carToPhone = keys.carToPhone;
+        this.#state = 'enrolling';
+        return out([], [{ type: 'enroll', phone: info }]);
+      } catch (e) {
+        if (!(e instanceof RemoteError)) throw e;
+        return this.#fail('pairing-failed', e);
+      } finally {
+        keys.phoneToCar.fill(0);
+      }
+    }
+    return reject(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${this.#state}`));
+  }
+
+  #fail(reason: DenyReason, error: RemoteError): Output {
+    const res = this.#end(reason, [{ type: 'error', error }]);
+    return { ...res, send: [encodeMessage({ type: MessageType.Alert, reason })] };
+  }
+
+  #end(reason: 'ok' | DenyReason, events: PairingVehicleEvent[]): Output {
+    this.#state = 'closed';
+    this.#carToPhone?.fill(0);
+    return out([], [...events, { type: 'closed', reason }], true);
+  }
+}
+
+function out(send: Uint8Array[], events: PairingVehicleEvent[] = [], done = false): Output {
+  return { send, events, done };
+}
+
+function reject(err: unknown): Output {
+  if (!(err instanceof RemoteError)) throw err;
+  return out([encodeMessage({ type: MessageType.Alert, reason: 'malformed' })], [{ type: 'error', error: err }]);
+}

@@ -1,0 +1,237 @@
+/**
+ * The phone as a whole: its long-term key (a software key kept in the store, or any custody), the
+ * cars it can open, pairing, commands, and sharing. Everything it learns is saved before it is
+ * reported (a paired car is persisted before `pair` resolves).
+ */
+import { softwareKey, type KeyCustody } from '../crypto/custody.js';
+import { generateP256KeyPair } from '../crypto/keygen.js';
+import { nobleCrypto } from '../crypto/noble.js';
+import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
+import { systemRandom } from '../crypto/random.js';
+import { LocalError } from '../errors.js';
+import { carIdOf, issueGrant } from '../keys/grant.js';
+import { keyRequestFromString, keyRequestToString } from '../keys/key-request.js';
+import { openShare, sealShare } from '../keys/share.js';
+import { EMPTY_PHONE_STATE, type CarRecord, type PhoneState } from '../keys/state.js';
+import type { PhoneStore } from '../keys/store.js';
+import type { CommandInput } from '../protocol/commands.js';
+import { keyIdOf } from '../protocol/key-id.js';
+import type { CommandOptions } from '../roles/phone-session.js';
+import type { Link } from '../transport/link.js';
+import { pairPhone } from '../transport/pairing-driver.js';
+import { openPhoneSession, type CommandResult, type PhoneConnection } from '../transport/phone-driver.js';
+
+const GRANT_SETTLED = new Set<string>([
+  'ok',
+  'not-permitted',
+  'not-yet-valid',
+  'relay-suspected',
+  'intent-required',
+  'out-of-range',
+  'ranging-failed',
+  'actuator-failed',
+  'unknown-command',
+  'revoked',
+  'expired',
+]);
+
+export interface PhoneWalletOptions {
+  readonly store: PhoneStore;
+  readonly crypto?: CryptoProvider;
+  readonly random?: RandomSource;
+  /** Wall clock (ms since the Unix epoch). Default `Date.now`. */
+  readonly now?: Clock;
+  /** The phone's key in custody (WebCrypto, keystore). Default: a software key kept in the store. */
+  readonly identity?: KeyCustody;
+  /** Public key that verifies this phone's grant signatures, if not `identity.publicKey`. */
+  readonly signingKey?: Uint8Array;
+  readonly label?: string;
+}
+
+export interface WaitOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export class PhoneWallet {
+  readonly identity: KeyCustody;
+  readonly #o: PhoneWalletOptions;
+  readonly #crypto: CryptoProvider;
+  readonly #random: RandomSource;
+  readonly #now: Clock;
+  #state: PhoneState;
+
+  private constructor(o: PhoneWalletOptions, identity: KeyCustody, state: PhoneState) {
+    this.#o = o;
+    this.identity = identity;
+    this.#state = state;
+    this.#crypto = o.crypto ?? nobleCrypto;
+    this.#random = o.random ?? systemRandom;
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** Load (or on first use create and persist) the phone's key and cars. */
+  static async open(options: PhoneWalletOptions): Promise<PhoneWallet> {
+    const crypto = options.crypto ?? nobleCrypto;
+    let state = (await options.store.load()) ?? EMPTY_PHONE_STATE;
+    if (!options.identity && !state.identity) {
+      const kp = await generateP256KeyPair(crypto, options.random ?? systemRandom);
+      state = { ...state, identity: { secretKey: kp.secretKey } };
+      await options.store.save(state);
+    }
+    const identity = options.identity ?? (await softwareKey(crypto, state.identity!.secretKey));
+    return new PhoneWallet(options, identity, state);
+  }
+
+  /** This phone's key id (as cars list it). */
+  get keyId(): string {
+    return keyIdOf(this.#crypto, this.identity.publicKey);
+  }
+
+  cars(): readonly CarRecord[] {
+    return this.#state.cars;
+  }
+
+  /** Find a car by id prefix or exact name; the only car when `ref` is omitted. */
+  car(ref?: string): CarRecord {
+    const cars = this.#state.cars;
+    const found = ref === undefined ? (cars.length === 1 ? cars : []) : cars.filter((c) => c.carId.startsWith(ref) || c.name === ref);
+    if (found.length !== 1)
+      throw new LocalError(
+        'ERR_INVALID_ARGUMENT',
+        cars.length === 0 ? 'no car known yet: pair with a car or accept a share first' : `car ${ref ?? '(unspecified)'}: ${found.length === 0 ? 'not found' : 'ambiguous'}; known: ${cars.map((c) => `${c.name} (${c.carId.slice(0, 8)})`).join(', ')}`,
+      );
+    return found[0]!;
+  }
+
+  /** Pair with the car on `link` using the code it shows; the car is saved before this resolves. */
+  async pair(link: Link, code: string, options: WaitOptions = {}): Promise<CarRecord> {
+    const car = await pairPhone(link, {
+      crypto: this.#crypto,
+      random: this.#random,
+      now: this.#now,
+      code,
+      identity: this.identity,
+      ...(this.#o.signingKey && { signingKey: this.#o.signingKey }),
+      label: this.#o.label ?? 'phone',
+      ...options,
+    });
+    return this.#saveCar({
+      carId: carIdOf(this.#crypto, car.publicKey),
+      name: car.name,
+      vehicleKey: car.publicKey,
+      advertisingSecret: car.advertisingSecret,
+      role: 'owner',
+      keyId: car.keyId,
+      addedAt: this.#now(),
+    });
+  }
+
+  /**
+   * Run `command` on a car over `link` (one round trip). A shared key presents its grant until the
+   * car has accepted it once. Returns the result and the open connection for further commands.
+   */
+  async open(
+    link: Link,
+    command: CommandInput,
+    options: CommandOptions & WaitOptions & { readonly car?: string } = {},
+  ): Promise<{ result: CommandResult; connection: PhoneConnection }> {
+    const car = this.car(options.car);
+    const r = await openPhoneSession(
+      link,
+      {
+        crypto: this.#crypto,
+        random: this.#random,
+        now: this.#now,
+        identity: this.identity,
+        vehicleKey: car.vehicleKey,
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        ...(options.signal && { signal: options.signal }),
+      },
+      command,
+      { ...(options.intent !== undefined && { intent: options.intent }), ...(car.grant && { grant: car.grant }) },
+    );
+    // Once the car has enrolled this key (it answered with a policy/execution status) or the grant
+    // is dead (revoked, expired), the grant is no longer needed.
+    if (car.grant && GRANT_SETTLED.has(r.result.status)) {
+      const { grant: _used, ...rest } = car;
+      await this.#saveCar(rest);
+    }
+    return r;
+  }
+
+  /** One command, then close. */
+  async command(link: Link, command: CommandInput, options: CommandOptions & WaitOptions & { readonly car?: string } = {}) {
+    const { result, connection } = await this.open(link, command, options);
+    await connection.close();
+    return result;
+  }
+
+  /** A key request for a friend who wants a key to someone's car: give this string to the owner. */
+  keyRequest(label = this.#o.label ?? 'phone'): string {
+    return keyRequestToString({ publicKey: this.identity.publicKey, label });
+  }
+
+  /**
+   * Owner: grant the phone that made `request` a key to `car` — permissions (default unlock, lock),
+   * a time window — as a sealed share string only that phone can open.
+   */
+  async share(
+    request: string,
+    options: { readonly car?: string; readonly permissions?: readonly string[]; readonly notBefore?: number; readonly notAfter?: number } = {},
+  ): Promise<{ share: string; grantId: string }> {
+    const car = this.car(options.car);
+    if (car.role !== 'owner') throw new LocalError('ERR_INVALID_STATE', 'only an owner can share this car');
+    const req = keyRequestFromString(request);
+    const grant = await issueGrant({
+      crypto: this.#crypto,
+      random: this.#random,
+      issuer: this.identity,
+      issuerKeyId: car.keyId,
+      vehicleKey: car.vehicleKey,
+      subject: req.publicKey,
+      permissions: options.permissions ?? ['unlock', 'lock'],
+      ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
+      ...(options.notAfter !== undefined && { notAfter: options.notAfter }),
+      label: req.label,
+    });
+    const share = await sealShare(this.#crypto, this.#random, {
+      vehicleKey: car.vehicleKey,
+      advertisingSecret: car.advertisingSecret ?? new Uint8Array(32),
+      carName: car.name,
+      grant,
+    });
+    return { share, grantId: grant.grantId };
+  }
+
+  /** Friend: store a share received from an owner (its grant is presented on first use). */
+  async acceptShare(share: string): Promise<CarRecord> {
+    const s = await openShare(this.#crypto, this.identity, share);
+    return this.#saveCar({
+      carId: carIdOf(this.#crypto, s.vehicleKey),
+      name: s.carName,
+      vehicleKey: s.vehicleKey,
+      advertisingSecret: s.advertisingSecret,
+      role: 'shared',
+      keyId: this.keyId,
+      grant: s.grant.bytes,
+      addedAt: this.#now(),
+    });
+  }
+
+  /** Forget a car on this phone (does not revoke anything at the car). */
+  async forget(ref: string): Promise<void> {
+    const car = this.car(ref);
+    await this.#save({ ...this.#state, cars: this.#state.cars.filter((c) => c.carId !== car.carId) });
+  }
+
+  async #saveCar(car: CarRecord): Promise<CarRecord> {
+    await this.#save({ ...this.#state, cars: [...this.#state.cars.filter((c) => c.carId !== car.carId), car] });
+    return car;
+  }
+
+  async #save(state: PhoneState): Promise<void> {
+    await this.#o.store.save(state);
+    this.#state = state;
+  }
+}
