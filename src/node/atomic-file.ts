@@ -1,0 +1,67 @@
+/**
+ * Crash-safe file primitives (POSIX): atomic replace and durable append.
+ *
+ * Atomic replace: write a temp file in the same directory (mode 0600), fsync it, rename it over
+ * the target, fsync the directory. After a crash at any instant the target holds the old or the
+ * new content, never a mix; once `writeFileAtomic` resolves, the new content survives power loss.
+ */
+import { constants } from 'node:fs';
+import { open, rename, unlink, mkdir, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const MODE = 0o600;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fd = await open(dir, constants.O_RDONLY);
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, MODE);
+  try {
+    await fd.writeFile(data);
+    await fd.sync();
+  } catch (e) {
+    await fd.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fd.close();
+  await rename(tmp, path);
+  await fsyncDir(dir);
+}
+
+/** Append bytes and fsync before resolving (the file is created 0600 if missing). */
+export async function appendDurable(path: string, data: Uint8Array | string): Promise<void> {
+  const fd = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, MODE);
+  try {
+    await fd.writeFile(data);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Remove temp files a crash left behind (they never replaced anything). */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+}
