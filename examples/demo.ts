@@ -19,6 +19,7 @@ import {
   VehicleService,
   type Link,
 } from '../src/index.js';
+import { runProximityDemo } from './demo-proximity.js';
 
 const now = () => performance.now();
 const tty = process.stdout.isTTY;
@@ -158,6 +159,10 @@ async function main() {
     console.log(
       `   ${e.event.padEnd(8)} ${(e.keyId || '-').padEnd(16)} ${(e.command ?? '').padEnd(9)} ${e.result.padEnd(16)}${e.rttMs !== undefined ? ` rtt ${e.rttMs} ms` : ''}${e.detail ? dim(`  ${e.detail}`) : ''}`,
     );
+
+  // 7. Proximity and relay defence (simulated RSSI).
+  section('7. Proximity: passive entry and relay defence');
+  await runProximityDemo();
 
   if (result.status !== 'ok' || first.result.status !== 'ok' || denied.status !== 'unknown-key') throw new Error('demo: unexpected outcome');
   console.log(`\ndone: a full unlock is ${unlockBytes} B on the link in 1 round trip (budget 300 B; Tesla ≈ 540 B in 2).`);

@@ -13,6 +13,7 @@ export * from './pake/index.js';
 export * from './protocol/index.js';
 export * from './roles/index.js';
 export * from './policy/index.js';
+export * from './proximity/index.js';
 export * from './keys/index.js';
 export * from './transport/index.js';
 export * from './service/index.js';

@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   service: 6,
   node: 7,
   adapters: 7,
+  cli: 9,
   'index.ts': 8,
 };
 const CORE_MAX_RANK = 6;

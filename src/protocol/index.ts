@@ -38,3 +38,4 @@ export {
 } from './messages.js';
 export { buildPrologue } from './prologue.js';
 export { keyIdOf } from './key-id.js';
+export * from './advertising-id.js';
