@@ -1,0 +1,54 @@
+/**
+ * The car daemon's configuration file (JSON). Every field is optional; errors name the field.
+ * See examples/raspberry-pi/car.json and docs/raspberry-pi.md.
+ */
+import { readFileSync } from 'node:fs';
+import { LocalError } from '../errors.js';
+import type { DefaultPolicyOptions } from '../policy/default-policy.js';
+import type { GpioRelayConfig } from '../node/actuators.js';
+import type { GpioLineRef } from '../node/gpio.js';
+
+export interface CarConfig {
+  readonly name?: string;
+  /** Where the car keeps its key, enrolled phones and audit log (0700 directory). */
+  readonly stateDir?: string;
+  /** Bluetooth controller: `hci` device number, or a serial HCI `uart` path. */
+  readonly bluetooth?: { readonly hci?: number; readonly uart?: string; readonly baudRate?: number };
+  readonly policy?: DefaultPolicyOptions;
+  readonly actuators?: ({ readonly type: 'gpio' } & GpioRelayConfig) | { readonly type: 'command'; readonly path: string; readonly timeoutMs?: number } | { readonly type: 'log' };
+  readonly pairingButton?: GpioLineRef;
+  readonly statusLed?: GpioLineRef;
+  /** How long pairing mode stays open. Default 120. */
+  readonly pairingTtlSeconds?: number;
+}
+
+const bad = (path: string, field: string, what: string): never => {
+  throw new LocalError('ERR_INVALID_ARGUMENT', `config ${path}: ${field} ${what}`);
+};
+
+export function loadCarConfig(path: string): CarConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return bad(path, '', `cannot be read as JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
+  const c = raw as Record<string, unknown>;
+  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', '$comment'];
+  for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
+  if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
+  if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
+  const a = c.actuators as Record<string, unknown> | undefined;
+  if (a !== undefined) {
+    if (!['gpio', 'command', 'log'].includes(a.type as string)) bad(path, 'actuators.type', 'must be gpio, command or log');
+    if (a.type === 'gpio' && (typeof a.chip !== 'string' || typeof a.lines !== 'object' || a.lines === null))
+      bad(path, 'actuators', 'of type gpio needs chip and lines { unlock: <offset>, … }');
+    if (a.type === 'command' && typeof a.path !== 'string') bad(path, 'actuators.path', 'must be the script to run');
+  }
+  for (const f of ['pairingButton', 'statusLed'] as const) {
+    const g = c[f] as Record<string, unknown> | undefined;
+    if (g !== undefined && (typeof g.chip !== 'string' || !Number.isInteger(g.line))) bad(path, f, 'needs { chip: "gpiochip0", line: <offset> }');
+  }
+  return c as CarConfig;
+}

@@ -1,0 +1,67 @@
+/**
+ * The running car's local control socket (`<stateDir>/control.sock`, mode 0600): lets
+ * `proxkey car pair|keys|revoke|audit` act on a running daemon without touching its files
+ * concurrently. One JSON request per connection, one JSON answer.
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { TimeoutError } from '../errors.js';
+
+export type ControlRequest = { readonly op: 'pair' } | { readonly op: 'keys' } | { readonly op: 'audit' } | { readonly op: 'revoke'; readonly target: string } | { readonly op: 'status' };
+export type ControlHandler = (req: ControlRequest) => Promise<Record<string, unknown>>;
+
+export const controlPath = (dir: string) => join(dir, 'control.sock');
+
+export function serveControl(dir: string, handler: ControlHandler): Server {
+  const path = controlPath(dir);
+  if (existsSync(path)) unlinkSync(path); // a stale socket from a crash
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.on('data', async (d) => {
+      buf += d.toString();
+      if (!buf.includes('\n')) return;
+      let answer: Record<string, unknown>;
+      try {
+        answer = { ok: true, ...(await handler(JSON.parse(buf.slice(0, buf.indexOf('\n'))) as ControlRequest)) };
+      } catch (e) {
+        answer = { ok: false, error: (e as Error).message };
+      }
+      sock.end(`${JSON.stringify(answer)}\n`);
+    });
+    sock.on('error', () => undefined);
+  });
+  server.listen(path, () => chmodSync(path, 0o600));
+  return server;
+}
+
+/** Ask the running car; undefined when no car daemon is running for `dir`. */
+export function askControl(dir: string, req: ControlRequest, timeoutMs = 15_000): Promise<Record<string, unknown> | undefined> {
+  const path = controlPath(dir);
+  if (!existsSync(path)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new TimeoutError('the car daemon', timeoutMs));
+    }, timeoutMs);
+    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('data', (d) => (buf += d.toString()));
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buf));
+      } catch {
+        reject(new Error('the car daemon sent an invalid answer'));
+      }
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      // ECONNREFUSED/ENOENT: a stale socket, no daemon.
+      if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') resolve(undefined);
+      else reject(e);
+    });
+  });
+}

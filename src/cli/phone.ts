@@ -1,0 +1,173 @@
+/**
+ * Phone commands: pair, unlock/lock/start/trunk, status, request-key, share, accept, keys,
+ * revoke. State lives in the phone's directory (file store); the car is reached over BLE (noble)
+ * or, with `--sim`, a simulated car in this process (its state in `<state>/sim-car`).
+ */
+import { join } from 'node:path';
+import { connectToCar, loadNoble } from '../adapters/noble/index.js';
+import { LocalError } from '../errors.js';
+import { decodeKeyList } from '../keys/key-list.js';
+import { parsePairingPayload } from '../keys/pairing-mode.js';
+import { logActuator } from '../node/actuators.js';
+import { FilePhoneStore, FileVehicleStore } from '../node/file-stores.js';
+import type { CommandInput } from '../protocol/commands.js';
+import { PhoneWallet } from '../service/phone-wallet.js';
+import { VehicleService } from '../service/vehicle-service.js';
+import { createMemoryLinkPair } from '../transport/memory-link.js';
+import type { Link } from '../transport/link.js';
+import type { CommandResult } from '../transport/phone-driver.js';
+import { REASON_TEXT, type Ui } from './ui.js';
+import type { DenyReason } from '../protocol/reasons.js';
+
+export interface PhoneArgs {
+  readonly state: string;
+  readonly car?: string;
+  readonly intent?: boolean;
+  readonly sim?: boolean;
+  readonly hci?: number;
+  readonly uart?: string;
+  readonly timeoutMs: number;
+  readonly label?: string;
+}
+
+/** How this invocation reaches a car. */
+interface Reach {
+  connect(ui: Ui): Promise<Link>;
+  /** Sim only: the in-process car. */
+  readonly car?: VehicleService;
+  close(): Promise<void>;
+}
+
+async function reach(a: PhoneArgs): Promise<Reach> {
+  if (a.sim) {
+    const car = await VehicleService.open({ store: new FileVehicleStore(join(a.state, 'sim-car')), name: 'Simulated car', actuator: logActuator(() => undefined) });
+    const served = new Set<Promise<unknown>>();
+    return {
+      car,
+      async connect() {
+        const [phoneLink, carLink] = createMemoryLinkPair({ latencyMs: 5 });
+        served.add(car.serve(carLink));
+        return phoneLink;
+      },
+      async close() {
+        await Promise.allSettled([...served]);
+      },
+    };
+  }
+  const noble = await loadNoble(a.uart ? { uart: { port: a.uart } } : a.hci !== undefined ? { deviceId: a.hci } : {});
+  return {
+    async connect(ui) {
+      const done = ui.progress('looking for the car');
+      try {
+        return await connectToCar({ noble, scanTimeoutMs: a.timeoutMs, stepTimeoutMs: Math.min(a.timeoutMs, 5_000) });
+      } finally {
+        done();
+      }
+    },
+    async close() {
+      (noble as { stop?: () => void }).stop?.();
+    },
+  };
+}
+
+const wallet = (a: PhoneArgs) => PhoneWallet.open({ store: new FilePhoneStore(join(a.state, 'phone.json')), label: a.label ?? 'phone' });
+
+function showResult(ui: Ui, r: CommandResult, ms: number): number {
+  const ok = r.status === 'ok';
+  ui.result(
+    { command: r.command.kind, status: r.status, ok, ms: Math.round(ms), elapsedMs: Math.round(r.elapsedMs) },
+    ok ? `✓ ${r.command.kind}: ok (${Math.round(ms)} ms)` : `✗ ${r.command.kind}: denied — ${r.status}: ${REASON_TEXT[r.status as DenyReason] ?? ''}`,
+  );
+  return ok ? 0 : 1;
+}
+
+export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined, ui: Ui): Promise<number> {
+  const w = await wallet(a);
+  const r = await reach(a);
+  try {
+    let code = codeOrPayload;
+    if (a.sim && !code) {
+      code = (await r.car!.openPairing({ scrypt: { log2N: 12, r: 8, p: 1 } })).code;
+      ui.info(`simulated car shows pairing code ${code}`);
+    }
+    if (!code) throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
+    if (code.startsWith('proxkey://')) code = parsePairingPayload(code).code;
+    if (!/^\d{8}$/.test(code)) throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not an 8-digit pairing code`);
+    const link = await r.connect(ui);
+    const done = ui.progress('pairing (SPAKE2+)');
+    const t0 = performance.now();
+    try {
+      const car = await w.pair(link, code, { timeoutMs: a.timeoutMs });
+      done();
+      ui.result({ paired: true, car: car.name, carId: car.carId, role: car.role, keyId: car.keyId, ms: Math.round(performance.now() - t0) }, `✓ paired with "${car.name}" (${car.carId.slice(0, 8)}) as ${car.role}; this phone's key is ${car.keyId}`);
+      return 0;
+    } finally {
+      done();
+    }
+  } finally {
+    await r.close();
+  }
+}
+
+export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui): Promise<{ code: number; result?: CommandResult }> {
+  const w = await wallet(a);
+  w.car(a.car); // fail early on an unknown car, before touching the radio
+  const r = await reach(a);
+  try {
+    const link = await r.connect(ui);
+    const t0 = performance.now();
+    const result = await w.command(link, command, { ...(a.car && { car: a.car }), intent: !!a.intent, timeoutMs: a.timeoutMs });
+    const listing = command === 'list-keys' || (typeof command === 'object' && command.kind === 'list-keys');
+    if (listing && result.ok) return { code: 0, result }; // the caller prints the list
+    return { code: showResult(ui, result, performance.now() - t0), result };
+  } finally {
+    await r.close();
+  }
+}
+
+export async function phoneKeys(a: PhoneArgs, ui: Ui): Promise<number> {
+  const { code, result } = await phoneCommand(a, 'list-keys', ui);
+  if (code !== 0 || !result) return code;
+  const list = decodeKeyList(result.data);
+  ui.result(
+    { total: list.total, keys: list.entries },
+    list.entries.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${k.permissions.join(',')}${k.revoked ? '  revoked' : ''}`).join('\n'),
+  );
+  return 0;
+}
+
+export async function phoneStatus(a: PhoneArgs, ui: Ui): Promise<number> {
+  const w = await wallet(a);
+  const cars = w.cars().map((c) => ({ name: c.name, carId: c.carId, role: c.role, keyId: c.keyId, pendingGrant: !!c.grant }));
+  ui.result(
+    { keyId: w.keyId, state: a.state, cars },
+    `this phone: key ${w.keyId} (state in ${a.state})\n` +
+      (cars.length ? cars.map((c) => `  ${c.name} (${c.carId.slice(0, 8)})  ${c.role}${c.pendingGrant ? ' (grant not used yet)' : ''}`).join('\n') : '  no cars yet: `proxkey pair <code>` or `proxkey accept <share>`'),
+  );
+  return 0;
+}
+
+export async function phoneRequestKey(a: PhoneArgs, ui: Ui): Promise<number> {
+  const w = await wallet(a);
+  const request = w.keyRequest(a.label);
+  ui.result({ request }, `${request}\n(send this to the car's owner; they run: proxkey share <request>)`);
+  return 0;
+}
+
+export async function phoneShare(a: PhoneArgs, request: string | undefined, opts: { permissions?: string; days?: number }, ui: Ui): Promise<number> {
+  if (!request) throw new LocalError('ERR_INVALID_ARGUMENT', 'share needs the friend\'s key request: proxkey share <pkreq1…>');
+  const w = await wallet(a);
+  const permissions = (opts.permissions ?? 'unlock,lock').split(',').map((s) => s.trim()).filter(Boolean);
+  const notAfter = opts.days ? Date.now() + opts.days * 86_400_000 : undefined;
+  const { share, grantId } = await w.share(request, { ...(a.car && { car: a.car }), permissions, ...(notAfter && { notAfter }) });
+  ui.result({ share, grantId, permissions, notAfter: notAfter ?? null }, `${share}\n(grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>)`);
+  return 0;
+}
+
+export async function phoneAccept(a: PhoneArgs, share: string | undefined, ui: Ui): Promise<number> {
+  if (!share) throw new LocalError('ERR_INVALID_ARGUMENT', 'accept needs the share string: proxkey accept <pkshare1…>');
+  const w = await wallet(a);
+  const car = await w.acceptShare(share);
+  ui.result({ accepted: true, car: car.name, carId: car.carId }, `✓ key to "${car.name}" (${car.carId.slice(0, 8)}) stored; it is activated by your first unlock`);
+  return 0;
+}

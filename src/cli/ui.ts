@@ -1,0 +1,88 @@
+/**
+ * CLI output: human lines (with a spinner on a TTY) or `--json` (one JSON object per line), and
+ * the mapping of every error to one actionable line.
+ */
+import { BleUnavailableError } from '../adapters/common.js';
+import { DeniedError, ProxkeyError, StoreError } from '../errors.js';
+import type { DenyReason } from '../protocol/reasons.js';
+
+export interface Ui {
+  readonly json: boolean;
+  /** A progress line (spinner on a TTY); returns a function that ends it. */
+  progress(text: string): () => void;
+  /** A human line (suppressed in --json mode). */
+  info(text: string): void;
+  /** The command's result: printed as JSON in --json mode, else as `human`. */
+  result(data: Record<string, unknown>, human: string): void;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export function createUi(json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Ui {
+  return {
+    json,
+    progress(text) {
+      if (json) return () => undefined;
+      if (!err.isTTY) {
+        err.write(`${text}…\n`);
+        return () => undefined;
+      }
+      let i = 0;
+      const draw = () => err.write(`\r${FRAMES[i++ % FRAMES.length]} ${text}…`);
+      draw();
+      const timer = setInterval(draw, 80);
+      timer.unref?.();
+      return () => {
+        clearInterval(timer);
+        err.write('\r\x1b[2K');
+      };
+    },
+    info(text) {
+      if (!json) out.write(`${text}\n`);
+    },
+    result(data, human) {
+      out.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
+    },
+  };
+}
+
+/** What a denial means for the user, in a few words. */
+export const REASON_TEXT: Partial<Record<DenyReason, string>> = {
+  'unknown-key': 'this car does not know this phone (pair first, or ask the owner for a key)',
+  'not-permitted': 'this key is not allowed to do that',
+  expired: 'this key has expired',
+  'not-yet-valid': 'this key is not valid yet',
+  revoked: 'this key was revoked by the owner',
+  'out-of-range': 'the phone is not close enough to the car',
+  'relay-suspected': 'the answer took too long (possible relay attack): move closer and retry',
+  'intent-required': 'confirm the action: add --intent',
+  'ranging-failed': 'secure ranging did not confirm the distance',
+  busy: 'the car is busy: retry',
+  'actuator-failed': 'the car accepted the command but its actuator failed',
+  'session-expired': 'the session expired: retry',
+  'invalid-grant': 'the shared key is not valid for this car',
+  'pairing-closed': 'the car is not in pairing mode (press its pairing button / run `proxkey car pair`)',
+  'pairing-failed': 'wrong pairing code',
+};
+
+/** One line for any error, with what to do. */
+export function describeError(e: unknown): { code: string; message: string } {
+  if (e instanceof BleUnavailableError) return { code: e.code, message: `Bluetooth unavailable: ${e.message.replace(/\n/g, ' — ')}` };
+  if (e instanceof DeniedError) return { code: e.code, message: `denied by the car: ${e.reason} — ${REASON_TEXT[e.reason as DenyReason] ?? e.reason}` };
+  if (e instanceof StoreError) return { code: e.code, message: e.message };
+  if (e instanceof ProxkeyError) {
+    switch (e.code) {
+      case 'ERR_TIMEOUT':
+        return { code: e.code, message: /scan/.test(e.message) ? 'car not found: no proxkey car is advertising nearby (is it running, powered and in range?)' : `no answer from the car (${e.message}): move closer and retry` };
+      case 'ERR_LINK_CLOSED':
+        return { code: e.code, message: `the connection to the car was lost (${e.message}): retry` };
+      case 'ERR_DECRYPT':
+        return { code: e.code, message: 'the car failed authentication: it is not the car this phone paired with (or the message was tampered with)' };
+      case 'ERR_PAIRING_FAILED':
+        return { code: e.code, message: `pairing failed: ${e.message}` };
+      default:
+        return { code: e.code, message: e.message };
+    }
+  }
+  return { code: 'ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,52 @@
+/**
+ * Actuators for the car daemon: GPIO relays (lock / unlock / start / trunk pulses), a command
+ * actuator (runs a script with the command name), and a log-only actuator for testing.
+ */
+import { execFile } from 'node:child_process';
+import { commandName, type Command } from '../protocol/commands.js';
+import type { KeyRecord } from '../roles/types.js';
+import type { ExecutionOutcome } from '../roles/vehicle-session.js';
+import type { Actuator } from '../transport/vehicle-driver.js';
+import { Gpio, type GpioLineRef } from './gpio.js';
+
+export interface GpioRelayConfig {
+  readonly chip: string;
+  readonly activeLow?: boolean;
+  /** Line offset per command name (`unlock`, `lock`, `start`, `trunk`, `custom:130`…). */
+  readonly lines: Readonly<Record<string, number>>;
+  /** Pulse length per command name, ms (`default` for the rest). Default 500 ms. */
+  readonly pulseMs?: Readonly<Record<string, number>>;
+}
+
+/** Pulse the relay wired to each command's line. Commands without a line fail (`actuator-failed`). */
+export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): Actuator {
+  return async (command: Command): Promise<ExecutionOutcome> => {
+    const name = commandName(command);
+    const line = config.lines[name];
+    if (line === undefined) return { ok: false, reason: 'actuator-failed' };
+    const ref: GpioLineRef = { chip: config.chip, line, ...(config.activeLow && { activeLow: true }) };
+    await gpio.pulse(ref, config.pulseMs?.[name] ?? config.pulseMs?.default ?? 500);
+    return { ok: true };
+  };
+}
+
+/**
+ * Run `path <command> <key id> <role>` for each authorized command; exit status 0 = done. Stdout
+ * (first 64 bytes) is returned to the phone as result data. Bounded by `timeoutMs` (default 10 s).
+ */
+export function commandActuator(path: string, timeoutMs = 10_000): Actuator {
+  return (command: Command, key: KeyRecord) =>
+    new Promise<ExecutionOutcome>((resolve) => {
+      execFile(path, [commandName(command), key.id, key.role], { timeout: timeoutMs }, (err, stdout) => {
+        if (err) resolve({ ok: false, reason: 'actuator-failed' });
+        else resolve({ ok: true, data: new TextEncoder().encode(stdout.trim()).slice(0, 64) });
+      });
+    });
+}
+
+/** Print each command (testing, the two-laptop demo). */
+export function logActuator(log: (line: string) => void = (l) => console.log(l)): Actuator {
+  return (command: Command, key: KeyRecord) => {
+    log(`actuator: ${commandName(command)} (key ${key.id})`);
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * GPIO through libgpiod's command-line tools (`gpioset`, `gpiomon`; Debian/Raspberry Pi OS
+ * package `gpiod`): the supported route on current Raspberry Pi OS (the character device), with
+ * no native addon to build. Both libgpiod 1.x (bookworm) and 2.x (trixie) syntaxes are handled.
+ * The runner is injectable so the command lines are testable without hardware.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+
+export interface GpioRunner {
+  /** Run to completion; rejects on a non-zero exit. */
+  run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string>;
+  /** Start a long-running process (line monitor, held output). */
+  start(cmd: string, args: readonly string[], onLine: (line: string) => void): ChildProcess;
+}
+
+export const systemRunner: GpioRunner = {
+  run: (cmd, args, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      execFile(cmd, [...args], { timeout: timeoutMs }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+      );
+    }),
+  start: (cmd, args, onLine) => {
+    const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+    child.on('error', () => undefined);
+    return child;
+  },
+};
+
+export interface GpioLineRef {
+  /** `gpiochip0` (or a path / label). */
+  readonly chip: string;
+  /** Line offset on the chip (BCM number on a Raspberry Pi's gpiochip0 / gpiochip4 on a Pi 5). */
+  readonly line: number;
+  /** The relay/LED is active when the line is low. */
+  readonly activeLow?: boolean;
+}
+
+export class Gpio {
+  #major: 1 | 2 | undefined;
+  constructor(private readonly runner: GpioRunner = systemRunner) {}
+
+  /** libgpiod major version (from `gpioset --version`). */
+  async version(): Promise<1 | 2> {
+    if (this.#major) return this.#major;
+    let out: string;
+    try {
+      out = await this.runner.run('gpioset', ['--version'], 5_000);
+    } catch (e) {
+      throw new Error(`gpioset not found or not working: install libgpiod's tools (\`sudo apt install gpiod\`) (${(e as Error).message})`);
+    }
+    this.#major = /v?2\.\d/.test(out) ? 2 : 1;
+    return this.#major;
+  }
+
+  /** Drive the line active for `ms`, then inactive (a relay pulse). */
+  async pulse(ref: GpioLineRef, ms: number): Promise<void> {
+    const on = ref.activeLow ? 0 : 1;
+    const args =
+      (await this.version()) === 2
+        ? ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`]
+        : ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`];
+    await this.runner.run('gpioset', args, ms + 5_000);
+  }
+
+  /** Hold the line at a level until `release()` (LEDs). */
+  async hold(ref: GpioLineRef, active: boolean): Promise<{ release(): void }> {
+    const v = active !== !!ref.activeLow ? 1 : 0;
+    const args = (await this.version()) === 2 ? ['-c', ref.chip, `${ref.line}=${v}`] : ['--mode=signal', ref.chip, `${ref.line}=${v}`];
+    const child = this.runner.start('gpioset', args, () => undefined);
+    return { release: () => void child.kill('SIGTERM') };
+  }
+
+  /**
+   * Watch a push button (to ground, with the internal pull-up): calls `onPress` per press,
+   * debounced. Returns a stop function.
+   */
+  async watchButton(ref: GpioLineRef, onPress: () => void, debounceMs = 300): Promise<() => void> {
+    const args =
+      (await this.version()) === 2
+        ? ['-c', ref.chip, '-b', 'pull-up', '-e', 'falling', String(ref.line)]
+        : ['--bias=pull-up', '--falling-edge', ref.chip, String(ref.line)];
+    let last = 0;
+    const child = this.runner.start('gpiomon', args, (line) => {
+      if (!line.trim()) return;
+      const now = Date.now();
+      if (now - last < debounceMs) return;
+      last = now;
+      onPress();
+    });
+    return () => void child.kill('SIGTERM');
+  }
+}
