@@ -63,7 +63,8 @@ export const COMMANDS: Record<string, CommandHelp> = {
 const GLOBAL_HELP = `Options:
   --car <id|name>    which car, when this phone knows several
   --intent           you confirm the action (required by default for start)
-  --sim              talk to a simulated car in this process (no Bluetooth needed)
+  --sim              talk to a simulated car in this process (no Bluetooth needed;
+                     its state: $PROXKEY_SIM_CAR or <state>/sim-car)
   --state <dir>      phone state (default $PROXKEY_HOME or ~/.config/proxkey)
   --dir <dir>        car state directory (car commands)
   --hci <n>          Bluetooth adapter hciN; --uart <path> for a serial HCI controller

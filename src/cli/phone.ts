@@ -40,7 +40,9 @@ interface Reach {
 
 async function reach(a: PhoneArgs): Promise<Reach> {
   if (a.sim) {
-    const car = await VehicleService.open({ store: new FileVehicleStore(join(a.state, 'sim-car')), name: 'Simulated car', actuator: logActuator(() => undefined) });
+    // PROXKEY_SIM_CAR lets several phone identities (state dirs) share one simulated car.
+    const dir = process.env.PROXKEY_SIM_CAR ?? join(a.state, 'sim-car');
+    const car = await VehicleService.open({ store: new FileVehicleStore(dir), name: 'Simulated car', actuator: logActuator(() => undefined) });
     const served = new Set<Promise<unknown>>();
     return {
       car,

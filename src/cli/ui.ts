@@ -23,10 +23,7 @@ export function createUi(json: boolean, out: NodeJS.WritableStream = process.std
     json,
     progress(text) {
       if (json) return () => undefined;
-      if (!err.isTTY) {
-        err.write(`${text}…\n`);
-        return () => undefined;
-      }
+      if (!err.isTTY) return () => undefined; // logs and pipes get results and errors only
       let i = 0;
       const draw = () => err.write(`\r${FRAMES[i++ % FRAMES.length]} ${text}…`);
       draw();

@@ -1,0 +1,128 @@
+/**
+ * The `proxkey` command, in process (argv in, stdout/stderr/exit code out): help is complete,
+ * the simulated car supports the whole owner/friend flow, and failures print one clear line and
+ * exit non-zero.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { COMMANDS, run } from '../../src/cli/main.js';
+
+let home: string;
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'proxkey-cli-'));
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const code = await run(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('help', () => {
+  it('lists every command with a summary, and exits 0 with --help', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(r.out).toContain(name);
+    expect(r.out).toMatch(/--json/);
+    expect(r.out).toMatch(/--sim/);
+  });
+
+  it.each(Object.keys(COMMANDS))('proxkey %s --help prints its usage and the options', async (name) => {
+    const r = await cli(...name.split(' '), '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`proxkey ${COMMANDS[name]!.usage}`);
+    expect(r.out).toContain(COMMANDS[name]!.summary);
+    expect(r.out).toContain('--timeout');
+  });
+
+  it('an unknown command or option is a usage error (exit 2, one line)', async () => {
+    for (const argv of [['frobnicate'], ['unlock', '--frob'], ['car', 'explode']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^error: /);
+    }
+  });
+});
+
+describe('with a simulated car', () => {
+  const owner = () => ['--sim', '--state', join(home, 'owner')];
+
+  it('pairs, unlocks, denies start without intent, and reports JSON', async () => {
+    let r = await cli('pair', ...owner());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/paired with "Simulated car"/);
+    r = await cli('unlock', ...owner());
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/✓ unlock: ok/);
+    r = await cli('start', ...owner());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/intent-required/);
+    r = await cli('start', '--intent', '--json', ...owner());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ command: 'start', status: 'ok', ok: true });
+    r = await cli('status', '--json', ...owner());
+    expect(JSON.parse(r.out).cars).toHaveLength(1);
+  });
+
+  it('a wrong pairing code prints one clear line and exits 1', async () => {
+    const r = await cli('pair', '12345678', '--sim', '--state', join(home, 'wrong'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: pairing failed: /)]);
+  });
+
+  it('an unknown car prints one clear line and exits 1', async () => {
+    const r = await cli('unlock', '--car', 'nosuchcar', ...owner());
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: car nosuchcar: not found; known: Simulated car/)]);
+  });
+
+  it('a phone with no car at all says how to get one', async () => {
+    const r = await cli('unlock', '--sim', '--state', join(home, 'empty'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no car known yet: pair with a car or accept a share first/);
+  });
+
+  it('shares a key to a second phone identity, which cannot start; revocation denies it', async () => {
+    process.env.PROXKEY_SIM_CAR = join(home, 'owner', 'sim-car'); // one simulated car for both phones
+    try {
+      const alice = ['--sim', '--state', join(home, 'alice')];
+      let r = await cli('request-key', '--label', 'Alice', '--json', ...alice);
+      const { request } = JSON.parse(r.out);
+      r = await cli('share', request, '--permissions', 'unlock,lock', '--days', '1', '--json', ...owner());
+      expect(r.code).toBe(0);
+      const { share } = JSON.parse(r.out);
+      expect((await cli('accept', share, ...alice)).code).toBe(0);
+      expect((await cli('unlock', ...alice)).out).toMatch(/✓ unlock: ok/);
+      r = await cli('start', '--intent', ...alice);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/not-permitted/);
+      r = await cli('keys', '--json', ...owner());
+      const keys = JSON.parse(r.out).keys as { id: string; role: string }[];
+      const aliceKey = keys.find((k) => k.role === 'shared')!.id;
+      expect((await cli('revoke', aliceKey, ...owner())).code).toBe(0);
+      r = await cli('unlock', ...alice);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/revoked/);
+    } finally {
+      delete process.env.PROXKEY_SIM_CAR;
+    }
+  });
+
+  it('car commands without a state dir explain what is missing', async () => {
+    const r = await cli('car', 'keys');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--dir/);
+  });
+});
