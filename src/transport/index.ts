@@ -11,3 +11,22 @@ export {
   type PhoneConnectOptions,
 } from './phone-driver.js';
 export { pairPhone, serveVehiclePairing, type PairedCar, type PairPhoneOptions, type VehiclePairingHooks } from './pairing-driver.js';
+export {
+  decodeGattInfo,
+  encodeGattInfo,
+  fragmentMessage,
+  FramedLink,
+  Reassembler,
+  valueSizeForMtu,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  FRAMING_VERSION,
+  MAX_ATT_MTU,
+  MIN_ATT_MTU,
+  PROXKEY_INFO_CHAR_UUID,
+  PROXKEY_NOTIFY_CHAR_UUID,
+  PROXKEY_SERVICE_UUID,
+  PROXKEY_WRITE_CHAR_UUID,
+  type FramedLinkOptions,
+  type FramingOptions,
+  type GattInfo,
+} from './framing.js';

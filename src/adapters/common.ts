@@ -1,0 +1,126 @@
+/**
+ * Shared by the noble (phone) and bleno (car) adapters: the typed "BLE unavailable" error,
+ * the lazy package loader, bounded event waits. Node-only code (the core never imports this).
+ */
+import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import { withDeadline } from '../transport/deadline.js';
+
+/**
+ * BLE cannot be used here: no noble/bleno package installed, no adapter, no permission, or the
+ * adapter did not power on. `hint` says what to install or configure.
+ */
+export class BleUnavailableError extends ProxkeyError {
+  readonly hint: string;
+  constructor(message: string, hint: string, options?: { cause?: unknown }) {
+    super('ERR_BLE_UNAVAILABLE', `${message}\n${hint}`, options);
+    this.hint = hint;
+  }
+}
+
+/** How to reach the HCI controller, for the `load*` helpers. */
+export interface HciOptions {
+  /**
+   * HCI over a serial port (H:4 UART): a USB/UART dongle in HCI mode, or an emulated controller
+   * reached through a pty. Without it the stack's default is used (Linux: hci0 via raw socket).
+   */
+  readonly uart?: { readonly port: string; readonly baudRate?: number };
+  /** Linux HCI device id (`hciN`), when not hci0. */
+  readonly deviceId?: number;
+}
+
+export const LINUX_HINT =
+  'On Linux: the machine needs a Bluetooth LE adapter (`hciconfig` or `btmgmt info` lists it), ' +
+  'node needs raw-socket rights (run as root, or `sudo setcap cap_net_raw+eip $(readlink -f $(which node))`), ' +
+  'and bluetoothd must not hold the adapter (`sudo systemctl stop bluetooth`, or give proxkey its own adapter via deviceId). ' +
+  'A serial HCI controller (or an emulated one) is used with { uart: { port } }.';
+
+/** Import the first installed package among `candidates` (dynamic import: nothing happens at module load). */
+export async function importFirst(
+  candidates: readonly string[],
+  what: string,
+  beforeImport?: (name: string) => void,
+): Promise<{ name: string; module: any }> {
+  const failures: string[] = [];
+  for (const name of candidates) {
+    try {
+      beforeImport?.(name);
+      const spec: string = name; // not a literal: bundlers and tsc leave the optional peer alone
+      const mod: any = await import(spec);
+      return { name, module: mod?.default ?? mod };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        failures.push(`${name}: not installed`);
+        continue;
+      }
+      throw new BleUnavailableError(`${name} is installed but failed to load: ${(err as Error).message}`, LINUX_HINT, { cause: err });
+    }
+  }
+  throw new BleUnavailableError(
+    `no ${what} package found (${failures.join('; ')})`,
+    `Install one: ${candidates.map((c) => `\`npm install ${c}\``).join(' or ')} (the @stoprocent packages are maintained and ship prebuilt binaries).`,
+  );
+}
+
+/** Minimal event-emitter shape (noble, bleno, peripherals and characteristics all have it). */
+export interface Emitter {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once?(event: string, listener: (...args: any[]) => void): unknown;
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** Wait (bounded) for an adapter `state` of `poweredOn`; a typed, explained error otherwise. */
+export async function waitPoweredOn(
+  stack: Emitter & { readonly state: string },
+  who: 'noble' | 'bleno',
+  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
+): Promise<void> {
+  if (stack.state === 'poweredOn') return;
+  let listener!: (s: string) => void;
+  const work = new Promise<void>((resolve, reject) => {
+    listener = (s: string) => {
+      if (s === 'poweredOn') resolve();
+      else if (s === 'unsupported' || s === 'unauthorized')
+        reject(new BleUnavailableError(`${who}: Bluetooth adapter is ${s}`, s === 'unauthorized' ? `Grant ${who} access to the adapter. ${LINUX_HINT}` : LINUX_HINT));
+    };
+    stack.on('stateChange', listener);
+  });
+  // the state getter initializes the bindings lazily in some versions: read it after subscribing
+  const now = stack.state;
+  try {
+    if (now === 'poweredOn') return;
+    await withDeadline(`${who} power-on`, work, { timeoutMs, signal });
+  } catch (err) {
+    if (err instanceof TimeoutError)
+      throw new BleUnavailableError(`${who}: the Bluetooth adapter did not power on within ${timeoutMs} ms (state: ${stack.state})`, LINUX_HINT, { cause: err });
+    throw err;
+  } finally {
+    stack.removeListener('stateChange', listener);
+  }
+}
+
+/**
+ * Bound a radio operation: `TimeoutError` / `AbortedError` as they are, any other failure of
+ * the stack becomes `LinkClosedError` naming the step (the phone may retry).
+ */
+export async function step<T>(what: string, work: Promise<T>, bound: { timeoutMs: number; signal?: AbortSignal }, onCancel?: () => void): Promise<T> {
+  try {
+    return await withDeadline(what, work, bound, onCancel);
+  } catch (err) {
+    work.catch(() => {}); // an abandoned radio call may reject later
+    if (err instanceof ProxkeyError) throw err;
+    throw new LinkClosedError(`BLE ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Promisify a callback-style call `fn(...args, cb(err?))`. */
+export function callbackToPromise(fn: (cb: (err?: unknown, ...rest: unknown[]) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fn((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+  });
+}
+
+/** Lower-case, dash-less UUID as noble and bleno compare them. */
+export function stackUuid(uuid: string): string {
+  return uuid.replace(/-/g, '').toLowerCase();
+}

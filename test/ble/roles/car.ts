@@ -1,0 +1,111 @@
+/**
+ * Car role process: real bleno on an emulated controller (pty), through `proxkey/bleno`.
+ * Env: BLE_IMPL (stoprocent | abandonware), HCI_PORT (pty), CAR_MODE (echo | vehicle | service),
+ *      CAR_KEYS (JSON CarKeys, vehicle mode), CAR_MAX_RTT_MS (service mode).
+ * vehicle: `serveVehicleSession` with pre-enrolled phones; service: `VehicleService` (pairing).
+ * Events to the parent: ready, link, executed (wall clock), session (summary), log.
+ */
+import { LinkClosedError } from '../../../src/errors.js';
+import { loadBleno, startCarPeripheral, type CarPeripheral, type PhoneLink } from '../../../src/adapters/bleno/index.js';
+import type { Link } from '../../../src/transport/link.js';
+import { TEST_SCRYPT, makeVehicleServer, makeVehicleService, warmUp } from './protocol.js';
+import { emit, serve, toRpcError } from './rpc.js';
+
+const impl = process.env.BLE_IMPL === 'abandonware' ? 'abandonware' : 'stoprocent';
+const port = process.env.HCI_PORT!;
+const mode = process.env.CAR_MODE ?? 'echo';
+let car: CarPeripheral | undefined;
+let dropNextHandshake = false;
+
+async function echo(link: PhoneLink) {
+  try {
+    for (;;) await link.send(await link.receive({ timeoutMs: 30_000 }));
+  } catch {
+    link.close('echo over');
+  }
+}
+
+/** Drop the BLE connection as soon as the phone's handshake arrives (before answering it). */
+function dropping(link: Link): Link {
+  return {
+    get closed() {
+      return link.closed;
+    },
+    get isClosed() {
+      return link.isClosed;
+    },
+    send: (m, o) => link.send(m, o),
+    close: (r) => link.close(r),
+    async receive(o) {
+      const m = await link.receive(o);
+      if (dropNextHandshake) {
+        dropNextHandshake = false;
+        emit('dropped', { t: Date.now() });
+        car!.disconnectAll();
+        throw new LinkClosedError('car dropped the link (test)');
+      }
+      return m;
+    },
+  };
+}
+
+async function main() {
+  const bleno = await loadBleno({ package: `@${impl}/bleno` as '@stoprocent/bleno', uart: { port } });
+  const server =
+    mode === 'vehicle'
+      ? await makeVehicleServer(
+          JSON.parse(process.env.CAR_KEYS!),
+          (command, keyId) => emit('executed', { command, keyId, t: Date.now() }),
+          (d) => emit('decision', d),
+        )
+      : undefined;
+  const service =
+    mode === 'service'
+      ? await makeVehicleService(process.env.CAR_MAX_RTT_MS ? Number(process.env.CAR_MAX_RTT_MS) : undefined, (command, keyId) =>
+          emit('executed', { command, keyId, t: Date.now() }),
+        )
+      : undefined;
+  if (server || service) await warmUp();
+  car = await startCarPeripheral({
+    bleno,
+    startTimeoutMs: 10_000,
+    onLink: (link) => {
+      emit('link', { address: link.address, maxValueSize: link.maxValueSize, t: Date.now() });
+      if (service) {
+        service.serve(link).then(
+          (summary) => emit('session', { ...summary, t: Date.now() }),
+          (err) => emit('session', { end: 'error', error: toRpcError(err) }),
+        );
+        return;
+      }
+      if (!server) return void echo(link);
+      server(dropping(link)).then(
+        (summary) => emit('session', { ...summary, t: Date.now() }),
+        (err) => emit('session', { end: 'error', error: toRpcError(err) }),
+      );
+    },
+  });
+  serve(
+    {
+      dropNextHandshake: () => {
+        dropNextHandshake = true;
+      },
+      disconnectAll: () => car!.disconnectAll(),
+      links: () => car!.links.size,
+      /** Enter pairing mode (service mode): the 8-digit code to give the phone. */
+      openPairing: async () => ({ code: (await service!.openPairing({ scrypt: TEST_SCRYPT })).code }),
+      keys: () => service!.registry.state.keys.map((k) => ({ id: k.id, role: k.role })),
+    },
+    async () => {
+      await car?.stop();
+      (bleno as { stop?: () => void }).stop?.();
+    },
+  );
+  emit('ready', { address: car.address, processStart: performance.timeOrigin, t: Date.now() });
+}
+
+main().catch((err) => {
+  emit('fatal', { error: toRpcError(err) });
+  console.error(err);
+  process.exit(1);
+});
