@@ -135,7 +135,7 @@ export function decodeGrant(bytes: Uint8Array): Grant {
   if (labelLen > MAX_LABEL) r.fail('label too long');
   let label: string;
   try {
-    label = new TextDecoder('utf-8', { fatal: true }).decode(r.take(labelLen));
+    label = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.take(labelLen));
   } catch {
     return r.fail('label is not UTF-8');
   }

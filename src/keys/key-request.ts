@@ -42,7 +42,7 @@ export function keyRequestFromString(s: string): KeyRequest {
   r.end();
   let label: string;
   try {
-    label = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    label = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
   } catch {
     return r.fail('label is not UTF-8');
   }

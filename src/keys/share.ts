@@ -79,7 +79,7 @@ export async function openShare(crypto: CryptoProvider, custody: KeyCustody, s: 
   const nameBytes = r.take(r.u8());
   let carName: string;
   try {
-    carName = new TextDecoder('utf-8', { fatal: true }).decode(nameBytes);
+    carName = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(nameBytes);
   } catch {
     return r.fail('car name is not UTF-8');
   }

@@ -51,6 +51,12 @@ export const HANDSHAKE_HEADER_LENGTH = 3;
 const MIN_NOISE_MSG2 = 65 + 65 + 16 + 16;
 
 export function encodeMessage(m: WireMessage): Uint8Array {
+  const bytes = encodeMessageUnchecked(m);
+  if (bytes.length > LIMITS.maxMessage) throw new LocalError('ERR_INVALID_ARGUMENT', `message: at most ${LIMITS.maxMessage} bytes`);
+  return bytes;
+}
+
+function encodeMessageUnchecked(m: WireMessage): Uint8Array {
   switch (m.type) {
     case MessageType.Challenge:
       return concatBytes(Uint8Array.of(m.type, m.versions, m.suites), m.ephemeral);
@@ -151,7 +157,12 @@ export function encodeBody(b: Body): Uint8Array {
     case BodyKind.Command: {
       const args = commandArgs(b.command);
       if (args.length > LIMITS.maxArgs) throw new LocalError('ERR_INVALID_ARGUMENT', `command args: at most ${LIMITS.maxArgs} bytes`);
+      b.extensions.forEach((e, i) => {
+        if (i > 0 && e.type <= b.extensions[i - 1]!.type) throw new LocalError('ERR_INVALID_ARGUMENT', 'extensions: strictly ascending types');
+      });
       const ext = b.extensions.map((e) => concatBytes(Uint8Array.of(e.type, e.value.length >> 8, e.value.length & 0xff), e.value));
+      if (ext.reduce((n, e) => n + e.length, 0) > LIMITS.maxExtensions)
+        throw new LocalError('ERR_INVALID_ARGUMENT', `extensions: at most ${LIMITS.maxExtensions} bytes`);
       return concatBytes(
         Uint8Array.of(b.kind, commandCode(b.command), b.intent ? FLAG_INTENT : 0, args.length),
         args,

@@ -126,9 +126,12 @@ function label(s: string, what: string): Uint8Array {
 }
 
 function readLabel(r: ByteReader): string {
-  const raw = r.take(r.u8());
+  const n = r.u8();
+  if (n > 64) r.fail('label longer than 64 bytes'); // what label() allows: decode only what encodes
+  const raw = r.take(n);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    // ignoreBOM: keep a leading U+FEFF, so decode(encode(label)) = label.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
   } catch {
     return r.fail('label is not UTF-8');
   }

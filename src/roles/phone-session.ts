@@ -30,7 +30,7 @@ import {
 } from '../protocol/messages.js';
 import { buildPrologue } from '../protocol/prologue.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import { assertP256PublicKey } from '../crypto/p256.js';
+import { isP256PublicKey } from '../crypto/p256.js';
 import { SecureChannel } from './channel.js';
 import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
@@ -70,7 +70,8 @@ export class PhoneSession {
 
   constructor(options: PhoneSessionOptions) {
     assertBytes(options.vehicleKey, 'vehicleKey', 65);
-    assertP256PublicKey(options.vehicleKey, 'vehicle key');
+    // Local configuration, not peer input: a misuse error.
+    if (!isP256PublicKey(options.vehicleKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'vehicleKey: not a valid P-256 public key');
     this.#o = options;
     this.#suites = options.suites ?? SUITE_IDS;
     if (this.#suites.length === 0 || !this.#suites.every(isSuiteId))

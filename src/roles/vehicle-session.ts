@@ -12,7 +12,7 @@
  */
 import { type KeyCustody } from '../crypto/custody.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
-import { LocalError, ProxkeyError, RemoteError } from '../errors.js';
+import { LocalError, RemoteError } from '../errors.js';
 import type { NoiseKey } from '../noise/functions.js';
 import { HandshakeState } from '../noise/handshake-state.js';
 import { commandName, type Command } from '../protocol/commands.js';
@@ -247,11 +247,12 @@ export class VehicleSession {
       body = decodeBody(plaintext);
     } catch (err) {
       const reason: DenyReason = err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
-      return this.#deny(undefined, reason, false, undefined, undefined, err as ProxkeyError);
+      // Authenticated but not understood: an authenticated denial; the session stays usable.
+      return this.#deny(undefined, reason, false);
     }
     if (body.kind === BodyKind.Close) return this.#finish([], body.reason, []);
     if (body.kind !== BodyKind.Command)
-      return this.#deny(undefined, 'malformed', false, undefined, undefined, new RemoteError('ERR_UNEXPECTED_MESSAGE', 'phone sent a result'));
+      return this.#deny(undefined, 'malformed', false);
     return this.#onCommand(body);
   }
 
@@ -306,12 +307,10 @@ export class VehicleSession {
     intent: boolean,
     proximity?: ProximityVerdict,
     ranging?: RangingVerdict,
-    error?: ProxkeyError,
   ): Promise<Output> {
     const channel = this.#channel!;
     const send = [await channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
     const events: VehicleEvent[] = [this.#decision(command, reason, intent, proximity, ranging)];
-    if (error) events.push({ type: 'error', error });
     if (!TERMINAL.has(reason)) return out(send, events);
     send.push(await channel.seal({ kind: BodyKind.Close, reason }));
     return this.#finish(send, reason, events);

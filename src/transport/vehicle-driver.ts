@@ -129,7 +129,12 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     dispose?.();
-    if (session.state !== 'closed') emit((await session.close()).events);
+    if (session.state !== 'closed') {
+      // Wipe the session; tell the phone (authenticated) when the link is still up.
+      const o = await session.close(endedBy ?? 'ok');
+      emit(o.events);
+      if (!link.isClosed) for (const m of o.send) await link.send(m).catch(() => undefined);
+    }
     link.close(end === 'ok' ? 'session over' : String(end));
   }
   return { keyId: session.keyId, executed, denied, end };
