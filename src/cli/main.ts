@@ -183,7 +183,7 @@ export async function run(argv: readonly string[]): Promise<number> {
 
 // Run when executed directly (bin or tsx), not when imported by tests.
 const invoked = process.argv[1] ?? '';
-if (/(?:^|[/\\])(?:main\.(?:ts|js|cjs)|cli\.(?:js|cjs)|proxkey)$/.test(invoked)) {
+if (/(?:^|[/\\])(?:main\.(?:ts|js|cjs|mjs)|cli\.(?:js|cjs|mjs)|proxkey)$/.test(invoked)) {
   // The BLE stacks print their own warnings with console.*: keep the CLI's output to its one line
   // per result or error unless PROXKEY_DEBUG is set.
   if (!process.env.PROXKEY_DEBUG) console.log = console.warn = console.info = () => undefined;
