@@ -236,6 +236,48 @@ describe('grant forgery is denied', () => {
     expect(await forged(mutate as never)).toEqual({ status: reason, executed: 0 });
   });
 
+  it('a grant escalating beyond its issuer (an owner limited to unlock/lock grants start) → not-permitted', async () => {
+    const w = await world('escalate');
+    const { owner, rec } = await pairOwner(w);
+    // A second, restricted owner (e.g. a fleet manager who may only open and close).
+    const manager = await w.phone('manager');
+    const mrec = await w.car.registry.enroll(manager.identity.publicKey, { role: 'owner', permissions: ['unlock', 'lock'] });
+    const friend = await w.phone('friend');
+    const grant = await issueGrant({
+      crypto,
+      random: deterministicRandom('esc'),
+      issuer: manager.identity,
+      issuerKeyId: mrec.id,
+      vehicleKey: rec.vehicleKey,
+      subject: friend.identity.publicKey,
+      permissions: ['unlock', 'start'],
+    });
+    await friend.acceptShare(await sealShare(crypto, deterministicRandom('s'), { vehicleKey: rec.vehicleKey, advertisingSecret: new Uint8Array(32), carName: 'c', grant }));
+    const { link } = w.connect();
+    expect((await friend.command(link, 'unlock')).status).toBe('not-permitted');
+    expect(w.car.registry.state.keys.map((k) => k.id)).not.toContain(friend.keyId);
+    void owner;
+  });
+
+  it('a grant from an owner revoked since → revoked, nothing enrolled', async () => {
+    const w = await world('revoked-issuer');
+    const { owner } = await pairOwner(w);
+    // A second owner issues a grant, then is revoked by the first owner.
+    const second = await w.phone('second');
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    let { link } = w.connect();
+    await second.pair(link, code);
+    const friend = await w.phone('friend');
+    const { share } = await second.share(friend.keyRequest());
+    await friend.acceptShare(share);
+    ({ link } = w.connect());
+    expect((await owner.command(link, { kind: 'revoke', target: second.keyId })).status).toBe('ok');
+    ({ link } = w.connect());
+    expect((await friend.command(link, 'unlock')).status).toBe('revoked');
+    expect(w.car.registry.state.keys.map((k) => k.id)).not.toContain(friend.keyId);
+    expect(w.executed).toEqual([]);
+  });
+
   it('a grant from a non-owner (a shared key) → not-permitted', async () => {
     const r = await forged((o) => o, { issuerIsFriend: true });
     expect(r.status).toBe('not-permitted');

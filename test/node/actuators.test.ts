@@ -1,0 +1,100 @@
+/** GPIO (libgpiod tools, both syntaxes), command and log actuators, with a fake runner. */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { commandActuator, Gpio, gpioRelayActuator, logActuator, type GpioRunner } from '../../src/node/index.js';
+import type { KeyRecord } from '../../src/index.js';
+
+function fakeRunner(version: string) {
+  const calls: { cmd: string; args: readonly string[] }[] = [];
+  const lines: ((l: string) => void)[] = [];
+  const killed: string[] = [];
+  const runner: GpioRunner = {
+    run: async (cmd, args) => {
+      calls.push({ cmd, args });
+      return args[0] === '--version' ? version : '';
+    },
+    start: (cmd, args, onLine) => {
+      calls.push({ cmd, args });
+      lines.push(onLine);
+      return { kill: (s: string) => killed.push(`${cmd}:${s}`) } as never;
+    },
+  };
+  return { runner, calls, lines, killed };
+}
+
+const key: KeyRecord = { id: '0011223344556677', publicKey: new Uint8Array(65), role: 'owner', permissions: ['*'] };
+
+describe('GPIO relays through libgpiod', () => {
+  it('pulses with libgpiod 1.x syntax', async () => {
+    const f = fakeRunner('gpioset (libgpiod) v1.6.3');
+    const act = gpioRelayActuator({ chip: 'gpiochip0', lines: { unlock: 17, start: 22 }, pulseMs: { default: 500, start: 1200 } }, new Gpio(f.runner));
+    expect(await act({ kind: 'unlock' }, key)).toEqual({ ok: true });
+    expect(await act({ kind: 'start' }, key)).toEqual({ ok: true });
+    expect(f.calls.filter((c) => c.args[0] !== '--version')).toEqual([
+      { cmd: 'gpioset', args: ['--mode=time', '--usec=500000', 'gpiochip0', '17=1'] },
+      { cmd: 'gpioset', args: ['--mode=time', '--usec=1200000', 'gpiochip0', '22=1'] },
+    ]);
+  });
+
+  it('pulses with libgpiod 2.x syntax, active-low', async () => {
+    const f = fakeRunner('gpioset (libgpiod) v2.1.3');
+    const act = gpioRelayActuator({ chip: 'gpiochip4', activeLow: true, lines: { lock: 27 } }, new Gpio(f.runner));
+    expect(await act({ kind: 'lock' }, key)).toEqual({ ok: true });
+    expect(f.calls.at(-1)).toEqual({ cmd: 'gpioset', args: ['-c', 'gpiochip4', '-t', '500ms,0', '27=0'] });
+  });
+
+  it('a command without a wired line is actuator-failed, and a failing gpioset throws (→ actuator-failed in the driver)', async () => {
+    const f = fakeRunner('v1.6.3');
+    const act = gpioRelayActuator({ chip: 'gpiochip0', lines: { unlock: 17 } }, new Gpio(f.runner));
+    expect(await act({ kind: 'trunk' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
+    const broken = new Gpio({ ...f.runner, run: async () => Promise.reject(new Error('gpioset: not found')) });
+    await expect(gpioRelayActuator({ chip: 'c', lines: { unlock: 1 } }, broken)({ kind: 'unlock' }, key)).rejects.toThrow(/apt install gpiod/);
+  });
+
+  it('watches a button (debounced) and drives an LED', async () => {
+    const f = fakeRunner('v2.0');
+    const gpio = new Gpio(f.runner);
+    let presses = 0;
+    const stop = await gpio.watchButton({ chip: 'gpiochip0', line: 5 }, () => presses++, 10_000);
+    expect(f.calls.at(-1)).toEqual({ cmd: 'gpiomon', args: ['-c', 'gpiochip0', '-b', 'pull-up', '-e', 'falling', '5'] });
+    f.lines[0]!('123.4 falling gpiochip0 5');
+    f.lines[0]!('123.5 falling gpiochip0 5'); // bounce
+    expect(presses).toBe(1);
+    stop();
+    const led = await gpio.hold({ chip: 'gpiochip0', line: 6 }, true);
+    expect(f.calls.at(-1)).toEqual({ cmd: 'gpioset', args: ['-c', 'gpiochip0', '6=1'] });
+    led.release();
+    expect(f.killed).toEqual(['gpiomon:SIGTERM', 'gpioset:SIGTERM']);
+  });
+});
+
+describe('command and log actuators', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxkey-act-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the script with command, key id and role; stdout becomes result data; failure is actuator-failed', async () => {
+    const ok = join(dir, 'ok.sh');
+    writeFileSync(ok, '#!/bin/sh\necho "$1 $2 $3"\n');
+    chmodSync(ok, 0o755);
+    expect(await commandActuator(ok)({ kind: 'custom', code: 130 }, key)).toEqual({
+      ok: true,
+      data: new TextEncoder().encode('custom:130 0011223344556677 owner'),
+    });
+    const bad = join(dir, 'bad.sh');
+    writeFileSync(bad, '#!/bin/sh\nexit 3\n');
+    chmodSync(bad, 0o755);
+    expect(await commandActuator(bad)({ kind: 'unlock' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
+    const slow = join(dir, 'slow.sh');
+    writeFileSync(slow, '#!/bin/sh\nsleep 5\n');
+    chmodSync(slow, 0o755);
+    expect(await commandActuator(slow, 100)({ kind: 'unlock' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
+  });
+
+  it('logs', async () => {
+    const lines: string[] = [];
+    await logActuator((l) => lines.push(l))({ kind: 'lock' }, key);
+    expect(lines).toEqual(['actuator: lock (key 0011223344556677)']);
+  });
+});
