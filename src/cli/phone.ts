@@ -9,6 +9,7 @@ import { LocalError } from '../errors.js';
 import { decodeKeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
 import { logActuator } from '../node/actuators.js';
+import { defaultPolicy } from '../policy/default-policy.js';
 import { FilePhoneStore, FileVehicleStore } from '../node/file-stores.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { PhoneWallet } from '../service/phone-wallet.js';
@@ -42,7 +43,13 @@ async function reach(a: PhoneArgs): Promise<Reach> {
   if (a.sim) {
     // PROXKEY_SIM_CAR lets several phone identities (state dirs) share one simulated car.
     const dir = process.env.PROXKEY_SIM_CAR ?? join(a.state, 'sim-car');
-    const car = await VehicleService.open({ store: new FileVehicleStore(dir), name: 'Simulated car', actuator: logActuator(() => undefined) });
+    // No radio in a simulation: the relay bound (which measures real radio round trips) is off.
+    const car = await VehicleService.open({
+      store: new FileVehicleStore(dir),
+      name: 'Simulated car',
+      policy: defaultPolicy({ maxRttMs: Infinity }),
+      actuator: logActuator(() => undefined),
+    });
     const served = new Set<Promise<unknown>>();
     return {
       car,

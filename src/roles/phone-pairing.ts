@@ -11,12 +11,13 @@
 import type { KeyCustody } from '../crypto/custody.js';
 import { assertP256PublicKey } from '../crypto/p256.js';
 import { utf8 } from '../bytes.js';
-import { assertArg, DeniedError, LocalError, RemoteError } from '../errors.js';
+import { assertArg, DeniedError, RemoteError } from '../errors.js';
 import { deriveSpake2PlusSecretsAsync, Spake2PlusProver } from '../pake/spake2plus.js';
 import { MessageType } from '../protocol/constants.js';
 import { decodeMessage, encodeMessage } from '../protocol/messages.js';
 import { decodeCarInfo, decodePairing, encodePairing, encodePhoneInfo, PAIRING_VERSION, type PairingMessage } from '../protocol/pairing.js';
 import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
+import { output, StepGuard } from './step.js';
 import type { PairingPhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 
 export interface PhonePairingOptions extends RoleEnvironment {
@@ -35,7 +36,7 @@ const EMPTY = new Uint8Array(0);
 export class PhonePairingSession {
   readonly #o: PhonePairingOptions;
   #state: State = 'awaiting-challenge';
-  #busy = false;
+  readonly #guard = new StepGuard<State>('pairing');
   #challenge: Uint8Array | undefined;
   #prover: Spake2PlusProver | undefined;
   #carToPhone: Uint8Array | undefined;
@@ -50,10 +51,7 @@ export class PhonePairingSession {
   }
 
   async receive(bytes: Uint8Array): Promise<Output> {
-    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'pairing: a step is already in progress');
-    if (this.#state === 'closed') throw new LocalError('ERR_INVALID_STATE', 'pairing: session closed');
-    this.#busy = true;
-    try {
+    return this.#guard.run(this.#state, ['awaiting-challenge', 'awaiting-params', 'awaiting-response', 'awaiting-done'], async () => {
       if (bytes[0] === MessageType.Alert) {
         let reason: DeniedError['reason'] = 'malformed';
         try {
@@ -85,10 +83,8 @@ export class PhonePairingSession {
       } catch (e) {
         return reject(e);
       }
-      return await this.#step(m, bytes);
-    } finally {
-      this.#busy = false;
-    }
+      return this.#step(m, bytes);
+    });
   }
 
   async #step(m: PairingMessage, raw: Uint8Array): Promise<Output> {
@@ -156,9 +152,7 @@ export class PhonePairingSession {
   }
 }
 
-function out(send: Uint8Array[], events: PairingPhoneEvent[] = [], done = false): Output {
-  return { send, events, done };
-}
+const out = (send: Uint8Array[], events: PairingPhoneEvent[] = [], done = false): Output => output(send, events, done);
 
 function reject(err: unknown): Output {
   if (!(err instanceof RemoteError)) throw err;

@@ -32,6 +32,7 @@ import { buildPrologue } from '../protocol/prologue.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { isP256PublicKey } from '../crypto/p256.js';
 import { SecureChannel } from './channel.js';
+import { output, StepGuard } from './step.js';
 import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 
@@ -62,7 +63,7 @@ export class PhoneSession {
   readonly #o: PhoneSessionOptions;
   readonly #suites: readonly SuiteId[];
   #state: PhoneSessionState = 'new';
-  #busy = false;
+  readonly #guard = new StepGuard<PhoneSessionState>('phone session');
   #first: { command: Command; intent: boolean; extensions: Extension[] } | undefined;
   #inFlight: { command: Command; sentAt: number } | undefined;
   #channel: SecureChannel | undefined;
@@ -215,22 +216,12 @@ export class PhoneSession {
     return out([], [...events, { type: 'closed', reason }], true);
   }
 
-  async #step(allowed: PhoneSessionState[], run: () => Promise<Output>): Promise<Output> {
-    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'phone session: a step is already in progress');
-    if (!allowed.includes(this.#state))
-      throw new LocalError('ERR_INVALID_STATE', `phone session: not allowed in state ${this.#state}`);
-    this.#busy = true;
-    try {
-      return await run();
-    } finally {
-      this.#busy = false;
-    }
+  #step(allowed: readonly PhoneSessionState[], run: () => Promise<Output>): Promise<Output> {
+    return this.#guard.run(this.#state, allowed, run);
   }
 }
 
-function out(send: Uint8Array[], events: PhoneEvent[] = [], done = false): Output {
-  return { send, events, done };
-}
+const out = (send: Uint8Array[], events: PhoneEvent[] = [], done = false): Output => output(send, events, done);
 
 function rejected(err: unknown): Output {
   if (!(err instanceof RemoteError)) throw err;

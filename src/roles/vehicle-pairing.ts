@@ -8,13 +8,14 @@
  * attempt; a wrong code is detected by key confirmation and reveals nothing about the code.
  */
 import { assertP256PublicKey } from '../crypto/p256.js';
-import { LocalError, RemoteError } from '../errors.js';
+import { RemoteError } from '../errors.js';
 import { Spake2PlusVerifier } from '../pake/spake2plus.js';
 import { MessageType } from '../protocol/constants.js';
 import { encodeMessage } from '../protocol/messages.js';
 import { decodePairing, decodePhoneInfo, encodeCarInfo, encodePairing, PAIRING_VERSION, type CarInfo, type PairingMessage } from '../protocol/pairing.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
+import { output, StepGuard } from './step.js';
 import type { PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
 
 export interface VehiclePairingOptions extends RoleEnvironment {
@@ -30,7 +31,7 @@ const EMPTY = new Uint8Array(0);
 export class VehiclePairingSession {
   readonly #o: VehiclePairingOptions;
   #state: State = 'start';
-  #busy = false;
+  readonly #guard = new StepGuard<State>('pairing');
   #params: Uint8Array | undefined;
   #verifier: Spake2PlusVerifier | undefined;
   #carToPhone: Uint8Array | undefined;
@@ -44,11 +45,7 @@ export class VehiclePairingSession {
   }
 
   async receive(bytes: Uint8Array): Promise<Output> {
-    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'pairing: a step is already in progress');
-    if (this.#state === 'closed' || this.#state === 'enrolling')
-      throw new LocalError('ERR_INVALID_STATE', `pairing: receive() in state ${this.#state}`);
-    this.#busy = true;
-    try {
+    return this.#guard.run(this.#state, ['start', 'params-sent', 'responded'], async () => {
       if (bytes[0] === MessageType.Alert) {
         // After our response, an alert means the phone rejected our confirmation: a wrong code.
         const events: PairingVehicleEvent[] =
@@ -61,15 +58,16 @@ export class VehiclePairingSession {
       } catch (e) {
         return reject(e);
       }
-      return await this.#step(m);
-    } finally {
-      this.#busy = false;
-    }
+      return this.#step(m);
+    });
   }
 
   /** The owner is enrolled (durably): send the car's identity to the phone. */
   async complete(car: CarInfo): Promise<Output> {
-    if (this.#state !== 'enrolling') throw new LocalError('ERR_INVALID_STATE', `pairing: complete() in state ${this.#state}`);
+    return this.#guard.run(this.#state, ['enrolling'], () => this.#complete(car));
+  }
+
+  async #complete(car: CarInfo): Promise<Output> {
     const { crypto, authority, now } = this.#o;
     const sealed = await crypto.aeadSeal('aes-256-gcm', this.#carToPhone!, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
     authority.succeeded(now());
@@ -152,9 +150,7 @@ export class VehiclePairingSession {
   }
 }
 
-function out(send: Uint8Array[], events: PairingVehicleEvent[] = [], done = false): Output {
-  return { send, events, done };
-}
+const out = (send: Uint8Array[], events: PairingVehicleEvent[] = [], done = false): Output => output(send, events, done);
 
 function reject(err: unknown): Output {
   if (!(err instanceof RemoteError)) throw err;

@@ -37,6 +37,7 @@ import {
 import { buildPrologue } from '../protocol/prologue.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { SecureChannel } from './channel.js';
+import { output, StepGuard } from './step.js';
 import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type {
   KeyDirectory,
@@ -89,7 +90,7 @@ export class VehicleSession {
   readonly #o: VehicleSessionOptions;
   readonly #suites: readonly SuiteId[];
   #state: VehicleSessionState = 'new';
-  #busy = false;
+  readonly #guard = new StepGuard<VehicleSessionState>('vehicle session');
   #ephemeral: NoiseKey | undefined;
   #challengeHeader: Uint8Array | undefined;
   #challengedAt = 0;
@@ -335,22 +336,12 @@ export class VehicleSession {
     return out(send, [...events, { type: 'closed', reason }], true);
   }
 
-  async #step(allowed: VehicleSessionState[], run: () => Promise<Output>): Promise<Output> {
-    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'vehicle session: a step is already in progress');
-    if (!allowed.includes(this.#state))
-      throw new LocalError('ERR_INVALID_STATE', `vehicle session: not allowed in state ${this.#state}`);
-    this.#busy = true;
-    try {
-      return await run();
-    } finally {
-      this.#busy = false;
-    }
+  #step(allowed: readonly VehicleSessionState[], run: () => Promise<Output>): Promise<Output> {
+    return this.#guard.run(this.#state, allowed, run);
   }
 }
 
-function out(send: Uint8Array[], events: VehicleEvent[] = [], done = false): Output {
-  return { send, events, done };
-}
+const out = (send: Uint8Array[], events: VehicleEvent[] = [], done = false): Output => output(send, events, done);
 
 /** Rejected input: error event + an unauthenticated alert; state untouched. Non-remote errors propagate. */
 function rejected(err: unknown, reason: DenyReason = 'malformed'): Output {

@@ -35,7 +35,8 @@ export interface Car {
   serve(link: Link, extra?: Partial<Parameters<typeof serveVehicleSession>[1]>): Promise<ServeSummary>;
 }
 
-export async function makeCar(seed = 'car', policy: Policy = defaultPolicy()): Promise<Car> {
+/** The relay bound is kept generous here: these tests run real crypto on a shared, loaded machine. */
+export async function makeCar(seed = 'car', policy: Policy = defaultPolicy({ maxRttMs: 5_000 })): Promise<Car> {
   const identity = await makeIdentity(seed);
   const keys = new MemoryKeyStore(crypto);
   const car: Car = {

@@ -1,0 +1,27 @@
+/**
+ * What every sans-IO role shares: one step at a time (re-entrant calls are a local error), steps
+ * allowed only in given states, and the shape of an output.
+ */
+import { LocalError } from '../errors.js';
+import type { RoleOutput } from './types.js';
+
+export class StepGuard<S extends string> {
+  #busy = false;
+  constructor(private readonly role: string) {}
+
+  /** Run `step` if no other step is running and `state` is one of `allowed`. */
+  async run<T>(state: S, allowed: readonly S[], step: () => Promise<T>): Promise<T> {
+    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', `${this.role}: a step is already in progress`);
+    if (!allowed.includes(state)) throw new LocalError('ERR_INVALID_STATE', `${this.role}: not allowed in state ${state}`);
+    this.#busy = true;
+    try {
+      return await step();
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+export function output<E>(send: Uint8Array[], events: E[] = [], done = false): RoleOutput<E> {
+  return { send, events, done };
+}
