@@ -14,14 +14,13 @@ import type { KeyCustody } from '../crypto/custody.js';
 import { assertBytes, DeniedError, LocalError, RemoteError } from '../errors.js';
 import { HandshakeState } from '../noise/handshake-state.js';
 import { toCommand, type Command, type CommandInput } from '../protocol/commands.js';
-import { BodyKind, MessageType, PROTOCOL_VERSIONS, SUITE_IDS, type SuiteId } from '../protocol/constants.js';
+import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
 import {
   CHALLENGE_HEADER_LENGTH,
   decodeBody,
   decodeMessage,
   encodeBody,
   encodeMessage,
-  isSuiteId,
   maskHas,
   Extensions,
   type Extension,
@@ -33,7 +32,7 @@ import type { DenyReason } from '../protocol/reasons.js';
 import { isP256PublicKey } from '../crypto/p256.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
-import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
+import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 
 export interface PhoneSessionOptions extends RoleEnvironment {
@@ -74,9 +73,7 @@ export class PhoneSession {
     // Local configuration, not peer input: a misuse error.
     if (!isP256PublicKey(options.vehicleKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'vehicleKey: not a valid P-256 public key');
     this.#o = options;
-    this.#suites = options.suites ?? SUITE_IDS;
-    if (this.#suites.length === 0 || !this.#suites.every(isSuiteId))
-      throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
+    this.#suites = checkSuites(options.suites);
   }
 
   get state(): PhoneSessionState {

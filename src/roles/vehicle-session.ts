@@ -12,11 +12,11 @@
  */
 import { type KeyCustody } from '../crypto/custody.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
-import { LocalError, RemoteError } from '../errors.js';
+import { RemoteError } from '../errors.js';
 import type { NoiseKey } from '../noise/functions.js';
 import { HandshakeState } from '../noise/handshake-state.js';
 import { commandName, type Command } from '../protocol/commands.js';
-import { BodyKind, MessageType, PROTOCOL_VERSIONS, SUITE_IDS, type SuiteId } from '../protocol/constants.js';
+import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import {
   CHALLENGE_HEADER_LENGTH,
@@ -38,7 +38,7 @@ import { buildPrologue } from '../protocol/prologue.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
-import { custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
+import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type {
   KeyDirectory,
   KeyRecord,
@@ -104,9 +104,7 @@ export class VehicleSession {
 
   constructor(options: VehicleSessionOptions) {
     this.#o = options;
-    this.#suites = options.suites ?? SUITE_IDS;
-    if (this.#suites.length === 0 || !this.#suites.every(isSuiteId))
-      throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
+    this.#suites = checkSuites(options.suites);
   }
 
   get state(): VehicleSessionState {
