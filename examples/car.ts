@@ -1,22 +1,54 @@
 /**
- * The car side of the two-laptop setup, as a program (`npx tsx examples/car.ts [stateDir]`):
- * load (or create) the car's durable state, advertise over BLE with bleno, serve every phone that
- * connects, open pairing mode at start and print the code. The `proxkey car serve` command does the
- * same with more options (config file, GPIO actuators, control socket).
+ * The car side of the two-laptop setup, as a program:
+ *
+ *   npx tsx examples/car.ts [stateDir]        (default ./car-state)
+ *
+ * PROXKEY_HCI picks the controller: a number for hciN, or a serial port path (default hci0).
+ * Loads (or creates) the car's durable state, advertises its rotating identifier over BLE with
+ * bleno (no name, no static id: docs/PRIVACY.md), serves every phone that connects, and logs each
+ * decision. Press Enter to open pairing mode: the code and a QR code of the pairing payload are
+ * printed. Ctrl-C stops cleanly. `proxkey car serve` does the same with more options (config
+ * file, GPIO actuators, control socket).
  */
+import { createInterface } from 'node:readline';
 import { loadBleno, startCarPeripheral } from '../src/adapters/bleno/index.js';
-import { VehicleService } from '../src/index.js';
+import { renderQr } from '../src/cli/qr.js';
+import { VehicleService, commandName } from '../src/index.js';
 import { FileVehicleStore, logActuator } from '../src/node/index.js';
 
 const dir = process.argv[2] ?? './car-state';
-const car = await VehicleService.open({ store: new FileVehicleStore(dir), name: 'Laptop car', actuator: logActuator() });
-const bleno = await loadBleno(); // throws a BleUnavailableError saying what to install/configure
-const peripheral = await startCarPeripheral({ bleno, localName: 'proxkey', onLink: (link) => void car.serve(link) });
-const { code, payload } = await car.openPairing();
+const car = await VehicleService.open({
+  store: new FileVehicleStore(dir),
+  name: 'Laptop car',
+  actuator: logActuator(),
+  onEvent: (e) => {
+    if (e.type === 'decision')
+      console.log(`${e.keyId ?? '?'} ${e.command ? commandName(e.command) : '-'}: ${e.result} (${e.rttMs.toFixed(0)} ms)`);
+  },
+});
+const hci = process.env.PROXKEY_HCI;
+const bleno = await loadBleno(hci === undefined ? {} : /^\d+$/.test(hci) ? { deviceId: Number(hci) } : { uart: { port: hci } }); // throws a BleUnavailableError saying what to install/configure
+const peripheral = await startCarPeripheral({
+  bleno,
+  advertising: { secret: car.advertisingSecret },
+  onLink: (link) => void car.serve(link).catch((e: unknown) => console.log(`session: ${(e as Error).message}`)),
+});
 console.log(`car "${car.name}" advertising; ${(await car.registry.list()).length} key(s) enrolled`);
-console.log(`pairing code: ${code}   (${payload})`);
-process.once('SIGINT', async () => {
+console.log('press Enter to open pairing mode, Ctrl-C to stop');
+
+const input = createInterface({ input: process.stdin });
+input.on('line', async () => {
+  const { code, payload, expiresAt } = await car.openPairing();
+  console.log(`pairing code: ${code}   (valid until ${new Date(expiresAt).toLocaleTimeString()})`);
+  console.log((await renderQr(payload)) ?? payload);
+  console.log(`on the phone: npx tsx examples/phone.ts pair ${code}`);
+});
+
+const stop = async () => {
+  input.close();
   await peripheral.stop();
   await car.flushAudit();
   process.exit(0);
-});
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

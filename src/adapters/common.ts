@@ -124,3 +124,30 @@ export function callbackToPromise(fn: (cb: (err?: unknown, ...rest: unknown[]) =
 export function stackUuid(uuid: string): string {
   return uuid.replace(/-/g, '').toLowerCase();
 }
+
+/** The 16 bytes of a 128-bit UUID in the little-endian order AD structures use (empty if not 128-bit). */
+export function uuidToLittleEndian(uuid: string): Uint8Array {
+  const hex = stackUuid(uuid);
+  if (!/^[0-9a-f]{32}$/.test(hex)) return new Uint8Array(0);
+  const le = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) le[15 - i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return le;
+}
+
+/**
+ * Advertising id length when it travels as manufacturer data (`companyId`): the 10 bytes the
+ * primary advertisement has left after flags and the 128-bit UUID list, minus length, type and
+ * the 2-byte company id.
+ */
+export const COMPANY_ID_ADVERTISING_ID_LENGTH = 6;
+
+/**
+ * A connection RSSI reading (dBm) worth using, or undefined. HCI reports a signed byte, 127 meaning
+ * "not available". Also dropped: 0 and above (what some controllers answer on error) and −1 (what
+ * BlueZ's emulated controller answers to every Read RSSI, even for an unknown handle). A real link
+ * never reads above about −10 dBm (the strongest input a BLE receiver must handle), so nothing
+ * real is lost.
+ */
+export function usableRssi(raw: number | undefined): number | undefined {
+  return raw !== undefined && Number.isInteger(raw) && raw >= -127 && raw <= -2 ? raw : undefined;
+}

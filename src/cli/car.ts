@@ -3,6 +3,7 @@
  * status LED, control socket, graceful shutdown); `pair`, `keys`, `revoke`, `audit` act on the
  * running car through its control socket (or on its files when it is not running).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:net';
 import { loadBleno, startCarPeripheral, type CarPeripheral } from '../adapters/bleno/index.js';
 import { LocalError } from '../errors.js';
@@ -11,7 +12,8 @@ import { FileVehicleStore } from '../node/file-stores.js';
 import { Gpio } from '../node/gpio.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { commandName } from '../protocol/commands.js';
-import type { KeyRecord } from '../roles/types.js';
+import { ProximityEngine } from '../proximity/engine.js';
+import type { KeyRecord, ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { loadCarConfig, type CarConfig } from './config.js';
@@ -56,16 +58,72 @@ async function showPairing(ui: Ui, p: { code: string; payload: string; expiresAt
   );
 }
 
+/**
+ * Car-side proximity from connection RSSI. The adapter samples each open link (`onRssi`); a link's
+ * samples go to the engine under the key id its session authenticated as. Which session a hook call
+ * or event belongs to is known from an AsyncLocalStorage entered around each `serve(link)` (with
+ * several phones connected, the hook's key id alone does not say which link is that phone's).
+ * Samples taken before the handshake are kept (at most 16) and fed once the key is known. The
+ * engine backs `VehicleHooks.proximity`; with no usable RSSI (the emulator) its verdict is
+ * `unknown`, which only matters to a policy with `requireProximity`.
+ */
+export function linkProximity(engine: ProximityEngine, now: () => number = () => performance.now()) {
+  const session = new AsyncLocalStorage<object>();
+  const keyOf = new WeakMap<object, string>();
+  const early = new WeakMap<object, { rssi: number; at: number }[]>();
+  const bind = (keyId: string) => {
+    const link = session.getStore();
+    if (!link || keyOf.get(link) === keyId) return;
+    keyOf.set(link, keyId);
+    for (const s of early.get(link) ?? []) engine.sample(keyId, s.rssi, s.at);
+    early.delete(link);
+  };
+  const hooks: VehicleHooks = {
+    proximity(keyId: string): ProximityVerdict {
+      bind(keyId);
+      return engine.verdict(keyId);
+    },
+  };
+  return {
+    engine,
+    hooks,
+    /** Run one session (`car.serve(link)`) so that its hook calls and events are attributed to `link`. */
+    serve<T>(link: object, run: () => Promise<T>): Promise<T> {
+      return session.run(link, run);
+    },
+    /** For `VehicleService`'s `onEvent`: learns the session's key id at authentication. */
+    onEvent(e: VehicleEvent): void {
+      if (e.type === 'authenticated') bind(e.keyId);
+    },
+    /** For `startCarPeripheral`'s `onRssi`. */
+    onRssi(link: object, rssi: number): void {
+      const at = now();
+      const keyId = keyOf.get(link);
+      if (keyId !== undefined) {
+        engine.sample(keyId, rssi, at);
+        return;
+      }
+      const kept = early.get(link) ?? [];
+      kept.push({ rssi, at });
+      if (kept.length > 16) kept.shift();
+      early.set(link, kept);
+    },
+  };
+}
+
 /** Run the car until SIGTERM/SIGINT. */
 export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const c = resolveConfig(a);
   const store = new FileVehicleStore(c.stateDir);
+  const proximity = linkProximity(new ProximityEngine({ now: () => performance.now() }));
   const car = await VehicleService.open({
     store,
     ...(c.name !== undefined && { name: c.name }),
     policy: defaultPolicy(c.policy ?? {}),
+    hooks: proximity.hooks,
     actuator: actuatorFor(c, ui),
     onEvent: (e, keyId) => {
+      proximity.onEvent(e);
       if (e.type === 'decision')
         ui.result(
           { event: 'decision', keyId: e.keyId, command: e.command ? commandName(e.command) : null, result: e.result, rttMs: Math.round(e.rttMs) },
@@ -104,9 +162,12 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   try {
     peripheral = await startCarPeripheral({
       bleno,
-      localName: 'proxkey',
+      // the rotating id only enrolled phones recognise; no name (it would be a static identifier)
+      advertising: { secret: car.advertisingSecret },
+      onAdvertisingError: (e) => ui.info(`  re-advertising failed (retrying): ${e.message}`),
+      onRssi: (link, rssi) => proximity.onRssi(link, rssi),
       onLink: (link) => {
-        const p = car.serve(link).catch((e: unknown) => ui.info(`  session error: ${(e as Error).message}`));
+        const p = proximity.serve(link, () => car.serve(link)).catch((e: unknown) => ui.info(`  session error: ${(e as Error).message}`));
         active.add(p);
         void p.finally(() => active.delete(p));
       },

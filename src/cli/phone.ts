@@ -4,10 +4,11 @@
  * or, with `--sim`, a simulated car in this process (its state in `<state>/sim-car`).
  */
 import { join } from 'node:path';
-import { connectToCar, loadNoble } from '../adapters/noble/index.js';
+import { advertisingFilter, connectToCar, loadNoble, type NoblePeripheral } from '../adapters/noble/index.js';
 import { LocalError } from '../errors.js';
 import { decodeKeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
+import type { CarRecord } from '../keys/state.js';
 import { logActuator } from '../node/actuators.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { FilePhoneStore, FileVehicleStore } from '../node/file-stores.js';
@@ -39,7 +40,24 @@ interface Reach {
   close(): Promise<void>;
 }
 
-async function reach(a: PhoneArgs): Promise<Reach> {
+/**
+ * Accept only the advertiser whose rotating id resolves to `car` (docs/PRIVACY.md): with several
+ * proxkey cars around, the phone connects to its own. A car record without a usable advertising
+ * secret (none, or the all-zero placeholder a share carries when the owner had none) falls back to
+ * the first proxkey car seen — safe, since the handshake pins the car's key, just not selective.
+ */
+export function carFilter(car: Pick<CarRecord, 'carId' | 'advertisingSecret'>): ((p: NoblePeripheral) => boolean) | undefined {
+  const secret = car.advertisingSecret;
+  if (!secret || secret.length < 16 || secret.every((b) => b === 0)) return undefined;
+  return advertisingFilter({ cars: [{ carId: car.carId, secret }] });
+}
+
+/**
+ * How this invocation reaches a car: `target` is the car to talk to (its advertisement must
+ * resolve to it); without one (pairing: the phone does not know the car's secret yet) the first
+ * proxkey car advertising is used.
+ */
+async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
   if (a.sim) {
     // PROXKEY_SIM_CAR lets several phone identities (state dirs) share one simulated car.
     const dir = process.env.PROXKEY_SIM_CAR ?? join(a.state, 'sim-car');
@@ -66,9 +84,10 @@ async function reach(a: PhoneArgs): Promise<Reach> {
   const noble = await loadNoble(a.uart ? { uart: { port: a.uart } } : a.hci !== undefined ? { deviceId: a.hci } : {});
   return {
     async connect(ui) {
-      const done = ui.progress('looking for the car');
+      const filter = target && carFilter(target);
+      const done = ui.progress(target ? `looking for "${target.name}"` : 'looking for the car');
       try {
-        return await connectToCar({ noble, scanTimeoutMs: a.timeoutMs, stepTimeoutMs: Math.min(a.timeoutMs, 5_000) });
+        return await connectToCar({ noble, ...(filter && { filter }), scanTimeoutMs: a.timeoutMs, stepTimeoutMs: Math.min(a.timeoutMs, 5_000) });
       } finally {
         done();
       }
@@ -102,6 +121,9 @@ export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined,
     if (!code) throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
     if (code.startsWith('proxkey://')) code = parsePairingPayload(code).code;
     if (!/^\d{8}$/.test(code)) throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not an 8-digit pairing code`);
+    // Any proxkey car: the phone learns the car's advertising secret only by pairing. A car not in
+    // pairing mode refuses and one showing another code fails the SPAKE2+ exchange, so the worst
+    // case with several cars around is a retry, never pairing with the wrong car (docs/PRIVACY.md).
     const link = await r.connect(ui);
     const done = ui.progress('pairing (SPAKE2+)');
     const t0 = performance.now();
@@ -120,8 +142,8 @@ export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined,
 
 export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui): Promise<{ code: number; result?: CommandResult }> {
   const w = await wallet(a);
-  w.car(a.car); // fail early on an unknown car, before touching the radio
-  const r = await reach(a);
+  const target = w.car(a.car); // fail early on an unknown car, before touching the radio
+  const r = await reach(a, target);
   try {
     const link = await r.connect(ui);
     const t0 = performance.now();

@@ -39,3 +39,4 @@ export {
 export { buildPrologue } from './prologue.js';
 export { keyIdOf } from './key-id.js';
 export * from './advertising-id.js';
+export * from './private-address.js';

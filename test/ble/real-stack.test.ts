@@ -215,6 +215,25 @@ describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controlle
       await stopRole(serviceCar);
     }, 90_000);
 
+    it('two cars with different advertising secrets: the phone connects to the one whose secret it holds', async () => {
+      const secrets = [toHex(systemRandom(32)), toHex(systemRandom(32))];
+      const cars = [await role('carA', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[0] }), await role('carB', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[1] })];
+      const ready = await Promise.all(cars.map((c) => c.waitEvent((e) => e.event === 'ready')));
+      expect(ready[0]!.address).not.toBe(ready[1]!.address);
+      for (const i of [1, 0]) {
+        const held = await phone.call<{ address: string; id: string | null }>('holdCar', { secrets: [secrets[i]] });
+        // the id arrived in the scan response, as service data under the proxkey service UUID
+        expect(held).toMatchObject({ address: ready[i]!.address, id: ready[i]!.advertisingId });
+        // car-side RSSI: the emulator answers Read RSSI at once, with a placeholder (-1): "not available"
+        const [reading] = await cars[i]!.call<{ rssi: number | null; ms: number }[]>('rssi');
+        expect(reading).toMatchObject({ rssi: null });
+        expect(reading!.ms).toBeLessThan(1000);
+        await phone.call('releaseHeld');
+      }
+      expect(await cars[0]!.call('rssiSamples')).toEqual([]);
+      for (const c of cars) await stopRole(c);
+    }, 60_000);
+
     it('a car that vanishes mid-session yields a typed error within the bound, never a hang', async () => {
       const echoCar = await role('car', 'car', { CAR_MODE: 'echo' });
       await phone.call('hold', { writeTimeoutMs: 1000 });

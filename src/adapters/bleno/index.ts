@@ -11,9 +11,11 @@
  * ```
  *
  * Serves the proxkey GATT profile (docs/BLE.md) and yields one `Link` per connected phone once
- * it has subscribed to notifications. `@stoprocent/bleno` 0.12 serves several phones at once
- * (its callbacks carry a connection handle first); `@abandonware/bleno` one at a time. The
- * difference is hidden here. Importing this module never touches Bluetooth.
+ * it has subscribed to notifications. With `advertising: { secret }` the car advertises its
+ * rotating identifier (docs/PRIVACY.md) and re-advertises at each epoch boundary; with `onRssi`
+ * it samples each connected phone's RSSI while its link is open. `@stoprocent/bleno` 0.12 serves
+ * several phones at once (its callbacks carry a connection handle first); `@abandonware/bleno`
+ * one at a time. The difference is hidden here. Importing this module never touches Bluetooth.
  */
 import { LinkClosedError, LocalError, assertArg } from '../../errors.js';
 import {
@@ -31,9 +33,30 @@ import {
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import { withDeadline } from '../../transport/deadline.js';
-import { BleUnavailableError, callbackToPromise, importFirst, stackUuid, step, waitPoweredOn, type Emitter, type HciOptions } from '../common.js';
+import { nobleCrypto } from '../../crypto/noble.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
+import {
+  DEFAULT_ADVERTISING_ID_LENGTH,
+  DEFAULT_ROTATION_SECONDS,
+  advertisingEpoch,
+  currentAdvertisingId,
+  encodeAdvertisingServiceData,
+} from '../../protocol/advertising-id.js';
+import {
+  BleUnavailableError,
+  COMPANY_ID_ADVERTISING_ID_LENGTH,
+  callbackToPromise,
+  importFirst,
+  stackUuid,
+  step,
+  usableRssi,
+  uuidToLittleEndian,
+  waitPoweredOn,
+  type Emitter,
+  type HciOptions,
+} from '../common.js';
 
-export { BleUnavailableError, type HciOptions } from '../common.js';
+export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, usableRssi, type HciOptions } from '../common.js';
 export { PROXKEY_SERVICE_UUID, PROXKEY_WRITE_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_INFO_CHAR_UUID } from '../../transport/framing.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -52,6 +75,12 @@ export interface BlenoLike extends Emitter {
   stopAdvertising(callback?: () => void): void;
   /** stoprocent: `disconnect(handle?)`; abandonware: `disconnect()` (its one connection). */
   disconnect(handle?: unknown): void;
+  /**
+   * Read the RSSI of the connection; answered by an `rssiUpdate` event. Works on abandonware
+   * (one connection). On stoprocent 0.12.4 it is a no-op (its bindings never record a handle), so
+   * the adapter asks the HCI layer per connection handle instead (see `readRssi`).
+   */
+  updateRssi?(callback?: (err: unknown, rssi: number) => void): void;
   stop?(): void;
 }
 
@@ -96,8 +125,27 @@ export interface CarPeripheralOptions extends FramingOptions {
   readonly bleno: BlenoLike;
   /** Service UUID (default: the proxkey service). */
   readonly serviceUuid?: string;
-  /** Advertised local name (default: none; a static name lets anyone track the car). */
+  /**
+   * Advertised local name (default: none; a static name lets anyone track the car). Goes into the
+   * scan response, which must also fit the advertising id (27 bytes of 31): at most 2 bytes then.
+   */
   readonly localName?: string;
+  /**
+   * Advertise the car's rotating identifier (docs/PRIVACY.md) and re-advertise at each epoch
+   * boundary. Without it the car advertises only flags and the service UUID.
+   */
+  readonly advertising?: CarAdvertisingOptions;
+  /** Called when re-advertising at an epoch boundary failed (it is retried with back-off). */
+  readonly onAdvertisingError?: (error: Error) => void;
+  /**
+   * A usable RSSI reading (dBm) of a phone's connection, sampled every `rssiIntervalMs` while its
+   * link is open (from subscription to close). Readings the controller marks "not available"
+   * are dropped (see `usableRssi`); RSSI errors never affect the session. Exceptions thrown here
+   * are ignored.
+   */
+  readonly onRssi?: (link: PhoneLink, rssi: number) => void;
+  /** RSSI sampling period per open link (default 250 ms when `onRssi` is set; 0 disables sampling). */
+  readonly rssiIntervalMs?: number;
   /** Protocol versions announced in the info characteristic, most preferred first (default [1]). */
   readonly protocolVersions?: readonly number[];
   /**
@@ -123,6 +171,45 @@ export interface PhoneLink extends Link {
   readonly handle: unknown;
   /** Largest notification value for this phone (MTU - 3 at subscription, at most 512). */
   readonly maxValueSize: number;
+  /** The latest usable RSSI (dBm) sampled on this connection (with `onRssi`), or undefined. */
+  readonly rssi: number | undefined;
+  /**
+   * Read this connection's RSSI now: dBm, or undefined when the stack or controller cannot say
+   * (no answer within `timeoutMs`, default 1000; "not available" values; link closed). Never rejects.
+   */
+  readRssi(options?: { readonly timeoutMs?: number }): Promise<number | undefined>;
+}
+
+/** The car's rotating advertising identifier (docs/PRIVACY.md). */
+export interface CarAdvertisingOptions {
+  /** The car's advertising secret (`VehicleService.advertisingSecret`; ≥ 16 bytes). */
+  readonly secret: Uint8Array;
+  /** Wall clock, ms since the Unix epoch (default `Date.now`): the car needs real time (RTC or NTP). */
+  readonly now?: () => number;
+  /** Default: the pure-JS provider (`nobleCrypto`). */
+  readonly crypto?: CryptoProvider;
+  /** Seconds per epoch (default 900); phones must use the same. */
+  readonly rotationSeconds?: number;
+  /** Identifier length in bytes (default 8, or 6 with `companyId`); phones must use the same. */
+  readonly length?: number;
+  /**
+   * With a Bluetooth SIG company identifier: carry the id as manufacturer-specific data in the
+   * primary advertisement (`09 ff <company LE> <id: 6 B>`) instead of service data in the scan
+   * response, so passive scanners see it too. Phones must pass the same `companyId`.
+   */
+  readonly companyId?: number;
+}
+
+/** The AD structures on air (legacy advertising: at most 31 bytes each). */
+export interface CarAdvertisement {
+  /** Advertising data: flags, 128-bit service UUID list (and manufacturer data with `companyId`). */
+  readonly advertisement: Uint8Array;
+  /** Scan response data: service data with the rotating id (and the local name, if any). */
+  readonly scanResponse: Uint8Array;
+  /** The rotating identifier now on air, when `advertising` is set. */
+  readonly id?: Uint8Array;
+  /** Its epoch. */
+  readonly epoch?: number;
 }
 
 export interface CarPeripheral {
@@ -132,9 +219,11 @@ export interface CarPeripheral {
   readonly links: ReadonlySet<PhoneLink>;
   /** The controller's address. */
   readonly address: string | undefined;
+  /** What the car advertises now (changes at each epoch boundary with `advertising`). */
+  readonly advertisement: CarAdvertisement;
   /** Disconnect every phone now (a "drop the link" for tests and emergencies). */
   disconnectAll(): void;
-  /** Stop advertising, close every link, remove the service and our listeners (idempotent). */
+  /** Stop advertising and rotating, close every link, remove the service and our listeners (idempotent). */
   stop(): Promise<void>;
 }
 
@@ -145,20 +234,140 @@ interface Connection {
   graceTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** Advertising data: flags + the complete list of 128-bit service UUIDs (little-endian). */
-function advertisementFor(serviceUuid: string): Uint8Array {
-  const hex = stackUuid(serviceUuid);
-  assertArg(/^[0-9a-f]{32}$/.test(hex), `serviceUuid: expected a 128-bit UUID, got ${serviceUuid}`);
-  const le = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) le[15 - i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return Uint8Array.of(0x02, 0x01, 0x06, 0x11, 0x07, ...le);
+const AD_FLAGS = 0x01;
+const AD_UUID128_COMPLETE = 0x07;
+const AD_LOCAL_NAME = 0x09;
+const AD_SERVICE_DATA_128 = 0x21;
+const AD_MANUFACTURER_DATA = 0xff;
+/** Legacy advertising: at most 31 bytes of AD structures per packet. */
+export const MAX_LEGACY_AD_LENGTH = 31;
+
+function ad(type: number, data: Uint8Array): number[] {
+  return [data.length + 1, type, ...data];
 }
 
-function scanResponseFor(localName: string | undefined): Uint8Array {
-  if (!localName) return new Uint8Array(0);
-  const name = new TextEncoder().encode(localName);
-  assertArg(name.length <= 29, 'localName: at most 29 bytes (scan response limit)');
-  return Uint8Array.of(name.length + 1, 0x09, ...name);
+/**
+ * The AD structures a proxkey car puts on air (docs/BLE.md, docs/PRIVACY.md):
+ *
+ * ```
+ * advertisement   02 01 06                                flags: LE General Discoverable, no BR/EDR
+ *                 11 07 <service UUID, 16 B LE>           complete list of 128-bit service UUIDs
+ *                [09 ff <company, 2 B LE> <id, 6 B>]      with companyId: manufacturer data
+ * scan response  [1a 21 <service UUID, 16 B LE> 01 <id>]  service data: format 1 ‖ id (8 B: 27 B)
+ *                [len 09 <name>]                          only if localName is set
+ * ```
+ *
+ * Throws `ERR_INVALID_ARGUMENT` when a packet would exceed 31 bytes.
+ */
+export function encodeCarAdvertisement(o: {
+  readonly serviceUuid?: string;
+  readonly id?: Uint8Array;
+  readonly companyId?: number;
+  readonly localName?: string;
+}): { readonly advertisement: Uint8Array; readonly scanResponse: Uint8Array } {
+  const serviceUuid = o.serviceUuid ?? PROXKEY_SERVICE_UUID;
+  const le = uuidToLittleEndian(serviceUuid);
+  assertArg(le.length === 16, `serviceUuid: expected a 128-bit UUID, got ${serviceUuid}`);
+  const advertisement = [...ad(AD_FLAGS, Uint8Array.of(0x06)), ...ad(AD_UUID128_COMPLETE, le)];
+  const scanResponse: number[] = [];
+  if (o.id) {
+    if (o.companyId !== undefined) {
+      assertArg(Number.isInteger(o.companyId) && o.companyId >= 0 && o.companyId <= 0xffff, 'companyId: expected a u16');
+      advertisement.push(...ad(AD_MANUFACTURER_DATA, Uint8Array.of(o.companyId & 0xff, o.companyId >> 8, ...o.id)));
+    } else {
+      scanResponse.push(...ad(AD_SERVICE_DATA_128, Uint8Array.of(...le, ...encodeAdvertisingServiceData(o.id))));
+    }
+  }
+  if (o.localName) scanResponse.push(...ad(AD_LOCAL_NAME, new TextEncoder().encode(o.localName)));
+  assertArg(
+    advertisement.length <= MAX_LEGACY_AD_LENGTH,
+    `advertisement: ${advertisement.length} bytes, over the ${MAX_LEGACY_AD_LENGTH}-byte limit (with companyId the id must be at most ${COMPANY_ID_ADVERTISING_ID_LENGTH} bytes)`,
+  );
+  assertArg(
+    scanResponse.length <= MAX_LEGACY_AD_LENGTH,
+    `scan response: ${scanResponse.length} bytes, over the ${MAX_LEGACY_AD_LENGTH}-byte limit${o.localName && o.id ? ' (the advertising id leaves room for a 2-byte localName at most: drop the name)' : ' (localName: at most 29 bytes)'}`,
+  );
+  return { advertisement: Uint8Array.from(advertisement), scanResponse: Uint8Array.from(scanResponse) };
+}
+
+/** Re-check the clock at least this often (a car that boots with a stale clock and then syncs NTP). */
+const MAX_ROTATION_CHECK_MS = 60_000;
+/** Rotate this long after the boundary, so a slightly early timer does not miss it. */
+const ROTATION_MARGIN_MS = 20;
+/** Consecutive unanswered RSSI reads after which a link stops sampling. */
+const MAX_RSSI_TIMEOUTS = 3;
+
+/**
+ * Per-connection RSSI reads, one at a time (answers carry no request id on abandonware).
+ * stoprocent bleno 0.12.4: its public `updateRssi` never sends the command (the bindings' `_handle`
+ * is never set), so the HCI layer's `readRssi(handle)` / `rssiRead(handle, rssi)` is used when
+ * present. abandonware bleno 0.6: the public `updateRssi()` + `rssiUpdate` event (one connection).
+ * Resolves the raw reading, or undefined when nothing answered in time or the stack cannot read.
+ */
+function rssiSource(bleno: BlenoLike) {
+  type Hci = Emitter & { readRssi?: (handle: number) => void };
+  const hci = (bleno as unknown as { _bindings?: { _hci?: Hci } })._bindings?._hci;
+  const canHci = !!hci && typeof hci.readRssi === 'function' && typeof hci.on === 'function';
+  let waiting: { handle: unknown; done: (raw: number | undefined) => void } | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let listening: 'hci' | 'public' | undefined;
+  let disposed = false;
+  const onHci = (handle: number, rssi: number) => {
+    if (waiting && waiting.handle === handle) waiting.done(rssi);
+  };
+  const onPublic = (rssi: number) => {
+    if (waiting && waiting.handle === undefined) waiting.done(rssi);
+  };
+  const listen = (how: 'hci' | 'public') => {
+    if (listening) return;
+    listening = how;
+    if (how === 'hci') hci!.on('rssiRead', onHci);
+    else bleno.on('rssiUpdate', onPublic);
+  };
+  const once = (handle: unknown, timeoutMs: number): Promise<number | undefined> => {
+    let trigger: () => void;
+    if (disposed) return Promise.resolve(undefined);
+    if (handle !== undefined && canHci) {
+      listen('hci');
+      trigger = () => hci!.readRssi!(handle as number);
+    } else if (handle === undefined && typeof bleno.updateRssi === 'function') {
+      listen('public');
+      trigger = () => bleno.updateRssi!();
+    } else return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => w.done(undefined), timeoutMs);
+      const w = {
+        handle,
+        done: (raw: number | undefined) => {
+          clearTimeout(timer);
+          if (waiting === w) waiting = undefined;
+          resolve(raw);
+        },
+      };
+      waiting = w;
+      try {
+        trigger();
+      } catch {
+        w.done(undefined);
+      }
+    });
+  };
+  return {
+    /** `alive` is asked again when the read's turn comes (a link closed meanwhile is not read). */
+    read(handle: unknown, timeoutMs: number, alive: () => boolean = () => true): Promise<number | undefined> {
+      const run = () => (alive() ? once(handle, timeoutMs) : Promise.resolve(undefined));
+      const p = queue.then(run, run);
+      queue = p;
+      return p;
+    },
+    dispose() {
+      disposed = true;
+      waiting?.done(undefined);
+      if (listening === 'hci') hci!.removeListener('rssiRead', onHci);
+      if (listening === 'public') bleno.removeListener('rssiUpdate', onPublic);
+      listening = undefined;
+    },
+  };
 }
 
 /**
@@ -171,8 +380,30 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   const graceMs = options.disconnectGraceMs ?? 250;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   const serviceUuid = options.serviceUuid ?? PROXKEY_SERVICE_UUID;
-  const adv = advertisementFor(serviceUuid);
-  const scan = scanResponseFor(options.localName);
+  const rotating = options.advertising && {
+    secret: options.advertising.secret,
+    now: options.advertising.now ?? Date.now,
+    crypto: options.advertising.crypto ?? nobleCrypto,
+    companyId: options.advertising.companyId,
+    rotationSeconds: options.advertising.rotationSeconds ?? DEFAULT_ROTATION_SECONDS,
+    length: options.advertising.length ?? (options.advertising.companyId !== undefined ? COMPANY_ID_ADVERTISING_ID_LENGTH : DEFAULT_ADVERTISING_ID_LENGTH),
+  };
+  /** What to advertise at wall-clock `unixMs`, and when that changes. */
+  const advertisementAt = (unixMs: number): CarAdvertisement & { readonly nextRotationMs?: number } => {
+    if (!rotating) return encodeCarAdvertisement({ serviceUuid, ...(options.localName && { localName: options.localName }) });
+    const { id, epoch, nextRotationMs } = currentAdvertisingId(rotating.crypto, rotating.secret, unixMs, rotating);
+    const layout = encodeCarAdvertisement({
+      serviceUuid,
+      id,
+      ...(rotating.companyId !== undefined && { companyId: rotating.companyId }),
+      ...(options.localName && { localName: options.localName }),
+    });
+    return { ...layout, id, epoch, nextRotationMs };
+  };
+  // validated before touching the stack
+  let onAir = advertisementAt(rotating ? rotating.now() : 0);
+  const rssiIntervalMs = options.rssiIntervalMs ?? (options.onRssi ? 250 : 0);
+  assertArg(Number.isFinite(rssiIntervalMs) && rssiIntervalMs >= 0, 'rssiIntervalMs: expected a number ≥ 0');
   const info = encodeGattInfo({ framingVersion: FRAMING_VERSION, maxMessageSize, protocolVersions: options.protocolVersions ?? [1] });
   const { Characteristic, PrimaryService } = bleno;
   if (typeof Characteristic !== 'function' || typeof PrimaryService !== 'function') {
@@ -184,6 +415,7 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   const pending: PhoneLink[] = [];
   let waiters: { resolve: (l: PhoneLink) => void; reject: (e: Error) => void }[] = [];
   let stopped = false;
+  const rssi = rssiSource(bleno);
 
   const keyOf = (handle: unknown) => handle ?? 'single';
   const disconnect = (handle: unknown) => {
@@ -264,10 +496,18 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
         },
       });
       conn.link = link;
+      let lastRssi: number | undefined;
+      let rssiTimer: ReturnType<typeof setTimeout> | undefined;
+      const alive = () => !link.isClosed && !stopped;
+      const readRssi = async (o: { readonly timeoutMs?: number } = {}) => (alive() ? usableRssi(await rssi.read(handle, o.timeoutMs ?? 1000, alive)) : undefined);
       const publicLink: PhoneLink = {
         address: conn.address,
         handle,
         maxValueSize,
+        get rssi() {
+          return lastRssi;
+        },
+        readRssi,
         get closed() {
           return link.closed;
         },
@@ -280,6 +520,38 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       };
       conn.public = publicLink;
       open.add(publicLink);
+      if (rssiIntervalMs > 0) {
+        // Sample while the link is open; a silent stack ends the sampling, never the session.
+        let unanswered = 0;
+        const sample = async () => {
+          rssiTimer = undefined;
+          if (!alive()) return;
+          const raw = await rssi.read(handle, Math.max(200, Math.min(1000, 4 * rssiIntervalMs)), alive);
+          if (!alive()) return;
+          if (raw === undefined) {
+            if (++unanswered >= MAX_RSSI_TIMEOUTS) return;
+          } else {
+            unanswered = 0;
+            const value = usableRssi(raw);
+            if (value !== undefined) {
+              lastRssi = value;
+              try {
+                options.onRssi?.(publicLink, value);
+              } catch {
+                /* the application's problem */
+              }
+            }
+          }
+          rssiTimer = setTimeout(() => void sample(), rssiIntervalMs);
+          rssiTimer.unref?.();
+        };
+        rssiTimer = setTimeout(() => void sample(), 0);
+        rssiTimer.unref?.();
+        void link.closed.then(() => {
+          if (rssiTimer) clearTimeout(rssiTimer);
+          rssiTimer = undefined;
+        });
+      }
       offer(publicLink);
     },
     onUnsubscribe(...args: unknown[]) {
@@ -310,12 +582,76 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     // in a later task: a write that arrived just before is still received first
     const link = conn.link;
     if (link) setTimeout(() => link.terminate('remote', 'phone disconnected'), 0);
+    // a rotation deferred while the only connection (abandonware) was up
+    if (rotationDeferred && !connections.has('single')) {
+      rotationDeferred = false;
+      scheduleRotation(0);
+    }
   };
   bleno.on('accept', onAccept);
   bleno.on('disconnect', onDisconnect);
   const detach = () => {
     bleno.removeListener('accept', onAccept);
     bleno.removeListener('disconnect', onDisconnect);
+    rssi.dispose();
+  };
+
+  // Rotation: a timer for the next epoch boundary (re-checking the clock at least every minute),
+  // then stop + start advertising with the new data, one operation at a time. On abandonware
+  // (one connection, advertising resumes by itself on disconnect) a rotation due while the phone
+  // is connected waits for the disconnect: re-enabling advertising would invite a second phone
+  // that stack cannot serve.
+  let rotationTimer: ReturnType<typeof setTimeout> | undefined;
+  let rotationDeferred = false;
+  let advertisingOk = true;
+  let failures = 0;
+  let advertisingOp: Promise<void> = Promise.resolve();
+  const scheduleRotation = (delayMs: number) => {
+    if (rotationTimer) clearTimeout(rotationTimer);
+    rotationTimer = undefined;
+    if (stopped || !rotating) return;
+    rotationTimer = setTimeout(onRotationTimer, Math.max(0, Math.min(MAX_ROTATION_CHECK_MS, delayMs)));
+    rotationTimer.unref?.();
+  };
+  const onRotationTimer = () => {
+    rotationTimer = undefined;
+    if (stopped || !rotating) return;
+    const now = rotating.now();
+    if (advertisingOk && advertisingEpoch(now, rotating.rotationSeconds) === onAir.epoch) {
+      scheduleRotation((onAir.nextRotationMs ?? now) - now + ROTATION_MARGIN_MS);
+      return;
+    }
+    if (connections.has('single')) {
+      rotationDeferred = true;
+      return;
+    }
+    advertisingOp = advertisingOp.then(readvertise);
+  };
+  const readvertise = async () => {
+    if (stopped || !rotating) return;
+    const next = advertisementAt(rotating.now());
+    try {
+      await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 });
+      advertisingOk = false;
+      if (stopped) return;
+      await step(
+        'start advertising',
+        callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(next.advertisement), Buffer.from(next.scanResponse), cb)),
+        { timeoutMs: Math.min(startTimeoutMs, 5000) },
+      );
+      onAir = next;
+      advertisingOk = true;
+      failures = 0;
+      scheduleRotation((next.nextRotationMs ?? 0) - rotating.now() + ROTATION_MARGIN_MS);
+    } catch (err) {
+      failures++;
+      try {
+        options.onAdvertisingError?.(err instanceof Error ? err : new Error(String(err)));
+      } catch {
+        /* observers must not break the car */
+      }
+      scheduleRotation(Math.min(MAX_ROTATION_CHECK_MS, 500 * 2 ** Math.min(failures, 7)));
+    }
   };
 
   try {
@@ -323,7 +659,13 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     await waitPoweredOn(bleno, 'bleno', bound);
     const service = new PrimaryService({ uuid: stackUuid(serviceUuid), characteristics: [writeChar, notifyChar, infoChar] });
     await step('set GATT services', callbackToPromise((cb) => bleno.setServices([service], cb)), bound);
-    await step('start advertising', callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(adv), Buffer.from(scan), cb)), bound);
+    if (rotating) onAir = advertisementAt(rotating.now()); // power-on may have taken a while
+    await step(
+      'start advertising',
+      callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(onAir.advertisement), Buffer.from(onAir.scanResponse), cb)),
+      bound,
+    );
+    if (rotating) scheduleRotation((onAir.nextRotationMs ?? 0) - rotating.now() + ROTATION_MARGIN_MS);
   } catch (err) {
     detach();
     throw err;
@@ -335,6 +677,10 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     },
     get address() {
       return bleno.address;
+    },
+    get advertisement(): CarAdvertisement {
+      const { advertisement, scanResponse, id, epoch } = onAir;
+      return { advertisement: advertisement.slice(), scanResponse: scanResponse.slice(), ...(id && { id: id.slice(), epoch }) };
     },
     async accept(o: ReceiveOptions = {}): Promise<PhoneLink> {
       for (let ready = pending.shift(); ready; ready = pending.shift()) if (!ready.isClosed) return ready;
@@ -355,6 +701,9 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (rotationTimer) clearTimeout(rotationTimer);
+      rotationTimer = undefined;
+      await advertisingOp; // bounded: each step of a rotation in flight has its own timeout
       await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 }).catch(() => {});
       for (const [key, conn] of connections) {
         if (conn.graceTimer) clearTimeout(conn.graceTimer);

@@ -9,6 +9,10 @@
  * const { result, connection } = await openPhoneSession(link, phoneOptions, 'unlock');
  * ```
  *
+ * To pick one's own car among several proxkey advertisers, pass `filter: advertisingFilter({ cars })`:
+ * it resolves each car's rotating advertising identifier (docs/PRIVACY.md) with the secrets the
+ * phone received at pairing (or in a share).
+ *
  * Works with an injected noble instance from either family (`@stoprocent/noble` 2.x with its
  * async API, `@abandonware/noble` 1.9); the differences are handled here. Importing this module
  * never touches Bluetooth: the stack is loaded by `loadNoble()`, and errors say what to install
@@ -31,9 +35,28 @@ import {
   type GattInfo,
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
-import { BleUnavailableError, importFirst, stackUuid, step, waitPoweredOn, type Emitter, type HciOptions } from '../common.js';
+import { nobleCrypto } from '../../crypto/noble.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
+import {
+  AdvertisingIdResolver,
+  decodeAdvertisingServiceData,
+  type AdvertisingCar,
+  type AdvertisingMatch,
+  type AdvertisingResolverOptions,
+} from '../../protocol/advertising-id.js';
+import {
+  BleUnavailableError,
+  COMPANY_ID_ADVERTISING_ID_LENGTH,
+  importFirst,
+  stackUuid,
+  step,
+  waitPoweredOn,
+  type Emitter,
+  type HciOptions,
+} from '../common.js';
 
-export { BleUnavailableError, type HciOptions } from '../common.js';
+export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, type HciOptions } from '../common.js';
+export { AdvertisingIdResolver, type AdvertisingCar, type AdvertisingMatch } from '../../protocol/advertising-id.js';
 export {
   PROXKEY_SERVICE_UUID,
   PROXKEY_WRITE_CHAR_UUID,
@@ -59,11 +82,21 @@ export interface NoblePeripheral extends Emitter {
   readonly rssi: number;
   readonly mtu: number | null;
   readonly state: string;
-  readonly advertisement: { readonly localName?: string; readonly serviceUuids?: string[]; readonly manufacturerData?: Uint8Array };
+  readonly advertisement: NobleAdvertisement;
   connectAsync(options?: object): Promise<void>;
   disconnectAsync(): Promise<void>;
   cancelConnect?(options?: object): void;
   discoverSomeServicesAndCharacteristicsAsync(serviceUuids: string[], characteristicUuids: string[]): Promise<{ characteristics: NobleCharacteristic[] }>;
+}
+
+/** What noble parsed from the advertisement and scan response (both families, merged by noble). */
+export interface NobleAdvertisement {
+  readonly localName?: string;
+  readonly serviceUuids?: string[];
+  /** Service data AD structures: UUID as noble prints it (lower-case hex, no dashes) and the data after it. */
+  readonly serviceData?: readonly { readonly uuid: string; readonly data: Uint8Array }[];
+  /** Manufacturer-specific data: company id (2 bytes, little-endian) ‖ data. */
+  readonly manufacturerData?: Uint8Array;
 }
 
 export interface NobleCharacteristic extends Emitter {
@@ -113,6 +146,83 @@ export async function loadNoble(options: LoadNobleOptions = {}): Promise<NobleLi
 }
 
 // ---------------------------------------------------------------------------------------------
+// Recognising one's own car: the rotating advertising identifier (docs/PRIVACY.md)
+
+export interface AdvertisingPlacement {
+  /** The service the id is carried under (default: the proxkey service). */
+  readonly serviceUuid?: string;
+  /**
+   * Cars that carry the id as manufacturer data under this Bluetooth SIG company id (the car's
+   * `advertising.companyId`). Default: service data (format 1) under the service UUID.
+   */
+  readonly companyId?: number;
+}
+
+const bytesOf = (b: unknown): Uint8Array | undefined =>
+  b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
+
+/**
+ * The rotating advertising identifier a proxkey car advertises, as the phone's noble saw it:
+ * the service data (`01 ‖ id`) under the proxkey service UUID — the last one that decodes, since
+ * noble merges what it saw — or, with `companyId`, the manufacturer data `company ‖ id`.
+ * Undefined when the advertiser carries none (then its scan response has not arrived, or it is not
+ * a proxkey car with private advertising).
+ */
+export function advertisingIdOf(peripheral: { readonly advertisement?: NobleAdvertisement }, placement: AdvertisingPlacement = {}): Uint8Array | undefined {
+  const adv = peripheral.advertisement;
+  if (!adv) return undefined;
+  if (placement.companyId !== undefined) {
+    const m = bytesOf(adv.manufacturerData);
+    if (!m || m.length < 2 + 4 || m.length > 2 + 16 || (m[0]! | (m[1]! << 8)) !== placement.companyId) return undefined;
+    return m.slice(2);
+  }
+  const service = stackUuid(placement.serviceUuid ?? PROXKEY_SERVICE_UUID);
+  let id: Uint8Array | undefined;
+  for (const sd of adv.serviceData ?? []) {
+    if (typeof sd?.uuid !== 'string' || stackUuid(sd.uuid) !== service) continue;
+    const data = bytesOf(sd.data);
+    const decoded = data && decodeAdvertisingServiceData(data);
+    if (decoded) id = decoded;
+  }
+  return id;
+}
+
+export interface AdvertisingFilterOptions extends AdvertisingPlacement, AdvertisingResolverOptions {
+  /** The cars to look for: `carId` (any name the application likes) and the car's advertising secret. */
+  readonly cars: readonly AdvertisingCar[];
+  /** Default: the pure-JS provider (`nobleCrypto`). */
+  readonly crypto?: CryptoProvider;
+  /** The phone's wall clock, ms since the Unix epoch (default `Date.now`). */
+  readonly now?: () => number;
+  /** Called with the advertiser that resolved, before the filter accepts it. */
+  readonly onMatch?: (match: AdvertisingMatch, peripheral: NoblePeripheral) => void;
+}
+
+/**
+ * A `filter` for `findCar` / `connectToCar` that accepts only an advertiser whose rotating id
+ * resolves to one of `cars` (current epoch ± `skewEpochs`); unknown advertisers, and cars
+ * without an id, are skipped. The resolver computes 3 HMACs per car per epoch, then each
+ * advertisement costs a map lookup.
+ */
+export function advertisingFilter(options: AdvertisingFilterOptions): (peripheral: NoblePeripheral) => boolean {
+  const { cars, crypto = nobleCrypto, now = Date.now, onMatch, serviceUuid, companyId, ...resolverOptions } = options;
+  const length = resolverOptions.length ?? (companyId !== undefined ? COMPANY_ID_ADVERTISING_ID_LENGTH : undefined);
+  const resolver = new AdvertisingIdResolver(crypto, cars, { ...resolverOptions, ...(length !== undefined && { length }) });
+  const placement = { ...(serviceUuid !== undefined && { serviceUuid }), ...(companyId !== undefined && { companyId }) };
+  return (peripheral) => {
+    const id = advertisingIdOf(peripheral, placement);
+    const match = id && resolver.resolve(id, now());
+    if (!match) return false;
+    try {
+      onMatch?.(match, peripheral);
+    } catch {
+      /* observers must not break the scan */
+    }
+    return true;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connecting to a car
 
 export interface ScanOptions {
@@ -120,8 +230,17 @@ export interface ScanOptions {
   readonly noble: NobleLike;
   /** Service to look for (default: the proxkey service). */
   readonly serviceUuid?: string;
-  /** Choose among advertising cars (default: the first one seen). */
+  /**
+   * Choose among advertising cars (default: the first one seen), e.g. `advertisingFilter(...)`.
+   * Called for every advertisement of a proxkey car; must not throw.
+   */
   readonly filter?: (peripheral: NoblePeripheral) => boolean;
+  /**
+   * Report every advertisement, not only a peripheral's first (default: true with a `filter`, so
+   * a car rejected on an early report — before its scan response arrived, or from the previous
+   * epoch — is judged again on its next one).
+   */
+  readonly allowDuplicates?: boolean;
   /** Bound on power-on (default 5000 ms). */
   readonly powerOnTimeoutMs?: number;
   /** Bound on the scan (default 10 000 ms). */
@@ -143,7 +262,8 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
   });
   noble.on('discover', onDiscover);
   try {
-    await step('start scanning', noble.startScanningAsync([service], false), { timeoutMs: 5000, signal });
+    const allowDuplicates = options.allowDuplicates ?? options.filter !== undefined;
+    await step('start scanning', noble.startScanningAsync([service], allowDuplicates), { timeoutMs: 5000, signal });
     return await step('scan for a car', found, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
   } finally {
     noble.removeListener('discover', onDiscover);

@@ -1,13 +1,15 @@
 /**
  * Car role process: real bleno on an emulated controller (pty), through `proxkey/bleno`.
  * Env: BLE_IMPL (stoprocent | abandonware), HCI_PORT (pty), CAR_MODE (echo | vehicle | service),
- *      CAR_KEYS (JSON CarKeys, vehicle mode), CAR_MAX_RTT_MS (service mode).
+ *      CAR_KEYS (JSON CarKeys, vehicle mode), CAR_MAX_RTT_MS (service mode),
+ *      CAR_ADV_SECRET (hex: advertise the rotating id; also samples the phones' RSSI).
  * vehicle: `serveVehicleSession` with pre-enrolled phones; service: `VehicleService` (pairing).
  * Events to the parent: ready, link, executed (wall clock), session (summary), log.
  */
 import { LinkClosedError } from '../../../src/errors.js';
 import { loadBleno, startCarPeripheral, type CarPeripheral, type PhoneLink } from '../../../src/adapters/bleno/index.js';
 import type { Link } from '../../../src/transport/link.js';
+import { fromHex, toHex } from '../../../src/bytes.js';
 import { TEST_SCRYPT, makeVehicleServer, makeVehicleService, warmUp } from './protocol.js';
 import { emit, serve, toRpcError } from './rpc.js';
 
@@ -16,6 +18,8 @@ const port = process.env.HCI_PORT!;
 const mode = process.env.CAR_MODE ?? 'echo';
 let car: CarPeripheral | undefined;
 let dropNextHandshake = false;
+const advSecret = process.env.CAR_ADV_SECRET ? fromHex(process.env.CAR_ADV_SECRET) : undefined;
+const rssiSamples: number[] = [];
 
 async function echo(link: PhoneLink) {
   try {
@@ -69,6 +73,7 @@ async function main() {
   car = await startCarPeripheral({
     bleno,
     startTimeoutMs: 10_000,
+    ...(advSecret && { advertising: { secret: advSecret }, onRssi: (_link: PhoneLink, rssi: number) => void rssiSamples.push(rssi) }),
     onLink: (link) => {
       emit('link', { address: link.address, maxValueSize: link.maxValueSize, t: Date.now() });
       if (service) {
@@ -92,6 +97,16 @@ async function main() {
       },
       disconnectAll: () => car!.disconnectAll(),
       links: () => car!.links.size,
+      /** Read the RSSI of every open link: the value (undefined: not available) and how long the controller took. */
+      rssi: async () =>
+        Promise.all(
+          [...car!.links].map(async (l) => {
+            const t0 = performance.now();
+            const rssi = await l.readRssi({ timeoutMs: 1500 });
+            return { rssi: rssi ?? null, ms: performance.now() - t0 };
+          }),
+        ),
+      rssiSamples: () => rssiSamples,
       /** Enter pairing mode (service mode): the 8-digit code to give the phone. */
       openPairing: async () => ({ code: (await service!.openPairing({ scrypt: TEST_SCRYPT })).code }),
       keys: () => service!.registry.state.keys.map((k) => ({ id: k.id, role: k.role })),
@@ -101,7 +116,8 @@ async function main() {
       (bleno as { stop?: () => void }).stop?.();
     },
   );
-  emit('ready', { address: car.address, processStart: performance.timeOrigin, t: Date.now() });
+  const id = car.advertisement.id;
+  emit('ready', { address: car.address, advertisingId: id ? toHex(id) : null, processStart: performance.timeOrigin, t: Date.now() });
 }
 
 main().catch((err) => {

@@ -3,7 +3,8 @@
  * Env: BLE_IMPL (stoprocent | abandonware), HCI_PORT (pty), PHONE_SECRET, CAR_PUBLIC (hex).
  * Commands: echo, session (answers carry typed error names/codes on failure).
  */
-import { connectToCar, loadNoble, type CarLink, type NobleLike } from '../../../src/adapters/noble/index.js';
+import { advertisingFilter, advertisingIdOf, connectToCar, loadNoble, type CarLink, type NobleLike } from '../../../src/adapters/noble/index.js';
+import { fromHex, toHex } from '../../../src/bytes.js';
 import { makeWallet, runPhoneCommands, warmUp, type PhoneCommand } from './protocol.js';
 import type { PhoneWallet } from '../../../src/index.js';
 import { emit, serve, toRpcError } from './rpc.js';
@@ -21,9 +22,10 @@ const median = (a: number[]) => {
 };
 const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!;
 
-async function connect(timeouts: { scanTimeoutMs?: number; stepTimeoutMs?: number; writeTimeoutMs?: number } = {}) {
+async function connect(timeouts: { scanTimeoutMs?: number; stepTimeoutMs?: number; writeTimeoutMs?: number } = {}, secrets: string[] = []) {
   const t0 = performance.now();
-  const link = await connectToCar({ noble, scanTimeoutMs: 15_000, ...timeouts });
+  const filter = secrets.length ? advertisingFilter({ cars: secrets.map((s, i) => ({ carId: `car${i}`, secret: fromHex(s) })) }) : undefined;
+  const link = await connectToCar({ noble, scanTimeoutMs: 15_000, ...timeouts, ...(filter && { filter }) });
   current = link;
   return { link, connectMs: performance.now() - t0 };
 }
@@ -61,6 +63,17 @@ async function main() {
       async hold(timeouts: { writeTimeoutMs?: number } = {}) {
         const { connectMs } = await connect(timeouts);
         return { connectMs };
+      },
+      /** Connect to the car whose rotating advertising id resolves with one of `secrets` (hex), and hold the link. */
+      async holdCar({ secrets, scanTimeoutMs = 15_000 }: { secrets: string[]; scanTimeoutMs?: number }) {
+        const { link, connectMs } = await connect({ scanTimeoutMs }, secrets);
+        const id = advertisingIdOf(link.peripheral);
+        return { connectMs, address: link.peripheral.address, addressType: (link.peripheral as { addressType?: string }).addressType, id: id ? toHex(id) : null };
+      },
+      /** Disconnect the held link. */
+      async releaseHeld() {
+        if (current) await release(current);
+        return {};
       },
       /** Send on the held link and wait for the echo; returns the typed error (if any) and the time taken. */
       async sendOnHeld({ receiveTimeoutMs = 1000 }: { receiveTimeoutMs?: number }) {
