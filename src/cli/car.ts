@@ -186,9 +186,11 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
           return { name: car.name, carId: car.carId, pairing: car.pairingStatus, keys: (await car.registry.list()).length };
       }
     });
+    const keys = (await car.registry.list()).length;
+    const privateAddress = peripheral.advertisement.address !== undefined;
     ui.result(
-      { event: 'ready', name: car.name, carId: car.carId, keys: (await car.registry.list()).length },
-      `car "${car.name}" (${car.carId.slice(0, 8)}) is advertising; ${(await car.registry.list()).length} key(s) enrolled. Ctrl-C to stop.`,
+      { event: 'ready', name: car.name, carId: car.carId, keys, privateAddress },
+      `car "${car.name}" (${car.carId.slice(0, 8)}) is advertising${privateAddress ? ' from a rotating private address' : ''}; ${keys} key(s) enrolled. Ctrl-C to stop.`,
     );
     if (a.pair) await showPairing(ui, await openPairing());
     await stopped;

@@ -27,8 +27,12 @@ import {
   advertisingEpoch,
   createMemoryLinkPair,
   defaultPolicy,
+  deriveAddressIrk,
   deriveAdvertisingId,
+  formatAddress,
+  fromHex,
   nobleCrypto,
+  resolvesPrivateAddress,
   toHex,
   type Link,
 } from '../../src/index.js';
@@ -317,6 +321,121 @@ describe('the car re-advertises its rotating id at each epoch boundary', () => {
     expect(bleno.advertising).toBe(false);
     expect(bleno.adverts).toHaveLength(1); // the rotation in flight did not start advertising again
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Private address (host-side LE privacy through the bindings' raw HCI socket)
+
+/** A stoprocent-style fake whose bindings expose a raw HCI socket answering Command Complete. */
+class HciFakeBleno extends FakeBleno {
+  /** In order: `params <own address type>`, `address <hex, most significant first>`, `start`, `stop`. */
+  readonly log: string[] = [];
+  /** Status to answer the next command with that opcode (default 0); `null`: never answer. */
+  readonly answer = new Map<number, number | null>();
+  constructor() {
+    super('stoprocent');
+    const socket = Object.assign(new EventEmitter(), {
+      write: (pkt: Uint8Array) => {
+        expect(pkt[0]).toBe(0x01); // HCI command packet
+        const opcode = pkt[1]! | (pkt[2]! << 8);
+        const params = pkt.slice(4);
+        expect(params.length).toBe(pkt[3]);
+        if (opcode === 0x2006) this.log.push(`params ${params[5]}`);
+        else if (opcode === 0x2005) this.log.push(`address ${reverseHex(params)}`);
+        const status = this.answer.has(opcode) ? this.answer.get(opcode)! : 0;
+        this.answer.delete(opcode);
+        if (status === null) return;
+        setTimeout(() => socket.emit('data', Buffer.from([0x04, 0x0e, 0x04, 0x01, opcode & 0xff, opcode >> 8, status])), 1);
+      },
+    });
+    (this._bindings as unknown as { _hci: { _socket: unknown } })._hci._socket = socket;
+  }
+  override startAdvertisingWithEIRData(advertisement: Uint8Array, scanResponse: Uint8Array, cb?: (e?: unknown) => void) {
+    this.log.push('start');
+    super.startAdvertisingWithEIRData(advertisement, scanResponse, cb);
+  }
+  override stopAdvertising(cb?: () => void) {
+    this.log.push('stop');
+    super.stopAdvertising(cb);
+  }
+  addresses(): string[] {
+    return this.log.filter((l) => l.startsWith('address ')).map((l) => l.slice(8));
+  }
+}
+
+const irkOf = (secret: Uint8Array) => deriveAddressIrk(nobleCrypto, secret);
+
+describe('the car advertises from a resolvable private address that rotates with its id', () => {
+  it('own address type random before the first start; a new address at every rotation, resolvable only with the car’s secret', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 1_000 });
+    const bleno = new HciFakeBleno();
+    const car = await startFake(bleno, { advertising: { secret: secretA } });
+    const [first] = bleno.addresses();
+    expect(bleno.log).toEqual(['params 1', `address ${first}`, 'start']);
+    expect(car.advertisement.address).toBe(formatAddress(fromHex(first!)));
+    await vi.advanceTimersByTimeAsync(1_100);
+    const [, second] = bleno.addresses();
+    expect(bleno.log.slice(3)).toEqual(['stop', `address ${second}`, 'start']);
+    expect(second).not.toBe(first);
+    expect(car.advertisement.address).toBe(formatAddress(fromHex(second!)));
+    for (const a of [first!, second!]) {
+      expect(fromHex(a)[0]! >> 6).toBe(0b01); // resolvable private address
+      expect(resolvesPrivateAddress(irkOf(secretA), fromHex(a))).toBe(true);
+      expect(resolvesPrivateAddress(irkOf(secretB), fromHex(a))).toBe(false);
+    }
+    await settle(car.stop());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('"auto" on a stack without a raw HCI socket keeps the controller address and says so; true refuses to start', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 1_000 });
+    const plain = new FakeBleno('abandonware');
+    const car = await startFake(plain, { advertising: { secret: secretA } });
+    expect(car.advertisement.address).toBeUndefined();
+    await settle(car.stop());
+    await expect(startCarPeripheral({ bleno: new FakeBleno('abandonware') as unknown as BlenoLike, advertising: { secret: secretA, privateAddress: true } })).rejects.toThrow(
+      /privateAddress: this bleno has no raw HCI socket/,
+    );
+    const off = new HciFakeBleno();
+    const car2 = await startFake(off, { advertising: { secret: secretA, privateAddress: false } });
+    expect(off.log).toEqual(['start']);
+    expect(car2.advertisement.address).toBeUndefined();
+    await settle(car2.stop());
+  });
+
+  it('a controller that refuses the address at a rotation: reported, advertising stays off, retried with a new address', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 1_000 });
+    const bleno = new HciFakeBleno();
+    const errors: Error[] = [];
+    const car = await startFake(bleno, { advertising: { secret: secretA }, onAdvertisingError: (e) => errors.push(e) });
+    bleno.answer.set(0x2005, 0x0c); // Command Disallowed
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/0x2005 failed with status 0x0c/)]);
+    expect(bleno.log.at(-1)).toMatch(/^address /); // never started again from the old address
+    expect(bleno.advertising).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(bleno.log.at(-1)).toBe('start');
+    expect(new Set(bleno.addresses()).size).toBe(3);
+    expect(car.advertisement.address).toBe(formatAddress(fromHex(bleno.addresses()[2]!)));
+    await settle(car.stop());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('at start, a refused or unanswered HCI command fails startCarPeripheral with a typed error, never a hang', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 1_000 });
+    const refused = new HciFakeBleno();
+    refused.answer.set(0x2006, 0x12); // Invalid HCI Command Parameters
+    const p1 = expect(startCarPeripheral({ bleno: refused as unknown as BlenoLike, advertising: { secret: secretA } })).rejects.toBeInstanceOf(LinkClosedError);
+    await vi.advanceTimersByTimeAsync(50);
+    await p1;
+    expect(refused.log).toEqual(['params 1']);
+    const silent = new HciFakeBleno();
+    silent.answer.set(0x2005, null);
+    const settled = expect(startCarPeripheral({ bleno: silent as unknown as BlenoLike, advertising: { secret: secretA }, startTimeoutMs: 3_000 })).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(3_100);
+    await settled;
+    expect(silent.log).not.toContain('start');
   });
 });
 

@@ -186,7 +186,7 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
     // The daemon stops cleanly, restarts, and still knows its keys.
     expect(await stopCar()).toBe(0);
     const again = await startCar(false);
-    expect(again.find((e) => e.event === 'ready')).toMatchObject({ name: 'CI car', keys: 2 });
+    expect(again.find((e) => e.event === 'ready')).toMatchObject({ name: 'CI car', keys: 2, privateAddress: true });
     r = await phone('owner', true, 'unlock');
     expect(r.code, r.err).toBe(0);
     r = await phone('friend', true, 'unlock');

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateP256KeyPair, nobleCrypto, softwareKey, systemRandom, toHex } from '../../src/index.js';
+import { deriveAddressIrk, fromHex, generateP256KeyPair, nobleCrypto, parseAddress, resolvesPrivateAddress, softwareKey, systemRandom, toHex } from '../../src/index.js';
 import { Emulator, missingTools, type Controller } from './harness/emulator.js';
 import { RoleError, RoleProcess, type Impl } from './harness/role-process.js';
 
@@ -221,9 +221,14 @@ describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controlle
       const ready = await Promise.all(cars.map((c) => c.waitEvent((e) => e.event === 'ready')));
       expect(ready[0]!.address).not.toBe(ready[1]!.address);
       for (const i of [1, 0]) {
-        const held = await phone.call<{ address: string; id: string | null }>('holdCar', { secrets: [secrets[i]] });
-        // the id arrived in the scan response, as service data under the proxkey service UUID
-        expect(held).toMatchObject({ address: ready[i]!.address, id: ready[i]!.advertisingId });
+        const held = await phone.call<{ address: string; addressType: string; id: string | null }>('holdCar', { secrets: [secrets[i]] });
+        // the id arrived in the scan response, as service data under the proxkey service UUID, from
+        // a resolvable private address (not the controller's public one) that the secret resolves
+        expect(held).toMatchObject({ address: ready[i]!.onAirAddress, addressType: 'random', id: ready[i]!.advertisingId });
+        expect(held.address).not.toBe(ready[i]!.address);
+        const irk = deriveAddressIrk(nobleCrypto, fromHex(secrets[i]!));
+        expect(resolvesPrivateAddress(irk, parseAddress(held.address))).toBe(true);
+        expect(resolvesPrivateAddress(deriveAddressIrk(nobleCrypto, fromHex(secrets[1 - i]!)), parseAddress(held.address))).toBe(false);
         // car-side RSSI: the emulator answers Read RSSI at once, with a placeholder (-1): "not available"
         const [reading] = await cars[i]!.call<{ rssi: number | null; ms: number }[]>('rssi');
         expect(reading).toMatchObject({ rssi: null });
@@ -232,6 +237,30 @@ describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controlle
       }
       expect(await cars[0]!.call('rssiSamples')).toEqual([]);
       for (const c of cars) await stopRole(c);
+    }, 60_000);
+
+    it('at an epoch boundary the car changes its id and its private address together', async () => {
+      const secret = toHex(systemRandom(32));
+      const rotating = await role('car', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secret, CAR_ADV_BOUNDARY_IN_MS: '2500' });
+      const before = await rotating.call<{ id: string; epoch: number; address: string }>('advertisement');
+      let held = await phone.call<{ address: string; id: string }>('holdCar', { secrets: [secret] });
+      expect(held).toMatchObject({ address: before.address, id: before.id });
+      await phone.call('releaseHeld');
+      let after = before;
+      for (const deadline = Date.now() + 15_000; after.epoch === before.epoch && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await rotating.call('advertisement');
+      }
+      expect(after.epoch).toBe(before.epoch + 1);
+      expect(after.id).not.toBe(before.id);
+      expect(after.address).not.toBe(before.address);
+      const irk = deriveAddressIrk(nobleCrypto, fromHex(secret));
+      for (const a of [before, after]) expect(resolvesPrivateAddress(irk, parseAddress(a.address))).toBe(true);
+      // the phone finds the car under its new id and address
+      held = await phone.call('holdCar', { secrets: [secret] });
+      expect(held).toMatchObject({ address: after.address, id: after.id });
+      await phone.call('releaseHeld');
+      await stopRole(rotating);
     }, 60_000);
 
     it('a car that vanishes mid-session yields a typed error within the bound, never a hang', async () => {

@@ -34,7 +34,10 @@ import {
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import { withDeadline } from '../../transport/deadline.js';
 import { nobleCrypto } from '../../crypto/noble.js';
-import type { CryptoProvider } from '../../crypto/provider.js';
+import type { CryptoProvider, RandomSource } from '../../crypto/provider.js';
+import { systemRandom } from '../../crypto/random.js';
+import { deriveAddressIrk, formatAddress, resolvablePrivateAddress } from '../../protocol/private-address.js';
+import { rawHci, setRandomAddress, useRandomAddressForAdvertising } from './hci-privacy.js';
 import {
   DEFAULT_ADVERTISING_ID_LENGTH,
   DEFAULT_ROTATION_SECONDS,
@@ -198,6 +201,15 @@ export interface CarAdvertisingOptions {
    * response, so passive scanners see it too. Phones must pass the same `companyId`.
    */
   readonly companyId?: number;
+  /**
+   * Advertise from a resolvable private address that changes with the id (docs/PRIVACY.md), so
+   * the device address is not a static identifier either. `'auto'` (default): when the stack
+   * allows it (Linux HCI bindings); `true`: required (start fails otherwise); `false`: the
+   * controller's own address.
+   */
+  readonly privateAddress?: boolean | 'auto';
+  /** Randomness for private addresses (default: the platform CSPRNG). */
+  readonly random?: RandomSource;
 }
 
 /** The AD structures on air (legacy advertising: at most 31 bytes each). */
@@ -210,6 +222,8 @@ export interface CarAdvertisement {
   readonly id?: Uint8Array;
   /** Its epoch. */
   readonly epoch?: number;
+  /** The resolvable private address advertised from ("aa:bb:…"); undefined: the controller's own. */
+  readonly address?: string;
 }
 
 export interface CarPeripheral {
@@ -401,7 +415,24 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     return { ...layout, id, epoch, nextRotationMs };
   };
   // validated before touching the stack
-  let onAir = advertisementAt(rotating ? rotating.now() : 0);
+  let onAir: CarAdvertisement & { readonly nextRotationMs?: number } = advertisementAt(rotating ? rotating.now() : 0);
+  const wantPrivate = options.advertising?.privateAddress ?? 'auto';
+  const hci = rotating && wantPrivate !== false ? rawHci(bleno) : undefined;
+  if (rotating && wantPrivate === true && !hci)
+    throw new LocalError('ERR_INVALID_ARGUMENT', 'privateAddress: this bleno has no raw HCI socket (Linux HCI bindings needed); use privateAddress: "auto" or false');
+  const privacy = hci && rotating && {
+    hci,
+    irk: deriveAddressIrk(rotating.crypto, rotating.secret),
+    random: options.advertising?.random ?? systemRandom,
+    intervalMs: Number(process.env.BLENO_ADVERTISING_INTERVAL) || 100,
+  };
+  /** With privacy: a fresh resolvable private address in the controller (advertising must be off). */
+  const newAddress = async (timeoutMs: number): Promise<string | undefined> => {
+    if (!privacy) return undefined;
+    const address = resolvablePrivateAddress(privacy.irk, privacy.random);
+    await step('set random address', setRandomAddress(privacy.hci, address, timeoutMs), { timeoutMs });
+    return formatAddress(address);
+  };
   const rssiIntervalMs = options.rssiIntervalMs ?? (options.onRssi ? 250 : 0);
   assertArg(Number.isFinite(rssiIntervalMs) && rssiIntervalMs >= 0, 'rssiIntervalMs: expected a number ≥ 0');
   const info = encodeGattInfo({ framingVersion: FRAMING_VERSION, maxMessageSize, protocolVersions: options.protocolVersions ?? [1] });
@@ -634,12 +665,13 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 });
       advertisingOk = false;
       if (stopped) return;
+      const address = await newAddress(2000);
       await step(
         'start advertising',
         callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(next.advertisement), Buffer.from(next.scanResponse), cb)),
         { timeoutMs: Math.min(startTimeoutMs, 5000) },
       );
-      onAir = next;
+      onAir = { ...next, ...(address && { address }) };
       advertisingOk = true;
       failures = 0;
       scheduleRotation((next.nextRotationMs ?? 0) - rotating.now() + ROTATION_MARGIN_MS);
@@ -660,6 +692,9 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     const service = new PrimaryService({ uuid: stackUuid(serviceUuid), characteristics: [writeChar, notifyChar, infoChar] });
     await step('set GATT services', callbackToPromise((cb) => bleno.setServices([service], cb)), bound);
     if (rotating) onAir = advertisementAt(rotating.now()); // power-on may have taken a while
+    if (privacy) await step('advertise from a random address', useRandomAddressForAdvertising(privacy.hci, privacy.intervalMs, bound.timeoutMs), bound);
+    const address = await newAddress(bound.timeoutMs);
+    if (address) onAir = { ...onAir, address };
     await step(
       'start advertising',
       callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(onAir.advertisement), Buffer.from(onAir.scanResponse), cb)),
@@ -679,8 +714,8 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       return bleno.address;
     },
     get advertisement(): CarAdvertisement {
-      const { advertisement, scanResponse, id, epoch } = onAir;
-      return { advertisement: advertisement.slice(), scanResponse: scanResponse.slice(), ...(id && { id: id.slice(), epoch }) };
+      const { advertisement, scanResponse, id, epoch, address } = onAir;
+      return { advertisement: advertisement.slice(), scanResponse: scanResponse.slice(), ...(id && { id: id.slice(), epoch }), ...(address && { address }) };
     },
     async accept(o: ReceiveOptions = {}): Promise<PhoneLink> {
       for (let ready = pending.shift(); ready; ready = pending.shift()) if (!ready.isClosed) return ready;

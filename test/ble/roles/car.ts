@@ -2,7 +2,8 @@
  * Car role process: real bleno on an emulated controller (pty), through `proxkey/bleno`.
  * Env: BLE_IMPL (stoprocent | abandonware), HCI_PORT (pty), CAR_MODE (echo | vehicle | service),
  *      CAR_KEYS (JSON CarKeys, vehicle mode), CAR_MAX_RTT_MS (service mode),
- *      CAR_ADV_SECRET (hex: advertise the rotating id; also samples the phones' RSSI).
+ *      CAR_ADV_SECRET (hex: advertise the rotating id; also samples the phones' RSSI),
+ *      CAR_ADV_BOUNDARY_IN_MS (shift the car's wall clock so the next epoch begins that soon).
  * vehicle: `serveVehicleSession` with pre-enrolled phones; service: `VehicleService` (pairing).
  * Events to the parent: ready, link, executed (wall clock), session (summary), log.
  */
@@ -10,6 +11,7 @@ import { LinkClosedError } from '../../../src/errors.js';
 import { loadBleno, startCarPeripheral, type CarPeripheral, type PhoneLink } from '../../../src/adapters/bleno/index.js';
 import type { Link } from '../../../src/transport/link.js';
 import { fromHex, toHex } from '../../../src/bytes.js';
+import { DEFAULT_ROTATION_SECONDS } from '../../../src/protocol/advertising-id.js';
 import { TEST_SCRYPT, makeVehicleServer, makeVehicleService, warmUp } from './protocol.js';
 import { emit, serve, toRpcError } from './rpc.js';
 
@@ -73,7 +75,7 @@ async function main() {
   car = await startCarPeripheral({
     bleno,
     startTimeoutMs: 10_000,
-    ...(advSecret && { advertising: { secret: advSecret }, onRssi: (_link: PhoneLink, rssi: number) => void rssiSamples.push(rssi) }),
+    ...(advSecret && { advertising: { secret: advSecret, now: advClock() }, onRssi: (_link: PhoneLink, rssi: number) => void rssiSamples.push(rssi) }),
     onLink: (link) => {
       emit('link', { address: link.address, maxValueSize: link.maxValueSize, t: Date.now() });
       if (service) {
@@ -107,6 +109,11 @@ async function main() {
           }),
         ),
       rssiSamples: () => rssiSamples,
+      /** What the car advertises now: id, epoch and the address on air. */
+      advertisement: () => {
+        const a = car!.advertisement;
+        return { id: a.id ? toHex(a.id) : null, epoch: a.epoch ?? null, address: a.address ?? null };
+      },
       /** Enter pairing mode (service mode): the 8-digit code to give the phone. */
       openPairing: async () => ({ code: (await service!.openPairing({ scrypt: TEST_SCRYPT })).code }),
       keys: () => service!.registry.state.keys.map((k) => ({ id: k.id, role: k.role })),
@@ -117,7 +124,17 @@ async function main() {
     },
   );
   const id = car.advertisement.id;
-  emit('ready', { address: car.address, advertisingId: id ? toHex(id) : null, processStart: performance.timeOrigin, t: Date.now() });
+  emit('ready', { address: car.address, onAirAddress: car.advertisement.address ?? null, advertisingId: id ? toHex(id) : null, processStart: performance.timeOrigin, t: Date.now() });
+}
+
+/** The wall clock for advertising: real, or shifted so an epoch boundary comes CAR_ADV_BOUNDARY_IN_MS after start. */
+function advClock(): () => number {
+  const inMs = Number(process.env.CAR_ADV_BOUNDARY_IN_MS);
+  if (!inMs) return Date.now;
+  const epochMs = DEFAULT_ROTATION_SECONDS * 1000;
+  const now = Date.now();
+  const offset = (Math.floor(now / epochMs) + 1) * epochMs - inMs - now;
+  return () => Date.now() + offset;
 }
 
 main().catch((err) => {
