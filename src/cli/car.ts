@@ -3,7 +3,6 @@
  * status LED, control socket, graceful shutdown); `pair`, `keys`, `revoke`, `audit` act on the
  * running car through its control socket (or on its files when it is not running).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:net';
 import { loadBleno, startCarPeripheral, type CarPeripheral } from '../adapters/bleno/index.js';
 import { LocalError } from '../errors.js';
@@ -12,8 +11,9 @@ import { FileVehicleStore } from '../node/file-stores.js';
 import { Gpio } from '../node/gpio.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { commandName } from '../protocol/commands.js';
-import { ProximityEngine } from '../proximity/engine.js';
-import type { KeyRecord, ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import { ProximityEngine, type ProximityDecision } from '../proximity/engine.js';
+import { linkProximity } from '../node/link-proximity.js';
+import type { KeyRecord } from '../roles/types.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { loadCarConfig, type CarConfig } from './config.js';
@@ -58,64 +58,17 @@ async function showPairing(ui: Ui, p: { code: string; payload: string; expiresAt
   );
 }
 
-/**
- * Car-side proximity from connection RSSI. The adapter samples each open link (`onRssi`); a link's
- * samples go to the engine under the key id its session authenticated as. Which session a hook call
- * or event belongs to is known from an AsyncLocalStorage entered around each `serve(link)` (with
- * several phones connected, the hook's key id alone does not say which link is that phone's).
- * Samples taken before the handshake are kept (at most 16) and fed once the key is known. The
- * engine backs `VehicleHooks.proximity`; with no usable RSSI (the emulator) its verdict is
- * `unknown`, which only matters to a policy with `requireProximity`.
- */
-export function linkProximity(engine: ProximityEngine, now: () => number = () => performance.now()) {
-  const session = new AsyncLocalStorage<object>();
-  const keyOf = new WeakMap<object, string>();
-  const early = new WeakMap<object, { rssi: number; at: number }[]>();
-  const bind = (keyId: string) => {
-    const link = session.getStore();
-    if (!link || keyOf.get(link) === keyId) return;
-    keyOf.set(link, keyId);
-    for (const s of early.get(link) ?? []) engine.sample(keyId, s.rssi, s.at);
-    early.delete(link);
-  };
-  const hooks: VehicleHooks = {
-    proximity(keyId: string): ProximityVerdict {
-      bind(keyId);
-      return engine.verdict(keyId);
-    },
-  };
-  return {
-    engine,
-    hooks,
-    /** Run one session (`car.serve(link)`) so that its hook calls and events are attributed to `link`. */
-    serve<T>(link: object, run: () => Promise<T>): Promise<T> {
-      return session.run(link, run);
-    },
-    /** For `VehicleService`'s `onEvent`: learns the session's key id at authentication. */
-    onEvent(e: VehicleEvent): void {
-      if (e.type === 'authenticated') bind(e.keyId);
-    },
-    /** For `startCarPeripheral`'s `onRssi`. */
-    onRssi(link: object, rssi: number): void {
-      const at = now();
-      const keyId = keyOf.get(link);
-      if (keyId !== undefined) {
-        engine.sample(keyId, rssi, at);
-        return;
-      }
-      const kept = early.get(link) ?? [];
-      kept.push({ rssi, at });
-      if (kept.length > 16) kept.shift();
-      early.set(link, kept);
-    },
-  };
-}
-
 /** Run the car until SIGTERM/SIGINT. */
 export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const c = resolveConfig(a);
   const store = new FileVehicleStore(c.stateDir);
-  const proximity = linkProximity(new ProximityEngine({ now: () => performance.now() }));
+  // Passive entry from the connected phones' RSSI (config `proximity`; walk-away lock on by
+  // default, approach unlock off); decisions are acted on by `car.passiveEntry` under the policy.
+  const { keys: perKey, ...engineOptions } = c.proximity ?? {};
+  const engine = new ProximityEngine({ ...engineOptions, now: () => performance.now() });
+  for (const [keyId, settings] of Object.entries(perKey ?? {})) engine.configureKey(keyId, settings);
+  let onDecision: (d: ProximityDecision) => void = () => {};
+  const proximity = linkProximity(engine, { onDecision: (d) => onDecision(d) });
   const car = await VehicleService.open({
     store,
     ...(c.name !== undefined && { name: c.name }),
@@ -133,6 +86,15 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
       else if (e.type === 'error') ui.info(`  rejected input from ${keyId ?? 'a phone'}: ${e.error.message}`);
     },
   });
+  onDecision = (d) =>
+    void car.passiveEntry(d).then(
+      (result) =>
+        ui.result(
+          { event: 'passive-entry', decision: d.type, keyId: d.keyId, cause: d.cause, result },
+          `  ${d.keyId} ${d.type} (${d.cause}) → ${result}`,
+        ),
+      (e: unknown) => ui.info(`  ${d.type} for ${d.keyId} failed: ${(e as Error).message}`),
+    );
   const gpio = new Gpio();
   const scrypt = a.scryptLog2N ? { scrypt: { log2N: a.scryptLog2N, r: 8, p: 1 } } : {};
   const ttlMs = (c.pairingTtlSeconds ?? 120) * 1000;
@@ -167,6 +129,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
       onAdvertisingError: (e) => ui.info(`  re-advertising failed (retrying): ${e.message}`),
       onRssi: (link, rssi) => proximity.onRssi(link, rssi),
       onLink: (link) => {
+        void link.closed.then(() => proximity.onClose(link));
         const p = proximity.serve(link, () => car.serve(link)).catch((e: unknown) => ui.info(`  session error: ${(e as Error).message}`));
         active.add(p);
         void p.finally(() => active.delete(p));
@@ -197,6 +160,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.info('stopping…');
     return 0;
   } finally {
+    proximity.stop();
     stopPairingButton?.();
     led?.release();
     control?.close();

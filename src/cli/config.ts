@@ -7,6 +7,7 @@ import { LocalError } from '../errors.js';
 import type { DefaultPolicyOptions } from '../policy/default-policy.js';
 import type { GpioRelayConfig } from '../node/actuators.js';
 import type { GpioLineRef } from '../node/gpio.js';
+import type { KeyProximitySettings, ProximityEngineOptions } from '../proximity/engine.js';
 
 export interface CarConfig {
   readonly name?: string;
@@ -20,6 +21,12 @@ export interface CarConfig {
   readonly statusLed?: GpioLineRef;
   /** How long pairing mode stays open. Default 120. */
   readonly pairingTtlSeconds?: number;
+  /**
+   * Passive entry from the connected phones' RSSI (docs/PROXIMITY.md): `walkAwayLock` (default
+   * true), `approachUnlock` (default false), grace periods, the path-loss calibration, and per key
+   * id the same switches and calibration.
+   */
+  readonly proximity?: Omit<ProximityEngineOptions, 'now'> & { readonly keys?: Readonly<Record<string, KeyProximitySettings>> };
 }
 
 const bad = (path: string, field: string, what: string): never => {
@@ -35,7 +42,7 @@ export function loadCarConfig(path: string): CarConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
   const c = raw as Record<string, unknown>;
-  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', '$comment'];
+  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', '$comment'];
   for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
   if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
   if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
@@ -49,6 +56,14 @@ export function loadCarConfig(path: string): CarConfig {
   for (const f of ['pairingButton', 'statusLed'] as const) {
     const g = c[f] as Record<string, unknown> | undefined;
     if (g !== undefined && (typeof g.chip !== 'string' || !Number.isInteger(g.line))) bad(path, f, 'needs { chip: "gpiochip0", line: <offset> }');
+  }
+  const p = c.proximity as Record<string, unknown> | undefined;
+  if (p !== undefined) {
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) bad(path, 'proximity', 'must be an object');
+    for (const f of ['walkAwayLock', 'approachUnlock'] as const) if (p[f] !== undefined && typeof p[f] !== 'boolean') bad(path, `proximity.${f}`, 'must be true or false');
+    for (const f of ['lockGraceMs', 'linkLossGraceMs', 'staleAfterMs'] as const)
+      if (p[f] !== undefined && !(typeof p[f] === 'number' && p[f] >= 0)) bad(path, `proximity.${f}`, 'must be a number of ms ≥ 0');
+    if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null)) bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
   }
   return c as CarConfig;
 }

@@ -47,7 +47,8 @@ export const EMPTY_PHONE_STATE: PhoneState = Object.freeze({ cars: [] });
 /** One line of the car's append-only audit log. */
 export interface AuditEntry {
   readonly at: number;
-  readonly event: 'command' | 'enroll' | 'revoke' | 'pairing';
+  /** `passive-entry`: a proximity decision (walk-away lock, approach unlock) acted on by the car. */
+  readonly event: 'command' | 'enroll' | 'revoke' | 'pairing' | 'passive-entry';
   readonly keyId: string;
   /** Command name (`unlock`, `custom:130`, `revoke`, …) when relevant. */
   readonly command?: string;
@@ -191,7 +192,7 @@ export function phoneStateFromJson(v: unknown): PhoneState {
 export function auditEntryFromJson(v: unknown): AuditEntry {
   const o = obj(v, 'audit entry');
   const event = str(o.event, 'event');
-  if (!['command', 'enroll', 'revoke', 'pairing'].includes(event)) corrupt('audit event');
+  if (!['command', 'enroll', 'revoke', 'pairing', 'passive-entry'].includes(event)) corrupt('audit event');
   return {
     ...(o as object),
     at: num(o.at, 'at'),

@@ -6,3 +6,4 @@ export { FilePhoneStore, FileVehicleStore } from './file-stores.js';
 export { appendDurable, writeFileAtomic } from './atomic-file.js';
 export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig } from './actuators.js';
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';
+export { linkProximity } from './link-proximity.js';

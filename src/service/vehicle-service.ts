@@ -20,10 +20,11 @@ import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
 import type { VehicleStore } from '../keys/store.js';
 import { defaultPolicy } from '../policy/default-policy.js';
-import { commandName, type Command } from '../protocol/commands.js';
+import { commandName, toCommand, type Command } from '../protocol/commands.js';
+import type { ProximityDecision } from '../proximity/engine.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import type { ExecutionOutcome } from '../roles/vehicle-session.js';
-import type { KeyRecord, Policy, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import type { KeyRecord, Policy, ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
 import type { Link } from '../transport/link.js';
 import { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
 
@@ -192,6 +193,42 @@ export class VehicleService {
     this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}` });
     if (r.keyId) for (const end of this.#sessions.get(r.keyId) ?? []) end('revoked');
     return r;
+  }
+
+  /**
+   * Act on a proximity engine's decision for `decision.keyId`: `walk-away-lock` locks,
+   * `approach-unlock` unlocks — each only if the car's policy allows that command for that key
+   * now (revoked, expired, not permitted, intent or ranging required… all deny), with the zone
+   * the decision implies as the proximity verdict and no handshake RTT (the key's samples come
+   * from a link its session authenticated). Audited as `passive-entry` either way. Returns `ok`
+   * or the denial reason; never throws for a policy or actuator refusal.
+   */
+  async passiveEntry(decision: ProximityDecision): Promise<'ok' | DenyReason> {
+    const command = toCommand(decision.type === 'walk-away-lock' ? 'lock' : 'unlock');
+    const name = commandName(command);
+    const key = this.registry.state.keys.find((k) => k.id === decision.keyId);
+    const zone: ProximityVerdict['zone'] = decision.type === 'walk-away-lock' ? (decision.cause === 'far' ? 'far' : 'unknown') : 'near';
+    const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
+    let result: 'ok' | DenyReason = 'unknown-key';
+    if (key) {
+      const ranging = await this.#o.hooks?.ranging?.(key.id, command);
+      const verdict = await this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging });
+      if (!verdict.allow) result = verdict.reason;
+      else {
+        const outcome = await this.#o.actuator(command, key);
+        result = outcome && !outcome.ok ? outcome.reason : 'ok';
+      }
+    }
+    this.#log({
+      at: this.#now(),
+      event: 'passive-entry',
+      keyId: decision.keyId,
+      command: name,
+      result,
+      proximity: zone,
+      detail: `${decision.type} (${decision.cause}${decision.distanceM === undefined ? '' : `, ${decision.distanceM.toFixed(1)} m`})`,
+    });
+    return result;
   }
 
   /** The audit log, oldest first (after flushing pending entries). */

@@ -15,20 +15,24 @@ import {
   type PhoneLink,
 } from '../../src/adapters/bleno/index.js';
 import { advertisingFilter, advertisingIdOf, findCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
-import { linkProximity } from '../../src/cli/car.js';
+import { linkProximity } from '../../src/node/index.js';
 import { carFilter } from '../../src/cli/phone.js';
 import { LinkClosedError, TimeoutError } from '../../src/errors.js';
 import {
   MemoryPhoneStore,
   MemoryVehicleStore,
   PhoneWallet,
+  DEFAULT_PASSIVE_ENTRY,
   ProximityEngine,
   VehicleService,
+  type ProximityDecision,
   advertisingEpoch,
   createMemoryLinkPair,
   defaultPolicy,
   deriveAddressIrk,
   deriveAdvertisingId,
+  generateP256KeyPair,
+  systemRandom,
   formatAddress,
   fromHex,
   nobleCrypto,
@@ -607,7 +611,7 @@ describe('car daemon proximity wiring (linkProximity)', () => {
   it('feeds a link’s samples under the key its session authenticated as; the policy sees the zone', async () => {
     let t = 10_000;
     const clock = () => t;
-    const proximity = linkProximity(new ProximityEngine({ now: clock }), clock);
+    const proximity = linkProximity(new ProximityEngine({ now: clock }), { now: clock });
     const service = await VehicleService.open({
       store: new MemoryVehicleStore(),
       actuator: () => undefined,
@@ -656,5 +660,83 @@ describe('car daemon proximity wiring (linkProximity)', () => {
     const served2 = serve(ca2);
     expect((await phoneA.command(pa2, 'unlock', { timeoutMs: 5000 })).status).toBe('out-of-range');
     await served2;
+    proximity.stop();
   });
 });
+
+describe('car daemon passive entry (linkProximity → VehicleService.passiveEntry)', () => {
+  it('a present phone whose link closes: walk-away lock exactly after the link-loss grace period, from the timer alone', async () => {
+    vi.useFakeTimers({ now: BOUNDARY });
+    const decisions: ProximityDecision[] = [];
+    const proximity = linkProximity(new ProximityEngine({ now: Date.now, approachUnlock: true }), { now: Date.now, onDecision: (d) => decisions.push(d) });
+    const link = {};
+    await proximity.serve(link, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
+    for (let k = 0; k < 16; k++) {
+      await vi.advanceTimersByTimeAsync(250);
+      proximity.onRssi(link, -45);
+    }
+    expect(decisions.map((d) => d.type)).toEqual(['approach-unlock']);
+    proximity.onClose(link);
+    const closedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(DEFAULT_PASSIVE_ENTRY.linkLossGraceMs - 100);
+    expect(decisions).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(decisions.map((d) => [d.type, d.keyId, d.cause])).toEqual([
+      ['approach-unlock', 'k1', 'near'],
+      ['walk-away-lock', 'k1', 'link-lost'],
+    ]);
+    expect(decisions[1]!.at).toBe(closedAt + DEFAULT_PASSIVE_ENTRY.linkLossGraceMs);
+    proximity.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a phone that reconnects within the grace period is not locked out; one never near is never locked', async () => {
+    vi.useFakeTimers({ now: BOUNDARY });
+    const decisions: ProximityDecision[] = [];
+    const proximity = linkProximity(new ProximityEngine({ now: Date.now }), { now: Date.now, onDecision: (d) => decisions.push(d) });
+    const [first, second, far] = [{}, {}, {}];
+    await proximity.serve(first, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
+    await proximity.serve(far, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k2', known: true, rttMs: 20 }));
+    for (let k = 0; k < 16; k++) {
+      await vi.advanceTimersByTimeAsync(250);
+      proximity.onRssi(first, -45);
+      proximity.onRssi(far, -95);
+    }
+    proximity.onClose(first);
+    proximity.onClose(far);
+    await vi.advanceTimersByTimeAsync(3_000);
+    await proximity.serve(second, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
+    for (let k = 0; k < 40; k++) {
+      await vi.advanceTimersByTimeAsync(250);
+      proximity.onRssi(second, -45);
+    }
+    expect(decisions).toEqual([]); // approach-unlock is off by default; no lock for k1 (back), none for k2 (never near)
+    proximity.stop();
+  });
+
+  it('passiveEntry locks through the actuator and audits; the policy still decides per key', async () => {
+    const executed: string[] = [];
+    const service = await VehicleService.open({
+      store: new MemoryVehicleStore(),
+      actuator: (command) => void executed.push(command.kind),
+      policy: defaultPolicy({ requireIntent: ['start', 'unlock'] }),
+    });
+    const publicKey = async () => (await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey;
+    const owner = await service.registry.enroll(await publicKey(), { role: 'owner' });
+    const friend = await service.registry.enroll(await publicKey(), { role: 'shared', permissions: ['unlock'] });
+    const decision = (type: ProximityDecision['type'], keyId: string): ProximityDecision => ({ type, keyId, at: 0, cause: type === 'walk-away-lock' ? 'far' : 'near', distanceM: 12.5 });
+    expect(await service.passiveEntry(decision('walk-away-lock', owner.id))).toBe('ok');
+    expect(await service.passiveEntry(decision('walk-away-lock', friend.id))).toBe('not-permitted');
+    expect(await service.passiveEntry(decision('approach-unlock', owner.id))).toBe('intent-required');
+    expect(await service.passiveEntry(decision('walk-away-lock', '00'.repeat(8)))).toBe('unknown-key');
+    expect(executed).toEqual(['lock']);
+    const audit = (await service.audit()).filter((e) => e.event === 'passive-entry');
+    expect(audit.map((e) => [e.keyId, e.command, e.result, e.proximity, e.detail])).toEqual([
+      [owner.id, 'lock', 'ok', 'far', 'walk-away-lock (far, 12.5 m)'],
+      [friend.id, 'lock', 'not-permitted', 'far', 'walk-away-lock (far, 12.5 m)'],
+      [owner.id, 'unlock', 'intent-required', 'near', 'approach-unlock (near, 12.5 m)'],
+      ['00'.repeat(8), 'lock', 'unknown-key', 'far', 'walk-away-lock (far, 12.5 m)'],
+    ]);
+  });
+});
+

@@ -1,0 +1,118 @@
+/**
+ * Car-side passive entry over real links (Node: it tells sessions apart with AsyncLocalStorage).
+ * Used by `proxkey car serve`; a custom car daemon wires it the same way:
+ *
+ * ```ts
+ * const proximity = linkProximity(new ProximityEngine({ now: () => performance.now() }), {
+ *   onDecision: (d) => void car.passiveEntry(d),
+ * });
+ * const car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e) => proximity.onEvent(e) });
+ * await startCarPeripheral({
+ *   bleno, advertising: { secret: car.advertisingSecret },
+ *   onRssi: (link, rssi) => proximity.onRssi(link, rssi),
+ *   onLink: (link) => {
+ *     void link.closed.then(() => proximity.onClose(link));
+ *     void proximity.serve(link, () => car.serve(link));
+ *   },
+ * });
+ * ```
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ProximityDecision, ProximityEngine, ProximityEvent } from '../proximity/engine.js';
+import type { ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+
+/**
+ * Car-side proximity from connection RSSI. The adapter samples each open link (`onRssi`); a link's
+ * samples go to the engine under the key id its session authenticated as. Which session a hook call
+ * or event belongs to is known from an AsyncLocalStorage entered around each `serve(link)` (with
+ * several phones connected, the hook's key id alone does not say which link is that phone's).
+ * Samples taken before the handshake are kept (at most 16) and fed once the key is known. The
+ * engine backs `VehicleHooks.proximity`; with no usable RSSI (the emulator) its verdict is
+ * `unknown`, which only matters to a policy with `requireProximity`.
+ *
+ * Passive entry: a link that closes counts as `linkLost` for its key; a timer follows the engine's
+ * next deadline (`tick`), so a walk-away lock falls due on time with no new samples. Every
+ * decision (walk-away-lock, approach-unlock) goes to `onDecision` (the daemon: `car.passiveEntry`).
+ */
+export function linkProximity(
+  engine: ProximityEngine,
+  o: { readonly now?: () => number; readonly onDecision?: (d: ProximityDecision) => void } = {},
+) {
+  const now = o.now ?? (() => performance.now());
+  const session = new AsyncLocalStorage<object>();
+  const keyOf = new WeakMap<object, string>();
+  const early = new WeakMap<object, { rssi: number; at: number }[]>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const handle = (events: readonly ProximityEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'zone') continue;
+      try {
+        o.onDecision?.(e);
+      } catch {
+        /* the application's problem */
+      }
+    }
+    schedule();
+  };
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const next = engine.nextDeadline();
+    if (stopped || next === undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      handle(engine.tick(now()));
+    }, Math.max(0, Math.min(60_000, next - now() + 1)));
+    timer.unref?.();
+  };
+  const bind = (keyId: string) => {
+    const link = session.getStore();
+    if (!link || keyOf.get(link) === keyId) return;
+    keyOf.set(link, keyId);
+    const events: ProximityEvent[] = [];
+    for (const s of early.get(link) ?? []) events.push(...engine.sample(keyId, s.rssi, s.at));
+    early.delete(link);
+    handle(events);
+  };
+  const hooks: VehicleHooks = {
+    proximity(keyId: string): ProximityVerdict {
+      bind(keyId);
+      return engine.verdict(keyId);
+    },
+  };
+  return {
+    engine,
+    hooks,
+    /** Run one session (`car.serve(link)`) so that its hook calls and events are attributed to `link`. */
+    serve<T>(link: object, run: () => Promise<T>): Promise<T> {
+      return session.run(link, run);
+    },
+    /** For `VehicleService`'s `onEvent`: learns the session's key id at authentication. */
+    onEvent(e: VehicleEvent): void {
+      if (e.type === 'authenticated') bind(e.keyId);
+    },
+    /** For `startCarPeripheral`'s `onRssi`. */
+    onRssi(link: object, rssi: number): void {
+      const at = now();
+      const keyId = keyOf.get(link);
+      if (keyId !== undefined) return handle(engine.sample(keyId, rssi, at));
+      const kept = early.get(link) ?? [];
+      kept.push({ rssi, at });
+      if (kept.length > 16) kept.shift();
+      early.set(link, kept);
+    },
+    /** The link closed (the phone left, or the radio dropped it): `linkLost` for its key. */
+    onClose(link: object): void {
+      const keyId = keyOf.get(link);
+      early.delete(link);
+      if (keyId !== undefined) handle(engine.linkLost(keyId, now()));
+    },
+    /** No more timers (shutdown). */
+    stop(): void {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The car daemon's configuration file: the shipped Raspberry Pi example loads, and every kind of
+ * mistake is one clear LocalError naming the field.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCarConfig } from '../../src/cli/config.js';
+import { LocalError } from '../../src/errors.js';
+import { ProximityEngine } from '../../src/proximity/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'proxkey-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('car config', () => {
+  it('loads examples/raspberry-pi/car.json, and its proximity section builds an engine', () => {
+    const c = loadCarConfig(new URL('../../examples/raspberry-pi/car.json', import.meta.url).pathname);
+    expect(c).toMatchObject({ name: 'My car', actuators: { type: 'gpio' }, proximity: { walkAwayLock: true, approachUnlock: false } });
+    const { keys: _keys, ...options } = c.proximity!;
+    expect(() => new ProximityEngine({ ...options, now: () => 0 })).not.toThrow();
+  });
+
+  it.each([
+    ['not JSON', '{', /cannot be read as JSON/],
+    ['an array', '[]', /must be a JSON object/],
+    ['an unknown field', '{"nmae": "x"}', /nmae is not a known setting/],
+    ['a bad actuator type', '{"actuators": {"type": "relay"}}', /actuators.type must be gpio, command or log/],
+    ['gpio without lines', '{"actuators": {"type": "gpio", "chip": "gpiochip0"}}', /needs chip and lines/],
+    ['a bad button', '{"pairingButton": {"chip": "gpiochip0"}}', /pairingButton needs/],
+    ['proximity not an object', '{"proximity": 3}', /proximity must be an object/],
+    ['a non-boolean switch', '{"proximity": {"walkAwayLock": "yes"}}', /proximity.walkAwayLock must be true or false/],
+    ['a negative grace', '{"proximity": {"linkLossGraceMs": -1}}', /proximity.linkLossGraceMs must be a number of ms/],
+  ])('rejects %s with one line naming the field', (_what, text, message) => {
+    const p = write('bad.json', text);
+    let error: unknown;
+    try {
+      loadCarConfig(p);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LocalError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
