@@ -3,7 +3,8 @@
  *
  *   npx tsx examples/car.ts [stateDir]        (default ./car-state)
  *
- * PROXKEY_HCI picks the controller: a number for hciN, or a serial port path (default hci0).
+ * PROXKEY_HCI picks the controller: a number for hciN, or a serial port path (default hci0);
+ * PROXKEY_MAX_RTT_MS the relay bound (default 300 ms; raise it on a slow laptop).
  * Loads (or creates) the car's durable state, advertises its rotating identifier over BLE with
  * bleno (no name, no static id: docs/PRIVACY.md), serves every phone that connects, and logs each
  * decision. Press Enter to open pairing mode: the code and a QR code of the pairing payload are
@@ -13,7 +14,7 @@
 import { createInterface } from 'node:readline';
 import { loadBleno, startCarPeripheral } from '../src/adapters/bleno/index.js';
 import { renderQr } from '../src/cli/qr.js';
-import { VehicleService, commandName } from '../src/index.js';
+import { VehicleService, commandName, defaultPolicy } from '../src/index.js';
 import { FileVehicleStore, logActuator } from '../src/node/index.js';
 
 const dir = process.argv[2] ?? './car-state';
@@ -21,6 +22,7 @@ const car = await VehicleService.open({
   store: new FileVehicleStore(dir),
   name: 'Laptop car',
   actuator: logActuator(),
+  policy: defaultPolicy({ ...(process.env.PROXKEY_MAX_RTT_MS && { maxRttMs: Number(process.env.PROXKEY_MAX_RTT_MS) }) }),
   onEvent: (e) => {
     if (e.type === 'decision')
       console.log(`${e.keyId ?? '?'} ${e.command ? commandName(e.command) : '-'}: ${e.result} (${e.rttMs.toFixed(0)} ms)`);

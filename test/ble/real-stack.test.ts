@@ -7,29 +7,14 @@
  * Skipped with one line where btvirt/socat/gcc are missing; a failure instead under CI=true.
  * BLE_FAMILIES=stoprocent|abandonware restricts the families.
  */
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveAddressIrk, fromHex, generateP256KeyPair, nobleCrypto, parseAddress, resolvesPrivateAddress, softwareKey, systemRandom, toHex } from '../../src/index.js';
-import { Emulator, missingTools, type Controller } from './harness/emulator.js';
+import { Emulator, type Controller } from './harness/emulator.js';
+import { realStackGate } from './harness/gate.js';
 import { RoleError, RoleProcess, type Impl } from './harness/role-process.js';
 
-const require = createRequire(import.meta.url);
 const FAMILIES = (process.env.BLE_FAMILIES ?? 'stoprocent,abandonware').split(',').filter(Boolean) as Impl[];
-const missing = [
-  ...missingTools(),
-  ...FAMILIES.flatMap((f) =>
-    [`@${f}/noble`, `@${f}/bleno`].filter((m) => {
-      try {
-        require.resolve(`${m}/package.json`);
-        return false;
-      } catch {
-        return true;
-      }
-    }),
-  ),
-];
-const CI = process.env.CI === 'true';
-if (missing.length > 0 && !CI) console.warn(`[proxkey] real-stack BLE tests skipped: missing ${missing.join('; ')}`);
+const missing = realStackGate('real BLE stacks over the emulated controller', FAMILIES.flatMap((f) => [`@${f}/noble`, `@${f}/bleno`]));
 
 interface Keys {
   carSecret: string;
@@ -54,13 +39,6 @@ const figures: Record<string, Record<string, number>> = {};
  */
 const MAX_RTT_MS = Number(process.env.BLE_MAX_RTT_MS ?? 2000);
 
-if (missing.length > 0 && CI) {
-  describe('real BLE stacks over the emulated controller', () => {
-    it('has the tools for the BLE bench (CI=true: a missing tool is a failure)', () => {
-      throw new Error(`missing ${missing.join('; ')}`);
-    });
-  });
-}
 
 describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controller', () => {
   let emu: Emulator;
