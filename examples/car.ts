@@ -35,6 +35,8 @@ const peripheral = await startCarPeripheral({
   advertising: { secret: car.advertisingSecret },
   onLink: (link) => void car.serve(link).catch((e: unknown) => console.log(`session: ${(e as Error).message}`)),
 });
+// a revocation rotates the advertising secret (the revoked phone can no longer recognise the car)
+car.onAdvertisingSecretChange((secret) => void peripheral.updateAdvertisingSecret(secret).catch(() => undefined));
 console.log(`car "${car.name}" advertising; ${(await car.registry.list()).length} key(s) enrolled`);
 console.log('press Enter to open pairing mode, Ctrl-C to stop');
 

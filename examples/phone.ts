@@ -21,25 +21,30 @@ import { FilePhoneStore } from '../src/node/index.js';
 const [cmd = 'status', arg, extra] = process.argv.slice(2);
 const wallet = await PhoneWallet.open({ store: new FilePhoneStore(process.env.PHONE_STATE ?? './phone-state.json'), label: 'laptop phone' });
 
-/** Find the car over BLE: our own car by its rotating id once paired, any proxkey car to pair. */
+/**
+ * Find the car over BLE: our own car by its rotating id once paired (after 4 s without it, any
+ * proxkey car: the car's secret changes when a key is revoked), any proxkey car to pair.
+ */
 async function connect() {
   const hci = process.env.PROXKEY_HCI;
   const noble = await loadNoble(hci === undefined ? {} : /^\d+$/.test(hci) ? { deviceId: Number(hci) } : { uart: { port: hci } }); // throws a BleUnavailableError saying what to install/configure
   const car = wallet.cars()[0];
   const secret = car?.advertisingSecret;
   const filter = car && secret?.some((b) => b !== 0) ? advertisingFilter({ cars: [{ carId: car.carId, secret }] }) : undefined;
-  return connectToCar({ noble, ...(filter && { filter }), scanTimeoutMs: 10_000 });
+  const link = await connectToCar({ noble, ...(filter && { filter, fallbackAfterMs: 4_000 }), scanTimeoutMs: 10_000 });
+  return { link, refreshAdvertising: !!filter && !filter(link.peripheral) };
 }
 
 async function send(command: CommandInput) {
-  const r = await wallet.command(await connect(), command, { intent: command === 'start' });
+  const { link, refreshAdvertising } = await connect();
+  const r = await wallet.command(link, command, { intent: command === 'start', refreshAdvertising });
   console.log(`${r.command.kind}: ${r.status} (${r.elapsedMs.toFixed(0)} ms)`);
   return r;
 }
 
 switch (cmd) {
   case 'pair': {
-    const car = await wallet.pair(await connect(), arg ?? '');
+    const car = await wallet.pair((await connect()).link, arg ?? '');
     console.log(`paired with "${car.name}" as ${car.role}`);
     break;
   }

@@ -115,6 +115,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const stopPairingButton = c.pairingButton ? await gpio.watchButton(c.pairingButton, () => void openPairing().then((p) => showPairing(ui, p))) : undefined;
   const active = new Set<Promise<unknown>>();
   let peripheral: CarPeripheral | undefined;
+  const stopWatching: (() => void)[] = [];
   let control: Server | undefined;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -135,6 +136,10 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
         void p.finally(() => active.delete(p));
       },
     });
+    // a revocation rotates the advertising secret: advertise under the new one at once
+    const live = peripheral;
+    const stopSecretWatch = car.onAdvertisingSecretChange((secret) => void live.updateAdvertisingSecret(secret).catch(() => undefined));
+    stopWatching.push(stopSecretWatch);
     control = serveControl(c.stateDir, async (req: ControlRequest) => {
       switch (req.op) {
         case 'pair':
@@ -160,6 +165,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.info('stopping…');
     return 0;
   } finally {
+    for (const stop of stopWatching) stop();
     proximity.stop();
     stopPairingButton?.();
     led?.release();

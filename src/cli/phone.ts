@@ -33,8 +33,12 @@ export interface PhoneArgs {
 }
 
 /** How this invocation reaches a car. */
+/** After this long without seeing its car's id, a phone tries any proxkey car (ms). */
+const FALLBACK_AFTER_MS = 4_000;
+
 interface Reach {
-  connect(ui: Ui): Promise<Link>;
+  /** `refreshAdvertising`: the car was found without resolving its id: fetch its new secret. */
+  connect(ui: Ui): Promise<Link & { readonly refreshAdvertising?: boolean }>;
   /** Sim only: the in-process car. */
   readonly car?: VehicleService;
   close(): Promise<void>;
@@ -87,7 +91,15 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
       const filter = target && carFilter(target);
       const done = ui.progress(target ? `looking for "${target.name}"` : 'looking for the car');
       try {
-        return await connectToCar({ noble, ...(filter && { filter }), scanTimeoutMs: a.timeoutMs, stepTimeoutMs: Math.min(a.timeoutMs, 5_000) });
+        // Not seeing its id for a while (the car changed its advertising secret at a revocation),
+        // take any proxkey car: the handshake pins the car's key; then fetch the new secret.
+        const link = await connectToCar({
+          noble,
+          ...(filter && { filter, fallbackAfterMs: Math.min(FALLBACK_AFTER_MS, a.timeoutMs / 2) }),
+          scanTimeoutMs: a.timeoutMs,
+          stepTimeoutMs: Math.min(a.timeoutMs, 5_000),
+        });
+        return Object.assign(link, { refreshAdvertising: !!filter && !filter(link.peripheral) });
       } finally {
         done();
       }
@@ -147,7 +159,12 @@ export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui):
   try {
     const link = await r.connect(ui);
     const t0 = performance.now();
-    const result = await w.command(link, command, { ...(a.car && { car: a.car }), intent: !!a.intent, timeoutMs: a.timeoutMs });
+    const result = await w.command(link, command, {
+      ...(a.car && { car: a.car }),
+      intent: !!a.intent,
+      timeoutMs: a.timeoutMs,
+      ...(link.refreshAdvertising && { refreshAdvertising: true }),
+    });
     const listing = command === 'list-keys' || (typeof command === 'object' && command.kind === 'list-keys');
     if (listing && result.ok) return { code: 0, result }; // the caller prints the list
     return { code: showResult(ui, result, performance.now() - t0), result };

@@ -109,10 +109,14 @@ export class KeyRegistry implements KeyDirectory {
 
   /**
    * Revoke a key (by 16-hex key id) or a grant (by 32-hex grant id). A revoked key's grant is
-   * revoked too, so it can never enroll again. Refuses to revoke the last active owner.
+   * revoked too, so it can never enroll again. Refuses to revoke the last active owner. With
+   * `advertisingSecret`, the car's advertising secret is replaced in the same write.
    */
-  async revoke(target: string): Promise<{ keyId?: string; grantId?: string }> {
-    return this.update<{ keyId?: string; grantId?: string }>((s) => {
+  async revoke(target: string, options: { readonly advertisingSecret?: Uint8Array } = {}): Promise<{ keyId?: string; grantId?: string }> {
+    const fresh = options.advertisingSecret && { advertisingSecret: options.advertisingSecret.slice() };
+    return this.update<{ keyId?: string; grantId?: string }>((prior) => {
+      // with `advertisingSecret`: replaced in the same durable write as the revocation
+      const s = fresh ? { ...prior, ...fresh } : prior;
       if (/^[0-9a-f]{32}$/.test(target)) {
         const key = s.keys.find((k) => k.grantId === target);
         const keys = key ? s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k)) : s.keys;

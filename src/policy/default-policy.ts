@@ -2,8 +2,9 @@
  * The default vehicle policy: key validity and permissions, plus the relay and intent checks.
  * Checks run in a fixed order and the first failure is the reason:
  * revoked → not-yet-valid → expired → not-permitted → relay-suspected → intent-required →
- * out-of-range → ranging-failed.
+ * out-of-range → ranging-failed. `advertising-secret` needs no permission (IMPLICIT_PERMISSIONS).
  */
+import { IMPLICIT_PERMISSIONS } from '../protocol/commands.js';
 import type { Policy, PolicyContext, PolicyDecision, ProximityVerdict } from '../roles/types.js';
 
 export interface DefaultPolicyOptions {
@@ -37,7 +38,7 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
     if (key.revoked) return deny('revoked');
     if (key.notBefore !== undefined && now < key.notBefore) return deny('not-yet-valid');
     if (key.notAfter !== undefined && now > key.notAfter) return deny('expired');
-    if (!key.permissions.includes('*') && !key.permissions.includes(name)) return deny('not-permitted');
+    if (!key.permissions.includes('*') && !key.permissions.includes(name) && !IMPLICIT_PERMISSIONS.includes(name)) return deny('not-permitted');
     if (ctx.rttMs > maxRtt) return deny('relay-suspected');
     if (intent.has(name) && !ctx.intent) return deny('intent-required');
     const zones = proximity[name];

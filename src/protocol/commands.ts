@@ -1,7 +1,8 @@
 /**
- * Commands: four standard ones, two administrative ones (owners only) and application-defined
- * custom codes 0x80–0xFF. A permission is the command's name: `unlock`, `lock`, `start`, `trunk`,
- * `list-keys`, `revoke`, or `custom:<code>`.
+ * Commands: four standard ones, two administrative ones (owners only), one maintenance command
+ * every valid key may send (`advertising-secret`) and application-defined custom codes 0x80–0xFF.
+ * A permission is the command's name: `unlock`, `lock`, `start`, `trunk`, `list-keys`, `revoke`,
+ * or `custom:<code>`.
  */
 import { fromHex, toHex } from '../bytes.js';
 import { LocalError } from '../errors.js';
@@ -9,8 +10,13 @@ import { LocalError } from '../errors.js';
 export const STANDARD_COMMANDS = { unlock: 0x01, lock: 0x02, start: 0x03, trunk: 0x04 } as const;
 export type StandardCommand = keyof typeof STANDARD_COMMANDS;
 
-/** Administrative commands: list the car's keys; revoke a key (8-byte id) or a grant (16-byte id). */
-export const ADMIN_COMMANDS = { 'list-keys': 0x20, revoke: 0x21 } as const;
+/**
+ * Administrative commands: list the car's keys; revoke a key (8-byte id) or a grant (16-byte id);
+ * fetch the car's current advertising secret (it changes when a key is revoked, docs/PRIVACY.md).
+ */
+export const ADMIN_COMMANDS = { 'list-keys': 0x20, revoke: 0x21, 'advertising-secret': 0x22 } as const;
+/** Commands every valid (not revoked, in its window) key may send without a permission for them. */
+export const IMPLICIT_PERMISSIONS: readonly string[] = Object.freeze(['advertising-secret']);
 
 export const CUSTOM_COMMAND_MIN = 0x80;
 export const CUSTOM_COMMAND_MAX = 0xff;
@@ -22,10 +28,12 @@ export type Command =
   | { readonly kind: 'list-keys'; readonly page?: number }
   /** `target`: a key id (16 hex chars) or a grant id (32 hex chars). */
   | { readonly kind: 'revoke'; readonly target: string }
+  /** RESULT data: the car's current advertising secret (32 bytes), inside the session. */
+  | { readonly kind: 'advertising-secret' }
   | { readonly kind: 'custom'; readonly code: number; readonly args?: Uint8Array };
 
 /** Anything accepted where a command is expected: `'unlock'`, `{ kind: 'custom', code: 0x81 }`. */
-export type CommandInput = StandardCommand | 'list-keys' | Command;
+export type CommandInput = StandardCommand | 'list-keys' | 'advertising-secret' | Command;
 
 export function toCommand(input: CommandInput): Command {
   if (typeof input === 'string') input = { kind: input } as Command;
@@ -34,6 +42,7 @@ export function toCommand(input: CommandInput): Command {
     case 'lock':
     case 'start':
     case 'trunk':
+    case 'advertising-secret':
       return { kind: input.kind };
     case 'list-keys': {
       const page = input.page ?? 0;
@@ -61,6 +70,7 @@ export function commandCode(cmd: Command): number {
       return cmd.code;
     case 'list-keys':
     case 'revoke':
+    case 'advertising-secret':
       return ADMIN_COMMANDS[cmd.kind];
     default:
       return STANDARD_COMMANDS[cmd.kind];

@@ -8,12 +8,14 @@ import { generateP256KeyPair } from '../crypto/keygen.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { systemRandom } from '../crypto/random.js';
-import { LocalError } from '../errors.js';
+import { equalBytes } from '../bytes.js';
+import { LinkClosedError, LocalError, RemoteError } from '../errors.js';
 import { carIdOf, issueGrant } from '../keys/grant.js';
 import { keyRequestFromString, keyRequestToString } from '../keys/key-request.js';
 import { openShare, sealShare } from '../keys/share.js';
 import { EMPTY_PHONE_STATE, type CarRecord, type PhoneState } from '../keys/state.js';
 import type { PhoneStore } from '../keys/store.js';
+import { MIN_ADVERTISING_SECRET_LENGTH } from '../protocol/advertising-id.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import type { CommandOptions } from '../roles/phone-session.js';
@@ -160,11 +162,43 @@ export class PhoneWallet {
     return r;
   }
 
-  /** One command, then close. */
-  async command(link: Link, command: CommandInput, options: CommandOptions & WaitOptions & { readonly car?: string } = {}) {
+  /**
+   * One command, then close. After a successful `revoke`, or with `refreshAdvertising` (the phone
+   * found the car without resolving its advertising id: a revocation changed the car's secret),
+   * the car's current advertising secret is fetched in the same session and stored before closing.
+   */
+  async command(
+    link: Link,
+    command: CommandInput,
+    options: CommandOptions & WaitOptions & { readonly car?: string; readonly refreshAdvertising?: boolean } = {},
+  ) {
     const { result, connection } = await this.open(link, command, options);
+    // A successful revoke changed the car's secret; so may have whatever made the caller fall back.
+    // Best effort: the command has its result; a failed refresh is retried at the next fallback.
+    if (options.refreshAdvertising || (result.ok && result.command.kind === 'revoke'))
+      await this.refreshAdvertisingSecret(connection, options).catch(() => false);
     await connection.close();
     return result;
+  }
+
+  /**
+   * Ask the car on an open connection for its current advertising secret (docs/PRIVACY.md: it
+   * changes when a key is revoked) and store it if it changed. Returns whether it changed; false
+   * (nothing stored) when the car refuses or ends the session. Timeouts and aborts throw.
+   */
+  async refreshAdvertisingSecret(connection: PhoneConnection, options: { readonly car?: string } = {}): Promise<boolean> {
+    if (!connection.isOpen) return false;
+    const car = this.car(options.car);
+    let r: CommandResult;
+    try {
+      r = await connection.send('advertising-secret');
+    } catch (e) {
+      if (e instanceof RemoteError || e instanceof LinkClosedError) return false; // the car ended the session
+      throw e;
+    }
+    if (!r.ok || r.data.length < MIN_ADVERTISING_SECRET_LENGTH || (car.advertisingSecret && equalBytes(car.advertisingSecret, r.data))) return false;
+    await this.#saveCar({ ...this.car(car.carId), advertisingSecret: r.data.slice() });
+    return true;
   }
 
   /** A key request for a friend who wants a key to someone's car: give this string to the owner. */

@@ -20,6 +20,7 @@ import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
 import type { VehicleStore } from '../keys/store.js';
 import { defaultPolicy } from '../policy/default-policy.js';
+import { ADVERTISING_SECRET_LENGTH } from '../protocol/advertising-id.js';
 import { commandName, toCommand, type Command } from '../protocol/commands.js';
 import type { ProximityDecision } from '../proximity/engine.js';
 import type { DenyReason } from '../protocol/reasons.js';
@@ -57,6 +58,7 @@ export class VehicleService {
   readonly #policy: Policy;
   readonly #sessions = new Map<string, Set<(reason: DenyReason) => void>>();
   #pairing: PairingMode | undefined;
+  readonly #secretListeners = new Set<(secret: Uint8Array) => void>();
   #audit: Promise<void> = Promise.resolve();
   #auditError: unknown;
 
@@ -189,10 +191,29 @@ export class VehicleService {
    * key is closed with `revoked`. Refuses to revoke the last owner.
    */
   async revoke(target: string, by = 'local'): Promise<{ keyId?: string; grantId?: string }> {
-    const r = await this.registry.revoke(target);
+    // A new advertising secret in the same durable write: the revoked phone keeps the old one and
+    // can no longer recognise (track) the car's advertisements; the others fetch the new one.
+    const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH) });
     this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}` });
     if (r.keyId) for (const end of this.#sessions.get(r.keyId) ?? []) end('revoked');
+    for (const listener of this.#secretListeners) {
+      try {
+        listener(this.advertisingSecret);
+      } catch {
+        /* observers must not break the car */
+      }
+    }
     return r;
+  }
+
+  /**
+   * Called with the new advertising secret whenever it changes (at each revocation), e.g. to
+   * re-advertise at once: `car.onAdvertisingSecretChange((s) => void peripheral.updateAdvertisingSecret(s))`.
+   * Returns a function that removes the listener.
+   */
+  onAdvertisingSecretChange(listener: (secret: Uint8Array) => void): () => void {
+    this.#secretListeners.add(listener);
+    return () => void this.#secretListeners.delete(listener);
   }
 
   /**
@@ -249,6 +270,7 @@ export class VehicleService {
 
   async #execute(command: Command, key: KeyRecord): Promise<ExecutionOutcome | void> {
     if (command.kind === 'list-keys') return { ok: true, data: encodeKeyList(await this.registry.list(), command.page ?? 0) };
+    if (command.kind === 'advertising-secret') return { ok: true, data: this.advertisingSecret.slice() };
     if (command.kind === 'revoke') {
       try {
         await this.revoke(command.target, key.id);

@@ -392,6 +392,45 @@ describe('the car advertises from a resolvable private address that rotates with
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('updateAdvertisingSecret: a new id and a new address at once, resolvable with the new secret only', async () => {
+    vi.useFakeTimers({ now: BOUNDARY + 60_000 });
+    const bleno = new HciFakeBleno();
+    const car = await startFake(bleno, { advertising: { secret: secretA } });
+    const e0 = advertisingEpoch(Date.now());
+    const updating = car.updateAdvertisingSecret(secretB);
+    await vi.advanceTimersByTimeAsync(50);
+    await updating;
+    expect(idsOnAir(bleno)).toEqual([idOf(secretA, e0), idOf(secretB, e0)]); // same epoch, new secret
+    const [a1, a2] = bleno.addresses();
+    expect(bleno.log.slice(3)).toEqual(['stop', `address ${a2}`, 'start']);
+    expect(resolvesPrivateAddress(irkOf(secretB), fromHex(a2!))).toBe(true);
+    expect(resolvesPrivateAddress(irkOf(secretA), fromHex(a2!))).toBe(false);
+    expect(a2).not.toBe(a1);
+    // the next epoch goes on under the new secret
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretB, e0 + 1));
+    expect(() => car.updateAdvertisingSecret(new Uint8Array(8))).toThrow(/at least 16 bytes/);
+    await settle(car.stop());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('updateAdvertisingSecret on abandonware waits for its one phone to leave; without advertising it is a misuse', async () => {
+    vi.useFakeTimers({ now: BOUNDARY + 60_000 });
+    const bleno = new FakeBleno('abandonware');
+    const car = await startFake(bleno, { advertising: { secret: secretA } });
+    const phone = bleno.phone(undefined, '00:00:00:00:00:01');
+    await car.updateAdvertisingSecret(secretB);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(bleno.adverts).toHaveLength(1);
+    phone.leave();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretB, advertisingEpoch(Date.now())));
+    await settle(car.stop());
+    const plain = await startFake(new FakeBleno('stoprocent'));
+    expect(() => plain.updateAdvertisingSecret(secretB)).toThrow(/started without `advertising`/);
+    await settle(plain.stop());
+  });
+
   it('"auto" on a stack without a raw HCI socket keeps the controller address and says so; true refuses to start', async () => {
     vi.useFakeTimers({ now: BOUNDARY - 1_000 });
     const plain = new FakeBleno('abandonware');
@@ -578,6 +617,25 @@ describe('the phone picks its own car by its rotating id', () => {
 
     const either = await findCar({ noble, scanTimeoutMs: 500, filter: advertisingFilter({ cars, now: () => now }) });
     expect(either.address).toBe('00:00:00:00:00:04');
+  });
+
+  it('fallbackAfterMs: its own car first if seen in time; else, after the delay, the first proxkey car (its secret may have changed)', async () => {
+    const noble = new FakeNoble();
+    const filter = advertisingFilter({ cars: [cars[0]!], now: () => now });
+    // car A under a secret the phone does not hold yet (rotated at a revocation), and a stranger
+    noble.rounds = [[advertiser('00:00:00:00:00:0a', secretX, e), advertiser('00:00:00:00:00:0b', secretB, e)]];
+    const t0 = performance.now();
+    const fallback = await findCar({ noble, scanTimeoutMs: 2_000, filter, fallbackAfterMs: 150 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(fallback.address).toBe('00:00:00:00:00:0a');
+    expect(filter(fallback)).toBe(false); // how the caller knows to fetch the new secret
+    // its own car is preferred while the delay runs
+    noble.rounds = [[advertiser('00:00:00:00:00:0a', secretX, e), advertiser('00:00:00:00:00:0c', secretA, e)]];
+    const own = await findCar({ noble, scanTimeoutMs: 2_000, filter, fallbackAfterMs: 150 });
+    expect(own.address).toBe('00:00:00:00:00:0c');
+    // nothing at all: still the scan timeout, typed
+    noble.rounds = [];
+    await expect(findCar({ noble, scanTimeoutMs: 300, filter, fallbackAfterMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
   });
 
   it('no advertiser of its cars: TimeoutError (the CLI says "car not found")', async () => {

@@ -5,7 +5,7 @@
  * start), revoke it and see the denial; restart the daemon and unlock again (it kept its keys).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -25,6 +25,9 @@ interface Ran {
   err: string;
   json: Record<string, any>[];
 }
+
+/** The `data` of a state file written by the file stores. */
+const readDoc = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')).data;
 
 function parseJsonLines(out: string): Record<string, any>[] {
   return out
@@ -157,11 +160,22 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
     r = await phone('owner', true, 'keys');
     expect(r.code, r.err).toBe(0);
     const friendKey = (r.json[0]!.keys as { id: string; role: string }[]).find((k) => k.role === 'shared')!.id;
+    const carSecret = () => readDoc(join(work, 'car', 'vehicle.json')).advertisingSecret as string;
+    const phoneSecret = (who: string) => (readDoc(join(work, who, 'phone.json')).cars as { advertisingSecret: string }[])[0]!.advertisingSecret;
+    const secretBefore = carSecret();
+    expect(phoneSecret('friend')).toBe(secretBefore);
     r = await phone('owner', true, 'revoke', friendKey);
     expect(r.code, r.err).toBe(0);
+    // the revocation rotated the car's advertising secret; the owner fetched it in the same session
+    expect(carSecret()).not.toBe(secretBefore);
+    expect(phoneSecret('owner')).toBe(carSecret());
+    // the friend no longer recognises the car: it connects only after the fallback delay, is refused
+    const t0 = Date.now();
     r = await phone('friend', true, 'unlock');
     expect(r.code).toBe(1);
     expect(r.json[0]).toMatchObject({ status: 'revoked' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4_000);
+    expect(phoneSecret('friend')).toBe(secretBefore);
 
     // The daemon stops cleanly, restarts, and still knows its keys.
     expect(await stopCar()).toBe(0);

@@ -295,8 +295,8 @@ describe('codec properties', () => {
       for (let code = 0; code < 256; code++)
         for (let flags = 0; flags < 256; flags++) if (checkBodyBytes(Uint8Array.of(BodyKind.Command, code, flags, 0))) ok++;
     });
-    // Accepted: 4 standard + list-keys + 128 custom codes, each with intent 0 or 1.
-    expect(ok).toBe((4 + 1 + 128) * 2);
+    // Accepted: 4 standard + list-keys + advertising-secret + 128 custom codes, each with intent 0 or 1.
+    expect(ok).toBe((4 + 2 + 128) * 2);
   });
 
   it('size limits: messages over 1024 bytes are refused; bodies refuse oversized args, data and extensions', () => {

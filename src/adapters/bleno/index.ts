@@ -41,6 +41,7 @@ import { rawHci, setRandomAddress, useRandomAddressForAdvertising } from './hci-
 import {
   DEFAULT_ADVERTISING_ID_LENGTH,
   DEFAULT_ROTATION_SECONDS,
+  MIN_ADVERTISING_SECRET_LENGTH,
   advertisingEpoch,
   currentAdvertisingId,
   encodeAdvertisingServiceData,
@@ -235,6 +236,12 @@ export interface CarPeripheral {
   readonly address: string | undefined;
   /** What the car advertises now (changes at each epoch boundary with `advertising`). */
   readonly advertisement: CarAdvertisement;
+  /**
+   * Advertise under a new secret now (a fresh id and private address), e.g. after a revocation
+   * rotated it (`VehicleService.onAdvertisingSecretChange`). Resolves once the new advertisement
+   * is on air (or the attempt failed and was handed to the retry loop: see `onAdvertisingError`).
+   */
+  updateAdvertisingSecret(secret: Uint8Array): Promise<void>;
   /** Disconnect every phone now (a "drop the link" for tests and emergencies). */
   disconnectAll(): void;
   /** Stop advertising and rotating, close every link, remove the service and our listeners (idempotent). */
@@ -644,11 +651,12 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     rotationTimer = setTimeout(onRotationTimer, Math.max(0, Math.min(MAX_ROTATION_CHECK_MS, delayMs)));
     rotationTimer.unref?.();
   };
+  let secretChanged = false;
   const onRotationTimer = () => {
     rotationTimer = undefined;
     if (stopped || !rotating) return;
     const now = rotating.now();
-    if (advertisingOk && advertisingEpoch(now, rotating.rotationSeconds) === onAir.epoch) {
+    if (advertisingOk && !secretChanged && advertisingEpoch(now, rotating.rotationSeconds) === onAir.epoch) {
       scheduleRotation((onAir.nextRotationMs ?? now) - now + ROTATION_MARGIN_MS);
       return;
     }
@@ -673,6 +681,7 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       );
       onAir = { ...next, ...(address && { address }) };
       advertisingOk = true;
+      secretChanged = false;
       failures = 0;
       scheduleRotation((next.nextRotationMs ?? 0) - rotating.now() + ROTATION_MARGIN_MS);
     } catch (err) {
@@ -726,6 +735,20 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       return withDeadline('accept', work, o, () => {
         waiters = waiters.filter((w) => w !== waiter);
       });
+    },
+    updateAdvertisingSecret(secret: Uint8Array): Promise<void> {
+      assertArg(!!rotating, 'updateAdvertisingSecret: the car was started without `advertising`');
+      assertArg(secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
+      rotating!.secret = secret.slice();
+      if (privacy) privacy.irk = deriveAddressIrk(rotating!.crypto, rotating!.secret);
+      secretChanged = true;
+      if (stopped) return Promise.resolve();
+      if (connections.has('single')) {
+        rotationDeferred = true; // abandonware: after its one phone leaves
+        return Promise.resolve();
+      }
+      advertisingOp = advertisingOp.then(readvertise);
+      return advertisingOp;
     },
     disconnectAll() {
       for (const [key, conn] of connections) {

@@ -241,6 +241,13 @@ export interface ScanOptions {
    * epoch — is judged again on its next one).
    */
   readonly allowDuplicates?: boolean;
+  /**
+   * With a `filter`: when no advertiser has passed it after this long (ms), accept the first
+   * proxkey car seen anyway. For a car whose advertising secret changed (a revocation rotates it,
+   * docs/PRIVACY.md): the handshake still pins the car's key, so the wrong car fails safely, and
+   * the caller can tell (`!filter(link.peripheral)`) that it should fetch the new secret.
+   */
+  readonly fallbackAfterMs?: number;
   /** Bound on power-on (default 5000 ms). */
   readonly powerOnTimeoutMs?: number;
   /** Bound on the scan (default 10 000 ms). */
@@ -254,11 +261,23 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
   const service = stackUuid(options.serviceUuid ?? PROXKEY_SERVICE_UUID);
   await waitPoweredOn(noble, 'noble', { timeoutMs: options.powerOnTimeoutMs ?? 5000, signal });
   let onDiscover!: (p: NoblePeripheral) => void;
+  let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   const found = new Promise<NoblePeripheral>((resolve) => {
+    let fallback = false;
+    let candidate: NoblePeripheral | undefined;
     onDiscover = (p) => {
       const uuids = (p.advertisement?.serviceUuids ?? []).map(stackUuid);
-      if (uuids.includes(service) && (options.filter?.(p) ?? true)) resolve(p);
+      if (!uuids.includes(service)) return;
+      if (options.filter?.(p) ?? true) return resolve(p);
+      if (fallback) return resolve(p);
+      candidate ??= p;
     };
+    if (options.filter && options.fallbackAfterMs !== undefined) {
+      fallbackTimer = setTimeout(() => {
+        fallback = true;
+        if (candidate) resolve(candidate);
+      }, options.fallbackAfterMs);
+    }
   });
   noble.on('discover', onDiscover);
   try {
@@ -266,6 +285,7 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
     await step('start scanning', noble.startScanningAsync([service], allowDuplicates), { timeoutMs: 5000, signal });
     return await step('scan for a car', found, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
   } finally {
+    if (fallbackTimer) clearTimeout(fallbackTimer);
     noble.removeListener('discover', onDiscover);
     await step('stop scanning', noble.stopScanningAsync(), { timeoutMs: 2000 }).catch(() => {});
   }
