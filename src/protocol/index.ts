@@ -5,6 +5,7 @@ export {
   commandArgs,
   commandFromWire,
   ADMIN_COMMANDS,
+  IMPLICIT_PERMISSIONS,
   commandName,
   toCommand,
   CUSTOM_COMMAND_MAX,
