@@ -41,11 +41,13 @@ console.log(`car "${car.name}" advertising; ${(await car.registry.list()).length
 console.log('press Enter to open pairing mode, Ctrl-C to stop');
 
 const input = createInterface({ input: process.stdin });
-input.on('line', async () => {
-  const { code, payload, expiresAt } = await car.openPairing();
-  console.log(`pairing code: ${code}   (valid until ${new Date(expiresAt).toLocaleTimeString()})`);
-  console.log((await renderQr(payload)) ?? payload);
-  console.log(`on the phone: npx tsx examples/phone.ts pair ${code}`);
+input.on('line', () => {
+  void (async () => {
+    const { code, payload, expiresAt } = await car.openPairing();
+    console.log(`pairing code: ${code}   (valid until ${new Date(expiresAt).toLocaleTimeString()})`);
+    console.log((await renderQr(payload)) ?? payload);
+    console.log(`on the phone: npx tsx examples/phone.ts pair ${code}`);
+  })().catch((e: unknown) => console.log(`pairing mode: ${(e as Error).message}`));
 });
 
 const stop = async () => {

@@ -25,14 +25,14 @@ const wallet = await PhoneWallet.open({ store: new FilePhoneStore(process.env.PH
  * Find the car over BLE: our own car by its rotating id once paired (after 4 s without it, any
  * proxkey car: the car's secret changes when a key is revoked), any proxkey car to pair.
  */
-async function connect() {
+async function connect(pairing = false) {
   const hci = process.env.PROXKEY_HCI;
   const noble = await loadNoble(hci === undefined ? {} : /^\d+$/.test(hci) ? { deviceId: Number(hci) } : { uart: { port: hci } }); // throws a BleUnavailableError saying what to install/configure
-  const car = wallet.cars()[0];
+  const car = pairing ? undefined : wallet.cars()[0];
   const secret = car?.advertisingSecret;
   const filter = car && secret?.some((b) => b !== 0) ? advertisingFilter({ cars: [{ carId: car.carId, secret }] }) : undefined;
   const link = await connectToCar({ noble, ...(filter && { filter, fallbackAfterMs: 4_000 }), scanTimeoutMs: 10_000 });
-  return { link, refreshAdvertising: !!filter && !filter(link.peripheral) };
+  return { link, refreshAdvertising: !!car && (!filter || !filter(link.peripheral)) };
 }
 
 async function send(command: CommandInput) {
@@ -44,7 +44,7 @@ async function send(command: CommandInput) {
 
 switch (cmd) {
   case 'pair': {
-    const car = await wallet.pair((await connect()).link, arg ?? '');
+    const car = await wallet.pair((await connect(true)).link, arg ?? '');
     console.log(`paired with "${car.name}" as ${car.role}`);
     break;
   }

@@ -99,7 +99,8 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
           scanTimeoutMs: a.timeoutMs,
           stepTimeoutMs: Math.min(a.timeoutMs, 5_000),
         });
-        return Object.assign(link, { refreshAdvertising: !!filter && !filter(link.peripheral) });
+        // also when the phone holds no usable secret yet (an old record, or a share without one)
+        return Object.assign(link, { refreshAdvertising: !!target && (!filter || !filter(link.peripheral)) });
       } finally {
         done();
       }

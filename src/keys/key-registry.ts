@@ -110,18 +110,20 @@ export class KeyRegistry implements KeyDirectory {
   /**
    * Revoke a key (by 16-hex key id) or a grant (by 32-hex grant id). A revoked key's grant is
    * revoked too, so it can never enroll again. Refuses to revoke the last active owner. With
-   * `advertisingSecret`, the car's advertising secret is replaced in the same write.
+   * `advertisingSecret`, the car's advertising secret is replaced in the same write (unless the
+   * target was already revoked: nothing changes then).
    */
   async revoke(target: string, options: { readonly advertisingSecret?: Uint8Array } = {}): Promise<{ keyId?: string; grantId?: string }> {
     const fresh = options.advertisingSecret && { advertisingSecret: options.advertisingSecret.slice() };
-    return this.update<{ keyId?: string; grantId?: string }>((prior) => {
-      // with `advertisingSecret`: replaced in the same durable write as the revocation
-      const s = fresh ? { ...prior, ...fresh } : prior;
+    return this.update<{ keyId?: string; grantId?: string }>((s) => {
+      // with `advertisingSecret`: replaced in the same durable write, if the revocation changes anything
+      const secret = (changed: boolean) => (fresh && changed ? fresh : {});
       if (/^[0-9a-f]{32}$/.test(target)) {
         const key = s.keys.find((k) => k.grantId === target);
         const keys = key ? s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k)) : s.keys;
+        const changed = !s.revokedGrants.includes(target) || (!!key && !key.revoked);
         const revokedGrants = s.revokedGrants.includes(target) ? s.revokedGrants : [...s.revokedGrants, target];
-        return { state: { ...s, keys, revokedGrants }, value: { grantId: target, ...(key && { keyId: key.id }) } };
+        return { state: { ...s, keys, revokedGrants, ...secret(changed) }, value: { grantId: target, ...(key && { keyId: key.id }) } };
       }
       const key = s.keys.find((k) => k.id === target);
       if (!key) throw new LocalError('ERR_INVALID_ARGUMENT', `no key with id ${target}`);
@@ -129,7 +131,8 @@ export class KeyRegistry implements KeyDirectory {
         throw new LocalError('ERR_INVALID_STATE', 'refusing to revoke the last owner key (pair another owner first)');
       const keys = s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k));
       const revokedGrants = key.grantId && !s.revokedGrants.includes(key.grantId) ? [...s.revokedGrants, key.grantId] : s.revokedGrants;
-      return { state: { ...s, keys, revokedGrants }, value: { keyId: key.id, ...(key.grantId && { grantId: key.grantId }) } };
+      const changed = !key.revoked || revokedGrants !== s.revokedGrants;
+      return { state: { ...s, keys, revokedGrants, ...secret(changed) }, value: { keyId: key.id, ...(key.grantId && { grantId: key.grantId }) } };
     });
   }
 

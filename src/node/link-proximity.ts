@@ -94,6 +94,7 @@ export function linkProximity(
     },
     /** For `startCarPeripheral`'s `onRssi`. */
     onRssi(link: object, rssi: number): void {
+      if (stopped) return;
       const at = now();
       const keyId = keyOf.get(link);
       if (keyId !== undefined) return handle(engine.sample(keyId, rssi, at));
@@ -106,6 +107,7 @@ export function linkProximity(
     onClose(link: object): void {
       const keyId = keyOf.get(link);
       early.delete(link);
+      if (stopped) return; // shutting down: closing links is not phones leaving
       if (keyId !== undefined) handle(engine.linkLost(keyId, now()));
     },
     /** No more timers (shutdown). */

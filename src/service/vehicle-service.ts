@@ -25,7 +25,8 @@ import { commandName, toCommand, type Command } from '../protocol/commands.js';
 import type { ProximityDecision } from '../proximity/engine.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import type { ExecutionOutcome } from '../roles/vehicle-session.js';
-import type { KeyRecord, Policy, ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import type { KeyRecord, Policy, ProximityVerdict, RangingVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import { withDeadline } from '../transport/deadline.js';
 import type { Link } from '../transport/link.js';
 import { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
 
@@ -193,9 +194,11 @@ export class VehicleService {
   async revoke(target: string, by = 'local'): Promise<{ keyId?: string; grantId?: string }> {
     // A new advertising secret in the same durable write: the revoked phone keeps the old one and
     // can no longer recognise (track) the car's advertisements; the others fetch the new one.
+    const before = this.advertisingSecret;
     const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH) });
     this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}` });
     if (r.keyId) for (const end of this.#sessions.get(r.keyId) ?? []) end('revoked');
+    if (this.advertisingSecret === before) return r; // already revoked: nothing changed
     for (const listener of this.#secretListeners) {
       try {
         listener(this.advertisingSecret);
@@ -232,11 +235,15 @@ export class VehicleService {
     const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
     let result: 'ok' | DenyReason = 'unknown-key';
     if (key) {
-      const ranging = await this.#o.hooks?.ranging?.(key.id, command);
+      const ranging = await Promise.resolve(this.#o.hooks?.ranging?.(key.id, command)).catch(() => ({ ok: false }) as RangingVerdict);
       const verdict = await this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging });
       if (!verdict.allow) result = verdict.reason;
       else {
-        const outcome = await this.#o.actuator(command, key);
+        // as in a session: bounded, and a throw is `actuator-failed`, never an escape
+        const timeoutMs = this.#o.session?.actuatorTimeoutMs ?? 10_000;
+        const outcome = await withDeadline('actuator', Promise.resolve().then(() => this.#o.actuator(command, key)), { timeoutMs }).catch(
+          (): ExecutionOutcome => ({ ok: false, reason: 'actuator-failed' }),
+        );
         result = outcome && !outcome.ok ? outcome.reason : 'ok';
       }
     }

@@ -359,8 +359,14 @@ class HciFakeBleno extends FakeBleno {
     this.log.push('start');
     super.startAdvertisingWithEIRData(advertisement, scanResponse, cb);
   }
+  /** The next stop-advertising never completes (a stack that stops answering). */
+  stallNextStop = false;
   override stopAdvertising(cb?: () => void) {
     this.log.push('stop');
+    if (this.stallNextStop) {
+      this.stallNextStop = false;
+      return;
+    }
     super.stopAdvertising(cb);
   }
   addresses(): string[] {
@@ -380,7 +386,8 @@ describe('the car advertises from a resolvable private address that rotates with
     expect(car.advertisement.address).toBe(formatAddress(fromHex(first!)));
     await vi.advanceTimersByTimeAsync(1_100);
     const [, second] = bleno.addresses();
-    expect(bleno.log.slice(3)).toEqual(['stop', `address ${second}`, 'start']);
+    // parameters again each time: an adapter reset makes bleno re-initialise them as public
+    expect(bleno.log.slice(3)).toEqual(['stop', 'params 1', `address ${second}`, 'start']);
     expect(second).not.toBe(first);
     expect(car.advertisement.address).toBe(formatAddress(fromHex(second!)));
     for (const a of [first!, second!]) {
@@ -402,14 +409,33 @@ describe('the car advertises from a resolvable private address that rotates with
     await updating;
     expect(idsOnAir(bleno)).toEqual([idOf(secretA, e0), idOf(secretB, e0)]); // same epoch, new secret
     const [a1, a2] = bleno.addresses();
-    expect(bleno.log.slice(3)).toEqual(['stop', `address ${a2}`, 'start']);
+    expect(bleno.log.slice(3)).toEqual(['stop', 'params 1', `address ${a2}`, 'start']);
     expect(resolvesPrivateAddress(irkOf(secretB), fromHex(a2!))).toBe(true);
     expect(resolvesPrivateAddress(irkOf(secretA), fromHex(a2!))).toBe(false);
     expect(a2).not.toBe(a1);
     // the next epoch goes on under the new secret
     await vi.advanceTimersByTimeAsync(15 * 60_000);
     expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretB, e0 + 1));
-    expect(() => car.updateAdvertisingSecret(new Uint8Array(8))).toThrow(/at least 16 bytes/);
+    await expect(car.updateAdvertisingSecret(new Uint8Array(8))).rejects.toThrow(/at least 16 bytes/);
+    await settle(car.stop());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a secret change while a rotation is starting is not lost, even if the next attempt stalls', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 100 });
+    const bleno = new HciFakeBleno();
+    const errors: Error[] = [];
+    const car = await startFake(bleno, { advertising: { secret: secretA }, onAdvertisingError: (e) => errors.push(e) });
+    // the epoch rotation has computed its advertisement (old secret) and is setting the address
+    for (let ms = 0; bleno.addresses().length < 2 && ms < 1000; ms++) await vi.advanceTimersByTimeAsync(1);
+    expect(bleno.addresses()).toHaveLength(2);
+    bleno.stallNextStop = true; // the run queued for the new secret will time out at its first step
+    const updating = car.updateAdvertisingSecret(secretB);
+    await vi.advanceTimersByTimeAsync(2_100);
+    await updating;
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/stop advertising/)]);
+    await vi.advanceTimersByTimeAsync(5_000); // retried: the new secret goes on air within the epoch
+    expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretB, advertisingEpoch(Date.now())));
     await settle(car.stop());
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -427,7 +453,7 @@ describe('the car advertises from a resolvable private address that rotates with
     expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretB, advertisingEpoch(Date.now())));
     await settle(car.stop());
     const plain = await startFake(new FakeBleno('stoprocent'));
-    expect(() => plain.updateAdvertisingSecret(secretB)).toThrow(/started without `advertising`/);
+    await expect(plain.updateAdvertisingSecret(secretB)).rejects.toThrow(/started without `advertising`/);
     await settle(plain.stop());
   });
 
@@ -619,7 +645,7 @@ describe('the phone picks its own car by its rotating id', () => {
     expect(either.address).toBe('00:00:00:00:00:04');
   });
 
-  it('fallbackAfterMs: its own car first if seen in time; else, after the delay, the first proxkey car (its secret may have changed)', async () => {
+  it('fallbackAfterMs: its own car first if seen in time; else, after the delay, the proxkey car heard last (its secret may have changed)', async () => {
     const noble = new FakeNoble();
     const filter = advertisingFilter({ cars: [cars[0]!], now: () => now });
     // car A under a secret the phone does not hold yet (rotated at a revocation), and a stranger
@@ -627,7 +653,7 @@ describe('the phone picks its own car by its rotating id', () => {
     const t0 = performance.now();
     const fallback = await findCar({ noble, scanTimeoutMs: 2_000, filter, fallbackAfterMs: 150 });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
-    expect(fallback.address).toBe('00:00:00:00:00:0a');
+    expect(fallback.address).toBe('00:00:00:00:00:0b');
     expect(filter(fallback)).toBe(false); // how the caller knows to fetch the new secret
     // its own car is preferred while the delay runs
     noble.rounds = [[advertiser('00:00:00:00:00:0a', secretX, e), advertiser('00:00:00:00:00:0c', secretA, e)]];
@@ -770,6 +796,28 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     }
     expect(decisions).toEqual([]); // approach-unlock is off by default; no lock for k1 (back), none for k2 (never near)
     proximity.stop();
+  });
+
+  it('passiveEntry: a throwing actuator is actuator-failed and still audited; a throwing ranging hook counts as failed ranging', async () => {
+    const service = await VehicleService.open({
+      store: new MemoryVehicleStore(),
+      actuator: () => {
+        throw new Error('relay board unplugged');
+      },
+      policy: defaultPolicy({ requireRanging: ['unlock'] }),
+      hooks: {
+        ranging: async () => {
+          throw new Error('UWB offline');
+        },
+      },
+    });
+    const owner = await service.registry.enroll((await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey, { role: 'owner' });
+    expect(await service.passiveEntry({ type: 'walk-away-lock', keyId: owner.id, at: 0, cause: 'link-lost', distanceM: undefined })).toBe('actuator-failed');
+    expect(await service.passiveEntry({ type: 'approach-unlock', keyId: owner.id, at: 0, cause: 'near', distanceM: 0.8 })).toBe('ranging-failed');
+    expect((await service.audit()).map((e) => [e.event, e.command, e.result, e.proximity])).toEqual([
+      ['passive-entry', 'lock', 'actuator-failed', 'unknown'],
+      ['passive-entry', 'unlock', 'ranging-failed', 'near'],
+    ]);
   });
 
   it('passiveEntry locks through the actuator and audits; the policy still decides per key', async () => {

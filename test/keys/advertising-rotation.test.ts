@@ -119,4 +119,26 @@ describe('advertising secret rotation at revocation', () => {
     expect((await expiring.command(c.link, 'advertising-secret')).status).toBe('expired');
     await c.served;
   });
+
+  it('rotates only when the revocation changes something: an unused grant does, a repeat does not', async () => {
+    const w = await world();
+    const seen: string[] = [];
+    w.car.onAdvertisingSecretChange((x) => seen.push(toHex(x)));
+    // a share the friend never used still carries the secret: revoking its grant rotates
+    const late = await PhoneWallet.open({ store: new MemoryPhoneStore(), random: deterministicRandom('rot-late'), now: w.now, label: 'late' });
+    const { grantId } = await w.owner.share(late.keyRequest());
+    const s0 = hex(w.car.advertisingSecret);
+    await w.car.revoke(grantId);
+    const s1 = hex(w.car.advertisingSecret);
+    expect(s1).not.toBe(s0);
+    await w.car.revoke(w.friend.keyId);
+    const s2 = hex(w.car.advertisingSecret);
+    expect(s2).not.toBe(s1);
+    const saves = w.store.saves;
+    await w.car.revoke(w.friend.keyId); // again: nothing changes
+    await w.car.revoke(grantId);
+    expect(hex(w.car.advertisingSecret)).toBe(s2);
+    expect(seen).toEqual([s1, s2]);
+    expect(w.store.saves - saves).toBe(2); // still durable writes, same content
+  });
 });

@@ -651,7 +651,9 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     rotationTimer = setTimeout(onRotationTimer, Math.max(0, Math.min(MAX_ROTATION_CHECK_MS, delayMs)));
     rotationTimer.unref?.();
   };
+  /** A new secret waits to go on air; `secretGeneration` counts updates (a rotation in flight may predate one). */
   let secretChanged = false;
+  let secretGeneration = 0;
   const onRotationTimer = () => {
     rotationTimer = undefined;
     if (stopped || !rotating) return;
@@ -668,12 +670,17 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   };
   const readvertise = async () => {
     if (stopped || !rotating) return;
-    const next = advertisementAt(rotating.now());
     try {
       await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 });
       advertisingOk = false;
       if (stopped) return;
+      // computed now, advertising off: the latest secret and clock
+      const generation = secretGeneration;
+      const next = advertisementAt(rotating.now());
+      // again each time: after an adapter reset bleno re-initialises it with the public address
+      if (privacy) await step('advertise from a random address', useRandomAddressForAdvertising(privacy.hci, privacy.intervalMs, 2000), { timeoutMs: 2000 });
       const address = await newAddress(2000);
+      if (stopped) return;
       await step(
         'start advertising',
         callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(next.advertisement), Buffer.from(next.scanResponse), cb)),
@@ -681,10 +688,11 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       );
       onAir = { ...next, ...(address && { address }) };
       advertisingOk = true;
-      secretChanged = false;
+      if (generation === secretGeneration) secretChanged = false;
       failures = 0;
       scheduleRotation((next.nextRotationMs ?? 0) - rotating.now() + ROTATION_MARGIN_MS);
     } catch (err) {
+      advertisingOk = false;
       failures++;
       try {
         options.onAdvertisingError?.(err instanceof Error ? err : new Error(String(err)));
@@ -736,16 +744,17 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
         waiters = waiters.filter((w) => w !== waiter);
       });
     },
-    updateAdvertisingSecret(secret: Uint8Array): Promise<void> {
+    async updateAdvertisingSecret(secret: Uint8Array): Promise<void> {
       assertArg(!!rotating, 'updateAdvertisingSecret: the car was started without `advertising`');
       assertArg(secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
       rotating!.secret = secret.slice();
       if (privacy) privacy.irk = deriveAddressIrk(rotating!.crypto, rotating!.secret);
       secretChanged = true;
-      if (stopped) return Promise.resolve();
+      secretGeneration++;
+      if (stopped) return;
       if (connections.has('single')) {
         rotationDeferred = true; // abandonware: after its one phone leaves
-        return Promise.resolve();
+        return;
       }
       advertisingOp = advertisingOp.then(readvertise);
       return advertisingOp;

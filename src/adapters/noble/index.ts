@@ -270,7 +270,7 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
       if (!uuids.includes(service)) return;
       if (options.filter?.(p) ?? true) return resolve(p);
       if (fallback) return resolve(p);
-      candidate ??= p;
+      candidate = p; // the most recently heard: likelier still in range
     };
     if (options.filter && options.fallbackAfterMs !== undefined) {
       fallbackTimer = setTimeout(() => {
