@@ -14,7 +14,7 @@
  * (a number for hciN, or a serial port path; default hci0). The `proxkey` command does the
  * same with more options (--json, --sim, timeouts, several cars).
  */
-import { advertisingFilter, connectToCar, loadNoble } from '../src/adapters/noble/index.js';
+import { carFilter, connectToCar, loadNoble } from '../src/adapters/noble/index.js';
 import { PhoneWallet, decodeKeyList, type CommandInput } from '../src/index.js';
 import { FilePhoneStore } from '../src/node/index.js';
 
@@ -29,8 +29,7 @@ async function connect(pairing = false) {
   const hci = process.env.PROXKEY_HCI;
   const noble = await loadNoble(hci === undefined ? {} : /^\d+$/.test(hci) ? { deviceId: Number(hci) } : { uart: { port: hci } }); // throws a BleUnavailableError saying what to install/configure
   const car = pairing ? undefined : wallet.cars()[0];
-  const secret = car?.advertisingSecret;
-  const filter = car && secret?.some((b) => b !== 0) ? advertisingFilter({ cars: [{ carId: car.carId, secret }] }) : undefined;
+  const filter = car && carFilter(car);
   const link = await connectToCar({ noble, ...(filter && { filter, fallbackAfterMs: 4_000 }), scanTimeoutMs: 10_000 });
   return { link, refreshAdvertising: !!car && (!filter || !filter(link.peripheral)) };
 }

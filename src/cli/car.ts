@@ -67,8 +67,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const { keys: perKey, ...engineOptions } = c.proximity ?? {};
   const engine = new ProximityEngine({ ...engineOptions, now: () => performance.now() });
   for (const [keyId, settings] of Object.entries(perKey ?? {})) engine.configureKey(keyId, settings);
-  let onDecision: (d: ProximityDecision) => void = () => {};
-  const proximity = linkProximity(engine, { onDecision: (d) => onDecision(d) });
+  const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d) });
   const car = await VehicleService.open({
     store,
     ...(c.name !== undefined && { name: c.name }),
@@ -86,7 +85,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
       else if (e.type === 'error') ui.info(`  rejected input from ${keyId ?? 'a phone'}: ${e.error.message}`);
     },
   });
-  onDecision = (d) =>
+  const reportPassiveEntry = (d: ProximityDecision) =>
     void car.passiveEntry(d).then(
       (result) =>
         ui.result(
@@ -115,7 +114,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const stopPairingButton = c.pairingButton ? await gpio.watchButton(c.pairingButton, () => void openPairing().then((p) => showPairing(ui, p))) : undefined;
   const active = new Set<Promise<unknown>>();
   let peripheral: CarPeripheral | undefined;
-  const stopWatching: (() => void)[] = [];
+  let stopSecretWatch: (() => void) | undefined;
   let control: Server | undefined;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -138,8 +137,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     });
     // a revocation rotates the advertising secret: advertise under the new one at once
     const live = peripheral;
-    const stopSecretWatch = car.onAdvertisingSecretChange((secret) => void live.updateAdvertisingSecret(secret).catch(() => undefined));
-    stopWatching.push(stopSecretWatch);
+    stopSecretWatch = car.onAdvertisingSecretChange((secret) => void live.updateAdvertisingSecret(secret).catch(() => undefined));
     control = serveControl(c.stateDir, async (req: ControlRequest) => {
       switch (req.op) {
         case 'pair':
@@ -165,7 +163,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.info('stopping…');
     return 0;
   } finally {
-    for (const stop of stopWatching) stop();
+    stopSecretWatch?.();
     proximity.stop();
     stopPairingButton?.();
     led?.release();

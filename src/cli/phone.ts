@@ -4,7 +4,7 @@
  * or, with `--sim`, a simulated car in this process (its state in `<state>/sim-car`).
  */
 import { join } from 'node:path';
-import { advertisingFilter, connectToCar, loadNoble, type NoblePeripheral } from '../adapters/noble/index.js';
+import { carFilter, connectToCar, loadNoble } from '../adapters/noble/index.js';
 import { LocalError } from '../errors.js';
 import { decodeKeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
@@ -42,18 +42,6 @@ interface Reach {
   /** Sim only: the in-process car. */
   readonly car?: VehicleService;
   close(): Promise<void>;
-}
-
-/**
- * Accept only the advertiser whose rotating id resolves to `car` (docs/PRIVACY.md): with several
- * proxkey cars around, the phone connects to its own. A car record without a usable advertising
- * secret (none, or the all-zero placeholder a share carries when the owner had none) falls back to
- * the first proxkey car seen — safe, since the handshake pins the car's key, just not selective.
- */
-export function carFilter(car: Pick<CarRecord, 'carId' | 'advertisingSecret'>): ((p: NoblePeripheral) => boolean) | undefined {
-  const secret = car.advertisingSecret;
-  if (!secret || secret.length < 16 || secret.every((b) => b === 0)) return undefined;
-  return advertisingFilter({ cars: [{ carId: car.carId, secret }] });
 }
 
 /**

@@ -26,9 +26,8 @@ import type { ProximityDecision } from '../proximity/engine.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import type { ExecutionOutcome } from '../roles/vehicle-session.js';
 import type { KeyRecord, Policy, ProximityVerdict, RangingVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
-import { withDeadline } from '../transport/deadline.js';
 import type { Link } from '../transport/link.js';
-import { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
+import { runActuator, serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
 
 export interface VehicleServiceOptions {
   readonly store: VehicleStore;
@@ -239,12 +238,9 @@ export class VehicleService {
       const verdict = await this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging });
       if (!verdict.allow) result = verdict.reason;
       else {
-        // as in a session: bounded, and a throw is `actuator-failed`, never an escape
-        const timeoutMs = this.#o.session?.actuatorTimeoutMs ?? 10_000;
-        const outcome = await withDeadline('actuator', Promise.resolve().then(() => this.#o.actuator(command, key)), { timeoutMs }).catch(
-          (): ExecutionOutcome => ({ ok: false, reason: 'actuator-failed' }),
-        );
-        result = outcome && !outcome.ok ? outcome.reason : 'ok';
+        // as in a session: bounded, and a throw is `actuator-failed`
+        const outcome = await runActuator({ actuator: this.#o.actuator, ...(this.#o.session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: this.#o.session.actuatorTimeoutMs }) }, command, key);
+        result = outcome.ok ? 'ok' : outcome.reason;
       }
     }
     this.#log({

@@ -140,9 +140,13 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   return { keyId: session.keyId, executed, denied, end };
 }
 
-async function runActuator(options: ServeVehicleOptions, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
+/**
+ * Run the actuator, bounded by `actuatorTimeoutMs` (default 10 s): a throw or a timeout is
+ * `actuator-failed`, never an escape (an abort still propagates).
+ */
+export async function runActuator(options: Pick<ServeVehicleOptions, 'actuator' | 'actuatorTimeoutMs'>, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
   try {
-    const r = await withDeadline('actuator', Promise.resolve(options.actuator(command, key)), {
+    const r = await withDeadline('actuator', Promise.resolve().then(() => options.actuator(command, key)), {
       timeoutMs: options.actuatorTimeoutMs ?? 10_000,
     });
     return r ?? { ok: true };

@@ -14,9 +14,8 @@ import {
   type BlenoLike,
   type PhoneLink,
 } from '../../src/adapters/bleno/index.js';
-import { advertisingFilter, advertisingIdOf, findCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
+import { advertisingFilter, advertisingIdOf, carFilter, findCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
 import { linkProximity } from '../../src/node/index.js';
-import { carFilter } from '../../src/cli/phone.js';
 import { LinkClosedError, TimeoutError } from '../../src/errors.js';
 import {
   MemoryPhoneStore,

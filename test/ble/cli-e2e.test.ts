@@ -4,12 +4,12 @@
  * Pair with the code the car printed, unlock, share to a second phone identity (which cannot
  * start), revoke it and see the denial; restart the daemon and unlock again (it kept its keys).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, spawnNode, type Collected } from './harness/child.js';
 import { Emulator, type Controller } from './harness/emulator.js';
 import { realStackGate } from './harness/gate.js';
 
@@ -40,7 +40,7 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
   let emu: Emulator;
   let work: string;
   const controllers: Controller[] = [];
-  let car: { proc: ChildProcess; out: string; exited: Promise<number | null>; ctrl: Controller } | undefined;
+  let car: (Collected & { ctrl: Controller }) | undefined;
 
   beforeAll(async () => {
     mkdirSync(CACHE, { recursive: true });
@@ -84,16 +84,13 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
     const ctrl = await controller('car');
     const args = [CLI, 'car', 'serve', '--dir', join(work, 'car'), '--config', join(work, 'car.json'), '--uart', ctrl.port, '--json', '--scrypt-log2n', '12'];
     if (pair) args.push('--pair');
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const c = { proc, out: '', ctrl, exited: new Promise<number | null>((r) => proc.on('exit', (code) => r(code))) };
-    proc.stdout!.on('data', (d: Buffer) => (c.out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (c.out += d.toString()));
+    const c = Object.assign(spawnNode(args), { ctrl });
     car = c;
     const deadline = Date.now() + 30_000;
     for (;;) {
       const events = parseJsonLines(c.out);
       if (events.some((e) => e.event === 'ready') && (!pair || events.some((e) => e.event === 'pairing'))) return events;
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`car daemon did not start:\n${c.out}`);
+      if (c.proc.exitCode !== null || Date.now() > deadline) throw new Error(`car daemon did not start:\n${c.out}${c.err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -111,18 +108,7 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
     const ctrl = ble ? await controller('phone') : undefined;
     const timeout = argv.includes('--timeout') ? [] : ['--timeout', '15000'];
     const args = [CLI, ...argv, '--state', join(work, state), '--json', ...timeout, ...(ctrl ? ['--uart', ctrl.port] : [])];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((r) => {
-      const t = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-      proc.on('exit', (c) => {
-        clearTimeout(t);
-        r(c);
-      });
-    });
+    const { code, out, err } = await runNode(args);
     if (ctrl) {
       await ctrl.close();
       controllers.splice(controllers.indexOf(ctrl), 1);

@@ -4,11 +4,11 @@
  * printed code, unlock, share to a second phone, which unlocks but cannot start, list keys,
  * revoke, and the friend is denied.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnNode, runNode, type Collected } from './harness/child.js';
 import { Emulator, type Controller } from './harness/emulator.js';
 import { realStackGate } from './harness/gate.js';
 
@@ -20,7 +20,7 @@ describe.skipIf(missing.length > 0)('examples/car.ts and examples/phone.ts over 
   let emu: Emulator;
   let work: string;
   let carCtrl: Controller;
-  let car: { proc: ChildProcess; out: string; exited: Promise<number | null> } | undefined;
+  let car: Collected | undefined;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'proxkey-examples-'));
@@ -43,7 +43,7 @@ describe.skipIf(missing.length > 0)('examples/car.ts and examples/phone.ts over 
     for (;;) {
       const m = car!.out.match(pattern);
       if (m) return m;
-      if (car!.proc.exitCode !== null || Date.now() > deadline) throw new Error(`car example: no ${pattern}:\n${car!.out}`);
+      if (car!.proc.exitCode !== null || Date.now() > deadline) throw new Error(`car example: no ${pattern}:\n${car!.out}${car!.err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -51,35 +51,21 @@ describe.skipIf(missing.length > 0)('examples/car.ts and examples/phone.ts over 
   /** One phone example invocation on a fresh controller; resolves its exit code and output. */
   async function phone(state: string, ...argv: string[]): Promise<{ code: number | null; out: string }> {
     const ctrl = await emu.controller('phone');
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'examples/phone.ts', ...argv], {
+    const r = await runNode(['--import', 'tsx', 'examples/phone.ts', ...argv], {
       cwd: ROOT,
       env: { ...process.env, PROXKEY_HCI: ctrl.port, PHONE_STATE: join(work, `${state}.json`) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((r) => {
-      const t = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-      proc.on('exit', (c) => {
-        clearTimeout(t);
-        r(c);
-      });
     });
     await ctrl.close();
-    return { code, out };
+    return { code: r.code, out: r.out + r.err };
   }
 
   it('pair with the printed code, unlock, share, friend cannot start, revoke, denial', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'examples/car.ts', join(work, 'car')], {
+    car = spawnNode(['--import', 'tsx', 'examples/car.ts', join(work, 'car')], {
       cwd: ROOT,
       // 2 shared cores run both stacks and pure-JS crypto: keep the relay bound out of the way
       env: { ...process.env, PROXKEY_HCI: carCtrl.port, PROXKEY_MAX_RTT_MS: '5000' },
-      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    car = { proc, out: '', exited: new Promise((r) => proc.on('exit', (c) => r(c))) };
-    proc.stdout!.on('data', (d: Buffer) => (car!.out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (car!.out += d.toString()));
+    const { proc } = car;
     await waitFor(/press Enter to open pairing mode/);
     proc.stdin!.write('\n');
     const code = (await waitFor(/pairing code: (\d{8})/))[1]!;

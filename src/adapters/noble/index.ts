@@ -37,8 +37,10 @@ import {
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import { nobleCrypto } from '../../crypto/noble.js';
 import type { CryptoProvider } from '../../crypto/provider.js';
+import type { CarRecord } from '../../keys/state.js';
 import {
   AdvertisingIdResolver,
+  MIN_ADVERTISING_SECRET_LENGTH,
   decodeAdvertisingServiceData,
   type AdvertisingCar,
   type AdvertisingMatch,
@@ -220,6 +222,18 @@ export function advertisingFilter(options: AdvertisingFilterOptions): (periphera
     }
     return true;
   };
+}
+
+/**
+ * For a phone's car record (`PhoneWallet.car()`): accept only the advertiser whose rotating id resolves to `car` (docs/PRIVACY.md): with several
+ * proxkey cars around, the phone connects to its own. A car record without a usable advertising
+ * secret (none, or the all-zero placeholder a share carries when the owner had none) falls back to
+ * the first proxkey car seen — safe, since the handshake pins the car's key, just not selective.
+ */
+export function carFilter(car: Pick<CarRecord, 'carId' | 'advertisingSecret'>): ((p: NoblePeripheral) => boolean) | undefined {
+  const secret = car.advertisingSecret;
+  if (!secret || secret.length < MIN_ADVERTISING_SECRET_LENGTH || secret.every((b) => b === 0)) return undefined;
+  return advertisingFilter({ cars: [{ carId: car.carId, secret }] });
 }
 
 // ---------------------------------------------------------------------------------------------
