@@ -28,6 +28,9 @@ export type ErrorCode =
   // durable state
   | 'ERR_STORE_CORRUPT'
   | 'ERR_STORE_VERSION'
+  | 'ERR_STORE_MISSING'
+  // a bug or a failing callback, caught at a boundary that must not throw
+  | 'ERR_INTERNAL'
   // I/O
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
@@ -71,7 +74,7 @@ export class DeniedError extends RemoteError {
  * version. Never silently reset: the message says which file and what to do.
  */
 export class StoreError extends ProxkeyError {
-  constructor(code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_VERSION', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_VERSION' | 'ERR_STORE_MISSING', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

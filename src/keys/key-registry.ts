@@ -6,7 +6,7 @@
 import { equalBytes } from '../bytes.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import { assertP256PublicKey, p256Uncompressed } from '../crypto/p256.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { Clock, CryptoProvider } from '../crypto/provider.js';
 import { assertArg, LocalError, RemoteError } from '../errors.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import type { DenyReason } from '../protocol/reasons.js';
@@ -33,6 +33,8 @@ export interface KeyRegistryOptions {
   readonly crypto?: CryptoProvider;
   /** This car's static public key: needed to redeem grants (they name the car). */
   readonly vehicleKey?: Uint8Array;
+  /** The car's trusted clock: every save records its time as the state's `timeFloor`. */
+  readonly clock?: Clock;
 }
 
 export class KeyRegistry implements KeyDirectory {
@@ -41,11 +43,18 @@ export class KeyRegistry implements KeyDirectory {
   #vehicleKey: Uint8Array | undefined;
   #state: VehicleState = EMPTY_VEHICLE_STATE;
   #queue: Promise<unknown> = Promise.resolve();
+  #clock: Clock | undefined;
 
   constructor(options: KeyRegistryOptions = {}) {
     this.store = options.store ?? new MemoryVehicleStore();
     this.#crypto = options.crypto ?? nobleCrypto;
     this.#vehicleKey = options.vehicleKey;
+    this.#clock = options.clock;
+  }
+
+  /** Stamp every later save with this clock's time (the persisted clock floor). */
+  setClock(clock: Clock): void {
+    this.#clock = clock;
   }
 
   /** Open a registry on a store, loading what it holds (a corrupt store throws `StoreError`). */
@@ -71,8 +80,9 @@ export class KeyRegistry implements KeyDirectory {
    */
   update<T>(mutate: (s: VehicleState) => { state: VehicleState; value: T }): Promise<T> {
     const run = this.#queue.then(async () => {
-      const { state, value } = mutate(this.#state);
-      if (state !== this.#state) {
+      const { state: next, value } = mutate(this.#state);
+      if (next !== this.#state) {
+        const state = this.#clock ? { ...next, timeFloor: Math.max(next.timeFloor ?? 0, this.#clock()) } : next;
         await this.store.save(state);
         this.#state = state;
       }
@@ -113,9 +123,9 @@ export class KeyRegistry implements KeyDirectory {
    * `advertisingSecret`, the car's advertising secret is replaced in the same write (unless the
    * target was already revoked: nothing changes then).
    */
-  async revoke(target: string, options: { readonly advertisingSecret?: Uint8Array } = {}): Promise<{ keyId?: string; grantId?: string }> {
+  async revoke(target: string, options: RevokeOptions = {}): Promise<RevokeResult> {
     const fresh = options.advertisingSecret && { advertisingSecret: options.advertisingSecret.slice() };
-    return this.update<{ keyId?: string; grantId?: string }>((s) => {
+    return this.update<RevokeResult>((s) => {
       // with `advertisingSecret`: replaced in the same durable write, if the revocation changes anything
       const secret = (changed: boolean) => (fresh && changed ? fresh : {});
       if (/^[0-9a-f]{32}$/.test(target)) {
@@ -129,10 +139,15 @@ export class KeyRegistry implements KeyDirectory {
       if (!key) throw new LocalError('ERR_INVALID_ARGUMENT', `no key with id ${target}`);
       if (key.role === 'owner' && !key.revoked && s.keys.filter((k) => k.role === 'owner' && !k.revoked).length === 1)
         throw new LocalError('ERR_INVALID_STATE', 'refusing to revoke the last owner key (pair another owner first)');
-      const keys = s.keys.map((k) => (k === key ? Object.freeze({ ...k, revoked: true }) : k));
-      const revokedGrants = key.grantId && !s.revokedGrants.includes(key.grantId) ? [...s.revokedGrants, key.grantId] : s.revokedGrants;
-      const changed = !key.revoked || revokedGrants !== s.revokedGrants;
-      return { state: { ...s, keys, revokedGrants, ...secret(changed) }, value: { keyId: key.id, ...(key.grantId && { grantId: key.grantId }) } };
+      // With `cascade`: the shared keys this owner enrolled go with it, in the same write.
+      const hit = (k: KeyRecord) => k === key || (!!options.cascade && k.issuerKeyId === key.id && !k.revoked);
+      const also = s.keys.filter((k) => k !== key && hit(k)).map((k) => k.id);
+      const keys = s.keys.map((k) => (hit(k) ? Object.freeze({ ...k, revoked: true }) : k));
+      const newGrants = s.keys.filter((k) => hit(k) && k.grantId && !s.revokedGrants.includes(k.grantId)).map((k) => k.grantId!);
+      const revokedGrants = newGrants.length ? [...s.revokedGrants, ...newGrants] : s.revokedGrants;
+      const changed = !key.revoked || revokedGrants !== s.revokedGrants || also.length > 0;
+      const value: RevokeResult = { keyId: key.id, ...(key.grantId && { grantId: key.grantId }), ...(also.length && { cascaded: also }) };
+      return { state: { ...s, keys, revokedGrants, ...secret(changed) }, value };
     });
   }
 
@@ -167,15 +182,20 @@ export class KeyRegistry implements KeyDirectory {
     if (!(await verifyGrantSignature(this.#crypto, grant, issuer.signingKey ?? issuer.publicKey))) return 'invalid-grant';
     if (issuer.revoked || this.#state.revokedGrants.includes(grant.grantId)) return 'revoked';
     if (issuer.role !== 'owner' || !permissionsCover(issuer.permissions, grant.permissions)) return 'not-permitted';
+    // The issuer must be valid now, as at every command of its own: an owner outside its window
+    // cannot delegate.
+    if (issuer.notBefore !== undefined && now < issuer.notBefore) return 'not-yet-valid';
+    if (issuer.notAfter !== undefined && now > issuer.notAfter) return 'expired';
+    // A grant is bounded by its issuer's window: the friend's window is the intersection.
+    const window = intersectWindows(grant, issuer);
     // An expired grant enrolls nothing; a future window enrolls now and the policy waits for it.
-    if (grant.notAfter !== 0 && now > grant.notAfter) return 'expired';
+    if (window.notAfter !== undefined && now > window.notAfter) return 'expired';
     const record: KeyRecord = Object.freeze({
       id: keyIdOf(this.#crypto, presenter),
       publicKey: presenter.slice(),
       role: 'shared',
       permissions: Object.freeze([...grant.permissions]),
-      ...(grant.notBefore !== 0 && { notBefore: grant.notBefore }),
-      ...(grant.notAfter !== 0 && { notAfter: grant.notAfter }),
+      ...window,
       ...(grant.label !== '' && { label: grant.label }),
       grantId: grant.grantId,
       issuerKeyId: grant.issuerKeyId,
@@ -183,13 +203,38 @@ export class KeyRegistry implements KeyDirectory {
     });
     return this.update((s) => {
       // Re-check inside the serialized section: a revocation may have landed meanwhile.
-      if (s.revokedGrants.includes(grant.grantId) || s.keys.find((k) => k.id === grant.issuerKeyId)?.revoked)
+      const issuerNow = s.keys.find((k) => k.id === grant.issuerKeyId);
+      if (s.revokedGrants.includes(grant.grantId) || !issuerNow || issuerNow.revoked)
         return { state: s, value: 'revoked' as const };
       const existing = s.keys.find((k) => k.id === record.id);
       if (existing) return { state: s, value: existing.revoked ? ('revoked' as const) : existing };
       return { state: { ...s, keys: [...s.keys, record] }, value: record };
     });
   }
+}
+
+export interface RevokeOptions {
+  /** Replace the car's advertising secret in the same write (when the revocation changes anything). */
+  readonly advertisingSecret?: Uint8Array;
+  /** Key ids only: also revoke every (not yet revoked) shared key this owner enrolled. */
+  readonly cascade?: boolean;
+}
+
+export type RevokeResult = {
+  readonly keyId?: string;
+  readonly grantId?: string;
+  /** With `cascade`: the shared keys revoked with it. */
+  readonly cascaded?: readonly string[];
+};
+
+/** The grant's window (0 = unbounded) narrowed to its issuer's window. */
+function intersectWindows(grant: Grant, issuer: KeyRecord): { notBefore?: number; notAfter?: number } {
+  const starts = [grant.notBefore || undefined, issuer.notBefore].filter((t): t is number => t !== undefined);
+  const ends = [grant.notAfter || undefined, issuer.notAfter].filter((t): t is number => t !== undefined);
+  return {
+    ...(starts.length && { notBefore: Math.max(...starts) }),
+    ...(ends.length && { notAfter: Math.min(...ends) }),
+  };
 }
 
 /** A registry on a fresh in-memory store: for tests, the demo and simulations. */

@@ -25,7 +25,8 @@ export interface PairingModeOptions {
   readonly carId?: string;
 }
 
-export type PairingModeStatus = 'active' | 'expired' | 'exhausted' | 'paired' | 'cancelled';
+/** `claimed`: a phone proved the code and its enrollment is being saved (closed to others). */
+export type PairingModeStatus = 'active' | 'claimed' | 'expired' | 'exhausted' | 'paired' | 'cancelled';
 
 /** A uniformly random 8-digit code (rejection sampling, no modulo bias). */
 export function randomPairingCode(random: RandomSource): string {
@@ -42,6 +43,8 @@ export class PairingMode implements PairingAuthority {
   readonly maxAttempts: number;
   #attempts = 0;
   #ended: 'paired' | 'cancelled' | undefined;
+  /** A phone proved the code and its enrollment is being saved: closed to everyone else. */
+  #claimed = false;
   #creds: PairingCredentials | undefined;
 
   private constructor(
@@ -86,6 +89,7 @@ export class PairingMode implements PairingAuthority {
 
   status(now = this.now()): PairingModeStatus {
     if (this.#ended) return this.#ended;
+    if (this.#claimed) return 'claimed';
     if (this.#attempts >= this.maxAttempts) return 'exhausted';
     if (now > this.expiresAt) return 'expired';
     return 'active';
@@ -105,6 +109,21 @@ export class PairingMode implements PairingAuthority {
 
   attemptStarted(_now: number): void {
     this.#attempts++;
+  }
+
+  /**
+   * Take pairing mode for the phone whose PAIR_CONFIRM just verified. A phone counts its
+   * attempt when the car responded, so the last allowed attempt may still confirm: only time,
+   * cancellation and an earlier claim or success close it here.
+   */
+  claim(now: number): boolean {
+    if (this.#ended || this.#claimed || now > this.expiresAt) return false;
+    this.#claimed = true;
+    return true;
+  }
+
+  release(_now: number): void {
+    this.#claimed = false;
   }
 
   succeeded(_now: number): void {

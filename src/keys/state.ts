@@ -18,6 +18,8 @@ export interface VehicleState {
   readonly keys: readonly KeyRecord[];
   /** Grant ids revoked (hex), whether or not they were ever redeemed. */
   readonly revokedGrants: readonly string[];
+  /** The latest trusted time (ms since the Unix epoch) when this state was saved: the clock floor. */
+  readonly timeFloor?: number;
 }
 
 export const EMPTY_VEHICLE_STATE: VehicleState = Object.freeze({ keys: [], revokedGrants: [] });
@@ -44,11 +46,17 @@ export interface PhoneState {
 
 export const EMPTY_PHONE_STATE: PhoneState = Object.freeze({ cars: [] });
 
+export const AUDIT_EVENTS = ['command', 'enroll', 'revoke', 'pairing', 'passive-entry', 'suppressed'] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
 /** One line of the car's append-only audit log. */
 export interface AuditEntry {
   readonly at: number;
-  /** `passive-entry`: a proximity decision (walk-away lock, approach unlock) acted on by the car. */
-  readonly event: 'command' | 'enroll' | 'revoke' | 'pairing' | 'passive-entry';
+  /**
+   * `passive-entry`: a proximity decision (walk-away lock, approach unlock) acted on by the car.
+   * `suppressed`: a summary of unauthenticated entries not written (rate limit); `result` = count.
+   */
+  readonly event: AuditEvent;
   readonly keyId: string;
   /** Command name (`unlock`, `custom:130`, `revoke`, …) when relevant. */
   readonly command?: string;
@@ -133,6 +141,7 @@ export function vehicleStateToJson(s: VehicleState): Json {
     ...(s.name !== undefined && { name: s.name }),
     keys: s.keys.map(keyToJson),
     revokedGrants: [...s.revokedGrants],
+    ...(s.timeFloor !== undefined && { timeFloor: s.timeFloor }),
   };
 }
 
@@ -146,6 +155,7 @@ export function vehicleStateFromJson(v: unknown): VehicleState {
     ...(o.name !== undefined && { name: str(o.name, 'name') }),
     keys: o.keys.map(keyFromJson),
     revokedGrants: o.revokedGrants.map((g, i) => str(g, `revokedGrants[${i}]`)),
+    ...(o.timeFloor !== undefined && { timeFloor: num(o.timeFloor, 'timeFloor') }),
   };
 }
 
@@ -192,7 +202,7 @@ export function phoneStateFromJson(v: unknown): PhoneState {
 export function auditEntryFromJson(v: unknown): AuditEntry {
   const o = obj(v, 'audit entry');
   const event = str(o.event, 'event');
-  if (!['command', 'enroll', 'revoke', 'pairing', 'passive-entry'].includes(event)) corrupt('audit event');
+  if (!(AUDIT_EVENTS as readonly string[]).includes(event)) corrupt('audit event');
   return {
     ...(o as object),
     at: num(o.at, 'at'),

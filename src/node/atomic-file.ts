@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 
 const MODE = 0o600;
 
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   const fd = await open(dir, constants.O_RDONLY);
   try {
     await fd.sync();

@@ -4,11 +4,13 @@
  * JSON line per entry); `FilePhoneStore` keeps one JSON document. Files are mode 0600.
  *
  * Audit log recovery: a crash can leave only a torn *last* line (its append never completed, so it
- * was never acknowledged): it is ignored when reading and cut off before the next append. Any
- * other bad line is corruption (`StoreError`).
+ * was never acknowledged): it is ignored when reading and cut off before the next append. A
+ * failed append (disk full) is cut off at once, so the car goes on logging. Any other bad line is
+ * corruption (`StoreError`). The log is bounded: rotated by size into `audit.1.jsonl` … (default
+ * 1 MiB × (1 + 4 kept files)); rotated files past the age limit are deleted.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, truncate } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import {
@@ -22,26 +24,61 @@ import {
   type VehicleState,
 } from '../keys/state.js';
 import type { PhoneStore, VehicleStore } from '../keys/store.js';
-import { appendDurable, ensureDir } from './atomic-file.js';
+import { appendDurable, ensureDir, fsyncDir } from './atomic-file.js';
 import { readJsonDocument, removeStaleTemps, writeJsonDocument } from './json-file.js';
 
 const crc = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
+export interface FileVehicleStoreOptions {
+  /** Rotate `audit.jsonl` once it reaches this size (bytes). Default 1 MiB. */
+  readonly maxAuditBytes?: number;
+  /** Rotated audit files kept (`audit.1.jsonl` newest … `audit.N.jsonl` oldest). Default 4. */
+  readonly keepAuditFiles?: number;
+  /** Rotated audit files older than this (ms, by modification time) are deleted at rotation. Default 365 days. */
+  readonly maxAuditAgeMs?: number;
+}
+
+export const AUDIT_MAX_BYTES = 1024 * 1024;
+export const AUDIT_KEEP_FILES = 4;
+export const AUDIT_MAX_AGE_MS = 365 * 24 * 3600_000;
+
 export class FileVehicleStore implements VehicleStore {
   readonly statePath: string;
   readonly auditPath: string;
+  readonly #limits: Required<FileVehicleStoreOptions>;
   #auditChecked = false;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    options: FileVehicleStoreOptions = {},
+  ) {
     this.statePath = join(dir, 'vehicle.json');
     this.auditPath = join(dir, 'audit.jsonl');
+    this.#limits = {
+      maxAuditBytes: options.maxAuditBytes ?? AUDIT_MAX_BYTES,
+      keepAuditFiles: options.keepAuditFiles ?? AUDIT_KEEP_FILES,
+      maxAuditAgeMs: options.maxAuditAgeMs ?? AUDIT_MAX_AGE_MS,
+    };
   }
 
+  /**
+   * The saved state, or undefined for a directory with no car at all. A missing `vehicle.json`
+   * next to an audit log is not a new car but a lost one: `StoreError('ERR_STORE_MISSING')`.
+   */
   async load(): Promise<VehicleState | undefined> {
     await ensureDir(this.dir);
     await removeStaleTemps(this.statePath);
     const data = await readJsonDocument(this.statePath);
-    if (data === undefined) return undefined;
+    if (data === undefined) {
+      if (await this.#hasAuditTraces())
+        throw new StoreError(
+          'ERR_STORE_MISSING',
+          `${this.statePath} is missing, but ${this.auditPath} shows this directory held a car: refusing to create a new car ` +
+            `(every paired phone would be locked out). Restore the state from a backup (\`proxkey car restore BACKUP --dir ${this.dir}\`), ` +
+            `or move the audit log away to start a new car on purpose.`,
+        );
+      return undefined;
+    }
     try {
       return vehicleStateFromJson(data);
     } catch (e) {
@@ -54,58 +91,126 @@ export class FileVehicleStore implements VehicleStore {
     await writeJsonDocument(this.statePath, vehicleStateToJson(state));
   }
 
+  /**
+   * Append one entry durably. A failed append (disk full, I/O error) leaves the file as it was:
+   * the partial line is cut off again before the error is reported. Rotates by size first.
+   */
   async appendAudit(entry: AuditEntry): Promise<void> {
     if (!this.#auditChecked) {
       await this.#repairTornTail();
       this.#auditChecked = true;
     }
     const json = JSON.stringify(entry);
-    await appendDurable(this.auditPath, `${crc(json)} ${json}\n`);
+    const line = `${crc(json)} ${json}\n`;
+    const size = await fileSize(this.auditPath);
+    if (size > 0 && size + Buffer.byteLength(line) > this.#limits.maxAuditBytes) await this.#rotate();
+    await appendDurableOrRestore(this.auditPath, line);
   }
 
+  /** Every entry still kept, oldest first (rotated files, then the current one). */
   async readAudit(): Promise<AuditEntry[]> {
-    return (await this.#readAudit()).entries;
+    const entries: AuditEntry[] = [];
+    for (let i = this.#limits.keepAuditFiles; i >= 1; i--) entries.push(...(await readAuditFile(this.#rotated(i))).entries);
+    entries.push(...(await readAuditFile(this.auditPath)).entries);
+    return entries;
   }
 
-  async #readAudit(): Promise<{ entries: AuditEntry[]; goodBytes: number; torn: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(this.auditPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], goodBytes: 0, torn: false };
-      throw e;
+  #rotated(i: number): string {
+    return join(this.dir, `audit.${i}.jsonl`);
+  }
+
+  async #hasAuditTraces(): Promise<boolean> {
+    for (const p of [this.auditPath, this.#rotated(1)]) if (await exists(p)) return true;
+    return false;
+  }
+
+  /** audit.jsonl → audit.1.jsonl → … ; the oldest beyond `keepAuditFiles` (or `maxAuditAgeMs`) goes. */
+  async #rotate(): Promise<void> {
+    const { keepAuditFiles, maxAuditAgeMs } = this.#limits;
+    await rm(this.#rotated(keepAuditFiles), { force: true });
+    for (let i = keepAuditFiles - 1; i >= 1; i--) await rename(this.#rotated(i), this.#rotated(i + 1)).catch(ignoreMissing);
+    await rename(this.auditPath, this.#rotated(1));
+    const cutoff = Date.now() - maxAuditAgeMs;
+    for (let i = 2; i <= keepAuditFiles; i++) {
+      const st = await stat(this.#rotated(i)).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) await rm(this.#rotated(i), { force: true });
     }
-    const lines = text.split('\n');
-    const last = lines.pop()!; // '' when the file ends with a newline
-    const entries: AuditEntry[] = [];
-    let goodBytes = 0;
-    for (const [i, line] of lines.entries()) {
-      const sp = line.indexOf(' ');
-      const json = line.slice(sp + 1);
-      let entry: AuditEntry | undefined;
-      try {
-        if (sp === 16 && crc(json) === line.slice(0, 16)) entry = auditEntryFromJson(JSON.parse(json));
-      } catch {
-        entry = undefined;
-      }
-      if (!entry)
-        throw new StoreError('ERR_STORE_CORRUPT', `${this.auditPath}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
-      entries.push(entry);
-      goodBytes += Buffer.byteLength(line) + 1;
-    }
-    return { entries, goodBytes, torn: last.length > 0 };
+    await fsyncDir(this.dir);
   }
 
   async #repairTornTail(): Promise<void> {
-    const { goodBytes, torn } = await this.#readAudit();
+    const { goodBytes, torn } = await readAuditFile(this.auditPath);
     if (!torn) return;
-    await truncate(this.auditPath, goodBytes);
-    const fd = await open(this.auditPath, 'r+');
+    await truncateDurable(this.auditPath, goodBytes);
+  }
+}
+
+/** Entries of one audit file; a torn last line is ignored, any other bad line is corruption. */
+async function readAuditFile(path: string): Promise<{ entries: AuditEntry[]; goodBytes: number; torn: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], goodBytes: 0, torn: false };
+    throw e;
+  }
+  const lines = text.split('\n');
+  const last = lines.pop()!; // '' when the file ends with a newline
+  const entries: AuditEntry[] = [];
+  let goodBytes = 0;
+  for (const [i, line] of lines.entries()) {
+    const sp = line.indexOf(' ');
+    const json = line.slice(sp + 1);
+    let entry: AuditEntry | undefined;
     try {
-      await fd.sync();
-    } finally {
-      await fd.close();
+      if (sp === 16 && crc(json) === line.slice(0, 16)) entry = auditEntryFromJson(JSON.parse(json));
+    } catch {
+      entry = undefined;
     }
+    if (!entry) throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
+    entries.push(entry);
+    goodBytes += Buffer.byteLength(line) + 1;
+  }
+  return { entries, goodBytes, torn: last.length > 0 };
+}
+
+/** Size in bytes, or -1 when the file does not exist. */
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw e;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await fileSize(path)) >= 0;
+}
+
+function ignoreMissing(e: unknown): void {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+}
+
+/** Cut a file back to `length` bytes and make that durable. */
+async function truncateDurable(path: string, length: number): Promise<void> {
+  await truncate(path, length);
+  const fd = await open(path, 'r+');
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Append durably; on failure cut the file back to its previous size, then rethrow. */
+async function appendDurableOrRestore(path: string, line: string): Promise<void> {
+  const before = Math.max(0, await fileSize(path));
+  try {
+    await appendDurable(path, line);
+  } catch (e) {
+    await truncateDurable(path, before).catch(() => undefined);
+    throw e;
   }
 }
 

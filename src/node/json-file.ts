@@ -32,11 +32,12 @@ export async function readJsonDocument(path: string): Promise<unknown | undefine
   } catch {
     return fail('not valid JSON (truncated or overwritten)');
   }
-  if (typeof doc !== 'object' || doc === null) return fail('not a proxkey state file');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail('not a proxkey state file');
   if (typeof doc.schema !== 'number') return fail('no schema version');
   if (doc.schema > STATE_SCHEMA_VERSION)
     throw new StoreError('ERR_STORE_VERSION', `${path}: written by a newer proxkey (schema ${doc.schema}); upgrade proxkey to read it`);
   if (doc.schema !== STATE_SCHEMA_VERSION) return fail(`unknown schema ${doc.schema}`);
+  if (!('data' in doc) || typeof doc.data !== 'object' || doc.data === null) return fail('no "data" object');
   if (typeof doc.sha256 !== 'string' || sha256(JSON.stringify(doc.data)) !== doc.sha256) return fail('checksum mismatch');
   return doc.data;
 }

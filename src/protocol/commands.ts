@@ -18,6 +18,9 @@ export const ADMIN_COMMANDS = { 'list-keys': 0x20, revoke: 0x21, 'advertising-se
 /** Commands every valid (not revoked, in its window) key may send without a permission for them. */
 export const IMPLICIT_PERMISSIONS: readonly string[] = Object.freeze(['advertising-secret']);
 
+/** `revoke` flag byte after an 8-byte key id: also revoke the keys that owner enrolled. */
+const REVOKE_CASCADE = 0x01;
+
 export const CUSTOM_COMMAND_MIN = 0x80;
 export const CUSTOM_COMMAND_MAX = 0xff;
 
@@ -26,8 +29,11 @@ export type Command =
   | { readonly kind: StandardCommand }
   /** `page` (default 0): 23 keys per page. */
   | { readonly kind: 'list-keys'; readonly page?: number }
-  /** `target`: a key id (16 hex chars) or a grant id (32 hex chars). */
-  | { readonly kind: 'revoke'; readonly target: string }
+  /**
+   * `target`: a key id (16 hex chars) or a grant id (32 hex chars). `cascade` (key ids only):
+   * also revoke every shared key that owner enrolled through its grants.
+   */
+  | { readonly kind: 'revoke'; readonly target: string; readonly cascade?: boolean }
   /** RESULT data: the car's current advertising secret (32 bytes), inside the session. */
   | { readonly kind: 'advertising-secret' }
   | { readonly kind: 'custom'; readonly code: number; readonly args?: Uint8Array };
@@ -52,7 +58,8 @@ export function toCommand(input: CommandInput): Command {
     case 'revoke':
       if (typeof input.target !== 'string' || !/^([0-9a-f]{16}|[0-9a-f]{32})$/.test(input.target))
         throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke target: a key id (16 hex) or grant id (32 hex)');
-      return { kind: 'revoke', target: input.target };
+      if (input.cascade && input.target.length !== 16) throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke cascade: only for a key id');
+      return input.cascade ? { kind: 'revoke', target: input.target, cascade: true } : { kind: 'revoke', target: input.target };
     case 'custom': {
       const { code } = input;
       if (!Number.isInteger(code) || code < CUSTOM_COMMAND_MIN || code > CUSTOM_COMMAND_MAX)
@@ -80,7 +87,7 @@ export function commandCode(cmd: Command): number {
 /** The argument bytes a command carries on the wire. */
 export function commandArgs(cmd: Command): Uint8Array {
   if (cmd.kind === 'custom') return cmd.args ?? new Uint8Array(0);
-  if (cmd.kind === 'revoke') return fromHex(cmd.target);
+  if (cmd.kind === 'revoke') return cmd.cascade ? Uint8Array.of(...fromHex(cmd.target), REVOKE_CASCADE) : fromHex(cmd.target);
   if (cmd.kind === 'list-keys' && cmd.page) return Uint8Array.of(cmd.page);
   return new Uint8Array(0);
 }
@@ -88,7 +95,10 @@ export function commandArgs(cmd: Command): Uint8Array {
 /** Rebuild a command from its wire code and args; undefined when the code/args are not valid. */
 export function commandFromWire(code: number, args: Uint8Array): Command | undefined {
   if (code >= CUSTOM_COMMAND_MIN) return args.length ? { kind: 'custom', code, args } : { kind: 'custom', code };
-  if (code === ADMIN_COMMANDS.revoke) return args.length === 8 || args.length === 16 ? { kind: 'revoke', target: toHex(args) } : undefined;
+  if (code === ADMIN_COMMANDS.revoke) {
+    if (args.length === 9 && args[8] === REVOKE_CASCADE) return { kind: 'revoke', target: toHex(args.subarray(0, 8)), cascade: true };
+    return args.length === 8 || args.length === 16 ? { kind: 'revoke', target: toHex(args) } : undefined;
+  }
   if (code === ADMIN_COMMANDS['list-keys'] && args.length === 1) return args[0] ? { kind: 'list-keys', page: args[0] } : undefined;
   const names = [...Object.entries(STANDARD_COMMANDS), ...Object.entries(ADMIN_COMMANDS)];
   const name = names.find(([, c]) => c === code)?.[0];
@@ -104,4 +114,9 @@ export function isKnownCommandCode(code: number): boolean {
 /** The permission string for a command: its name, or `custom:<code>`. */
 export function commandName(cmd: Command): string {
   return cmd.kind === 'custom' ? `custom:${cmd.code}` : cmd.kind;
+}
+
+/** Administrative commands (`list-keys`, `revoke`, `advertising-secret`): handled by the car itself, never by its actuator. */
+export function isAdminCommand(cmd: Command): boolean {
+  return cmd.kind === 'list-keys' || cmd.kind === 'revoke' || cmd.kind === 'advertising-secret';
 }

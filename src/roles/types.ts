@@ -43,7 +43,7 @@ export interface KeyDirectory {
   redeemGrant?(grant: Uint8Array, presenter: Uint8Array, now: number): Promise<KeyRecord | DenyReason>;
 }
 
-/** Proximity as the car's proximity engine sees a key (issue #5 fills this in). */
+/** Proximity as the car's proximity engine sees a key (`ProximityEngine`, docs/PROXIMITY.md). */
 export interface ProximityVerdict {
   readonly zone: 'near' | 'approach' | 'far' | 'unknown';
   readonly distanceM?: number;
@@ -152,6 +152,15 @@ export interface PairingAuthority {
   credentials(now: number): PairingCredentials | undefined;
   /** A SPAKE2+ response was sent: one attempt is consumed (a failure unless `succeeded` follows). */
   attemptStarted(now: number): void;
+  /**
+   * A phone proved the code (PAIR_CONFIRM verified): take pairing mode for it, atomically. True
+   * only while pairing mode is still open (not expired, not cancelled, not used or taken by
+   * another phone); from then on every other attempt finds it closed. Optional for
+   * compatibility: an authority without it is claimed when `credentials(now)` is defined.
+   */
+  claim?(now: number): boolean;
+  /** The claimed enrollment could not be saved: pairing mode is open again (if still in time). */
+  release?(now: number): void;
   /** The attempt succeeded and the owner is enrolled: pairing mode ends (single use). */
   succeeded(now: number): void;
 }

@@ -67,6 +67,18 @@ export class VehiclePairingSession {
     return this.#guard.run(this.#state, ['enrolling'], () => this.#complete(car));
   }
 
+  /**
+   * The enrollment was refused or could not be saved (`revoked`: that key was revoked before;
+   * `internal-error`: the store failed). Pairing mode reopens (if still in time); the phone
+   * gets ALERT(reason) and nothing is enrolled.
+   */
+  async refuse(reason: DenyReason): Promise<Output> {
+    return this.#guard.run(this.#state, ['enrolling'], async () => {
+      this.#o.authority.release?.(this.#o.now());
+      return this.#fail(reason, new RemoteError('ERR_PAIRING_FAILED', `enrollment refused: ${reason}`));
+    });
+  }
+
   async #complete(car: CarInfo): Promise<Output> {
     const { crypto, authority, now } = this.#o;
     const sealed = await crypto.aeadSeal('aes-256-gcm', this.#carToPhone!, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
@@ -125,6 +137,11 @@ export class VehiclePairingSession {
         );
         assertP256PublicKey(info.publicKey, 'phone key');
         if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
+        // Single use in fact: re-check, atomically with the enrollment that follows, that pairing
+        // mode is still open and unused (another phone may have confirmed first, or time ran out).
+        const t = now();
+        if (!(authority.claim ? authority.claim(t) : authority.credentials(t) !== undefined))
+          return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended before this phone confirmed'));
         this.#carToPhone = keys.carToPhone;
         this.#state = 'enrolling';
         return out([], [{ type: 'enroll', phone: info }]);

@@ -16,7 +16,7 @@ import { RemoteError } from '../errors.js';
 import type { NoiseKey } from '../noise/functions.js';
 import { HandshakeState } from '../noise/handshake-state.js';
 import { commandName, type Command } from '../protocol/commands.js';
-import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
+import { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import {
   CHALLENGE_HEADER_LENGTH,
@@ -35,7 +35,8 @@ import {
   HANDSHAKE_HEADER_LENGTH,
 } from '../protocol/messages.js';
 import { buildPrologue } from '../protocol/prologue.js';
-import type { DenyReason } from '../protocol/reasons.js';
+import { isDenyReason, type DenyReason } from '../protocol/reasons.js';
+import { checkedDecision } from './authorize.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
@@ -121,8 +122,12 @@ export class VehicleSession {
     return this.#channel?.handshakeHash.slice();
   }
 
-  /** Produce the challenge (a fresh ephemeral key). Call when the phone has subscribed. */
-  async start(): Promise<Output> {
+  /**
+   * Produce the challenge (a fresh ephemeral key). Call when the phone has subscribed.
+   * @param now the instant the challenge is produced (default: the injected clock, read after
+   *   the ephemeral key is generated); the relay RTT is measured from it
+   */
+  async start(now?: number): Promise<Output> {
     return this.#step(['new'], async () => {
       const { crypto, random } = this.#o;
       const kp = await generateP256KeyPair(crypto, random);
@@ -139,14 +144,18 @@ export class VehicleSession {
         ephemeral: kp.publicKey,
       });
       this.#challengeHeader = challenge.slice(0, CHALLENGE_HEADER_LENGTH);
-      this.#challengedAt = this.#o.now();
+      this.#challengedAt = now ?? this.#o.now();
       this.#state = 'challenged';
       return out([challenge]);
     });
   }
 
-  /** Feed one message received from the phone. */
-  async receive(bytes: Uint8Array): Promise<Output> {
+  /**
+   * Feed one message received from the phone.
+   * @param now the instant the message **arrived** (the driver's timestamp): the relay RTT is
+   *   measured to it, so the car's own crypto and other sessions' work never count against the phone.
+   */
+  async receive(bytes: Uint8Array, now: number = this.#o.now()): Promise<Output> {
     return this.#step(['new', 'challenged', 'ready', 'executing'], async () => {
       let message: WireMessage;
       try {
@@ -156,8 +165,8 @@ export class VehicleSession {
       }
       if (message.type === MessageType.Alert) return this.#finish([], message.reason, []);
       if (this.#state === 'challenged' && message.type === MessageType.Handshake)
-        return this.#onHandshake(message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH));
-      if (this.#state === 'ready' && message.type === MessageType.Record) return this.#onRecord(message.ciphertext);
+        return this.#onHandshake(message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH), now);
+      if (this.#state === 'ready' && message.type === MessageType.Record) return this.#onRecord(message.ciphertext, now);
       return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${this.#state}`));
     });
   }
@@ -168,8 +177,7 @@ export class VehicleSession {
       const p = this.#pending!;
       this.#pending = undefined;
       this.#state = 'ready';
-      const status = outcome.ok ? 'ok' : outcome.reason;
-      const data = outcome.ok ? (outcome.data ?? EMPTY) : EMPTY;
+      const { status, data } = checkedOutcome(outcome);
       const record = await this.#channel!.seal({ kind: BodyKind.Result, status, data });
       return out([record], [this.#decision(p.command, status, p.intent, p.proximity, p.ranging)]);
     });
@@ -189,7 +197,7 @@ export class VehicleSession {
 
   // ------------------------------------------------------------------ internals
 
-  async #onHandshake(m: HandshakeMessage, header: Uint8Array): Promise<Output> {
+  async #onHandshake(m: HandshakeMessage, header: Uint8Array, arrivedAt: number): Promise<Output> {
     const { crypto, identity } = this.#o;
     if (!maskHas(toMask(PROTOCOL_VERSIONS), m.version) || !isSuiteId(m.suite) || !this.#suites.includes(m.suite))
       return rejected(new RemoteError('ERR_UNSUPPORTED', `version ${m.version} / suite ${m.suite} not offered`), 'unsupported');
@@ -215,32 +223,33 @@ export class VehicleSession {
       return rejected(err);
     }
     const { send, receive, handshakeHash, remoteStatic } = hs.result;
-    this.#rttMs = this.#o.now() - this.#challengedAt;
-    this.#establishedAt = this.#o.now();
+    this.#rttMs = Math.max(0, arrivedAt - this.#challengedAt);
+    this.#establishedAt = arrivedAt;
     this.#channel = new SecureChannel(send, receive, handshakeHash);
     this.#peerKey = remoteStatic!;
     this.#keyId = keyIdOf(crypto, this.#peerKey);
     e.wipe?.();
     this.#ephemeral = undefined;
     this.#state = 'ready';
-    const known = (await this.#o.keys.findKey(this.#peerKey)) !== undefined;
+    const found = await this.#lookup(this.#peerKey);
+    const known = found !== undefined && found !== 'failed';
     const authenticated: VehicleEvent = { type: 'authenticated', keyId: this.#keyId, known, rttMs: this.#rttMs };
-    const res = await this.#onBody(payload);
+    const res = await this.#onBody(payload, arrivedAt);
     return { ...res, events: [authenticated, ...res.events] };
   }
 
-  async #onRecord(ciphertext: Uint8Array): Promise<Output> {
+  async #onRecord(ciphertext: Uint8Array, now: number): Promise<Output> {
     let plaintext: Uint8Array;
     try {
       plaintext = await this.#channel!.decrypt(ciphertext);
     } catch (err) {
       return rejected(err);
     }
-    return this.#onBody(plaintext);
+    return this.#onBody(plaintext, now);
   }
 
   /** An authenticated body from the phone. */
-  async #onBody(plaintext: Uint8Array): Promise<Output> {
+  async #onBody(plaintext: Uint8Array, now: number): Promise<Output> {
     let body: Body;
     try {
       body = decodeBody(plaintext);
@@ -252,21 +261,39 @@ export class VehicleSession {
     if (body.kind === BodyKind.Close) return this.#finish([], body.reason, []);
     if (body.kind !== BodyKind.Command)
       return this.#deny(undefined, 'malformed', false);
-    return this.#onCommand(body);
+    return this.#onCommand(body, now);
   }
 
-  async #onCommand(body: CommandBody): Promise<Output> {
+  /** The key directory's answer; a directory that fails is no answer (the command is denied). */
+  async #lookup(publicKey: Uint8Array): Promise<KeyRecord | undefined | 'failed'> {
+    try {
+      return await this.#o.keys.findKey(publicKey);
+    } catch {
+      return 'failed';
+    }
+  }
+
+  /** Redeem a grant (the directory persists first); a failing directory is `internal-error`. */
+  async #redeem(grant: Uint8Array, now: number): Promise<KeyRecord | DenyReason> {
+    if (!this.#o.keys.redeemGrant) return 'unsupported';
+    try {
+      const r = await this.#o.keys.redeemGrant(grant, this.#peerKey!, now);
+      return typeof r === 'string' ? (isDenyReason(r) ? r : 'internal-error') : r;
+    } catch {
+      return 'internal-error';
+    }
+  }
+
+  async #onCommand(body: CommandBody, now: number): Promise<Output> {
     const { command, intent } = body;
-    const now = this.#o.now();
     this.#commands++;
-    let key = await this.#o.keys.findKey(this.#peerKey!);
+    let key = await this.#lookup(this.#peerKey!);
+    if (key === 'failed') return this.#deny(command, 'internal-error', intent);
     if (!key) {
       // A shared key's first use: redeem the owner-signed grant it presents (persisted first).
       const grant = body.extensions.find((e) => e.type === Extensions.Grant);
       if (!grant) return this.#deny(command, 'unknown-key', intent);
-      const redeemed = this.#o.keys.redeemGrant
-        ? await this.#o.keys.redeemGrant(grant.value, this.#peerKey!, now)
-        : ('unsupported' as const);
+      const redeemed = await this.#redeem(grant.value, now);
       if (typeof redeemed === 'string') return this.#deny(command, redeemed, intent);
       key = redeemed;
       const res = await this.#decide(body, key, now);
@@ -280,20 +307,27 @@ export class VehicleSession {
     if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return this.#deny(command, 'session-expired', intent);
     if (this.#commands > (this.#o.maxCommands ?? 32)) return this.#deny(command, 'rate-limited', intent);
     const hooks = this.#o.hooks ?? {};
-    const proximity = await hooks.proximity?.(key.id);
-    const ranging = await hooks.ranging?.(key.id, command);
-    const decision = await this.#o.policy({
-      key,
-      command,
-      commandName: commandName(command),
-      intent,
-      rttMs: this.#rttMs,
-      sessionAgeMs: now - this.#establishedAt,
-      now,
-      proximity,
-      ranging,
-    });
-    if (!decision.allow) return this.#deny(command, decision.reason, intent, proximity, ranging);
+    // A hook that fails gives no verdict (proximity unknown, ranging not ok): fail closed.
+    const proximity = await Promise.resolve()
+      .then(() => hooks.proximity?.(key.id))
+      .catch(() => undefined);
+    const ranging = await Promise.resolve()
+      .then(() => hooks.ranging?.(key.id, command))
+      .catch((): RangingVerdict => ({ ok: false }));
+    const decision = await checkedDecision(() =>
+      this.#o.policy({
+        key,
+        command,
+        commandName: commandName(command),
+        intent,
+        rttMs: this.#rttMs,
+        sessionAgeMs: now - this.#establishedAt,
+        now,
+        proximity,
+        ranging,
+      }),
+    );
+    if (decision !== 'allow') return this.#deny(command, decision, intent, proximity, ranging);
     this.#pending = { command, key, intent, proximity, ranging };
     this.#state = 'executing';
     return out([], [{ type: 'execute', command, key, intent, rttMs: this.#rttMs }]);
@@ -340,6 +374,22 @@ export class VehicleSession {
 }
 
 const out = (send: Uint8Array[], events: VehicleEvent[] = [], done = false): Output => output(send, events, done);
+
+/**
+ * Fail closed on what the driver reports, checked at run time (JavaScript callers and `any` reach
+ * here too): only `{ ok: true }` is success; data that cannot travel is `internal-error`; a
+ * failure without a known reason is `actuator-failed`. Never `ok` by accident.
+ */
+export function checkedOutcome(outcome: unknown): { status: 'ok' | DenyReason; data: Uint8Array } {
+  if (typeof outcome !== 'object' || outcome === null) return { status: 'actuator-failed', data: EMPTY };
+  const o = outcome as { ok?: unknown; data?: unknown; reason?: unknown };
+  if (o.ok === true) {
+    if (o.data === undefined) return { status: 'ok', data: EMPTY };
+    if (!(o.data instanceof Uint8Array) || o.data.length > LIMITS.maxResultData) return { status: 'internal-error', data: EMPTY };
+    return { status: 'ok', data: o.data };
+  }
+  return { status: isDenyReason(o.reason) ? o.reason : 'actuator-failed', data: EMPTY };
+}
 
 /** Rejected input: error event + an unauthenticated alert; state untouched. Non-remote errors propagate. */
 function rejected(err: unknown, reason: DenyReason = 'malformed'): Output {

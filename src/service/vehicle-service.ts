@@ -1,20 +1,32 @@
 /**
  * The car as a whole: its durable identity and key registry, policy, actuator, audit log, pairing
  * mode, and one vehicle session per connected phone. Administrative commands from owners
- * (`list-keys`, `revoke`) are handled here; everything else goes to the application's actuator.
+ * (`list-keys`, `revoke`, `advertising-secret`) are handled here; everything else goes to the
+ * application's actuator — one physical action at a time for the whole car.
  *
  * Durability: enrollments (pairing, grants) and revocations are saved atomically **before** the
  * phone is answered; audit entries are appended in order and flushed before `serve` resolves
  * (kept off the unlock's critical path: no fsync between command and result).
+ *
+ * Robustness: `serve` never rejects; at most `maxUnauthenticated` connections may be waiting
+ * for (or doing) their handshake, the oldest is dropped for a new one; handshakes run one at a
+ * time; unauthenticated audit entries are rate-limited; time never goes below the persisted
+ * clock floor (`TrustedClock`).
  */
 import { softwareKey, type KeyCustody } from '../crypto/custody.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { systemRandom } from '../crypto/random.js';
-import { LocalError } from '../errors.js';
+import { LocalError, ProxkeyError } from '../errors.js';
+import { AuditLimiter, type AuditLimiterOptions } from '../keys/audit-limiter.js';
+import { TrustedClock } from '../keys/trusted-clock.js';
+import { isDenyReason } from '../protocol/reasons.js';
+import { checkedDecision } from '../roles/authorize.js';
+import { ActuationLock } from '../transport/actuation.js';
+import { createSerialLane } from '../transport/serial-lane.js';
 import { carIdOf } from '../keys/grant.js';
-import { KeyRegistry } from '../keys/key-registry.js';
+import { KeyRegistry, type RevokeResult } from '../keys/key-registry.js';
 import { encodeKeyList } from '../keys/key-list.js';
 import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
@@ -24,7 +36,7 @@ import { ADVERTISING_SECRET_LENGTH } from '../protocol/advertising-id.js';
 import { commandName, toCommand, type Command } from '../protocol/commands.js';
 import type { ProximityDecision } from '../proximity/engine.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import type { ExecutionOutcome } from '../roles/vehicle-session.js';
+import { checkedOutcome, type ExecutionOutcome } from '../roles/vehicle-session.js';
 import type { KeyRecord, Policy, ProximityVerdict, RangingVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
 import type { Link } from '../transport/link.js';
 import { runActuator, serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
@@ -45,6 +57,26 @@ export interface VehicleServiceOptions {
   readonly session?: Partial<Omit<ServeVehicleOptions, 'actuator' | 'keys' | 'identity' | 'policy' | 'crypto' | 'random' | 'now'>>;
   /** Observers for UIs and logs. */
   readonly onEvent?: (event: VehicleEvent, keyId: string | undefined) => void;
+  /**
+   * Failures that belong to no session's answer (an audit append that failed, an unexpected
+   * error a session survived). The car goes on serving. Exceptions thrown here are ignored.
+   */
+  readonly onError?: (error: ProxkeyError) => void;
+  /**
+   * At most this many connections may be unauthenticated at once (waiting for or doing their
+   * handshake, or pairing); a new one evicts the oldest. Default 8.
+   */
+  readonly maxUnauthenticated?: number;
+  /** Rate limit for unauthenticated audit entries (default 10 per 60 s, then one summary). */
+  readonly auditLimits?: AuditLimiterOptions;
+}
+
+/** Default cap on concurrently unauthenticated connections. */
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 8;
+
+interface Connection {
+  readonly control: AbortController;
+  trusted: boolean;
 }
 
 export class VehicleService {
@@ -61,16 +93,23 @@ export class VehicleService {
   readonly #secretListeners = new Set<(secret: Uint8Array) => void>();
   #audit: Promise<void> = Promise.resolve();
   #auditError: unknown;
+  readonly #auditLimiter: AuditLimiter;
+  readonly #clock: TrustedClock;
+  readonly #actuation = new ActuationLock();
+  readonly #handshakeLane = createSerialLane();
+  readonly #connections: Connection[] = [];
 
-  private constructor(o: VehicleServiceOptions, registry: KeyRegistry, identity: KeyCustody) {
+  private constructor(o: VehicleServiceOptions, registry: KeyRegistry, identity: KeyCustody, clock: TrustedClock) {
     this.#o = o;
     this.registry = registry;
     this.identity = identity;
     this.#crypto = o.crypto ?? nobleCrypto;
     this.#random = o.random ?? systemRandom;
-    this.#now = o.now ?? Date.now;
+    this.#clock = clock;
+    this.#now = clock.now;
     this.#policy = o.policy ?? defaultPolicy();
     this.name = o.name ?? registry.state.name ?? 'car';
+    this.#auditLimiter = new AuditLimiter(o.auditLimits);
   }
 
   /**
@@ -81,6 +120,8 @@ export class VehicleService {
     const crypto = options.crypto ?? nobleCrypto;
     const random = options.random ?? systemRandom;
     const registry = await KeyRegistry.open({ store: options.store, crypto });
+    const clock = new TrustedClock(options.now ?? Date.now, Math.max(registry.state.timeFloor ?? 0, await lastAuditTime(options.store)));
+    registry.setClock(clock.now);
     if (!registry.state.advertisingSecret || (!options.identity && !registry.state.identity)) {
       const secret = options.identity ? undefined : (await generateP256KeyPair(crypto, random)).secretKey;
       await registry.update((s) => ({
@@ -95,7 +136,25 @@ export class VehicleService {
     }
     const identity = options.identity ?? (await softwareKey(crypto, registry.state.identity!.secretKey));
     registry.setVehicleKey(identity.publicKey);
-    return new VehicleService(options, registry, identity);
+    return new VehicleService(options, registry, identity, clock);
+  }
+
+  /**
+   * The car's trusted time (ms since the Unix epoch): its clock, never below the persisted floor.
+   * Pass it wherever the car needs time (e.g. the BLE peripheral's advertising epochs).
+   */
+  get now(): () => number {
+    return this.#clock.now;
+  }
+
+  /** True while the car's wall clock is behind time it has already seen (reset clock, no RTC yet). */
+  get clockBehind(): boolean {
+    return this.#clock.behind;
+  }
+
+  /** Save the current trusted time as the clock floor (a daemon calls this now and then, e.g. hourly). */
+  async persistTimeFloor(): Promise<void> {
+    await this.registry.update((s) => ({ state: { ...s }, value: undefined }));
   }
 
   /** hex(SHA-256(car key)[0..16]): names the car in grants. */
@@ -107,57 +166,95 @@ export class VehicleService {
     return this.registry.state.advertisingSecret!;
   }
 
-  /** Serve one connected, subscribed phone until its session ends. Never throws for what the phone does. */
+  /**
+   * Serve one connected, subscribed phone until its session ends. Never rejects — whatever the
+   * phone, the store or the integrator's callbacks do; failures outside a session's answer go to
+   * `onError`.
+   */
   async serve(link: Link, options: { readonly signal?: AbortSignal } = {}): Promise<ServeSummary> {
+    const connection = this.#admit(options.signal);
     let keyId: string | undefined;
-    const summary = await serveVehicleSession(link, {
-      ...this.#o.session,
-      ...options,
-      crypto: this.#crypto,
-      random: this.#random,
-      now: this.#now,
-      identity: this.identity,
-      keys: this.registry,
-      policy: this.#policy,
-      ...(this.#o.hooks && { hooks: this.#o.hooks }),
-      actuator: (command, key) => this.#execute(command, key),
-      onEvent: (e) => {
-        if (e.type === 'authenticated') keyId = e.keyId;
-        this.#record(e);
-        try {
-          this.#o.onEvent?.(e, keyId);
-        } catch {
-          /* observers must not break the car */
-        }
-      },
-      onSession: (id, end) => {
-        const set = this.#sessions.get(id) ?? new Set();
-        set.add(end);
-        this.#sessions.set(id, set);
-        return () => {
-          set.delete(end);
-          if (set.size === 0) this.#sessions.delete(id);
-        };
-      },
-      pairing: {
-        authority: () => this.#pairing,
-        enrollOwner: async (phone) => {
-          const rec = await this.registry.enroll(phone.publicKey, {
-            role: 'owner',
-            label: phone.label,
-            enrolledAt: this.#now(),
-            ...(phone.signingKey && { signingKey: phone.signingKey }),
-          });
-          this.#log({ at: this.#now(), event: 'pairing', keyId: rec.id, result: 'ok', detail: phone.label });
-          return { publicKey: this.identity.publicKey, advertisingSecret: this.advertisingSecret, keyId: rec.id, name: this.name };
+    try {
+      return await serveVehicleSession(link, {
+        ...this.#o.session,
+        signal: connection.control.signal,
+        crypto: this.#crypto,
+        random: this.#random,
+        now: this.#now,
+        identity: this.identity,
+        keys: this.registry,
+        policy: this.#policy,
+        ...(this.#o.hooks && { hooks: this.#o.hooks }),
+        actuator: this.#o.actuator,
+        actuationLock: this.#actuation,
+        admin: (command, key) => this.#admin(command, key),
+        handshakeLane: this.#handshakeLane,
+        onEvent: (e) => {
+          if (e.type === 'authenticated') keyId = e.keyId;
+          if ((e.type === 'authenticated' && e.known) || e.type === 'enrolled') connection.trusted = true;
+          if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
+          this.#record(e);
+          try {
+            this.#o.onEvent?.(e, keyId);
+          } catch {
+            /* observers must not break the car */
+          }
         },
-      },
-      onPairingEvent: (e) => {
-        if (e.type === 'error') this.#log({ at: this.#now(), event: 'pairing', keyId: '', result: 'failed', detail: e.error.message });
-      },
-    });
-    await this.flushAudit();
-    return summary;
+        onSession: (id, end) => this.#trackSession(id, end),
+        pairing: {
+          authority: () => this.#pairing,
+          enrollOwner: (phone) => this.#enrollOwner(phone),
+        },
+        onPairingEvent: (e) => {
+          if (e.type === 'error') this.#log({ at: this.#now(), event: 'pairing', keyId: '', result: 'failed', detail: e.error.message });
+        },
+      });
+    } finally {
+      this.#connections.splice(this.#connections.indexOf(connection), 1);
+      await this.flushAudit().catch((e: unknown) => this.#reportError(e));
+    }
+  }
+
+  /** Register a connection; evict the oldest unauthenticated one beyond the cap. */
+  #admit(signal: AbortSignal | undefined): Connection {
+    const connection: Connection = { control: new AbortController(), trusted: false };
+    if (signal?.aborted) connection.control.abort(signal.reason);
+    signal?.addEventListener('abort', () => connection.control.abort(signal.reason), { once: true });
+    this.#connections.push(connection);
+    const cap = this.#o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS;
+    const waiting = this.#connections.filter((c) => !c.trusted && !c.control.signal.aborted);
+    for (const old of waiting.slice(0, Math.max(0, waiting.length - cap))) old.control.abort('evicted');
+    return connection;
+  }
+
+  #trackSession(id: string, end: (reason: DenyReason) => void): () => void {
+    const set = this.#sessions.get(id) ?? new Set();
+    set.add(end);
+    this.#sessions.set(id, set);
+    return () => {
+      set.delete(end);
+      if (set.size === 0) this.#sessions.delete(id);
+    };
+  }
+
+  /** Enroll the phone that proved the pairing code (durably), or say why not. */
+  async #enrollOwner(phone: { readonly publicKey: Uint8Array; readonly signingKey?: Uint8Array; readonly label: string }) {
+    let rec: KeyRecord;
+    try {
+      rec = await this.registry.enroll(phone.publicKey, {
+        role: 'owner',
+        label: phone.label,
+        enrolledAt: this.#now(),
+        ...(phone.signingKey && { signingKey: phone.signingKey }),
+      });
+    } catch (e) {
+      const reason: DenyReason = e instanceof LocalError && e.code === 'ERR_INVALID_STATE' ? 'revoked' : 'internal-error';
+      if (reason === 'internal-error') this.#reportError(e);
+      this.#log({ at: this.#now(), event: 'pairing', keyId: '', result: reason, detail: phone.label });
+      return reason;
+    }
+    this.#log({ at: this.#now(), event: 'pairing', keyId: rec.id, result: 'ok', detail: phone.label });
+    return { publicKey: this.identity.publicKey, advertisingSecret: this.advertisingSecret, keyId: rec.id, name: this.name };
   }
 
   /**
@@ -190,13 +287,15 @@ export class VehicleService {
    * Revoke a key (16-hex id) or grant (32-hex id): durable first, then every open session of that
    * key is closed with `revoked`. Refuses to revoke the last owner.
    */
-  async revoke(target: string, by = 'local'): Promise<{ keyId?: string; grantId?: string }> {
+  async revoke(target: string, by = 'local', options: { readonly cascade?: boolean } = {}): Promise<RevokeResult> {
     // A new advertising secret in the same durable write: the revoked phone keeps the old one and
     // can no longer recognise (track) the car's advertisements; the others fetch the new one.
     const before = this.advertisingSecret;
-    const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH) });
-    this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}` });
-    if (r.keyId) for (const end of this.#sessions.get(r.keyId) ?? []) end('revoked');
+    const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH), ...(options.cascade && { cascade: true }) });
+    const cascaded = r.cascaded ?? [];
+    const detail = `${target} by ${by}${cascaded.length ? `, with ${cascaded.length} shared key(s) it enrolled: ${cascaded.join(' ')}` : ''}`;
+    this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail });
+    for (const id of [...(r.keyId ? [r.keyId] : []), ...cascaded]) for (const end of this.#sessions.get(id) ?? []) end('revoked');
     if (this.advertisingSecret === before) return r; // already revoked: nothing changed
     for (const listener of this.#secretListeners) {
       try {
@@ -234,13 +333,28 @@ export class VehicleService {
     const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
     let result: 'ok' | DenyReason = 'unknown-key';
     if (key) {
-      const ranging = await Promise.resolve(this.#o.hooks?.ranging?.(key.id, command)).catch(() => ({ ok: false }) as RangingVerdict);
-      const verdict = await this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging });
-      if (!verdict.allow) result = verdict.reason;
+      const ranging = await Promise.resolve()
+        .then(() => this.#o.hooks?.ranging?.(key.id, command))
+        .catch((): RangingVerdict => ({ ok: false }));
+      const verdict = await checkedDecision(() =>
+        this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging }),
+      );
+      if (verdict !== 'allow') result = verdict;
       else {
-        // as in a session: bounded, and a throw is `actuator-failed`
-        const outcome = await runActuator({ actuator: this.#o.actuator, ...(this.#o.session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: this.#o.session.actuatorTimeoutMs }) }, command, key);
-        result = outcome.ok ? 'ok' : outcome.reason;
+        // as in a session: one physical action at a time, bounded, a throw is `actuator-failed`
+        const outcome = checkedOutcome(
+          await runActuator(
+            {
+              actuator: this.#o.actuator,
+              lock: this.#actuation,
+              ...(this.#o.session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: this.#o.session.actuatorTimeoutMs }),
+              ...(this.#o.session?.actuationWaitMs !== undefined && { actuationWaitMs: this.#o.session.actuationWaitMs }),
+            },
+            command,
+            key,
+          ),
+        );
+        result = outcome.status;
       }
     }
     this.#log({
@@ -271,19 +385,31 @@ export class VehicleService {
     }
   }
 
-  async #execute(command: Command, key: KeyRecord): Promise<ExecutionOutcome | void> {
+  /**
+   * Administrative commands: answered with their real outcome once durable (no actuator bound:
+   * a slow disk delays the answer, it never turns a committed revoke into a failure).
+   */
+  async #admin(command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
     if (command.kind === 'list-keys') return { ok: true, data: encodeKeyList(await this.registry.list(), command.page ?? 0) };
     if (command.kind === 'advertising-secret') return { ok: true, data: this.advertisingSecret.slice() };
-    if (command.kind === 'revoke') {
-      try {
-        await this.revoke(command.target, key.id);
-        return { ok: true };
-      } catch (e) {
-        if (e instanceof LocalError) return { ok: false, reason: e.code === 'ERR_INVALID_ARGUMENT' ? 'unknown-key' : 'not-permitted' };
-        throw e;
-      }
+    if (command.kind !== 'revoke') return { ok: false, reason: 'unsupported' };
+    try {
+      await this.revoke(command.target, key.id, { ...(command.cascade && { cascade: true }) });
+      return { ok: true };
+    } catch (e) {
+      if (e instanceof LocalError) return { ok: false, reason: e.code === 'ERR_INVALID_ARGUMENT' ? 'unknown-key' : 'not-permitted' };
+      this.#reportError(e);
+      return { ok: false, reason: 'internal-error' };
     }
-    return this.#o.actuator(command, key);
+  }
+
+  #reportError(e: unknown): void {
+    const error = e instanceof ProxkeyError ? e : new ProxkeyError('ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+    try {
+      this.#o.onError?.(error);
+    } catch {
+      /* observers must not break the car */
+    }
   }
 
   #record(e: VehicleEvent): void {
@@ -303,11 +429,23 @@ export class VehicleService {
       this.#log({ at: this.#now(), event: 'enroll', keyId: e.key.id, result: 'ok', detail: `grant ${e.key.grantId} from ${e.key.issuerKeyId}` });
   }
 
+  /** Queue audit entries (unauthenticated ones rate-limited); a failed append is kept for `flushAudit`. */
   #log(entry: AuditEntry): void {
-    this.#audit = this.#audit.then(
-      () => this.#o.store.appendAudit(entry),
-    ).catch((err: unknown) => {
-      this.#auditError ??= err;
-    });
+    for (const e of this.#auditLimiter.admit(entry, this.#now()))
+      this.#audit = this.#audit
+        .then(() => this.#o.store.appendAudit(e))
+        .catch((err: unknown) => {
+          this.#auditError ??= err;
+        });
+  }
+}
+
+/** The time of the newest audit entry (part of the clock floor); 0 when there is none or it cannot be read. */
+async function lastAuditTime(store: VehicleStore): Promise<number> {
+  try {
+    const entries = await store.readAudit();
+    return entries.reduce((t, e) => Math.max(t, e.at), 0);
+  } catch {
+    return 0;
   }
 }

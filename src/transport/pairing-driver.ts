@@ -5,6 +5,7 @@
  */
 import { ProxkeyError } from '../errors.js';
 import type { CarInfo, PhoneInfo } from '../protocol/pairing.js';
+import type { DenyReason } from '../protocol/reasons.js';
 import { PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
 import type { PairingAuthority, PairingPhoneEvent, PairingVehicleEvent, RoleEnvironment, RoleOutput } from '../roles/types.js';
 import { VehiclePairingSession } from '../roles/vehicle-pairing.js';
@@ -13,8 +14,11 @@ import type { Link } from './link.js';
 export interface VehiclePairingHooks {
   /** The active pairing mode, if any (undefined ⇒ the phone is told pairing is closed). */
   authority(): PairingAuthority | undefined;
-  /** Enroll the confirmed phone as owner — durably — and return what the phone must store. */
-  enrollOwner(phone: PhoneInfo): Promise<CarInfo>;
+  /**
+   * Enroll the confirmed phone as owner — durably — and return what the phone must store, or
+   * the reason it cannot be enrolled (a throw counts as `internal-error`).
+   */
+  enrollOwner(phone: PhoneInfo): Promise<CarInfo | DenyReason>;
   /** Bound on each wait for the phone (it runs scrypt between messages). Default 30 000 ms. */
   readonly stepTimeoutMs?: number;
 }
@@ -24,6 +28,23 @@ const CLOSED: PairingAuthority = {
   attemptStarted: () => undefined,
   succeeded: () => undefined,
 };
+
+/** Observers must not break the car. */
+function emit<E>(onEvent: ((e: E) => void) | undefined, e: E): void {
+  try {
+    onEvent?.(e);
+  } catch {
+    /* ignored */
+  }
+}
+
+async function enrollSafely(hooks: VehiclePairingHooks, phone: PhoneInfo): Promise<CarInfo | DenyReason> {
+  try {
+    return await hooks.enrollOwner(phone);
+  } catch {
+    return 'internal-error';
+  }
+}
 
 async function flush<E>(link: Link, o: RoleOutput<E>, signal?: AbortSignal): Promise<void> {
   for (const m of o.send) await link.send(m, { signal });
@@ -47,17 +68,17 @@ export async function serveVehiclePairing(
   for (;;) {
     let o = await session.receive(bytes);
     for (const e of o.events) {
-      options.onEvent?.(e);
+      emit(options.onEvent, e);
       if (e.type === 'error') error = e.error;
     }
     await flush(link, o, options.signal);
     const enroll = o.events.find((e) => e.type === 'enroll');
     if (enroll?.type === 'enroll') {
-      const car = await hooks!.enrollOwner(enroll.phone);
-      o = await session.complete(car);
-      for (const e of o.events) options.onEvent?.(e);
+      const car = await enrollSafely(hooks!, enroll.phone);
+      o = typeof car === 'string' ? await session.refuse(car) : await session.complete(car);
+      for (const e of o.events) emit(options.onEvent, e);
       await flush(link, o, options.signal);
-      return { paired: true, keyId: car.keyId };
+      return typeof car === 'string' ? { paired: false } : { paired: true, keyId: car.keyId };
     }
     if (o.done || error) return { paired: false, ...(error && { error }) };
     bytes = await link.receive({ timeoutMs: hooks?.stepTimeoutMs ?? 30_000, signal: options.signal });

@@ -1,24 +1,36 @@
 /**
  * Runs a `VehicleSession` over a `Link`: the thin I/O shell around the sans-IO role. Pushes the
- * challenge at once, bounds every wait, runs the actuator for `execute` events, closes the link
- * when the session ends or the phone sends something unacceptable. Never throws for anything
- * the phone does; resolves with a summary.
+ * challenge at once, bounds every wait, runs the actuator (serialised, bounded) or the admin
+ * handler for `execute` events, closes the link when the session ends or the phone sends
+ * something unacceptable.
+ *
+ * Never rejects — whatever the phone, the link or the application's callbacks do — and resolves
+ * with a summary: an unexpected failure ends the session with an authenticated
+ * CLOSE(`internal-error`) when a channel exists.
  */
 import { LinkClosedError, ProxkeyError, TimeoutError, AbortedError } from '../errors.js';
-import type { Command } from '../protocol/commands.js';
+import { isAdminCommand, type Command } from '../protocol/commands.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { isPairingType } from '../protocol/pairing.js';
 import type { KeyRecord, PairingVehicleEvent, RoleOutput, VehicleEvent } from '../roles/types.js';
 import { serveVehiclePairing, type VehiclePairingHooks } from './pairing-driver.js';
 import { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions } from '../roles/vehicle-session.js';
-import { withDeadline } from './deadline.js';
+import { runActuator, type ActuationLock, type Actuator } from './actuation.js';
 import type { Link } from './link.js';
 
-/** Executes an authorized command (drives relays, runs a script...). Throwing means `actuator-failed`. */
-export type Actuator = (command: Command, key: KeyRecord) => Promise<ExecutionOutcome | void> | ExecutionOutcome | void;
+export { runActuator, ActuationLock, type Actuator, type ActuatorContext } from './actuation.js';
+
+/** Handles administrative commands (`list-keys`, `revoke`, `advertising-secret`): not physical, not time-bounded like the actuator. */
+export type AdminHandler = (command: Command, key: KeyRecord) => Promise<ExecutionOutcome>;
 
 export interface ServeVehicleOptions extends VehicleSessionOptions {
   readonly actuator: Actuator;
+  /** Administrative commands; without it they are `unsupported`. */
+  readonly admin?: AdminHandler;
+  /** One physical action at a time: share one lock between every session of a car. */
+  readonly actuationLock?: ActuationLock;
+  /** Max wait for the actuation lock before `busy`. Default 3 000 ms. */
+  readonly actuationWaitMs?: number;
   /** Max wait for the phone's handshake after the challenge. Default 5 000 ms. */
   readonly handshakeTimeoutMs?: number;
   /** Max idle time between commands on an open session. Default 30 000 ms. */
@@ -34,8 +46,15 @@ export interface ServeVehicleOptions extends VehicleSessionOptions {
   /**
    * Called once the phone is authenticated, with a function that ends this session from outside
    * (e.g. its key was just revoked). May return a disposer, called when the session ends.
+   * The session ends between steps: a command in flight completes and its RESULT is sent, then
+   * an authenticated CLOSE with that reason.
    */
   readonly onSession?: (keyId: string, end: (reason: DenyReason) => void) => (() => void) | void;
+  /**
+   * Wraps the handshake step (the car's three ECDH). A car serving many connections passes a
+   * queue here so concurrent handshakes run one at a time instead of all finishing late.
+   */
+  readonly handshakeLane?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface ServeSummary {
@@ -47,111 +66,163 @@ export interface ServeSummary {
   readonly end: 'ok' | DenyReason | 'timeout' | 'link-closed' | 'aborted' | 'rejected-input' | 'paired';
 }
 
-export async function serveVehicleSession(link: Link, options: ServeVehicleOptions): Promise<ServeSummary> {
-  const session = new VehicleSession(options);
-  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  let executed = 0;
-  let denied = 0;
-  let end: ServeSummary['end'] = 'ok';
+type End = ServeSummary['end'];
 
-  const emit = (events: VehicleEvent[]) => {
+/** The state one served connection carries through the loop. */
+class Served {
+  executed = 0;
+  denied = 0;
+  end: End = 'ok';
+  /** Set when the session is ended from outside (revocation): honoured between steps. */
+  endedBy: DenyReason | undefined;
+  dispose: (() => void) | void = undefined;
+  readonly session: VehicleSession;
+  /** Aborts the wait for the phone's next message (outer signal or an end from outside). */
+  readonly receiveControl = new AbortController();
+
+  constructor(
+    readonly link: Link,
+    readonly options: ServeVehicleOptions,
+  ) {
+    this.session = new VehicleSession(options);
+  }
+
+  emit(events: readonly VehicleEvent[]): void {
     for (const e of events) {
-      if (e.type === 'decision') e.result === 'ok' ? executed++ : denied++;
+      if (e.type === 'decision') e.result === 'ok' ? this.executed++ : this.denied++;
       try {
-        options.onEvent?.(e);
+        this.options.onEvent?.(e);
       } catch {
         /* observers must not break the car */
       }
     }
-  };
-  /** Send and report; true when the session must end. */
-  const flush = async (o: RoleOutput<VehicleEvent>): Promise<boolean> => {
-    emit(o.events);
-    for (const m of o.send) await link.send(m, { signal });
+  }
+
+  /** Report the step's events and send its messages; true when the session must end. */
+  async deliver(o: RoleOutput<VehicleEvent>): Promise<boolean> {
+    this.emit(o.events);
+    for (const m of o.send) await this.link.send(m, { signal: this.options.signal });
     const closing = o.events.find((e) => e.type === 'closed');
-    if (closing?.type === 'closed') end = closing.reason;
+    if (closing?.type === 'closed') this.end = closing.reason;
     if (o.events.some((e) => e.type === 'error')) {
-      end = 'rejected-input';
+      this.end = 'rejected-input';
       return true;
     }
     return o.done;
-  };
-
-  // One controller for the caller's signal and for ending the session from outside.
-  const control = new AbortController();
-  const onOuterAbort = () => control.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (options.signal?.aborted) control.abort(options.signal.reason);
-  const signal = control.signal;
-  let dispose: (() => void) | void = undefined;
-  let endedBy: DenyReason | undefined;
-
-  try {
-    const startOut = await session.start();
-    const challenge = startOut.send[0]!;
-    let done = await flush(startOut);
-    while (!done) {
-      const timeoutMs = session.state === 'challenged' ? handshakeTimeoutMs : idleTimeoutMs;
-      const bytes = await link.receive({ timeoutMs, signal });
-      if (session.state === 'challenged' && isPairingType(bytes[0])) {
-        const r = await serveVehiclePairing(link, options, challenge, bytes, options.pairing, { signal, ...(options.onPairingEvent && { onEvent: options.onPairingEvent }) });
-        end = r.paired ? 'paired' : 'rejected-input';
-        break;
-      }
-      let o = await session.receive(bytes);
-      if (!dispose && session.keyId && o.events.some((e) => e.type === 'authenticated'))
-        dispose = options.onSession?.(session.keyId, (reason) => {
-          endedBy = reason;
-          control.abort(reason);
-        });
-      done = await flush(o);
-      const exec = o.events.find((e) => e.type === 'execute');
-      if (!done && exec?.type === 'execute') {
-        o = await session.complete(await runActuator(options, exec.command, exec.key));
-        done = await flush(o);
-      }
-    }
-  } catch (err) {
-    if (err instanceof TimeoutError) end = 'timeout';
-    else if (err instanceof LinkClosedError) end = 'link-closed';
-    else if (err instanceof AbortedError) end = endedBy ?? 'aborted';
-    else {
-      link.close('internal error');
-      throw err;
-    }
-    if (session.state !== 'closed' && !link.isClosed) {
-      // Tell the phone why (authenticated when possible); ignore a dead link.
-      const o = await session.close(end === 'timeout' ? 'session-expired' : (endedBy ?? 'ok'));
-      emit(o.events);
-      for (const m of o.send) await link.send(m).catch(() => undefined);
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
-    dispose?.();
-    if (session.state !== 'closed') {
-      // Wipe the session; tell the phone (authenticated) when the link is still up.
-      const o = await session.close(endedBy ?? 'ok');
-      emit(o.events);
-      if (!link.isClosed) for (const m of o.send) await link.send(m).catch(() => undefined);
-    }
-    link.close(end === 'ok' ? 'session over' : String(end));
   }
-  return { keyId: session.keyId, executed, denied, end };
+
+  /** End from outside: wakes a waiting receive; a step in flight finishes first. */
+  endFromOutside(reason: DenyReason): void {
+    this.endedBy ??= reason;
+    this.receiveControl.abort(reason);
+  }
+
+  /** Close the role (authenticated CLOSE when a channel exists) and send it if the link is up. */
+  async closeSession(reason: 'ok' | DenyReason): Promise<void> {
+    if (this.session.state === 'closed') return;
+    try {
+      const o = await this.session.close(reason);
+      this.emit(o.events);
+      if (!this.link.isClosed) for (const m of o.send) await this.link.send(m).catch(() => undefined);
+    } catch {
+      /* a role that cannot even close has nothing left to send */
+    }
+  }
 }
 
-/**
- * Run the actuator, bounded by `actuatorTimeoutMs` (default 10 s): a throw or a timeout is
- * `actuator-failed`, never an escape (an abort still propagates).
- */
-export async function runActuator(options: Pick<ServeVehicleOptions, 'actuator' | 'actuatorTimeoutMs'>, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
+export async function serveVehicleSession(link: Link, options: ServeVehicleOptions): Promise<ServeSummary> {
+  const s = new Served(link, options);
+  const onOuterAbort = () => s.receiveControl.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
   try {
-    const r = await withDeadline('actuator', Promise.resolve().then(() => options.actuator(command, key)), {
-      timeoutMs: options.actuatorTimeoutMs ?? 10_000,
-    });
-    return r ?? { ok: true };
+    await runLoop(s);
   } catch (err) {
-    if (err instanceof ProxkeyError && err.code === 'ERR_ABORTED') throw err;
-    return { ok: false, reason: 'actuator-failed' };
+    s.end = endFor(err, s.endedBy);
+    if (s.end === 'internal-error') reportInternal(s, err);
+    const reason: 'ok' | DenyReason = s.end === 'timeout' ? 'session-expired' : s.end === 'internal-error' ? 'internal-error' : (s.endedBy ?? 'ok');
+    await s.closeSession(reason);
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    try {
+      s.dispose?.();
+    } catch {
+      /* the integrator's disposer must not break the car */
+    }
+    await s.closeSession(s.endedBy ?? 'ok');
+    link.close(s.end === 'ok' ? 'session over' : String(s.end));
   }
+  return { keyId: s.session.keyId, executed: s.executed, denied: s.denied, end: s.end };
+}
+
+/** The straight loop: challenge, then one message → one step (→ one execution) at a time. */
+async function runLoop(s: Served): Promise<void> {
+  const { link, options, session } = s;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const startOut = await session.start();
+  const challenge = startOut.send[0]!;
+  let done = await s.deliver(startOut);
+  while (!done) {
+    if (s.endedBy) throw new AbortedError('session', s.endedBy);
+    const timeoutMs = session.state === 'challenged' ? handshakeTimeoutMs : idleTimeoutMs;
+    const bytes = await link.receive({ timeoutMs, signal: s.receiveControl.signal });
+    const arrivedAt = options.now();
+    if (session.state === 'challenged' && isPairingType(bytes[0])) {
+      const r = await serveVehiclePairing(link, options, challenge, bytes, options.pairing, {
+        signal: s.receiveControl.signal,
+        ...(options.onPairingEvent && { onEvent: options.onPairingEvent }),
+      });
+      s.end = r.paired ? 'paired' : 'rejected-input';
+      return;
+    }
+    const handshake = session.state === 'challenged';
+    // Stamped on arrival: the relay RTT never includes the car's own crypto or other sessions' work.
+    const step = () => session.receive(bytes, arrivedAt);
+    let o = handshake && options.handshakeLane ? await options.handshakeLane(step) : await step();
+    if (!s.dispose && session.keyId && o.events.some((e) => e.type === 'authenticated'))
+      s.dispose = options.onSession?.(session.keyId, (reason) => s.endFromOutside(reason));
+    done = await s.deliver(o);
+    const exec = o.events.find((e) => e.type === 'execute');
+    if (!done && exec?.type === 'execute') {
+      o = await session.complete(await execute(options, exec.command, exec.key));
+      done = await s.deliver(o);
+    }
+  }
+}
+
+/** Admin commands go to the admin handler (no actuator bound, no lock); the rest to the actuator. */
+async function execute(options: ServeVehicleOptions, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
+  if (isAdminCommand(command)) {
+    if (!options.admin) return { ok: false, reason: 'unsupported' };
+    try {
+      return await options.admin(command, key);
+    } catch {
+      return { ok: false, reason: 'internal-error' };
+    }
+  }
+  return runActuator(
+    {
+      actuator: options.actuator,
+      ...(options.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: options.actuatorTimeoutMs }),
+      ...(options.actuationLock && { lock: options.actuationLock }),
+      ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
+    },
+    command,
+    key,
+  );
+}
+
+function endFor(err: unknown, endedBy: DenyReason | undefined): End {
+  if (err instanceof TimeoutError) return 'timeout';
+  if (err instanceof LinkClosedError) return 'link-closed';
+  if (err instanceof AbortedError) return endedBy ?? 'aborted';
+  return 'internal-error';
+}
+
+/** An unexpected failure (a bug, a failing callback): reported as an `error` event, never thrown. */
+function reportInternal(s: Served, err: unknown): void {
+  const error =
+    err instanceof ProxkeyError ? err : new ProxkeyError('ERR_INTERNAL', `vehicle session: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  s.emit([{ type: 'error', error }]);
 }

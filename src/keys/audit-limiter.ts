@@ -1,0 +1,73 @@
+/**
+ * Keeps what an unauthenticated peer can write to the car's audit log bounded.
+ *
+ * Entries about enrolled keys (their commands, enrollments, revocations, local actions) always
+ * pass. Entries caused by peers the car does not know — a stranger's handshake (`unknown-key`),
+ * a pairing attempt while pairing is closed, a failed pairing — pass at most `burst` per
+ * `windowMs`; the rest are counted, and the first entry after the window closes is preceded by
+ * one `suppressed` summary (how many, of what). Pure: time is passed in.
+ */
+import type { AuditEntry } from './state.js';
+
+export interface AuditLimiterOptions {
+  /** Unauthenticated entries written per window. Default 10. */
+  readonly burst?: number;
+  /** Window length (ms). Default 60 000. */
+  readonly windowMs?: number;
+}
+
+export const AUDIT_PROBE_BURST = 10;
+export const AUDIT_PROBE_WINDOW_MS = 60_000;
+
+/** True for entries no enrolled key (nor the car's owner at the car) caused. */
+export function isUnauthenticatedEntry(e: AuditEntry): boolean {
+  if (e.event === 'pairing') return e.result !== 'ok';
+  if (e.event === 'command') return e.result === 'unknown-key' || e.keyId === '';
+  return false;
+}
+
+export class AuditLimiter {
+  readonly #burst: number;
+  readonly #windowMs: number;
+  #windowStart = -Infinity;
+  #written = 0;
+  #suppressed = new Map<string, number>();
+
+  constructor(options: AuditLimiterOptions = {}) {
+    this.#burst = options.burst ?? AUDIT_PROBE_BURST;
+    this.#windowMs = options.windowMs ?? AUDIT_PROBE_WINDOW_MS;
+  }
+
+  /** The entries to write for `entry` at `now` (possibly a summary first, possibly none). */
+  admit(entry: AuditEntry, now: number): AuditEntry[] {
+    if (!isUnauthenticatedEntry(entry)) return [entry];
+    const out: AuditEntry[] = [];
+    if (now - this.#windowStart >= this.#windowMs) {
+      const summary = this.flush(now);
+      if (summary) out.push(summary);
+      this.#windowStart = now;
+      this.#written = 0;
+    }
+    if (this.#written < this.#burst) {
+      this.#written++;
+      out.push(entry);
+    } else {
+      const kind = `${entry.event}:${entry.result}`;
+      this.#suppressed.set(kind, (this.#suppressed.get(kind) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /** The pending summary of suppressed entries (and forget them), if any. */
+  flush(now: number): AuditEntry | undefined {
+    if (this.#suppressed.size === 0) return undefined;
+    let total = 0;
+    const parts: string[] = [];
+    for (const [kind, n] of this.#suppressed) {
+      total += n;
+      parts.push(`${n} ${kind}`);
+    }
+    this.#suppressed = new Map();
+    return { at: now, event: 'suppressed', keyId: '', result: String(total), detail: `unauthenticated entries not logged: ${parts.join(', ')}` };
+  }
+}
