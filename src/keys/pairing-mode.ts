@@ -8,6 +8,7 @@ import { utf8 } from '../bytes.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { assertArg } from '../errors.js';
 import { computeVerifierRecord, deriveSpake2PlusSecretsAsync, SPAKE2PLUS_SCRYPT_DEFAULTS } from '../pake/spake2plus.js';
+import { scryptWithinBounds } from '../protocol/pairing.js';
 import type { PairingAuthority, PairingCredentials } from '../roles/types.js';
 
 export interface PairingModeOptions {
@@ -68,6 +69,7 @@ export class PairingMode implements PairingAuthority {
     assertArg(Number.isFinite(ttlMs) && ttlMs > 0, 'ttlMs: positive');
     assertArg(Number.isInteger(maxAttempts) && maxAttempts >= 1, 'maxAttempts: ≥ 1');
     const scrypt = options.scrypt ?? { log2N: Math.log2(SPAKE2PLUS_SCRYPT_DEFAULTS.N), r: SPAKE2PLUS_SCRYPT_DEFAULTS.r, p: SPAKE2PLUS_SCRYPT_DEFAULTS.p };
+    assertArg(scryptWithinBounds(scrypt.log2N, scrypt.r, scrypt.p), 'scrypt: outside what phones accept (PAIRING_SCRYPT_BOUNDS: ≤ 64 MiB, ≤ 4× the default work)');
     const code = randomPairingCode(options.random);
     const salt = options.random(16);
     const secrets = await deriveSpake2PlusSecretsAsync({

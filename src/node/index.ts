@@ -2,7 +2,8 @@
  * `proxkey/node`: Node-only pieces — durable file stores, actuators (GPIO relays via libgpiod,
  * scripts, log) for the car daemon.
  */
-export { FilePhoneStore, FileVehicleStore } from './file-stores.js';
+export { FilePhoneStore, FileVehicleStore, type FileVehicleStoreOptions } from './file-stores.js';
+export { backupVehicleState, restoreVehicleState, type RestoreOptions } from './vehicle-backup.js';
 export { appendDurable, writeFileAtomic } from './atomic-file.js';
 export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig } from './actuators.js';
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';

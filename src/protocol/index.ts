@@ -41,3 +41,4 @@ export { buildPrologue } from './prologue.js';
 export { keyIdOf } from './key-id.js';
 export * from './advertising-id.js';
 export * from './private-address.js';
+export { PAIRING_SCRYPT_BOUNDS, scryptWithinBounds } from './pairing.js';

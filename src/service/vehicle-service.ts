@@ -293,8 +293,8 @@ export class VehicleService {
     const before = this.advertisingSecret;
     const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH), ...(options.cascade && { cascade: true }) });
     const cascaded = r.cascaded ?? [];
-    const detail = `${target} by ${by}${cascaded.length ? `, with ${cascaded.length} shared key(s) it enrolled: ${cascaded.join(' ')}` : ''}`;
-    this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail });
+    this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}${cascaded.length ? ` (cascade: ${cascaded.length})` : ''}` });
+    for (const id of cascaded) this.#log({ at: this.#now(), event: 'revoke', keyId: id, result: 'ok', detail: `${id} by ${by} (enrolled by ${target})` });
     for (const id of [...(r.keyId ? [r.keyId] : []), ...cascaded]) for (const end of this.#sessions.get(id) ?? []) end('revoked');
     if (this.advertisingSecret === before) return r; // already revoked: nothing changed
     for (const listener of this.#secretListeners) {
@@ -369,8 +369,10 @@ export class VehicleService {
     return result;
   }
 
-  /** The audit log, oldest first (after flushing pending entries). */
+  /** The audit log, oldest first (after flushing pending entries and the count of suppressed ones). */
   async audit(): Promise<AuditEntry[]> {
+    const summary = this.#auditLimiter.flush(this.#now());
+    if (summary) this.#log(summary);
     await this.flushAudit();
     return this.#o.store.readAudit();
   }

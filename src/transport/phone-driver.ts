@@ -3,7 +3,7 @@
  * handshake carrying the first command, and returns its authenticated result — one round trip.
  * The returned `PhoneConnection` sends further commands on the same session.
  */
-import { LocalError, RemoteError } from '../errors.js';
+import { DeniedError, LinkClosedError, LocalError, RemoteError } from '../errors.js';
 import type { Command, CommandInput } from '../protocol/commands.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
@@ -30,11 +30,38 @@ export interface CommandResult {
 
 export class PhoneConnection {
   #closed = false;
+  #closeReason: 'ok' | DenyReason | undefined;
   constructor(
     private readonly link: Link,
     private readonly session: PhoneSession,
     private readonly options: PhoneConnectOptions,
   ) {}
+
+  /** The reason in the car's authenticated CLOSE, once one was received. */
+  get closeReason(): 'ok' | DenyReason | undefined {
+    return this.#closeReason;
+  }
+
+  /**
+   * Wait until the car ends the session (e.g. after a revocation it sends CLOSE(`revoked`)) and
+   * return its authenticated reason; `undefined` when the link closed without one.
+   */
+  async awaitClose(options: { readonly timeoutMs?: number } = {}): Promise<'ok' | DenyReason | undefined> {
+    try {
+      while (this.session.state !== 'closed' && this.#closeReason === undefined) {
+        const bytes = await this.link.receive({ timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? 5_000, signal: this.options.signal });
+        const o = await this.session.receive(bytes);
+        await this.#flush(o);
+        const error = o.events.find((e) => e.type === 'error');
+        if (error?.type === 'error') throw error.error;
+      }
+    } catch (err) {
+      if (!(err instanceof LinkClosedError)) throw err;
+    } finally {
+      await this.close();
+    }
+    return this.#closeReason;
+  }
 
   /** The session is still usable for commands. */
   get isOpen(): boolean {
@@ -53,7 +80,7 @@ export class PhoneConnection {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.session.state !== 'closed' && !this.link.isClosed) await this.#flush(await this.session.close());
+      if (this.session.state !== 'closed' && !this.link.isClosed) await this.#flush(await this.session.close(), false);
     } catch {
       /* the link may already be gone */
     } finally {
@@ -73,7 +100,11 @@ export class PhoneConnection {
         if (error?.type === 'error') throw error.error;
         const r = o.events.find((e) => e.type === 'result');
         if (r?.type === 'result') return { command: r.command, ok: r.status === 'ok', status: r.status, data: r.data, elapsedMs: r.elapsedMs };
-        if (o.done) throw new RemoteError('ERR_UNEXPECTED_MESSAGE', 'the car closed the session without a result');
+        if (o.done) {
+          // The car ended the session (authenticated CLOSE): say why, e.g. `revoked`.
+          if (this.#closeReason && this.#closeReason !== 'ok') throw new DeniedError(this.#closeReason, true);
+          throw new RemoteError('ERR_UNEXPECTED_MESSAGE', 'the car closed the session without a result');
+        }
       }
     } catch (err) {
       await this.close();
@@ -81,8 +112,10 @@ export class PhoneConnection {
     }
   }
 
-  async #flush(o: RoleOutput<PhoneEvent>): Promise<void> {
+  /** Report events, send messages; `fromCar`: the output of a message the car sent. */
+  async #flush(o: RoleOutput<PhoneEvent>, fromCar = true): Promise<void> {
     for (const e of o.events) {
+      if (e.type === 'closed' && fromCar) this.#closeReason ??= e.reason;
       try {
         this.options.onEvent?.(e);
       } catch {

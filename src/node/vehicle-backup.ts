@@ -1,0 +1,82 @@
+/**
+ * Backing up and restoring a car's durable state (`vehicle.json`: its private key, advertising
+ * secret and every key record). A backup is the same checksummed document, written 0600 —
+ * it holds the car's private key: keep it offline.
+ *
+ * Restoring never loses a revocation: every revocation recorded in the car's audit log after
+ * (or before) the backup was made is applied again to the restored state, and the advertising
+ * secret is replaced if that changed anything, so a phone revoked since the backup stays locked out.
+ */
+import { copyFile, constants } from 'node:fs';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { LocalError, StoreError } from '../errors.js';
+import { vehicleStateFromJson, vehicleStateToJson, type AuditEntry, type VehicleState } from '../keys/state.js';
+import { ensureDir, fsyncDir } from './atomic-file.js';
+import { FileVehicleStore } from './file-stores.js';
+import { readJsonDocument, writeJsonDocument } from './json-file.js';
+
+const copy = promisify(copyFile);
+
+/** Copy `<dir>/vehicle.json` to `file` (refuses to overwrite an existing file). */
+export async function backupVehicleState(dir: string, file: string): Promise<{ keys: number }> {
+  const store = new FileVehicleStore(dir);
+  const state = await store.load(); // validates (checksum, schema) before copying
+  if (!state) throw new LocalError('ERR_INVALID_STATE', `${dir}: no car here to back up`);
+  await copy(store.statePath, file, constants.COPYFILE_EXCL);
+  await fsyncDir(join(file, '..'));
+  return { keys: state.keys.length };
+}
+
+export interface RestoreOptions {
+  /** Fresh random bytes (the new advertising secret when a revocation is re-applied). */
+  readonly random: (n: number) => Uint8Array;
+  /** Replace an existing `vehicle.json` (default: refuse). */
+  readonly force?: boolean;
+}
+
+/**
+ * Restore `<dir>/vehicle.json` from `file` (validated first), re-applying the revocations of
+ * the audit log in `dir`. Refuses to replace an existing state unless `force`.
+ */
+export async function restoreVehicleState(dir: string, file: string, options: RestoreOptions): Promise<{ keys: number; reapplied: string[] }> {
+  const data = await readJsonDocument(file);
+  if (data === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `${file}: no such backup file`);
+  let state: VehicleState;
+  try {
+    state = vehicleStateFromJson(data);
+  } catch (e) {
+    throw new StoreError('ERR_STORE_CORRUPT', `${file}: not a car backup: ${(e as Error).message}`, { cause: e });
+  }
+  const store = new FileVehicleStore(dir);
+  await ensureDir(dir);
+  if (!options.force && (await readJsonDocument(store.statePath).catch(() => 'unreadable')) !== undefined)
+    throw new LocalError('ERR_INVALID_STATE', `${store.statePath} exists: refusing to overwrite a car (pass force to replace it)`);
+  const { state: restored, reapplied } = reapplyRevocations(state, await store.readAudit(), options.random);
+  await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
+  return { keys: restored.keys.length, reapplied };
+}
+
+/** Apply every `revoke` in the audit log (key ids and grant ids) to `state`. */
+export function reapplyRevocations(state: VehicleState, audit: readonly AuditEntry[], random: (n: number) => Uint8Array): { state: VehicleState; reapplied: string[] } {
+  const targets = new Set<string>();
+  for (const e of audit) {
+    if (e.event !== 'revoke') continue;
+    if (e.keyId) targets.add(e.keyId);
+    const target = e.detail?.split(' ')[0]; // "<target> by <who>…"
+    if (target && /^([0-9a-f]{16}|[0-9a-f]{32})$/.test(target)) targets.add(target);
+  }
+  const reapplied: string[] = [];
+  const keys = state.keys.map((k) => {
+    if (k.revoked || !(targets.has(k.id) || (k.grantId && targets.has(k.grantId)))) return k;
+    reapplied.push(k.id);
+    return Object.freeze({ ...k, revoked: true });
+  });
+  const grants = new Set(state.revokedGrants);
+  const before = grants.size;
+  for (const t of targets) if (t.length === 32) grants.add(t);
+  for (const k of keys) if (k.revoked && k.grantId) grants.add(k.grantId);
+  const revokedGrants = [...grants];
+  if (reapplied.length === 0 && grants.size === before) return { state, reapplied };
+  return { state: { ...state, keys, revokedGrants, advertisingSecret: random(32) }, reapplied };
+}

@@ -1,0 +1,247 @@
+/**
+ * The car fails closed and never crashes: whatever the actuator, the policy or the store do,
+ * `serve()` resolves, the phone gets an authenticated reason, and only `{ ok: true }` is `ok`.
+ * One physical action at a time; admin commands are not bound by the actuator's timeout; a
+ * session ended from outside mid-command ends with RESULT then an authenticated CLOSE.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
+import { pairOwner, shareTo, sleep, world } from './world.js';
+
+/** A car whose actuator is `actuator`, with one paired owner; returns the owner's unlock status. */
+async function unlockWith(actuator: Actuator) {
+  const w = await world({ actuator });
+  const owner = await pairOwner(w);
+  const { link, served } = w.connect();
+  const status = (await owner.command(link, 'unlock')).status;
+  return { status, summary: await served, w, owner };
+}
+
+describe('results fail closed', () => {
+  it.each([
+    ['{ ok: false } without a reason', { ok: false }, 'actuator-failed'],
+    ['{ ok: false, reason: "bogus" }', { ok: false, reason: 'bogus' }, 'actuator-failed'],
+    ['{ ok: "yes" }', { ok: 'yes' }, 'actuator-failed'],
+    ['a string', 'done', 'actuator-failed'],
+    ['{ ok: false, reason: "busy" } (a known reason is kept)', { ok: false, reason: 'busy' }, 'busy'],
+    ['300 bytes of data', { ok: true, data: new Uint8Array(300) }, 'internal-error'],
+    ['data that is not bytes', { ok: true, data: [1, 2, 3] }, 'internal-error'],
+  ])('an actuator returning %s never answers ok', async (_what, value, expected) => {
+    const { status, summary } = await unlockWith(() => value as never);
+    expect(status).toBe(expected);
+    expect(summary.executed).toBe(0);
+  });
+
+  it('an actuator that throws a non-Error is actuator-failed, and the car serves on', async () => {
+    const { status, w, owner } = await unlockWith(() => {
+      throw 'boom';
+    });
+    expect(status).toBe('actuator-failed');
+    expect((await owner.command(w.connect().link, 'lock')).status).toBe('actuator-failed');
+  });
+
+  it.each([
+    ['{ allow: false } without a reason', () => ({ allow: false })],
+    ['{ allow: false, reason: "nope" }', () => ({ allow: false, reason: 'nope' })],
+    ['{ allow: "yes" }', () => ({ allow: 'yes' })],
+    ['undefined', () => undefined],
+    ['a throw', () => {
+      throw new Error('policy bug');
+    }],
+  ])('a policy returning %s denies with internal-error', async (_what, policy) => {
+    const w = await world({ car: { policy: policy as unknown as Policy } });
+    const owner = await pairOwner(w);
+    const { link, served } = w.connect();
+    expect((await owner.command(link, 'unlock')).status).toBe('internal-error');
+    expect(w.executed).toEqual([]);
+    await expect(served).resolves.toMatchObject({ executed: 0, denied: 1 });
+  });
+});
+
+describe('one physical action at a time', () => {
+  it('unlock and lock from two phones at the same instant never run the actuator concurrently', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const order: string[] = [];
+    const w = await world({
+      actuator: async (c) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        order.push(`start ${c.kind}`);
+        await sleep(40);
+        order.push(`end ${c.kind}`);
+        running--;
+      },
+    });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    const [a, b] = await Promise.all([owner.command(w.connect().link, 'unlock'), friend.command(w.connect().link, 'lock')]);
+    expect([a.status, b.status]).toEqual(['ok', 'ok']);
+    expect(maxRunning).toBe(1);
+    expect(order).toHaveLength(4);
+    expect(order[0]!.split(' ')[1]).toBe(order[1]!.split(' ')[1]); // start X, end X, start Y, end Y
+  });
+
+  it('a command that cannot start within the wait bound is busy, and nothing is driven for it', async () => {
+    const kinds: string[] = [];
+    const w = await world({
+      actuator: async (c) => {
+        kinds.push(c.kind);
+        await sleep(300);
+      },
+      car: { session: { actuationWaitMs: 50 } },
+    });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    const first = owner.command(w.connect().link, 'unlock');
+    await sleep(30);
+    const second = await friend.command(w.connect().link, 'lock');
+    expect(second.status).toBe('busy');
+    expect((await first).status).toBe('ok');
+    expect(kinds).toEqual(['unlock']);
+  });
+
+  it('passive-entry decisions share the same lock', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const w = await world({
+      actuator: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(30);
+        running--;
+      },
+    });
+    const owner = await pairOwner(w);
+    const [cmd, passive] = await Promise.all([
+      owner.command(w.connect().link, 'unlock'),
+      w.car.passiveEntry({ type: 'walk-away-lock', keyId: owner.keyId, cause: 'far', at: w.clock.t, distanceM: 20 } as never),
+    ]);
+    expect([cmd.status, passive]).toEqual(['ok', 'ok']);
+    expect(maxRunning).toBe(1);
+  });
+
+  it("the actuator's signal aborts when its time is up", async () => {
+    let aborted = false;
+    const w = await world({
+      actuator: (_c, _k, ctx) =>
+        new Promise<void>((resolve) => {
+          ctx?.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve();
+          });
+        }),
+      car: { session: { actuatorTimeoutMs: 50 } },
+    });
+    const owner = await pairOwner(w);
+    expect((await owner.command(w.connect().link, 'unlock')).status).toBe('actuator-failed');
+    expect(aborted).toBe(true);
+  });
+});
+
+describe('administrative commands are not actuator work', () => {
+  it('a revoke on a slow disk answers ok once durable, never actuator-failed', async () => {
+    class SlowStore extends MemoryVehicleStore {
+      delayMs = 0;
+      override async save(s: VehicleState) {
+        await sleep(this.delayMs);
+        return super.save(s);
+      }
+    }
+    const store = new SlowStore();
+    const actuated: string[] = [];
+    const w = await world({ store, actuator: (c) => void actuated.push(c.kind), car: { session: { actuatorTimeoutMs: 30 } } });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    store.delayMs = 200; // far beyond the actuator's bound
+    const r = await owner.command(w.connect().link, { kind: 'revoke', target: friend.keyId }, { timeoutMs: 5_000 });
+    expect(r.status).toBe('ok');
+    expect(w.car.registry.state.keys.find((k) => k.id === friend.keyId)?.revoked).toBe(true);
+    expect(actuated).toEqual(['unlock']); // the actuator never saw the admin command
+  });
+});
+
+describe('a session ended from outside mid-command', () => {
+  it('a friend revoked while its command runs gets its RESULT, then an authenticated CLOSE(revoked) — never ERR_DECRYPT', async () => {
+    let release!: () => void;
+    const started = new Promise<void>((r) => (release = r));
+    const w = await world({
+      actuator: async (c) => {
+        if (c.kind === 'unlock') {
+          release();
+          await sleep(100);
+        }
+      },
+    });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'lock')).status).toBe('ok'); // enrolled
+    const { link, served } = w.connect();
+    const opening = friend.open(link, 'unlock');
+    await started;
+    expect((await owner.command(w.connect().link, { kind: 'revoke', target: friend.keyId })).status).toBe('ok');
+    const { result, connection } = await opening;
+    expect(result.status).toBe('ok');
+    expect(await connection.awaitClose()).toBe('revoked');
+    await expect(served).resolves.toMatchObject({ end: 'revoked' });
+  });
+
+  it('an owner revoking itself gets ok, then CLOSE(revoked)', async () => {
+    const w = await world();
+    await pairOwner(w, 'admin');
+    const owner = await pairOwner(w, 'owner');
+    const { link, served } = w.connect();
+    const { result, connection } = await owner.open(link, { kind: 'revoke', target: owner.keyId });
+    expect(result.status).toBe('ok');
+    expect(await connection.awaitClose()).toBe('revoked');
+    await expect(served).resolves.toMatchObject({ end: 'revoked' });
+  });
+});
+
+describe('store failures never crash the car', () => {
+  it('a save failing during a grant redemption: internal-error, nothing enrolled, serve() resolves, the car serves on', async () => {
+    class FailingStore extends MemoryVehicleStore {
+      fail = false;
+      override async save(s: VehicleState) {
+        if (this.fail) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        return super.save(s);
+      }
+    }
+    const store = new FailingStore();
+    const w = await world({ store });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    store.fail = true;
+    const { link, served } = w.connect();
+    expect((await friend.command(link, 'unlock')).status).toBe('internal-error');
+    await expect(served).resolves.toBeDefined();
+    expect(w.car.registry.state.keys.find((k) => k.id === friend.keyId)).toBeUndefined();
+    store.fail = false;
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+  });
+
+  it('an audit append failing: serve() resolves, onError hears it, the next session works', async () => {
+    class FailingAudit extends MemoryVehicleStore {
+      failures = 0;
+      override async appendAudit(e: AuditEntry) {
+        if (this.failures > 0) {
+          this.failures--;
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        return super.appendAudit(e);
+      }
+    }
+    const store = new FailingAudit();
+    const errors: string[] = [];
+    const w = await world({ store, car: { onError: (e) => errors.push(e.message) } });
+    const owner = await pairOwner(w);
+    store.failures = 1;
+    const { link, served } = w.connect();
+    expect((await owner.command(link, 'unlock')).status).toBe('ok');
+    await expect(served).resolves.toMatchObject({ executed: 1 });
+    expect(errors.join()).toMatch(/ENOSPC/);
+    expect((await owner.command(w.connect().link, 'lock')).status).toBe('ok');
+    expect((await w.car.audit()).filter((e) => e.command === 'lock')).toHaveLength(1);
+  });
+});

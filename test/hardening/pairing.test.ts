@@ -1,0 +1,131 @@
+/**
+ * Owner pairing is single-use in fact: the car re-checks, atomically with the enrollment, that
+ * pairing mode is still open and unused when a PAIR_CONFIRM arrives.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryVehicleStore, MessageType, type Link, type VehicleState } from '../../src/index.js';
+import { FAST_SCRYPT, pairOwner, world, type World } from './world.js';
+
+/** Wrap a phone's link so its PAIR_CONFIRM waits until `gate` opens. */
+function holdConfirm(link: Link, gate: Promise<void>, reached: () => void): Link {
+  return {
+    send: async (m, o) => {
+      if (m[0] === MessageType.PairConfirm) {
+        reached();
+        await gate;
+      }
+      return link.send(m, o);
+    },
+    receive: (o) => link.receive(o),
+    close: (r) => link.close(r),
+    get closed() {
+      return link.closed;
+    },
+    get isClosed() {
+      return link.isClosed;
+    },
+  };
+}
+
+/** Two phones run the same code up to PAIR_CONFIRM, then `release()` lets both confirm. */
+async function racingPairs(w: World, code: string) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let atConfirm = 0;
+  let bothThere!: () => void;
+  const both = new Promise<void>((r) => (bothThere = r));
+  const reached = () => {
+    if (++atConfirm === 2) bothThere();
+  };
+  const runs = ['alice', 'bob'].map(async (name) => {
+    const phone = await w.phone(name);
+    const { link, served } = w.connect();
+    const result = await phone.pair(holdConfirm(link, gate, reached), code).then(
+      () => 'paired' as const,
+      (e: unknown) => e,
+    );
+    return { phone, result, summary: await served };
+  });
+  await both;
+  return { release: open, runs: Promise.all(runs) };
+}
+
+describe('pairing is single-use', () => {
+  it('two phones holding PAIR_RESPONSE for the same code: exactly one becomes owner, the other gets pairing-closed', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const race = await racingPairs(w, code);
+    race.release();
+    const [a, b] = await race.runs;
+    const results = [a!.result, b!.result];
+    expect(results.filter((r) => r === 'paired')).toHaveLength(1);
+    expect(results.find((r) => r !== 'paired')).toMatchObject({ code: 'ERR_PAIRING_FAILED', message: /not in pairing mode|ended/ });
+    expect(w.car.registry.state.keys).toHaveLength(1);
+    expect(w.car.pairingStatus).toBe('paired');
+  });
+
+  it('a confirm that arrives after the window ended enrolls nothing', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT, ttlMs: 60_000 });
+    const race = await racingPairs(w, code);
+    w.clock.t += 61_000; // both phones are past PAIR_RESPONSE, the window ends
+    race.release();
+    const runs = await race.runs;
+    for (const r of runs) expect(r.result).toMatchObject({ code: 'ERR_PAIRING_FAILED' });
+    expect(w.car.registry.state.keys).toHaveLength(0);
+  });
+
+  it('a confirm after a cancel enrolls nothing', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const race = await racingPairs(w, code);
+    w.car.cancelPairing();
+    race.release();
+    for (const r of await race.runs) expect(r.result).toMatchObject({ code: 'ERR_PAIRING_FAILED' });
+    expect(w.car.registry.state.keys).toHaveLength(0);
+  });
+});
+
+describe('pairing never crashes the car', () => {
+  it('a revoked key that knows the code is refused (revoked) and serve() resolves', async () => {
+    const w = await world();
+    const owner = await pairOwner(w);
+    const second = await pairOwner(w, 'second');
+    await w.car.revoke(second.keyId);
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const { link, served } = w.connect();
+    await expect(second.pair(link, code)).rejects.toMatchObject({ reason: 'revoked' });
+    await expect(served).resolves.toMatchObject({ end: 'rejected-input' });
+    expect(w.car.registry.state.keys.find((k) => k.id === second.keyId)?.revoked).toBe(true);
+    // Pairing mode stays open for the real new owner, and the car serves on.
+    expect(w.car.pairingStatus).toBe('active');
+    const next = w.connect();
+    expect((await owner.command(next.link, 'unlock')).status).toBe('ok');
+  });
+
+  it('a store that fails to save the owner: the phone is refused (internal-error), nothing enrolled, the car serves on', async () => {
+    class FailingStore extends MemoryVehicleStore {
+      fail = false;
+      override async save(s: VehicleState) {
+        if (this.fail) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return super.save(s);
+      }
+    }
+    const store = new FailingStore();
+    const errors: string[] = [];
+    const w = await world({ store, car: { onError: (e) => errors.push(e.code) } });
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    store.fail = true;
+    const phone = await w.phone('alice');
+    const { link, served } = w.connect();
+    await expect(phone.pair(link, code)).rejects.toMatchObject({ reason: 'internal-error' });
+    await expect(served).resolves.toBeDefined();
+    expect(w.car.registry.state.keys).toHaveLength(0);
+    expect(errors).toContain('ERR_INTERNAL');
+    // Once the disk works again the same code still pairs (the window is still open).
+    store.fail = false;
+    const again = w.connect();
+    await phone.pair(again.link, code);
+    expect(w.car.registry.state.keys).toHaveLength(1);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Storage faults: a failed audit append leaves the log as it was, a lost state file is never
+ * replaced by a new car, backups restore without undoing revocations, malformed files name
+ * themselves, and the audit log is bounded by rotation.
+ */
+import { constants } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StoreError } from '../../src/index.js';
+import { backupVehicleState, FileVehicleStore, restoreVehicleState } from '../../src/node/index.js';
+import { pairOwner, shareTo, world } from './world.js';
+
+const faults = vi.hoisted(() => ({ tornAppends: 0 }));
+
+// Fault injection below the store: the next `tornAppends` appends to an audit log write half
+// their bytes, then fail with ENOSPC (a disk that filled up mid-write).
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const open = async (...args: Parameters<typeof fs.open>) => {
+    const fh = await fs.open(...args);
+    const flags = typeof args[1] === 'number' ? args[1] : 0;
+    if (faults.tornAppends === 0 || !String(args[0]).endsWith('.jsonl') || !(flags & constants.O_APPEND)) return fh;
+    faults.tornAppends--;
+    return new Proxy(fh, {
+      get(target, prop) {
+        if (prop === 'writeFile')
+          return async (data: string | Uint8Array) => {
+            const bytes = Buffer.from(data);
+            await target.write(bytes.subarray(0, bytes.length >> 1));
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          };
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  return { ...fs, open, default: { ...fs, open } };
+});
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'proxkey-hardening-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  faults.tornAppends = 0;
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+describe('a failed audit append leaves the file as it was', () => {
+  it('store level: the partial line is cut off and the next append is a clean line', async () => {
+    const dir = tmp();
+    const store = new FileVehicleStore(dir);
+    await store.appendAudit({ at: 1, event: 'command', keyId: 'a', result: 'ok' });
+    const before = readFileSync(store.auditPath);
+    faults.tornAppends = 1;
+    await expect(store.appendAudit({ at: 2, event: 'command', keyId: 'b', result: 'ok' })).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(readFileSync(store.auditPath)).toEqual(before);
+    await store.appendAudit({ at: 3, event: 'command', keyId: 'c', result: 'ok' });
+    expect((await new FileVehicleStore(dir).readAudit()).map((e) => e.at)).toEqual([1, 3]);
+  });
+
+  it('car level: after a transient disk-full the car goes on serving and its log stays readable', async () => {
+    const dir = tmp();
+    const errors: string[] = [];
+    const w = await world({ store: new FileVehicleStore(dir), car: { onError: (e) => errors.push(e.message) } });
+    const owner = await pairOwner(w);
+    faults.tornAppends = 1;
+    const first = w.connect();
+    expect((await owner.command(first.link, 'unlock')).status).toBe('ok');
+    await expect(first.served).resolves.toMatchObject({ executed: 1 });
+    expect(errors.join()).toMatch(/ENOSPC/);
+    for (let i = 0; i < 3; i++) {
+      const next = w.connect();
+      expect((await owner.command(next.link, 'lock')).status).toBe('ok');
+      await expect(next.served).resolves.toMatchObject({ executed: 1 });
+    }
+    const audit = await new FileVehicleStore(dir).readAudit();
+    expect(audit.filter((e) => e.command === 'lock')).toHaveLength(3);
+  });
+});
+
+describe('a lost state file is never a new car', () => {
+  it('vehicle.json deleted next to an audit log: open refuses with ERR_STORE_MISSING and says how to restore', async () => {
+    const dir = tmp();
+    const w = await world({ store: new FileVehicleStore(dir) });
+    await pairOwner(w);
+    unlinkSync(join(dir, 'vehicle.json'));
+    const err = await w.reopen().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'ERR_STORE_MISSING', message: expect.stringMatching(/restore/) });
+    expect((err as Error).message).toContain(join(dir, 'vehicle.json'));
+    expect(readdirSync(dir)).not.toContain('vehicle.json'); // nothing was created
+  });
+
+  it('backup, lose the state, restore: the same car and keys; a revocation made after the backup stays in force', async () => {
+    const dir = tmp();
+    const backup = join(tmp(), 'car-backup.json');
+    const w = await world({ store: new FileVehicleStore(dir) });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    const carId = w.car.carId;
+    await expect(backupVehicleState(dir, backup)).resolves.toEqual({ keys: 2 });
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    await w.car.revoke(friend.keyId); // after the backup
+    unlinkSync(join(dir, 'vehicle.json'));
+    const restored = await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n).fill(7) });
+    expect(restored.reapplied).toEqual([friend.keyId]);
+    await w.reopen();
+    expect(w.car.carId).toBe(carId);
+    expect((await owner.command(w.connect().link, 'unlock')).status).toBe('ok');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
+  });
+
+  it('restore refuses to overwrite a car, and refuses a file that is not a backup', async () => {
+    const dir = tmp();
+    const w = await world({ store: new FileVehicleStore(dir) });
+    await pairOwner(w);
+    const bogus = join(tmp(), 'bogus.json');
+    writeFileSync(bogus, '{"hello":1}');
+    await expect(restoreVehicleState(dir, join(dir, 'vehicle.json'), { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(restoreVehicleState(tmp(), bogus, { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+  });
+});
+
+describe('malformed state files name the file and what is wrong', () => {
+  it.each([
+    ['"data" missing', (doc: Record<string, unknown>) => ({ schema: doc.schema, sha256: doc.sha256 })],
+    ['"data" renamed', (doc: Record<string, unknown>) => ({ schema: doc.schema, sha256: doc.sha256, state: doc.data })],
+    ['"data" not an object', (doc: Record<string, unknown>) => ({ ...doc, data: 'x' })],
+    ['an array', () => []],
+  ])('%s → StoreError naming vehicle.json', async (_what, mutate) => {
+    const dir = tmp();
+    const w = await world({ store: new FileVehicleStore(dir) });
+    await pairOwner(w);
+    const path = join(dir, 'vehicle.json');
+    writeFileSync(path, JSON.stringify(mutate(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>)));
+    const err = await new FileVehicleStore(dir).load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'ERR_STORE_CORRUPT', message: expect.stringContaining(path) });
+  });
+});
+
+describe('the audit log is bounded by rotation', () => {
+  it('keeps at most (1 + keepAuditFiles) × maxAuditBytes on disk, oldest entries dropped first', async () => {
+    const dir = tmp();
+    const store = new FileVehicleStore(dir, { maxAuditBytes: 4_096, keepAuditFiles: 2 });
+    for (let i = 0; i < 500; i++) await store.appendAudit({ at: i, event: 'command', keyId: 'k', result: 'ok', detail: 'x'.repeat(20) });
+    const total = readdirSync(dir)
+      .filter((f) => f.startsWith('audit'))
+      .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    expect(total).toBeLessThanOrEqual(3 * 4_096);
+    const kept = (await store.readAudit()).map((e) => e.at);
+    expect(kept.at(-1)).toBe(499);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b)); // in order across files
+    expect(kept.length).toBeGreaterThan(50);
+  });
+});
