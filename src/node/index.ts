@@ -8,3 +8,4 @@ export { appendDurable, writeFileAtomic } from './atomic-file.js';
 export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig } from './actuators.js';
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';
 export { linkProximity } from './link-proximity.js';
+export { connectSocketLink, listenSocketLinks, socketLink } from './socket-link.js';

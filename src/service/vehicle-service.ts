@@ -64,18 +64,25 @@ export interface VehicleServiceOptions {
   readonly onError?: (error: ProxkeyError) => void;
   /**
    * At most this many connections may be unauthenticated at once (waiting for or doing their
-   * handshake, or pairing); a new one evicts the oldest. Default 8.
+   * handshake, or pairing). Beyond it a new connection evicts one: the oldest that has been
+   * connected longer than `unauthenticatedGraceMs` (a phone answers well within it), else the
+   * oldest. Default 128.
    */
   readonly maxUnauthenticated?: number;
+  /** See `maxUnauthenticated`. Default 1 000 ms. */
+  readonly unauthenticatedGraceMs?: number;
   /** Rate limit for unauthenticated audit entries (default 10 per 60 s, then one summary). */
   readonly auditLimits?: AuditLimiterOptions;
 }
 
 /** Default cap on concurrently unauthenticated connections. */
-export const MAX_UNAUTHENTICATED_CONNECTIONS = 8;
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 128;
+/** Connections younger than this are evicted only when no older unauthenticated one exists. */
+export const UNAUTHENTICATED_GRACE_MS = 1_000;
 
 interface Connection {
   readonly control: AbortController;
+  readonly since: number;
   trusted: boolean;
 }
 
@@ -215,15 +222,24 @@ export class VehicleService {
     }
   }
 
-  /** Register a connection; evict the oldest unauthenticated one beyond the cap. */
+  /**
+   * Register a connection; beyond the cap evict unauthenticated ones — those past the grace
+   * period first (they hold a slot without answering), oldest first — never an authenticated one.
+   */
   #admit(signal: AbortSignal | undefined): Connection {
-    const connection: Connection = { control: new AbortController(), trusted: false };
+    const now = performance.now();
+    const connection: Connection = { control: new AbortController(), since: now, trusted: false };
     if (signal?.aborted) connection.control.abort(signal.reason);
     signal?.addEventListener('abort', () => connection.control.abort(signal.reason), { once: true });
     this.#connections.push(connection);
     const cap = this.#o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS;
+    const grace = this.#o.unauthenticatedGraceMs ?? UNAUTHENTICATED_GRACE_MS;
     const waiting = this.#connections.filter((c) => !c.trusted && !c.control.signal.aborted);
-    for (const old of waiting.slice(0, Math.max(0, waiting.length - cap))) old.control.abort('evicted');
+    const excess = waiting.length - cap;
+    if (excess <= 0) return connection;
+    const stale = waiting.filter((c) => now - c.since > grace);
+    const young = waiting.filter((c) => now - c.since <= grace);
+    for (const old of [...stale, ...young].slice(0, excess)) old.control.abort('evicted');
     return connection;
   }
 

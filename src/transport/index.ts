@@ -30,3 +30,5 @@ export {
   type FramingOptions,
   type GattInfo,
 } from './framing.js';
+export { StreamLink, STREAM_LENGTH_PREFIX, type StreamLinkOptions } from './stream-link.js';
+export { ActuationLock, runActuator, type ActuatorContext, type RunActuatorOptions } from './actuation.js';

@@ -111,6 +111,18 @@ describe('concurrent unauthenticated connections are capped', () => {
     await Promise.all(silent.map((s) => s.served));
   });
 
+  it('connections holding a slot past the grace period are evicted before fresh ones', async () => {
+    const w = await world({ car: { maxUnauthenticated: 4, unauthenticatedGraceMs: 50 } });
+    const old = Array.from({ length: 4 }, () => w.connect());
+    await new Promise((r) => setTimeout(r, 100));
+    const fresh = Array.from({ length: 3 }, () => w.connect());
+    await new Promise((r) => setTimeout(r, 30));
+    expect(old.filter((c) => c.link.isClosed)).toHaveLength(3);
+    expect(fresh.filter((c) => c.link.isClosed)).toHaveLength(0);
+    for (const c of [...old, ...fresh]) c.link.close();
+    await Promise.all([...old, ...fresh].map((c) => c.served));
+  });
+
   it('an authenticated session is never evicted by newcomers', async () => {
     const w = await world({ car: { maxUnauthenticated: 2 } });
     const owner = await pairOwner(w);

@@ -1,0 +1,93 @@
+/**
+ * A `Link` over any reliable byte stream (TCP, a unix socket, a pty, a pipe): each message is
+ * sent as `u16 length (big-endian) ‖ message`. Used between processes on one machine (the flood
+ * benchmark, conformance runs against another implementation) — docs/BLE.md "Byte-stream binding".
+ *
+ * Sans-IO at its core: the owner passes `write` (bytes out) and `end` (close the stream), and
+ * feeds received chunks to `deliver`. A length above `maxMessageSize` (default 1024, the
+ * protocol's largest message) or an empty message closes the link as a transport error, so a
+ * peer cannot make us buffer more than one maximal message.
+ */
+import { assertBytes, LinkClosedError, AbortedError } from '../errors.js';
+import { LIMITS } from '../protocol/constants.js';
+import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
+import { MessageQueue } from './message-queue.js';
+
+export interface StreamLinkOptions {
+  /** Write bytes to the stream (resolves once accepted). */
+  readonly write: (bytes: Uint8Array) => Promise<void> | void;
+  /** Close the underlying stream (called once, when the link closes for any reason). */
+  readonly end: (reason: string) => void;
+  /** Default 1024 (LIMITS.maxMessage). */
+  readonly maxMessageSize?: number;
+}
+
+export const STREAM_LENGTH_PREFIX = 2;
+
+export class StreamLink implements Link {
+  readonly #inbox = new MessageQueue();
+  readonly #o: StreamLinkOptions;
+  readonly #max: number;
+  #buffer = new Uint8Array(0);
+
+  constructor(options: StreamLinkOptions) {
+    this.#o = options;
+    this.#max = options.maxMessageSize ?? LIMITS.maxMessage;
+  }
+
+  get closed(): Promise<LinkCloseInfo> {
+    return this.#inbox.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#inbox.isClosed;
+  }
+
+  async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
+    assertBytes(message, 'message');
+    if (this.isClosed) throw new LinkClosedError(`link closed (${this.#inbox.closeInfo!.by}): ${this.#inbox.closeInfo!.reason}`);
+    if (options.signal?.aborted) throw new AbortedError('send', options.signal.reason);
+    if (message.length === 0 || message.length > this.#max) throw new LinkClosedError(`message of ${message.length} bytes cannot be framed`);
+    const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
+    new DataView(framed.buffer).setUint16(0, message.length);
+    framed.set(message, STREAM_LENGTH_PREFIX);
+    await this.#o.write(framed);
+  }
+
+  receive(options?: ReceiveOptions): Promise<Uint8Array> {
+    return this.#inbox.receive(options);
+  }
+
+  close(reason = 'closed'): void {
+    this.#terminate('local', reason);
+  }
+
+  /** Feed bytes read from the stream (any chunking). */
+  deliver(chunk: Uint8Array): void {
+    if (this.isClosed) return;
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    let at = 0;
+    while (joined.length - at >= STREAM_LENGTH_PREFIX) {
+      const length = (joined[at]! << 8) | joined[at + 1]!;
+      if (length === 0 || length > this.#max) return this.#terminate('transport', `stream framing: message length ${length} outside 1..${this.#max}`);
+      if (joined.length - at - STREAM_LENGTH_PREFIX < length) break;
+      this.#inbox.push(joined.slice(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length));
+      at += STREAM_LENGTH_PREFIX + length;
+    }
+    this.#buffer = joined.slice(at);
+  }
+
+  /** The stream ended (by the peer, or an I/O error). */
+  terminate(by: 'remote' | 'transport', reason: string): void {
+    this.#terminate(by, reason);
+  }
+
+  #terminate(by: LinkCloseInfo['by'], reason: string): void {
+    if (this.isClosed) return;
+    this.#inbox.close({ by, reason });
+    this.#buffer = new Uint8Array(0);
+    this.#o.end(reason);
+  }
+}
