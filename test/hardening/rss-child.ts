@@ -37,15 +37,20 @@ async function round(n: number, make: () => Uint8Array): Promise<void> {
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => once(make)));
 }
 
-await round(500, garbage); // warm-up: JIT, pools
-await round(100, bogusHandshake);
-gc();
+await round(2_000, garbage); // warm-up: JIT, pools, heap at its working size
+await round(300, bogusHandshake);
+/** Let the links' last timers run, then collect: what is left is what the car keeps. */
+const settle = async () => {
+  await new Promise((r) => setTimeout(r, 100));
+  gc();
+};
+await settle();
 const before = process.memoryUsage().rss;
+const heapBefore = process.memoryUsage().heapUsed;
 await round(10_000, garbage);
 await round(2_000, bogusHandshake);
-gc();
-await new Promise((r) => setTimeout(r, 100));
-gc();
+await settle();
 const after = process.memoryUsage().rss;
+const heapAfter = process.memoryUsage().heapUsed;
 const audit = (await car.audit()).length;
-process.stdout.write(`${JSON.stringify({ before, after, audit })}\n`);
+process.stdout.write(`${JSON.stringify({ before, after, heapBefore, heapAfter, audit })}\n`);
