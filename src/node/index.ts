@@ -7,3 +7,4 @@ export { appendDurable, writeFileAtomic } from './atomic-file.js';
 export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig } from './actuators.js';
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';
 export { linkProximity } from './link-proximity.js';
+export { nodeCrypto } from './node-crypto.js';
