@@ -14,8 +14,8 @@
  * - ECDSA uses `dsaEncoding: 'ieee-p1363'` (64-byte `r ‖ s`). OpenSSL signs with random k and does
  *   not normalise s, so about half its signatures are high-S; every provider's verify accepts both.
  * - XChaCha20-Poly1305 (not in OpenSSL) and nothing else is delegated to `nobleCrypto`.
- * - Node returns `Buffer`s, often views into a shared pool: results are copied into plain
- *   `Uint8Array`s.
+ * - Node returns `Buffer`s, some of them views into a shared pool: results are plain `Uint8Array`s
+ *   (a view when the Buffer owns its memory, else a copy).
  */
 import {
   createCipheriv,
@@ -43,8 +43,12 @@ const TAG_LENGTH = 16;
 const ecdhKeys = new SecretKeyCache<ECDH>();
 const signingKeys = new SecretKeyCache<KeyObject>();
 
-/** A plain `Uint8Array` copy of a Node `Buffer` (never a view into Node's shared pool). */
-const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+/**
+ * A plain `Uint8Array` for a Node `Buffer`: a view of the same memory when the Buffer owns its
+ * whole ArrayBuffer (OpenSSL results do), a copy when it is a slice of Node's shared pool.
+ */
+const copy = (b: Uint8Array): Uint8Array =>
+  b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer ? new Uint8Array(b.buffer) : new Uint8Array(b);
 
 /** The OpenSSL ECDH object of a (validated) secret scalar; it also yields the public key. */
 function ecdhKey(secretKey: Uint8Array): ECDH {
