@@ -37,6 +37,7 @@ import {
   type VehicleEvent,
 } from '../../src/index.js';
 import { FileVehicleStore, nodeCrypto as crypto } from '../../src/node/index.js';
+import { mulberry32 } from '../../scripts/gen-rssi-traces.js';
 
 const EVENTS = 3024;
 const STEP_MS = 200_000;
@@ -50,17 +51,6 @@ const AUDIT_BOUND_BYTES = 5 * 1024 * 1024;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-soak-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,7 +171,7 @@ async function dropped(w: World, phone: Phone, messages: number) {
 describe('soak: a simulated week of a car', () => {
   it('stays flat, keeps its audit log bounded and loses nothing', { timeout: 240_000 }, async () => {
     const w = await world();
-    const random = prng(20260101);
+    const random = mulberry32(20260101);
     const owners = [await pairOwner(w, 'owner-1', 0, false)];
     const friends: Phone[] = [];
     const okSeen = new Map<string, number>();
@@ -257,6 +247,7 @@ async function verifyFlat(samples: Sample[]) {
     last: +tenth(samples, 'last', key).toFixed(1),
     max: +Math.max(...samples.map((s) => s[key])).toFixed(1),
   });
+  if (process.env.SOAK_CURVE) console.log(samples.map((s) => `${s.rssMb.toFixed(0)}/${s.heapMb.toFixed(1)}`).join(" "));
   const summary = { samples: samples.length, heapMb: curve('heapMb'), rssMb: curve('rssMb'), handles: curve('handles'), fds: curve('fds') };
   console.log('soak curve (median of first / last tenth, max)', JSON.stringify(summary));
   expect(summary.heapMb.last).toBeLessThanOrEqual(summary.heapMb.first * 1.5 + 8);
