@@ -6,10 +6,12 @@
  */
 import { createECDH, sign as nodeSign, createPrivateKey } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
-import { describe, expect, it } from 'vitest';
+import { webcrypto } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { concatBytes, fromHex, utf8 } from '../../src/bytes.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import { P256_PKCS8_PREFIX, p256SecretKeyToPkcs8 } from '../../src/crypto/pkcs8.js';
+import { webCryptoProvider, type WebCryptoSubtle } from '../../src/crypto/webcrypto.js';
 import { LocalError, RemoteError } from '../../src/errors.js';
 import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { PROVIDERS } from './providers.js';
@@ -157,5 +159,39 @@ describe.each(PROVIDERS)('%s: results and the key cache', (_name, crypto) => {
       }
       await expectRemote(() => crypto.aeadOpen(alg, key, nonce, sealed, utf8('ae')), 'ERR_DECRYPT');
     }
+  });
+});
+
+describe('webCryptoProvider(subtle)', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('uses the subtle it is given, and refuses to start without one', async () => {
+    const given = webCryptoProvider(webcrypto.subtle);
+    const peer = (await nobleCrypto.p256KeyPairFromSecret(secretB)).publicKey;
+    expect(await given.p256Ecdh(secretA, peer)).toEqual(await nobleCrypto.p256Ecdh(secretA, peer));
+    vi.stubGlobal('crypto', undefined);
+    const err = await thrown(() => webCryptoProvider());
+    expect(err).toBeInstanceOf(LocalError);
+    expect((err as LocalError).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('maps a native failure after validation to ERR_INVALID_POINT / ERR_DECRYPT / false', async () => {
+    const real: WebCryptoSubtle = webcrypto.subtle;
+    const failing: WebCryptoSubtle = {
+      importKey: (format, data, algorithm, extractable, usages) =>
+        format === 'raw' && algorithm !== 'AES-GCM' ? Promise.reject(new DOMException('nope', 'DataError')) : real.importKey(format, data, algorithm, extractable, usages),
+      exportKey: real.exportKey.bind(real) as WebCryptoSubtle['exportKey'],
+      deriveBits: real.deriveBits.bind(real),
+      sign: real.sign.bind(real),
+      verify: real.verify.bind(real),
+      encrypt: real.encrypt.bind(real),
+      decrypt: () => Promise.reject(new DOMException('tag', 'OperationError')),
+    };
+    const crypto = webCryptoProvider(failing);
+    const { publicKey } = await nobleCrypto.p256KeyPairFromSecret(secretB);
+    await expectRemote(() => crypto.p256Ecdh(secretA, publicKey), 'ERR_INVALID_POINT');
+    expect(await crypto.p256Verify(publicKey, utf8('m'), await nobleCrypto.p256Sign(secretB, utf8('m')))).toBe(false);
+    const sealed = await crypto.aeadSeal('aes-256-gcm', new Uint8Array(32), new Uint8Array(12), utf8('m'), new Uint8Array(0));
+    await expectRemote(() => crypto.aeadOpen('aes-256-gcm', new Uint8Array(32), new Uint8Array(12), sealed, new Uint8Array(0)), 'ERR_DECRYPT');
   });
 });
