@@ -30,7 +30,7 @@ export interface CarConfig {
    * id the same switches and calibration.
    */
   readonly proximity?: Omit<ProximityEngineOptions, 'now'> & { readonly keys?: Readonly<Record<string, KeyProximitySettings>> };
-  /** Crypto provider: `node` (node:crypto, the default) or `noble` (pure JS, docs/PROTOCOL.md §12). */
+  /** Crypto provider: `node` (node:crypto, the default) or `noble` (pure JS); docs/PROTOCOL.md §2.1. */
   readonly crypto?: 'node' | 'noble';
 }
 
