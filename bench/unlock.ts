@@ -2,20 +2,37 @@
  * `npm run bench [-- --json] [-- --iterations N]`
  *
  * Measures one full unlock transaction (challenge → handshake+command → result) with the sans-IO
- * roles directly (no link, no timers), per role, against that role's *floor*: the public-key
- * operations it must do in one transaction (1 P-256 keygen + 3 ECDH each), run back to back with
- * the same provider in the same process. Overhead = cpu / floor − 1. Medians over N iterations.
+ * roles directly (no link, no timers), per role and per CryptoProvider (noble, node, webcrypto),
+ * against that role's *floor* on the same provider: the public-key operations it must do in one
+ * transaction (1 P-256 keygen + 3 ECDH each), run back to back in the same process.
+ * Overhead = cpu / floor − 1. Medians over N iterations; providers are interleaved in every
+ * iteration so that machine noise hits every figure of a ratio alike.
+ *
+ * Round trips and bytes are not constants: they are counted from the messages one unlock puts on
+ * an instrumented in-memory link (the real drivers, `serveVehicleSession` / `openPhoneSession`),
+ * for every provider, and must agree with the sans-IO transaction's messages.
+ *
+ * JSON: `{ unlock: {…noble figures…}, providers: { noble|node|webcrypto: { vehicleCpuMs,
+ * phoneCpuMs, vehicleFloorMs, phoneFloorMs, vehicleOverhead, phoneOverhead } },
+ * vehicleSpeedup: { node, webcrypto } }` (speedup = noble vehicle CPU / that provider's).
  */
 import {
   defaultPolicy,
   generateP256KeyPair,
   MemoryKeyStore,
-  nobleCrypto as crypto,
+  nobleCrypto,
+  openPhoneSession,
   PhoneSession,
+  serveVehicleSession,
   softwareKey,
   systemRandom,
   VehicleSession,
+  webCryptoProvider,
+  type CryptoProvider,
+  type KeyCustody,
 } from '../src/index.js';
+import { nodeCrypto } from '../src/node/index.js';
+import { recordingLinkPair, wireSummary } from '../test/helpers/recording-link.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -30,14 +47,26 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-const car = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
-const phone = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
-const keys = new MemoryKeyStore(crypto);
-await keys.enroll(phone.publicKey);
 const policy = defaultPolicy();
+const countingPolicy = defaultPolicy({ maxRttMs: Infinity });
 
-async function transaction() {
+interface Setup {
+  readonly crypto: CryptoProvider;
+  readonly car: KeyCustody;
+  readonly phone: KeyCustody;
+  readonly keys: MemoryKeyStore;
+}
+
+async function setup(crypto: CryptoProvider): Promise<Setup> {
+  const car = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
+  const phone = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
+  const keys = new MemoryKeyStore(crypto);
+  await keys.enroll(phone.publicKey);
+  return { crypto, car, phone, keys };
+}
+
+/** One sans-IO unlock, each role's steps timed separately. */
+async function transaction({ crypto, car, phone, keys }: Setup) {
   let vehicleMs = 0;
   let phoneMs = 0;
   const timed = async <T>(role: 'v' | 'p', f: () => Promise<T> | T): Promise<T> => {
@@ -62,7 +91,7 @@ async function transaction() {
 }
 
 /** The public-key floor of one role's transaction: 1 keygen + 3 ECDH, same provider. */
-async function floor(staticKey: typeof car, peerStatic: Uint8Array) {
+async function floor(crypto: CryptoProvider, staticKey: KeyCustody, peerStatic: Uint8Array) {
   const peerEphemeral = (await generateP256KeyPair(crypto, systemRandom)).publicKey;
   const t = now();
   const e = await generateP256KeyPair(crypto, systemRandom);
@@ -72,43 +101,88 @@ async function floor(staticKey: typeof car, peerStatic: Uint8Array) {
   return now() - t;
 }
 
-const samples = { vehicle: [] as number[], phone: [] as number[], vFloor: [] as number[], pFloor: [] as number[] };
-let sizes: number[] = [];
-for (let i = 0; i < warmup + iterations; i++) {
-  // Interleave measurements so machine noise hits both sides of each ratio alike.
-  const t = await transaction();
-  const vf = await floor(car, phone.publicKey);
-  const pf = await floor(phone, car.publicKey);
-  if (i < warmup) continue;
-  samples.vehicle.push(t.vehicleMs);
-  samples.phone.push(t.phoneMs);
-  samples.vFloor.push(vf);
-  samples.pFloor.push(pf);
-  sizes = t.sizes;
+/** One unlock through the real drivers over a recording memory link: what went on the wire. */
+async function wireOfOneUnlock({ crypto, car, phone, keys }: Setup) {
+  const { phone: phoneLink, vehicle: carLink, wire } = recordingLinkPair();
+  // Only the messages count here: no relay bound (this run shares the machine with the others).
+  const served = serveVehicleSession(carLink, { crypto, random: systemRandom, now, identity: car, keys, policy: countingPolicy, actuator: () => undefined });
+  const { result, connection } = await openPhoneSession(phoneLink, { crypto, random: systemRandom, now, identity: phone, vehicleKey: car.publicKey }, 'unlock');
+  if (result.status !== 'ok') throw new Error(`bench: wire unlock gave ${result.status}`);
+  const summary = wireSummary(wire); // the transaction, up to its result (before the close)
+  await connection.close();
+  await served;
+  return summary;
 }
 
-const unlock = {
-  roundTrips: 1,
-  bytes: { total: sizes.reduce((a, b) => a + b, 0), perMessage: sizes },
-  vehicleCpuMs: round(median(samples.vehicle)),
-  phoneCpuMs: round(median(samples.phone)),
-  vehicleFloorMs: round(median(samples.vFloor)),
-  phoneFloorMs: round(median(samples.pFloor)),
-  vehicleOverhead: round(median(samples.vehicle) / median(samples.vFloor) - 1),
-  phoneOverhead: round(median(samples.phone) / median(samples.pFloor) - 1),
-  iterations,
-  provider: crypto.name,
+const providers = { noble: nobleCrypto, node: nodeCrypto, webcrypto: webCryptoProvider() } as const;
+type Name = keyof typeof providers;
+const names = Object.keys(providers) as Name[];
+const setups = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await setup(providers[n])] as const))) as Record<Name, Setup>;
+const samples = Object.fromEntries(names.map((n) => [n, { vehicle: [] as number[], phone: [] as number[], vFloor: [] as number[], pFloor: [] as number[] }])) as Record<
+  Name,
+  { vehicle: number[]; phone: number[]; vFloor: number[]; pFloor: number[] }
+>;
+
+const wires = [];
+for (const n of names) wires.push(await wireOfOneUnlock(setups[n]));
+const wire = wires[0]!;
+if (!wires.every((w) => JSON.stringify(w) === JSON.stringify(wire))) throw new Error('bench: providers put different messages on the wire');
+
+let sizes: number[] = [];
+for (let i = 0; i < warmup + iterations; i++) {
+  for (const n of names) {
+    const s = setups[n];
+    const t = await transaction(s);
+    const vf = await floor(s.crypto, s.car, s.phone.publicKey);
+    const pf = await floor(s.crypto, s.phone, s.car.publicKey);
+    if (i < warmup) continue;
+    samples[n].vehicle.push(t.vehicleMs);
+    samples[n].phone.push(t.phoneMs);
+    samples[n].vFloor.push(vf);
+    samples[n].pFloor.push(pf);
+    sizes = t.sizes;
+  }
+}
+if (JSON.stringify(sizes) !== JSON.stringify(wire.perMessage)) throw new Error(`bench: sans-IO sizes ${sizes} ≠ wire ${wire.perMessage}`);
+
+const figures = (n: Name) => {
+  const s = samples[n];
+  return {
+    vehicleCpuMs: round(median(s.vehicle)),
+    phoneCpuMs: round(median(s.phone)),
+    vehicleFloorMs: round(median(s.vFloor)),
+    phoneFloorMs: round(median(s.pFloor)),
+    vehicleOverhead: round(median(s.vehicle) / median(s.vFloor) - 1),
+    phoneOverhead: round(median(s.phone) / median(s.pFloor) - 1),
+  };
 };
+const perProvider = Object.fromEntries(names.map((n) => [n, figures(n)])) as Record<Name, ReturnType<typeof figures>>;
+const speedup = (n: Name) => round(median(samples.noble.vehicle) / median(samples[n].vehicle));
+
+const unlock = {
+  roundTrips: wire.roundTrips,
+  bytes: { total: wire.bytes, perMessage: wire.perMessage },
+  ...perProvider.noble,
+  iterations,
+  provider: nobleCrypto.name,
+};
+const vehicleSpeedup = { node: speedup('node'), webcrypto: speedup('webcrypto') };
 
 if (json) {
-  console.log(JSON.stringify({ unlock }));
+  console.log(JSON.stringify({ unlock, providers: perProvider, vehicleSpeedup }));
 } else {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  console.log(`proxkey unlock benchmark (${iterations} iterations after ${warmup} warm-up, provider ${crypto.name})\n`);
-  console.log(`application round trips after subscription  ${unlock.roundTrips}`);
-  console.log(`bytes on the link                           ${unlock.bytes.total} (${sizes.join(' + ')})`);
+  console.log(`proxkey unlock benchmark (${iterations} iterations after ${warmup} warm-up, providers interleaved)\n`);
+  console.log(`application round trips after subscription  ${unlock.roundTrips} (counted on the link)`);
+  console.log(`bytes on the link                           ${unlock.bytes.total} (${wire.perMessage.join(' + ')})`);
   console.log('');
-  console.log('role      cpu ms (median)   floor ms (1 keygen + 3 ECDH)   overhead');
-  console.log(`vehicle   ${String(unlock.vehicleCpuMs).padEnd(17)} ${String(unlock.vehicleFloorMs).padEnd(30)} ${pct(unlock.vehicleOverhead)}`);
-  console.log(`phone     ${String(unlock.phoneCpuMs).padEnd(17)} ${String(unlock.phoneFloorMs).padEnd(30)} ${pct(unlock.phoneOverhead)}`);
+  console.log('provider   role      cpu ms (median)   floor ms (1 keygen + 3 ECDH)   overhead');
+  for (const n of names) {
+    const f = perProvider[n];
+    console.log(`${n.padEnd(10)} vehicle   ${String(f.vehicleCpuMs).padEnd(17)} ${String(f.vehicleFloorMs).padEnd(30)} ${pct(f.vehicleOverhead)}`);
+    console.log(`${''.padEnd(10)} phone     ${String(f.phoneCpuMs).padEnd(17)} ${String(f.phoneFloorMs).padEnd(30)} ${pct(f.phoneOverhead)}`);
+  }
+  console.log('');
+  console.log(`car CPU per unlock, noble / node        ${vehicleSpeedup.node}×`);
+  console.log(`car CPU per unlock, noble / webcrypto   ${vehicleSpeedup.webcrypto}×`);
 }

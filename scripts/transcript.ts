@@ -2,17 +2,21 @@
  * Deterministic protocol transcripts (fixed keys, fixed ephemerals, fixed clock) and their
  * replay, one role at a time, against the recorded bytes of the other role. Used by
  * `npm run vectors` (scripts/gen-protocol-vectors.ts) and test/protocol-vectors.test.ts, and
- * meant as the interoperability check for other implementations (docs/PROTOCOL.md §9).
+ * meant as the interoperability check for other implementations (docs/PROTOCOL.md §9). Every
+ * function takes the CryptoProvider to run the roles on (default nobleCrypto): the transcripts
+ * use ECDH, AEAD and SHA-256 only — no ECDSA, whose randomized signatures would differ — so every
+ * provider must reproduce them byte for byte.
  */
 import {
   defaultPolicy,
   fromHex,
   MemoryKeyStore,
-  nobleCrypto as crypto,
+  nobleCrypto,
   PhoneSession,
   softwareKey,
   toHex,
   VehicleSession,
+  type CryptoProvider,
   type RandomSource,
   type StandardCommand,
   type SuiteId,
@@ -68,7 +72,7 @@ function scripted(hex: string): RandomSource {
   };
 }
 
-async function vehicleFor(d: TranscriptDefinition) {
+async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider) {
   const identity = await softwareKey(crypto, fromHex(d.vehicleStaticSecret));
   const phonePub = (await softwareKey(crypto, fromHex(d.phoneStaticSecret))).publicKey;
   const keys = new MemoryKeyStore(crypto);
@@ -84,7 +88,7 @@ async function vehicleFor(d: TranscriptDefinition) {
   });
 }
 
-async function phoneFor(d: TranscriptDefinition) {
+async function phoneFor(d: TranscriptDefinition, crypto: CryptoProvider) {
   const identity = await softwareKey(crypto, fromHex(d.phoneStaticSecret));
   const vehicleKey = (await softwareKey(crypto, fromHex(d.vehicleStaticSecret))).publicKey;
   return new PhoneSession({ crypto, random: scripted(d.phoneEphemeralSecret), now, identity, vehicleKey, suites: d.phoneSuites });
@@ -94,8 +98,12 @@ async function phoneFor(d: TranscriptDefinition) {
  * Play the vehicle role: `start()`, then feed it each phone message from `incoming()`, executing
  * every authorized command successfully. Returns what the vehicle sent.
  */
-export async function playVehicle(d: TranscriptDefinition, phoneMessages: readonly Uint8Array[]): Promise<Uint8Array[]> {
-  const v = await vehicleFor(d);
+export async function playVehicle(
+  d: TranscriptDefinition,
+  phoneMessages: readonly Uint8Array[],
+  crypto: CryptoProvider = nobleCrypto,
+): Promise<Uint8Array[]> {
+  const v = await vehicleFor(d, crypto);
   const sent: Uint8Array[] = [...(await v.start()).send];
   for (const m of phoneMessages) {
     let o = await v.receive(m);
@@ -116,8 +124,9 @@ export async function playVehicle(d: TranscriptDefinition, phoneMessages: readon
 export async function playPhone(
   d: TranscriptDefinition,
   vehicleMessages: readonly Uint8Array[],
+  crypto: CryptoProvider = nobleCrypto,
 ): Promise<{ sent: Uint8Array[]; results: ('ok' | DenyReason)[] }> {
-  const p = await phoneFor(d);
+  const p = await phoneFor(d, crypto);
   const [first, ...rest] = d.steps;
   p.begin(first!.command, { intent: first!.intent ?? false });
   const sent: Uint8Array[] = [];
@@ -140,9 +149,9 @@ export async function playPhone(
 }
 
 /** Run both roles against each other and record the transcript. */
-export async function recordTranscript(d: TranscriptDefinition): Promise<TranscriptVector> {
-  const v = await vehicleFor(d);
-  const p = await phoneFor(d);
+export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoProvider = nobleCrypto): Promise<TranscriptVector> {
+  const v = await vehicleFor(d, crypto);
+  const p = await phoneFor(d, crypto);
   const messages: TranscriptMessage[] = [];
   const results: ('ok' | DenyReason)[] = [];
   const [first, ...rest] = d.steps;

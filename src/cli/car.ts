@@ -16,7 +16,7 @@ import { linkProximity } from '../node/link-proximity.js';
 import type { KeyRecord } from '../roles/types.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { VehicleService } from '../service/vehicle-service.js';
-import { loadCarConfig, type CarConfig } from './config.js';
+import { carCrypto, loadCarConfig, type CarConfig } from './config.js';
 import { askControl, serveControl, type ControlRequest } from './control.js';
 import { renderQr } from './qr.js';
 import type { Ui } from './ui.js';
@@ -70,6 +70,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d) });
   const car = await VehicleService.open({
     store,
+    crypto: carCrypto(c),
     ...(c.name !== undefined && { name: c.name }),
     policy: defaultPolicy(c.policy ?? {}),
     hooks: proximity.hooks,
@@ -182,7 +183,7 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
   if (!answer) {
     if (op === 'pair') throw new LocalError('ERR_INVALID_STATE', `no car is running for ${c.stateDir}: start it with \`proxkey car serve --dir ${c.stateDir} --pair\``);
     // Not running: act on the files directly.
-    const car = await VehicleService.open({ store: new FileVehicleStore(c.stateDir), actuator: () => undefined });
+    const car = await VehicleService.open({ store: new FileVehicleStore(c.stateDir), crypto: carCrypto(c), actuator: () => undefined });
     answer =
       op === 'revoke'
         ? { ok: true, ...(await car.revoke(a.target ?? '', 'local')) }

@@ -3,7 +3,10 @@
  * See examples/raspberry-pi/car.json and docs/raspberry-pi.md.
  */
 import { readFileSync } from 'node:fs';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { nobleCrypto } from '../crypto/noble.js';
 import { LocalError } from '../errors.js';
+import { nodeCrypto } from '../node/node-crypto.js';
 import type { DefaultPolicyOptions } from '../policy/default-policy.js';
 import type { GpioRelayConfig } from '../node/actuators.js';
 import type { GpioLineRef } from '../node/gpio.js';
@@ -27,6 +30,13 @@ export interface CarConfig {
    * id the same switches and calibration.
    */
   readonly proximity?: Omit<ProximityEngineOptions, 'now'> & { readonly keys?: Readonly<Record<string, KeyProximitySettings>> };
+  /** Crypto provider: `node` (node:crypto, the default) or `noble` (pure JS); docs/PROTOCOL.md §2.1. */
+  readonly crypto?: 'node' | 'noble';
+}
+
+/** The car's CryptoProvider: nodeCrypto unless the config says `"crypto": "noble"`. */
+export function carCrypto(c: CarConfig): CryptoProvider {
+  return c.crypto === 'noble' ? nobleCrypto : nodeCrypto;
 }
 
 const bad = (path: string, field: string, what: string): never => {
@@ -42,10 +52,11 @@ export function loadCarConfig(path: string): CarConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
   const c = raw as Record<string, unknown>;
-  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', '$comment'];
+  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', 'crypto', '$comment'];
   for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
   if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
   if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
+  if (c.crypto !== undefined && c.crypto !== 'node' && c.crypto !== 'noble') bad(path, 'crypto', 'must be "node" or "noble"');
   const a = c.actuators as Record<string, unknown> | undefined;
   if (a !== undefined) {
     if (!['gpio', 'command', 'log'].includes(a.type as string)) bad(path, 'actuators.type', 'must be gpio, command or log');

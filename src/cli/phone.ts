@@ -10,6 +10,7 @@ import { decodeKeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
 import type { CarRecord } from '../keys/state.js';
 import { logActuator } from '../node/actuators.js';
+import { nodeCrypto } from '../node/node-crypto.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { FilePhoneStore, FileVehicleStore } from '../node/file-stores.js';
 import type { CommandInput } from '../protocol/commands.js';
@@ -56,6 +57,7 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
     // No radio in a simulation: the relay bound (which measures real radio round trips) is off.
     const car = await VehicleService.open({
       store: new FileVehicleStore(dir),
+      crypto: nodeCrypto,
       name: 'Simulated car',
       policy: defaultPolicy({ maxRttMs: Infinity }),
       actuator: logActuator(() => undefined),
@@ -99,7 +101,7 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
   };
 }
 
-const wallet = (a: PhoneArgs) => PhoneWallet.open({ store: new FilePhoneStore(join(a.state, 'phone.json')), label: a.label ?? 'phone' });
+const wallet = (a: PhoneArgs) => PhoneWallet.open({ store: new FilePhoneStore(join(a.state, 'phone.json')), crypto: nodeCrypto, label: a.label ?? 'phone' });
 
 function showResult(ui: Ui, r: CommandResult, ms: number): number {
   const ok = r.status === 'ok';

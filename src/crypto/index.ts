@@ -6,3 +6,4 @@ export { deterministicRandom, systemRandom } from './random.js';
 export { generateP256KeyPair } from './keygen.js';
 export { p256PublicKeyFromSpki, p256PublicKeyToSpki } from './spki.js';
 export { softwareKey, webCryptoKey, type KeyCustody, type SubtleLike } from './custody.js';
+export { webCryptoProvider, type WebCryptoSubtle } from './webcrypto.js';

@@ -8,23 +8,13 @@ import { p256 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { LocalError, RemoteError, assertArg, assertBytes } from '../errors.js';
-import { assertP256PublicKey } from './p256.js';
+import { RemoteError, assertBytes } from '../errors.js';
+import { assertAeadArguments, assertAeadCiphertext, assertHkdfArguments } from './arguments.js';
+import { assertP256PublicKey, assertP256SecretKey as assertSecretKey, isVerifiableSignature } from './p256.js';
 import type { AeadAlgorithm, CryptoProvider, P256KeyPair } from './provider.js';
 
-const NONCE_LENGTH: Record<AeadAlgorithm, number> = {
-  'aes-256-gcm': 12,
-  'chacha20-poly1305': 12,
-  'xchacha20-poly1305': 24,
-};
-
 function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array) {
-  assertBytes(key, 'aead key', 32);
-  const nlen = Object.hasOwn(NONCE_LENGTH, alg) ? NONCE_LENGTH[alg] : undefined;
-  if (nlen === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown AEAD algorithm: ${String(alg)}`);
-  assertBytes(nonce, 'aead nonce', nlen);
-  assertBytes(ad, 'aead associated data');
-  switch (alg) {
+  switch (assertAeadArguments(alg, key, nonce, ad)) {
     case 'aes-256-gcm':
       return gcm(key, nonce, ad);
     case 'chacha20-poly1305':
@@ -32,12 +22,6 @@ function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8A
     case 'xchacha20-poly1305':
       return xchacha20poly1305(key, nonce, ad);
   }
-}
-
-function assertSecretKey(secretKey: Uint8Array): void {
-  assertBytes(secretKey, 'P-256 secret key', 32);
-  if (!p256.utils.isValidSecretKey(secretKey))
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 secret key: scalar out of range [1, n-1]');
 }
 
 export const nobleCrypto: CryptoProvider = Object.freeze({
@@ -63,10 +47,8 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
   },
 
   async p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-    if (!(message instanceof Uint8Array)) return false;
+    if (!isVerifiableSignature(publicKey, message, signature)) return false;
     try {
-      assertP256PublicKey(publicKey);
       // lowS: false — hardware keystores (Secure Enclave, StrongBox) emit high-S half the time.
       return p256.verify(signature, message, publicKey, { prehash: true, lowS: false, format: 'compact' });
     } catch {
@@ -86,10 +68,7 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
   },
 
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-    assertBytes(ikm, 'ikm');
-    assertBytes(salt, 'salt');
-    assertBytes(info, 'info');
-    assertArg(Number.isInteger(length) && length >= 0 && length <= 255 * 32, 'hkdf length: 0..8160');
+    assertHkdfArguments(ikm, salt, info, length);
     return hkdf(sha256, ikm, salt, info, length);
   },
 
@@ -101,7 +80,7 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
   async aeadOpen(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
     assertBytes(ciphertext, 'ciphertext');
     const cipher = aead(alg, key, nonce, ad);
-    if (ciphertext.length < 16) throw new RemoteError('ERR_DECRYPT', 'ciphertext shorter than the tag');
+    assertAeadCiphertext(ciphertext);
     try {
       return cipher.decrypt(ciphertext);
     } catch (cause) {

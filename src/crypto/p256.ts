@@ -4,7 +4,7 @@
  * receives passes through here before it is used.
  */
 import { p256 } from '@noble/curves/nist.js';
-import { RemoteError } from '../errors.js';
+import { LocalError, RemoteError, assertBytes } from '../errors.js';
 
 /** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
 export function isP256PublicKey(bytes: Uint8Array): boolean {
@@ -31,4 +31,21 @@ export function assertP256PublicKey(bytes: Uint8Array, what = 'public key'): voi
 export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
   assertP256PublicKey(bytes);
   return p256.Point.fromBytes(bytes).toBytes(false);
+}
+
+/** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `secretKey` is 32 bytes holding a scalar in [1, n-1]. */
+export function assertP256SecretKey(secretKey: Uint8Array): void {
+  assertBytes(secretKey, 'P-256 secret key', 32);
+  if (!p256.utils.isValidSecretKey(secretKey))
+    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 secret key: scalar out of range [1, n-1]');
+}
+
+/**
+ * The argument check every provider's `p256Verify` runs before any curve work: a 64-byte
+ * signature, a byte message and a valid public key. `false` means "answer false, do not throw".
+ */
+export function isVerifiableSignature(publicKey: unknown, message: unknown, signature: unknown): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!(message instanceof Uint8Array)) return false;
+  return publicKey instanceof Uint8Array && isP256PublicKey(publicKey);
 }

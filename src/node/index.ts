@@ -1,6 +1,6 @@
 /**
- * `proxkey/node`: Node-only pieces — durable file stores, actuators (GPIO relays via libgpiod,
- * scripts, log) for the car daemon.
+ * `proxkey/node`: Node-only pieces — durable file stores and backups, actuators (GPIO relays via
+ * libgpiod, scripts, log) for the car daemon, the native crypto provider, socket links.
  */
 export { FilePhoneStore, FileVehicleStore, type FileVehicleStoreOptions } from './file-stores.js';
 export { backupVehicleState, restoreVehicleState, type RestoreOptions } from './vehicle-backup.js';
@@ -9,3 +9,4 @@ export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig }
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';
 export { linkProximity } from './link-proximity.js';
 export { connectSocketLink, listenSocketLinks, socketLink } from './socket-link.js';
+export { nodeCrypto } from './node-crypto.js';

@@ -113,6 +113,13 @@ function nobleHash(name: string, h: NobleHash): NoiseHash {
 }
 
 export const sha256Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA256', sha256 as unknown as NobleHash);
+/** SHA-256 (and its HMAC) through the provider, native where the provider is: proxkey's own suites use this one. */
+export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
+  name: 'SHA256',
+  hashLength: 32,
+  hash: (data) => crypto.sha256(data),
+  hmac: (key, data) => crypto.hmacSha256(key, data),
+});
 export const sha512Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA512', sha512 as unknown as NobleHash);
 export const blake2sHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2s', blake2s as unknown as NobleHash);
 export const blake2bHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2b', blake2b as unknown as NobleHash);
@@ -139,7 +146,7 @@ export function parseProtocolName(name: string, crypto: CryptoProvider): NoisePr
     XChaChaPoly: () => xChaChaPolyCipher(crypto),
   };
   const cipher = ciphers[cipherName]?.();
-  const hashes: Record<string, NoiseHash> = { SHA256: sha256Hash, SHA512: sha512Hash, BLAKE2s: blake2sHash, BLAKE2b: blake2bHash };
+  const hashes: Record<string, NoiseHash> = { SHA256: providerSha256Hash(crypto), SHA512: sha512Hash, BLAKE2s: blake2sHash, BLAKE2b: blake2bHash };
   const hash = hashes[hashName];
   if (!dh || !cipher || !hash)
     throw new LocalError('ERR_INVALID_ARGUMENT', `unsupported Noise functions in ${name}`);

@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCarConfig } from '../../src/cli/config.js';
+import { carCrypto, loadCarConfig } from '../../src/cli/config.js';
+import { nobleCrypto } from '../../src/crypto/noble.js';
+import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { LocalError } from '../../src/errors.js';
 import { ProximityEngine } from '../../src/proximity/index.js';
 
@@ -36,6 +38,7 @@ describe('car config', () => {
     ['proximity not an object', '{"proximity": 3}', /proximity must be an object/],
     ['a non-boolean switch', '{"proximity": {"walkAwayLock": "yes"}}', /proximity.walkAwayLock must be true or false/],
     ['a negative grace', '{"proximity": {"linkLossGraceMs": -1}}', /proximity.linkLossGraceMs must be a number of ms/],
+    ['an unknown crypto provider', '{"crypto": "openssl"}', /crypto must be "node" or "noble"/],
   ])('rejects %s with one line naming the field', (_what, text, message) => {
     const p = write('bad.json', text);
     let error: unknown;
@@ -47,5 +50,11 @@ describe('car config', () => {
     expect(error).toBeInstanceOf(LocalError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('uses nodeCrypto by default and nobleCrypto with "crypto": "noble"', () => {
+    expect(carCrypto(loadCarConfig(write('default.json', '{}')))).toBe(nodeCrypto);
+    expect(carCrypto(loadCarConfig(write('node.json', '{"crypto": "node"}')))).toBe(nodeCrypto);
+    expect(carCrypto(loadCarConfig(write('noble.json', '{"crypto": "noble"}')))).toBe(nobleCrypto);
   });
 });

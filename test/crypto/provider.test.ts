@@ -12,6 +12,7 @@ import { assertP256PublicKey, isP256PublicKey, p256Uncompressed } from '../../sr
 import type { AeadAlgorithm, RandomSource } from '../../src/crypto/provider.js';
 import { deterministicRandom } from '../../src/crypto/random.js';
 import { LocalError, ProxkeyError, RemoteError, assertArg, assertBytes } from '../../src/errors.js';
+import { PROVIDERS } from './providers.js';
 import { P256_N, thrown } from './wycheproof.js';
 
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
@@ -42,29 +43,29 @@ describe('argument asserters', () => {
     expect(() => assertBytes(new Uint8Array(7), 'thing')).not.toThrow();
   });
 
-  it('nobleCrypto checks every length with an exact message', async () => {
+  it.each(PROVIDERS)('%s checks every length with an exact message', async (_name, crypto) => {
     const k32 = new Uint8Array(32).fill(1);
     const cases: [() => unknown, string][] = [
-      [() => nobleCrypto.p256KeyPairFromSecret(new Uint8Array(31)), 'P-256 secret key: expected 32 bytes, got 31'],
-      [() => nobleCrypto.p256KeyPairFromSecret(new Uint8Array(33)), 'P-256 secret key: expected 32 bytes, got 33'],
-      [() => nobleCrypto.p256KeyPairFromSecret(new Uint8Array(32)), 'P-256 secret key: scalar out of range [1, n-1]'],
-      [() => nobleCrypto.p256KeyPairFromSecret(be32(P256_N)), 'P-256 secret key: scalar out of range [1, n-1]'],
-      [() => nobleCrypto.p256KeyPairFromSecret(new Uint8Array(32).fill(0xff)), 'P-256 secret key: scalar out of range [1, n-1]'],
-      [() => nobleCrypto.p256Ecdh(new Uint8Array(16), G65), 'P-256 secret key: expected 32 bytes, got 16'],
-      [() => nobleCrypto.p256Sign(new Uint8Array(0), utf8('m')), 'P-256 secret key: expected 32 bytes, got 0'],
-      [() => nobleCrypto.aeadSeal('aes-256-gcm', new Uint8Array(16), new Uint8Array(12), k32, k32), 'aead key: expected 32 bytes, got 16'],
-      [() => nobleCrypto.aeadOpen('chacha20-poly1305', new Uint8Array(24), new Uint8Array(12), k32, k32), 'aead key: expected 32 bytes, got 24'],
-      [() => nobleCrypto.aeadSeal('aes-256-gcm', k32, new Uint8Array(16), k32, k32), 'aead nonce: expected 12 bytes, got 16'],
-      [() => nobleCrypto.aeadSeal('chacha20-poly1305', k32, new Uint8Array(24), k32, k32), 'aead nonce: expected 12 bytes, got 24'],
-      [() => nobleCrypto.aeadOpen('xchacha20-poly1305', k32, new Uint8Array(12), k32, k32), 'aead nonce: expected 24 bytes, got 12'],
-      [() => nobleCrypto.aeadSeal('aes-128-gcm' as AeadAlgorithm, k32, new Uint8Array(12), k32, k32), 'unknown AEAD algorithm: aes-128-gcm'],
-      [() => nobleCrypto.hkdfSha256(k32, k32, k32, 8161), 'hkdf length: 0..8160'],
-      [() => nobleCrypto.hkdfSha256(k32, k32, k32, -1), 'hkdf length: 0..8160'],
-      [() => nobleCrypto.hkdfSha256(k32, k32, k32, 1.5), 'hkdf length: 0..8160'],
+      [() => crypto.p256KeyPairFromSecret(new Uint8Array(31)), 'P-256 secret key: expected 32 bytes, got 31'],
+      [() => crypto.p256KeyPairFromSecret(new Uint8Array(33)), 'P-256 secret key: expected 32 bytes, got 33'],
+      [() => crypto.p256KeyPairFromSecret(new Uint8Array(32)), 'P-256 secret key: scalar out of range [1, n-1]'],
+      [() => crypto.p256KeyPairFromSecret(be32(P256_N)), 'P-256 secret key: scalar out of range [1, n-1]'],
+      [() => crypto.p256KeyPairFromSecret(new Uint8Array(32).fill(0xff)), 'P-256 secret key: scalar out of range [1, n-1]'],
+      [() => crypto.p256Ecdh(new Uint8Array(16), G65), 'P-256 secret key: expected 32 bytes, got 16'],
+      [() => crypto.p256Sign(new Uint8Array(0), utf8('m')), 'P-256 secret key: expected 32 bytes, got 0'],
+      [() => crypto.aeadSeal('aes-256-gcm', new Uint8Array(16), new Uint8Array(12), k32, k32), 'aead key: expected 32 bytes, got 16'],
+      [() => crypto.aeadOpen('chacha20-poly1305', new Uint8Array(24), new Uint8Array(12), k32, k32), 'aead key: expected 32 bytes, got 24'],
+      [() => crypto.aeadSeal('aes-256-gcm', k32, new Uint8Array(16), k32, k32), 'aead nonce: expected 12 bytes, got 16'],
+      [() => crypto.aeadSeal('chacha20-poly1305', k32, new Uint8Array(24), k32, k32), 'aead nonce: expected 12 bytes, got 24'],
+      [() => crypto.aeadOpen('xchacha20-poly1305', k32, new Uint8Array(12), k32, k32), 'aead nonce: expected 24 bytes, got 12'],
+      [() => crypto.aeadSeal('aes-128-gcm' as AeadAlgorithm, k32, new Uint8Array(12), k32, k32), 'unknown AEAD algorithm: aes-128-gcm'],
+      [() => crypto.hkdfSha256(k32, k32, k32, 8161), 'hkdf length: 0..8160'],
+      [() => crypto.hkdfSha256(k32, k32, k32, -1), 'hkdf length: 0..8160'],
+      [() => crypto.hkdfSha256(k32, k32, k32, 1.5), 'hkdf length: 0..8160'],
     ];
     for (const [fn, message] of cases) expectArgError(await thrown(fn), message);
-    expect(nobleCrypto.hkdfSha256(k32, k32, k32, 8160).length).toBe(8160);
-    expect(nobleCrypto.hkdfSha256(k32, k32, k32, 0).length).toBe(0);
+    expect(crypto.hkdfSha256(k32, k32, k32, 8160).length).toBe(8160);
+    expect(crypto.hkdfSha256(k32, k32, k32, 0).length).toBe(0);
   });
 });
 
@@ -138,11 +139,11 @@ describe('assertP256PublicKey', () => {
     expectInvalid(concatBytes(Uint8Array.of(2), new Uint8Array(32).fill(0xff)), 'compressed x = 2^256 - 1');
   });
 
-  it('p256Ecdh refuses invalid points with RemoteError ERR_INVALID_POINT', async () => {
+  it.each(PROVIDERS)('%s p256Ecdh refuses invalid points with RemoteError ERR_INVALID_POINT', async (_name, crypto) => {
     const { x, y } = smallXPoint();
     const bad = concatBytes(Uint8Array.of(4), be32(x + P), be32(y));
     for (const pub of [Uint8Array.of(0), bad, new Uint8Array(65)]) {
-      const err = await thrown(() => nobleCrypto.p256Ecdh(be32(7n), pub));
+      const err = await thrown(() => crypto.p256Ecdh(be32(7n), pub));
       expect(err).toBeInstanceOf(RemoteError);
       expect((err as RemoteError).code).toBe('ERR_INVALID_POINT');
     }

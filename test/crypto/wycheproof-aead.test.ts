@@ -1,5 +1,5 @@
 /**
- * Wycheproof AES-GCM and ChaCha20-Poly1305 against `nobleCrypto.aeadSeal` / `aeadOpen`.
+ * Wycheproof AES-GCM and ChaCha20-Poly1305 against `crypto.aeadSeal` / `aeadOpen`.
  *
  * In suite: 256-bit key, 96-bit nonce, 128-bit tag (what 'aes-256-gcm' and 'chacha20-poly1305'
  * are). Valid: seal gives ct ‖ tag and open gives msg back. Invalid: open throws
@@ -10,14 +10,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { concatBytes, equalBytes, toHex } from '../../src/bytes.js';
-import { nobleCrypto } from '../../src/crypto/noble.js';
-import type { AeadAlgorithm } from '../../src/crypto/provider.js';
+import type { AeadAlgorithm, CryptoProvider } from '../../src/crypto/provider.js';
 import { LocalError, RemoteError } from '../../src/errors.js';
+import { PROVIDERS } from './providers.js';
 import { Tally, cases, describeError, hex, loadWycheproof, thrown, type AeadGroup } from './wycheproof.js';
 
 const inSuite = (g: AeadGroup) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;
 
-async function replay(file: string, alg: AeadAlgorithm): Promise<{ tally: Tally; numberOfTests: number }> {
+async function replay(crypto: CryptoProvider, file: string, alg: AeadAlgorithm): Promise<{ tally: Tally; numberOfTests: number }> {
   const f = loadWycheproof<AeadGroup>(file);
   const tally = new Tally();
   for (const [g, t] of cases(f)) {
@@ -35,8 +35,8 @@ async function replay(file: string, alg: AeadAlgorithm): Promise<{ tally: Tally;
           ? `aead key: expected 32 bytes, got ${g.keySize / 8}`
           : `aead nonce: expected 12 bytes, got ${g.ivSize / 8}`;
       const errs = [
-        await thrown(() => nobleCrypto.aeadSeal(alg, key, iv, msg, aad)),
-        await thrown(() => nobleCrypto.aeadOpen(alg, key, iv, sealed, aad)),
+        await thrown(() => crypto.aeadSeal(alg, key, iv, msg, aad)),
+        await thrown(() => crypto.aeadOpen(alg, key, iv, sealed, aad)),
       ];
       const ok = errs.every((e) => e instanceof LocalError && e.code === 'ERR_INVALID_ARGUMENT' && e.message === message);
       if (ok) tally.add(`out of suite (${t.result}): LocalError`);
@@ -48,15 +48,15 @@ async function replay(file: string, alg: AeadAlgorithm): Promise<{ tally: Tally;
       let ct: Uint8Array | undefined;
       let pt: Uint8Array | undefined;
       const err = await thrown(async () => {
-        ct = await nobleCrypto.aeadSeal(alg, key, iv, msg, aad);
-        pt = await nobleCrypto.aeadOpen(alg, key, iv, sealed, aad);
+        ct = await crypto.aeadSeal(alg, key, iv, msg, aad);
+        pt = await crypto.aeadOpen(alg, key, iv, sealed, aad);
       });
       if (err !== undefined) tally.fail(t.tcId, `threw ${describeError(err)}`);
       else if (!equalBytes(ct!, sealed)) tally.fail(t.tcId, `seal gave ${toHex(ct!)}`);
       else if (!equalBytes(pt!, msg)) tally.fail(t.tcId, `open gave ${toHex(pt!)}`);
       else tally.add('valid: sealed and opened');
     } else {
-      const err = await thrown(() => nobleCrypto.aeadOpen(alg, key, iv, sealed, aad));
+      const err = await thrown(() => crypto.aeadOpen(alg, key, iv, sealed, aad));
       if (err instanceof RemoteError && err.code === 'ERR_DECRYPT') tally.add('invalid: ERR_DECRYPT');
       else tally.fail(t.tcId, `expected RemoteError ERR_DECRYPT, got ${describeError(err)} (${t.comment})`);
     }
@@ -64,9 +64,9 @@ async function replay(file: string, alg: AeadAlgorithm): Promise<{ tally: Tally;
   return { tally, numberOfTests: f.numberOfTests };
 }
 
-describe('Wycheproof AEAD', () => {
+describe.each(PROVIDERS)('Wycheproof AEAD (%s)', (_name, crypto) => {
   it("AES-GCM as 'aes-256-gcm' (aes_gcm_test.json)", async () => {
-    const { tally, numberOfTests } = await replay('aes_gcm_test.json', 'aes-256-gcm');
+    const { tally, numberOfTests } = await replay(crypto, 'aes_gcm_test.json', 'aes-256-gcm');
     expect(tally.failures).toEqual([]);
     expect(tally.total()).toBe(numberOfTests);
     expect(tally.toJSON()).toEqual({
@@ -79,7 +79,7 @@ describe('Wycheproof AEAD', () => {
   });
 
   it("ChaCha20-Poly1305 as 'chacha20-poly1305' (chacha20_poly1305_test.json)", async () => {
-    const { tally, numberOfTests } = await replay('chacha20_poly1305_test.json', 'chacha20-poly1305');
+    const { tally, numberOfTests } = await replay(crypto, 'chacha20_poly1305_test.json', 'chacha20-poly1305');
     expect(tally.failures).toEqual([]);
     expect(tally.total()).toBe(numberOfTests);
     expect(tally.toJSON()).toEqual({
@@ -92,7 +92,7 @@ describe('Wycheproof AEAD', () => {
 
   it('rejects a ciphertext shorter than the tag with ERR_DECRYPT', async () => {
     for (const alg of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
-      const err = await thrown(() => nobleCrypto.aeadOpen(alg, new Uint8Array(32), new Uint8Array(12), new Uint8Array(15), new Uint8Array(0)));
+      const err = await thrown(() => crypto.aeadOpen(alg, new Uint8Array(32), new Uint8Array(12), new Uint8Array(15), new Uint8Array(0)));
       expect(err).toBeInstanceOf(RemoteError);
       expect((err as RemoteError).code).toBe('ERR_DECRYPT');
     }

@@ -1,5 +1,5 @@
 /**
- * Wycheproof ECDH P-256 against `nobleCrypto.p256Ecdh`, in both public-key encodings:
+ * Wycheproof ECDH P-256 against `crypto.p256Ecdh`, in both public-key encodings:
  * raw SEC1 points (ecdh_secp256r1_ecpoint_test.json) and DER SubjectPublicKeyInfo decoded by
  * `p256PublicKeyFromSpki` (ecdh_secp256r1_test.json).
  *
@@ -19,7 +19,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../../src/bytes.js';
-import { nobleCrypto } from '../../src/crypto/noble.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { p256PublicKeyFromSpki } from '../../src/crypto/spki.js';
 import { LocalError, RemoteError, type ErrorCode } from '../../src/errors.js';
 import {
@@ -34,6 +34,7 @@ import {
   type EcdhCase,
   type EcdhGroup,
 } from './wycheproof.js';
+import { PROVIDERS } from './providers.js';
 
 type Policy = { accept: true } | { accept: false; codes: ErrorCode[] };
 
@@ -85,6 +86,7 @@ interface Replay {
 }
 
 async function replay(
+  crypto: CryptoProvider,
   file: string,
   decode: (pub: Uint8Array) => Uint8Array,
   acceptable: Record<string, Policy>,
@@ -98,7 +100,7 @@ async function replay(
     const privValid = priv !== null && priv.value >= 1n && priv.value < P256_N;
     let secret: Uint8Array | undefined;
     const err = await thrown(async () => {
-      secret = await nobleCrypto.p256Ecdh(priv?.bytes ?? hex(t.private), decode(hex(t.public)));
+      secret = await crypto.p256Ecdh(priv?.bytes ?? hex(t.private), decode(hex(t.public)));
     });
 
     const expectSecret = (bucket: string) => {
@@ -130,9 +132,10 @@ async function replay(
   return { tally, numberOfTests: f.numberOfTests };
 }
 
-describe('Wycheproof ECDH secp256r1', () => {
+describe.each(PROVIDERS)('Wycheproof ECDH secp256r1 (%s)', (_name, crypto) => {
   it('raw SEC1 points (ecdh_secp256r1_ecpoint_test.json)', async () => {
     const { tally, numberOfTests } = await replay(
+      crypto,
       'ecdh_secp256r1_ecpoint_test.json',
       (pub) => pub,
       ECPOINT_ACCEPTABLE,
@@ -149,6 +152,7 @@ describe('Wycheproof ECDH secp256r1', () => {
 
   it('DER SubjectPublicKeyInfo via p256PublicKeyFromSpki (ecdh_secp256r1_test.json)', async () => {
     const { tally, numberOfTests } = await replay(
+      crypto,
       'ecdh_secp256r1_test.json',
       p256PublicKeyFromSpki,
       SPKI_ACCEPTABLE,

@@ -1,21 +1,21 @@
 /**
- * Wycheproof HKDF-SHA256 against `nobleCrypto.hkdfSha256` and HMAC-SHA256 against
- * `nobleCrypto.hmacSha256`. Neither file has `acceptable` cases; nothing is excluded.
+ * Wycheproof HKDF-SHA256 against `crypto.hkdfSha256` and HMAC-SHA256 against
+ * `crypto.hmacSha256`. Neither file has `acceptable` cases; nothing is excluded.
  */
 import { describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../../src/bytes.js';
-import { nobleCrypto } from '../../src/crypto/noble.js';
 import { LocalError } from '../../src/errors.js';
+import { PROVIDERS } from './providers.js';
 import { Tally, cases, describeError, hex, loadWycheproof, thrown, type HkdfGroup, type MacGroup } from './wycheproof.js';
 
-describe('Wycheproof HKDF-SHA256 (hkdf_sha256_test.json)', () => {
+describe.each(PROVIDERS)('Wycheproof HKDF-SHA256 (hkdf_sha256_test.json, %s)', (_name, crypto) => {
   it('derives every valid okm and rejects invalid sizes with LocalError', async () => {
     const f = loadWycheproof<HkdfGroup>('hkdf_sha256_test.json');
     const tally = new Tally();
     for (const [, t] of cases(f)) {
       let okm: Uint8Array | undefined;
       const err = await thrown(() => {
-        okm = nobleCrypto.hkdfSha256(hex(t.ikm), hex(t.salt), hex(t.info), t.size);
+        okm = crypto.hkdfSha256(hex(t.ikm), hex(t.salt), hex(t.info), t.size);
       });
       if (t.result === 'valid') {
         if (err !== undefined) tally.fail(t.tcId, `threw ${describeError(err)}`);
@@ -33,7 +33,7 @@ describe('Wycheproof HKDF-SHA256 (hkdf_sha256_test.json)', () => {
   });
 });
 
-describe('Wycheproof HMAC-SHA256 (hmac_sha256_test.json)', () => {
+describe.each(PROVIDERS)('Wycheproof HMAC-SHA256 (hmac_sha256_test.json, %s)', (_name, crypto) => {
   it('matches every valid tag (truncated to tagSize) and no invalid one', async () => {
     const f = loadWycheproof<MacGroup>('hmac_sha256_test.json');
     const tally = new Tally();
@@ -43,7 +43,7 @@ describe('Wycheproof HMAC-SHA256 (hmac_sha256_test.json)', () => {
       const expected = hex(t.tag);
       let full: Uint8Array | undefined;
       const err = await thrown(() => {
-        full = nobleCrypto.hmacSha256(hex(t.key), hex(t.msg));
+        full = crypto.hmacSha256(hex(t.key), hex(t.msg));
       });
       if (err !== undefined || full === undefined) {
         tally.fail(t.tcId, `threw ${describeError(err)}`);

@@ -5,7 +5,8 @@
  */
 import { advertisingFilter, advertisingIdOf, connectToCar, loadNoble, type CarLink, type NobleLike } from '../../../src/adapters/noble/index.js';
 import { fromHex, toHex } from '../../../src/bytes.js';
-import { makeWallet, runPhoneCommands, warmUp, type PhoneCommand } from './protocol.js';
+import { makeWallet, phoneOptionsFor, runPhoneCommands, warmUp, type PhoneCommand } from './protocol.js';
+import { openPhoneSession } from '../../../src/transport/phone-driver.js';
 import type { PhoneWallet } from '../../../src/index.js';
 import { emit, serve, toRpcError } from './rpc.js';
 
@@ -109,6 +110,35 @@ async function main() {
         try {
           const result = await wallet.command(link, kind, { intent });
           return { status: result.status };
+        } finally {
+          await release(link);
+        }
+      },
+      /**
+       * `npm run bench:ble`: from the moment the phone starts connecting (scan → connect → subscribe)
+       * to the car advertising with one of `secrets`, to one 20-byte write→notify echo back.
+       */
+      async timedEcho({ secrets }: { secrets: string[] }) {
+        const t0 = performance.now();
+        const { link, connectMs } = await connect({}, secrets);
+        try {
+          await link.send(new Uint8Array(20).fill(1));
+          await link.receive({ timeoutMs: 5000 });
+          return { ms: performance.now() - t0, connectMs };
+        } finally {
+          await release(link);
+        }
+      },
+      /** `npm run bench:ble`: the same start, to the unlock's ok result (the phone's key is prepared before). */
+      async timedUnlock({ secrets, phoneSecret, carPublic }: { secrets: string[]; phoneSecret: string; carPublic: string }) {
+        const options = await phoneOptionsFor(phoneSecret, carPublic);
+        const t0 = performance.now();
+        const { link, connectMs } = await connect({}, secrets);
+        try {
+          const { result, connection } = await openPhoneSession(link, options, 'unlock');
+          const ms = performance.now() - t0;
+          await connection.close();
+          return { ms, connectMs, status: result.status };
         } finally {
           await release(link);
         }

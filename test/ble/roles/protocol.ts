@@ -8,7 +8,7 @@ import {
   defaultPolicy,
   generateP256KeyPair,
   fromHex,
-  nobleCrypto as crypto,
+  nobleCrypto,
   softwareKey,
   systemRandom,
   type Link,
@@ -23,7 +23,11 @@ import {
   serveVehicleSession,
 } from '../../../src/index.js';
 
+import { nodeCrypto } from '../../../src/node/node-crypto.js';
+
 const now = () => performance.now();
+/** ROLE_CRYPTO=node runs the role on nodeCrypto (the daemon's default; `npm run bench:ble`), else nobleCrypto. */
+const crypto = process.env.ROLE_CRYPTO === 'node' ? nodeCrypto : nobleCrypto;
 
 export interface CarKeys {
   /** The car's secret key (hex). */
@@ -75,8 +79,7 @@ export async function warmUp(): Promise<void> {
 
 /** Open a session with the first command in the handshake, run the rest, close. */
 export async function runPhoneCommands(link: Link, phoneSecret: string, carPublic: string, commands: readonly PhoneCommand[]) {
-  const identity = await softwareKey(crypto, fromHex(phoneSecret));
-  const options = { crypto, random: systemRandom, now, identity, vehicleKey: fromHex(carPublic), timeoutMs: 5000 };
+  const options = await phoneOptionsFor(phoneSecret, carPublic);
   const [first, ...rest] = commands;
   const results: { kind: string; status: string; elapsedMs: number }[] = [];
   const { result, connection } = await openPhoneSession(link, options, first!.kind, { intent: first!.intent ?? false });
@@ -90,6 +93,12 @@ export async function runPhoneCommands(link: Link, phoneSecret: string, carPubli
     await connection.close();
   }
   return results;
+}
+
+/** The phone's key and options, prepared outside any timed window. */
+export async function phoneOptionsFor(phoneSecret: string, carPublic: string) {
+  const identity = await softwareKey(crypto, fromHex(phoneSecret));
+  return { crypto, random: systemRandom, now, identity, vehicleKey: fromHex(carPublic), timeoutMs: 5000 };
 }
 
 /** Low scrypt cost for pairing in tests (the default 2^15 is for real use). */

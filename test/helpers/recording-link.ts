@@ -1,0 +1,65 @@
+/**
+ * An in-memory link pair that records every whole message either side sends, in send order, so
+ * tests and the bench count what a transaction actually put on the wire (messages, bytes, round
+ * trips) instead of writing constants.
+ */
+import { createMemoryLinkPair, type Link, type LinkCloseInfo, type MemoryLinkOptions, type ReceiveOptions, type SendOptions } from '../../src/index.js';
+
+export interface WireMessage {
+  readonly from: 'phone' | 'vehicle';
+  readonly bytes: Uint8Array;
+}
+
+class RecordingLink implements Link {
+  readonly #inner: Link;
+  readonly #record: (bytes: Uint8Array) => void;
+
+  constructor(inner: Link, record: (bytes: Uint8Array) => void) {
+    this.#inner = inner;
+    this.#record = record;
+  }
+
+  send(message: Uint8Array, options?: SendOptions): Promise<void> {
+    this.#record(message.slice());
+    return this.#inner.send(message, options);
+  }
+
+  receive(options?: ReceiveOptions): Promise<Uint8Array> {
+    return this.#inner.receive(options);
+  }
+
+  close(reason?: string): void {
+    this.#inner.close(reason);
+  }
+
+  get closed(): Promise<LinkCloseInfo> {
+    return this.#inner.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#inner.isClosed;
+  }
+}
+
+/** A memory link pair (phone side, vehicle side) and the log of everything sent on it. */
+export function recordingLinkPair(options?: MemoryLinkOptions): { phone: Link; vehicle: Link; wire: WireMessage[] } {
+  const [phone, vehicle] = createMemoryLinkPair(options);
+  const wire: WireMessage[] = [];
+  return {
+    phone: new RecordingLink(phone, (bytes) => wire.push({ from: 'phone', bytes })),
+    vehicle: new RecordingLink(vehicle, (bytes) => wire.push({ from: 'vehicle', bytes })),
+    wire,
+  };
+}
+
+/**
+ * What a transaction cost on the wire. A round trip is a phone message the vehicle answered (the
+ * next message on the wire is the vehicle's); the vehicle's opening challenge, pushed on
+ * subscription, and a phone's final close are not round trips.
+ */
+export function wireSummary(wire: readonly WireMessage[]): { roundTrips: number; messages: number; bytes: number; perMessage: number[] } {
+  let roundTrips = 0;
+  for (let i = 0; i + 1 < wire.length; i++) if (wire[i]!.from === 'phone' && wire[i + 1]!.from === 'vehicle') roundTrips++;
+  const perMessage = wire.map((m) => m.bytes.length);
+  return { roundTrips, messages: wire.length, bytes: perMessage.reduce((a, b) => a + b, 0), perMessage };
+}
