@@ -16,6 +16,7 @@
  * phoneCpuMs, vehicleFloorMs, phoneFloorMs, vehicleOverhead, phoneOverhead } },
  * vehicleSpeedup: { node, webcrypto } }` (speedup = noble vehicle CPU / that provider's).
  */
+import { measureFlood } from './flood/measure.js';
 import {
   defaultPolicy,
   generateP256KeyPair,
@@ -168,8 +169,12 @@ const unlock = {
 };
 const vehicleSpeedup = { node: speedup('node'), webcrypto: speedup('webcrypto') };
 
+// The flood: car, flood and phone in separate processes (bench/flood/), the car on nodeCrypto
+// like the daemon. `--no-flood` skips it.
+const flood = args.includes('--no-flood') ? undefined : await measureFlood();
+
 if (json) {
-  console.log(JSON.stringify({ unlock, providers: perProvider, vehicleSpeedup }));
+  console.log(JSON.stringify({ unlock, providers: perProvider, vehicleSpeedup, ...(flood && { flood }) }));
 } else {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   console.log(`proxkey unlock benchmark (${iterations} iterations after ${warmup} warm-up, providers interleaved)\n`);
@@ -185,4 +190,11 @@ if (json) {
   console.log('');
   console.log(`car CPU per unlock, noble / node        ${vehicleSpeedup.node}×`);
   console.log(`car CPU per unlock, noble / webcrypto   ${vehicleSpeedup.webcrypto}×`);
+  if (flood) {
+    console.log('');
+    console.log(`flood (car on ${flood.carCrypto}, median of ${flood.runs} owner unlocks per phase, separate processes)`);
+    console.log(`  alone                 ${flood.aloneMs} ms`);
+    for (const [name, p] of [['64 bogus connections', flood.bogus64], ['64 stranger handshakes', flood.strangers64]] as const)
+      console.log(`  ${name.padEnd(22)}${p.medianMs} ms  (${p.ratio}×, ${p.denied} denied)`);
+  }
 }

@@ -41,16 +41,18 @@ export interface FloodReport {
   readonly bogus64: FloodPhase;
   readonly strangers64: FloodPhase;
   readonly runs: number;
+  readonly carCrypto: 'node' | 'noble';
   readonly carRssGrowthMiB: number;
 }
 
-export async function measureFlood(options: { runs?: number; attackers?: number; cap?: number } = {}): Promise<FloodReport> {
+export async function measureFlood(options: { runs?: number; attackers?: number; cap?: number; carCrypto?: 'node' | 'noble' } = {}): Promise<FloodReport> {
   const runs = options.runs ?? 15;
+  const carCrypto = options.carCrypto ?? 'node';
   const attackers = options.attackers ?? 64;
   const dir = mkdtempSync(join(tmpdir(), 'proxkey-flood-'));
   const socket = join(dir, 'car.sock');
   const owner = await softwareKey(nobleCrypto, (await generateP256KeyPair(nobleCrypto, systemRandom)).secretKey);
-  const car = child('car.ts', [socket, toHex(owner.publicKey), ...(options.cap ? [String(options.cap)] : [])]);
+  const car = child('car.ts', [socket, toHex(owner.publicKey), carCrypto, ...(options.cap ? [String(options.cap)] : [])]);
   const carKey = fromHex((await car.line('car ')).slice(4));
   await car.line('ready');
   const rss = async () => {
@@ -97,7 +99,7 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
     const strangers = await underFlood('strangers');
     const rss1 = await rss();
     const ph = (p: { medianMs: number; denied: number }): FloodPhase => ({ medianMs: round(p.medianMs), ratio: round(p.medianMs / alone.medianMs), denied: p.denied });
-    return { aloneMs: round(alone.medianMs), bogus64: ph(bogus), strangers64: ph(strangers), runs, carRssGrowthMiB: round((rss1 - rss0) / 2 ** 20) };
+    return { aloneMs: round(alone.medianMs), bogus64: ph(bogus), strangers64: ph(strangers), runs, carCrypto, carRssGrowthMiB: round((rss1 - rss0) / 2 ** 20) };
   } finally {
     car.proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -106,7 +108,10 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const capIdx = process.argv.indexOf('--cap');
-  const report = await measureFlood(capIdx > 0 ? { cap: Number(process.argv[capIdx + 1]) } : {});
+  const report = await measureFlood({
+    ...(capIdx > 0 && { cap: Number(process.argv[capIdx + 1]) }),
+    ...(process.argv.includes('--noble') && { carCrypto: 'noble' as const }),
+  });
   console.log(process.argv.includes('--json') ? JSON.stringify({ flood: report }, null, 2) : report);
   process.exit(0);
 }
