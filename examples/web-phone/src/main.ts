@@ -25,8 +25,8 @@ function showResult(r: CommandResult): void {
 }
 
 /** Run a button's action: one at a time, busy indicator, errors shown. */
-function action(button: string, work: () => Promise<void>): void {
-  $(button).addEventListener('click', () => {
+function action(button: string | HTMLElement, work: () => Promise<void>): void {
+  (typeof button === 'string' ? $(button) : button).addEventListener('click', () => {
     if (document.body.dataset.busy === 'true') return;
     document.body.dataset.busy = 'true';
     show('busy', true);
@@ -77,7 +77,7 @@ function renderKeys(app: PhoneApp, car: CarRecord, keys: readonly KeyListEntry[]
         b.textContent = 'Revoke';
         b.id = `revoke-${k.id}`;
         li.append(b);
-        action(b.id, async () => {
+        action(b, async () => {
           const r = await app.command(car.carId, { kind: 'revoke', target: k.id });
           showResult(r);
           if (r.ok) await listKeys(app);
