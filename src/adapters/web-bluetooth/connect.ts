@@ -119,7 +119,10 @@ export async function connectToCar(options: WebConnectOptions): Promise<WebCarLi
     device.removeEventListener('gattserverdisconnected', onGone);
     gatt?.notify.removeEventListener('characteristicvaluechanged', onData);
   };
+  let released = false;
   const release = () => {
+    if (released) return;
+    released = true;
     detach();
     if (!lost) {
       try {
@@ -129,7 +132,8 @@ export async function connectToCar(options: WebConnectOptions): Promise<WebCarLi
       }
     }
   };
-  const radio = <T>(what: string, work: Promise<T>) => step(what, Promise.race([work, lostPromise]), bound, release);
+  // the disconnect first: a step that completed in the same tick as the disconnect does not count
+  const radio = <T>(what: string, work: Promise<T>) => step(what, Promise.race([lostPromise, work]), bound, release);
 
   let resolveDisconnected!: () => void;
   const disconnected = new Promise<void>((r) => (resolveDisconnected = r));

@@ -18,7 +18,7 @@
  */
 export { connectToCar, webValueSize, DEFAULT_WEB_VALUE_SIZE, type WebConnectOptions, type WebCarLink } from './connect.js';
 export { chooseCar, chooserError, BROWSER_HINT, type ChooseCarOptions } from './choose.js';
-export type { BluetoothLike, BluetoothDeviceLike, GattServerLike, GattServiceLike, GattCharacteristicLike } from './types.js';
+export type { CarRequestOptions, BluetoothLike, BluetoothDeviceLike, GattServerLike, GattServiceLike, GattCharacteristicLike } from './types.js';
 export { openPhoneDatabase, PhoneDatabase, DEFAULT_PHONE_DATABASE, type PhoneDatabaseOptions, type PhoneObjectStore } from './indexeddb.js';
 export { IndexedDbPhoneStore } from './indexeddb-phone-store.js';
 export { webCryptoIdentity, type WebCryptoIdentity } from './webcrypto-identity.js';

@@ -1,14 +1,19 @@
 /**
  * The parts of Web Bluetooth (`navigator.bluetooth`) the adapter uses, as structural interfaces:
- * the browser's objects satisfy them (checked against `@types/web-bluetooth` in the tests), and a
- * test can pass a small fake. Browser-only types, no Node built-ins.
+ * the browser's objects satisfy them (checked against `@types/web-bluetooth` in
+ * test/web/types.test.ts), and a test can pass a small fake. Self-contained on purpose: users need
+ * only the DOM lib, not `@types/web-bluetooth`.
  */
-/// <reference types="web-bluetooth" />
+
+/** The `requestDevice` options the adapter passes: a filter on the proxkey service. */
+export interface CarRequestOptions {
+  readonly filters: { readonly services: string[] }[];
+}
 
 /** `navigator.bluetooth`, or a fake with the same shape. */
 export interface BluetoothLike {
   /** Shows the browser's chooser (needs a user gesture); rejects `NotFoundError` when cancelled. */
-  requestDevice(options: RequestDeviceOptions): Promise<BluetoothDeviceLike>;
+  requestDevice(options: CarRequestOptions): Promise<BluetoothDeviceLike>;
   /** False when the device has no Bluetooth adapter (or it is off, on some platforms). */
   getAvailability?(): Promise<boolean>;
 }
@@ -26,7 +31,7 @@ export interface GattServerLike {
   readonly connected: boolean;
   connect(): Promise<unknown>;
   disconnect(): void;
-  getPrimaryService(service: BluetoothServiceUUID): Promise<GattServiceLike>;
+  getPrimaryService(service: string): Promise<GattServiceLike>;
   /**
    * Largest value one write without response may carry (the negotiated ATT MTU − 3). Proposed for
    * Web Bluetooth, not in stable browsers: used when present, otherwise 20 bytes.
@@ -35,7 +40,7 @@ export interface GattServerLike {
 }
 
 export interface GattServiceLike {
-  getCharacteristic(characteristic: BluetoothCharacteristicUUID): Promise<GattCharacteristicLike>;
+  getCharacteristic(characteristic: string): Promise<GattCharacteristicLike>;
 }
 
 export interface GattCharacteristicLike {
