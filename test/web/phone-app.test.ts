@@ -151,6 +151,30 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     await shot(friend, 'denied');
   });
 
+  it('reports a corrupt or newer phone store instead of resetting it', async () => {
+    const page = await openPhone();
+    for (const [record, message] of [
+      [{ version: 1, state: { cars: 'not a list' } }, /storage cannot be read: IndexedDB phone state: state: cars missing/],
+      [{ version: 99, state: { cars: [] } }, /storage cannot be read: IndexedDB phone state: schema version 99/],
+    ] as const) {
+      await page.evaluate(async (value) => {
+        const db = await new Promise<IDBDatabase>((resolve) => {
+          const r = indexedDB.open('proxkey-phone');
+          r.onsuccess = () => resolve(r.result);
+        });
+        await new Promise<void>((resolve) => {
+          const tx = db.transaction('state', 'readwrite');
+          tx.objectStore('state').put(value, 'phone');
+          tx.oncomplete = () => resolve();
+        });
+        db.close();
+      }, record);
+      await page.reload();
+      await page.waitForSelector('body[data-ready="error"]');
+      expect(await text(page, '#error')).toMatch(message);
+    }
+  });
+
   it('says so when the browser has no Web Bluetooth', async () => {
     const page = await openPhone('absent');
     expect(await text(page, '#support-error')).toMatch(/does not support Web Bluetooth/);

@@ -159,4 +159,7 @@ async function main(): Promise<void> {
   render(app);
 }
 
-main().catch(showError);
+main().catch((e: unknown) => {
+  showError(e);
+  document.body.dataset.ready = 'error';
+});
