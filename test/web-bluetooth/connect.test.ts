@@ -148,7 +148,9 @@ describe('connectToCar (Web Bluetooth)', () => {
     link.close('done');
     await link.disconnected;
     const again = await connectToCar({ bluetooth: car.bluetooth, device: link.device });
+    const writesBefore = car.log.filter((l) => l.startsWith('write')).length;
     expect((await wallet.command(again, 'unlock')).status).toBe('ok');
+    console.info(`[proxkey] one unlock over Web Bluetooth: ${car.log.filter((l) => l.startsWith('write')).length - writesBefore} writes of at most 20 bytes`);
     await again.disconnected;
     expect(car.requests).toHaveLength(1); // the remembered device needs no second chooser
     expect(car.log.filter((l) => l.startsWith('write')).every((l) => Number(l.split(' ')[1]) <= 20)).toBe(true);

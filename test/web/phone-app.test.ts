@@ -56,6 +56,8 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
+    const sorted = [...(car?.rttsMs ?? [])].sort((a, b) => a - b);
+    if (sorted.length) console.info(`[proxkey] browser ↔ car round trips through the CDP bridge: median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms over ${sorted.length} sessions`);
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await server?.close();

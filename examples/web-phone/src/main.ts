@@ -153,6 +153,8 @@ async function main(): Promise<void> {
     show('support-error', true);
   }
   if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch(() => {});
+  // Ask the browser not to evict this site's storage (the phone's key lives there) under pressure.
+  void navigator.storage?.persist?.().catch(() => false);
   prefillPairingCode();
   const app = await PhoneApp.open(bluetooth);
   wire(app);
