@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { serveBuiltApp, type AppServer } from './harness/app-server.js';
 import { installFakeBluetooth, type FakeBluetoothConfig } from './harness/fake-bluetooth.js';
-import { GattCar, UUIDS } from './harness/gatt-car.js';
+import { GattBridge, UUIDS } from './harness/gatt-bridge.js';
+import { ServiceBackend } from './harness/service-backend.js';
 import { browserGate } from './harness/gate.js';
 
 const { missing, chromiumPath } = browserGate('phone web app in Chromium');
@@ -22,7 +23,8 @@ const FAST_PAIRING = { scrypt: { log2N: 12, r: 8, p: 1 } };
 describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
   let browser: Browser;
   let server: AppServer;
-  let car: GattCar;
+  let car: ServiceBackend;
+  let bridge: GattBridge;
   const contexts: BrowserContext[] = [];
   let owner: Page;
   let friend: Page;
@@ -32,7 +34,7 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     if (!ctx) {
       ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
       contexts.push(ctx);
-      await car.attach(ctx);
+      await bridge.attach(ctx);
       await ctx.addInitScript(installFakeBluetooth, { mode, ...UUIDS });
     }
     const page = await ctx.newPage();
@@ -52,7 +54,8 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const { chromium } = await import('playwright-core');
-    [server, browser, car] = await Promise.all([serveBuiltApp(), chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] }), GattCar.open()]);
+    [server, browser, car] = await Promise.all([serveBuiltApp(), chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] }), ServiceBackend.open()]);
+    bridge = new GattBridge(car);
   }, 60_000);
 
   afterAll(async () => {
@@ -86,7 +89,7 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     expect(await text(owner, '#last-result')).toMatch(/^✓ start: ok at /);
     expect(car.executed).toEqual(['unlock', 'lock', 'start']);
     // GATT semantics held: 20-byte values (MTU 23), all written without response
-    expect({ max: car.maxWriteSize, oversized: car.oversizedWrites, withResponse: car.writesWithResponse }).toEqual({ max: 20, oversized: 0, withResponse: 0 });
+    expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({ max: 20, oversized: 0, withResponse: 0 });
   });
 
   it('keeps its key across a reload, and the key is not extractable', async () => {
@@ -188,14 +191,14 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
 
   it('reports a cancelled chooser and Bluetooth switched off, then works again', async () => {
     const page = await openPhone('fake', owner.context()); // a fresh page: no car remembered, the chooser opens
-    car.knobs.cancelChooser = true;
+    bridge.knobs.cancelChooser = true;
     await clickAndSettle(page, '#btn-unlock');
     expect(await text(page, '#error')).toMatch(/^No car was chosen/);
-    car.knobs.cancelChooser = false;
-    car.knobs.adapterOff = true;
+    bridge.knobs.cancelChooser = false;
+    bridge.knobs.adapterOff = true;
     await clickAndSettle(page, '#btn-lock');
     expect(await text(page, '#error')).toMatch(/^Bluetooth unavailable: Bluetooth is off/);
-    car.knobs.adapterOff = false;
+    bridge.knobs.adapterOff = false;
     await clickAndSettle(page, '#btn-lock');
     expect(await text(page, '#error')).toBe('');
     expect(await text(page, '#last-result')).toMatch(/^✓ lock: ok/);
@@ -204,7 +207,7 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
 
   it('reports a car that disconnects mid-command, without running it, and recovers', async () => {
     const before = car.executed.length;
-    car.knobs.dropAtWrite = 2; // the phone's first message takes several 20-byte writes
+    bridge.knobs.dropAtWrite = 2; // the phone's first message takes several 20-byte writes
     await clickAndSettle(owner, '#btn-unlock');
     expect(await text(owner, '#error')).toMatch(/^The car is out of range or the connection dropped/);
     await shot(owner, 'disconnected');
