@@ -4,20 +4,20 @@
  * survives and stays non-extractable), a second phone requests a key, redeems a share and is
  * revoked; errors: no Web Bluetooth, chooser cancelled, Bluetooth off, the car vanishing
  * mid-command. `navigator.bluetooth` is a fake bridged to a real `VehicleService` behind GATT
- * semantics (MTU 23, writes without response, notifications, disconnects): harness/gatt-car.ts.
+ * semantics (MTU 23, writes without response, notifications, disconnects): harness/gatt-bridge.ts
+ * and harness/service-backend.ts.
  * Screenshots of the main states go to test/web/screenshots/ (git-ignored).
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { serveBuiltApp, type AppServer } from './harness/app-server.js';
-import { installFakeBluetooth, type FakeBluetoothConfig } from './harness/fake-bluetooth.js';
-import { GattBridge, UUIDS } from './harness/gatt-bridge.js';
+import { SHOTS, clickAndSettle, launchChromium, newPhoneContext, openApp, shot, text } from './harness/browser.js';
+import { GattBridge } from './harness/gatt-bridge.js';
 import { ServiceBackend } from './harness/service-backend.js';
 import { browserGate } from './harness/gate.js';
 
 const { missing, chromiumPath } = browserGate('phone web app in Chromium');
-const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
 const FAST_PAIRING = { scrypt: { log2N: 12, r: 8, p: 1 } };
 
 describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
@@ -29,32 +29,18 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
   let owner: Page;
   let friend: Page;
 
-  async function openPhone(mode: FakeBluetoothConfig['mode'] = 'fake', context?: BrowserContext): Promise<Page> {
+  async function openPhone(mode: 'fake' | 'absent' = 'fake', context?: BrowserContext): Promise<Page> {
     let ctx = context;
     if (!ctx) {
-      ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
+      ctx = await newPhoneContext(browser, bridge, mode);
       contexts.push(ctx);
-      await bridge.attach(ctx);
-      await ctx.addInitScript(installFakeBluetooth, { mode, ...UUIDS });
     }
-    const page = await ctx.newPage();
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
-    return page;
+    return openApp(ctx, server.url);
   }
-
-  async function clickAndSettle(page: Page, selector: string): Promise<void> {
-    await page.click(selector);
-    await page.waitForSelector('body[data-busy="false"]');
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  const text = async (page: Page, selector: string) => (await page.textContent(selector))?.trim() ?? '';
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    [server, browser, car] = await Promise.all([serveBuiltApp(), chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] }), ServiceBackend.open()]);
+    [server, browser, car] = await Promise.all([serveBuiltApp(), launchChromium(chromiumPath), ServiceBackend.open()]);
     bridge = new GattBridge(car);
   }, 60_000);
 
