@@ -32,7 +32,7 @@ function action(button: string | HTMLElement, work: () => Promise<void>): void {
     show('busy', true);
     showError(undefined);
     for (const b of Array.from(document.querySelectorAll('button'))) b.disabled = true;
-    work()
+    void work()
       .catch(showError)
       .finally(() => {
         document.body.dataset.busy = 'false';
@@ -91,9 +91,9 @@ function renderKeys(app: PhoneApp, car: CarRecord, keys: readonly KeyListEntry[]
 async function listKeys(app: PhoneApp): Promise<void> {
   const car = currentCar(app);
   if (!car) return;
-  const keys = await app.listKeys(car.carId);
-  if (Array.isArray(keys)) renderKeys(app, car, keys);
-  else showResult(keys as CommandResult);
+  const listed = await app.listKeys(car.carId);
+  if ('keys' in listed) renderKeys(app, car, listed.keys);
+  else showResult(listed.denied);
 }
 
 function wire(app: PhoneApp): void {

@@ -64,8 +64,9 @@ export class PhoneApp {
     return this.#withCar((link) => this.wallet.command(link, command, { car, intent, timeoutMs: COMMAND_TIMEOUT_MS }));
   }
 
-  async listKeys(car: string): Promise<readonly KeyListEntry[] | CommandResult> {
+  /** The car's keys (first page), or the denial. */
+  async listKeys(car: string): Promise<{ readonly keys: readonly KeyListEntry[] } | { readonly denied: CommandResult }> {
     const r = await this.command(car, 'list-keys');
-    return r.ok ? decodeKeyList(r.data).entries : r;
+    return r.ok ? { keys: decodeKeyList(r.data).entries } : { denied: r };
   }
 }
