@@ -72,8 +72,8 @@ export class PhoneDatabase {
       }
       const req = request(tx.objectStore(store));
       tx.oncomplete = () => resolve(req.result);
+      // a failed request aborts its transaction (nothing written): reported once, here
       tx.onabort = () => reject(storeFailure(`${mode} ${store}`, req.error ?? tx.error));
-      tx.onerror = (ev) => ev.preventDefault(); // reported by onabort
     });
     return withDeadline(`IndexedDB ${mode} ${store}`, work, { timeoutMs: this.timeoutMs });
   }
