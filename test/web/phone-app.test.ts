@@ -166,6 +166,22 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     }
   });
 
+  it('opens offline once visited (service worker), and only thanks to it', async () => {
+    for (const serviceWorkers of ['allow', 'block'] as const) {
+      const ctx = await newPhoneContext(browser, bridge, 'fake', serviceWorkers);
+      contexts.push(ctx);
+      const page = await openApp(ctx, server.url);
+      if (serviceWorkers === 'allow') await page.evaluate(async () => void (await navigator.serviceWorker.ready));
+      await ctx.setOffline(true);
+      const reloaded = await page.reload().then(
+        () => page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).then(() => 'app', async () => `not ready: ${await page.evaluate(() => JSON.stringify({ ready: document.body.dataset.ready, error: document.getElementById('error')?.textContent, html: document.documentElement.outerHTML.length }))}`),
+        (e: Error) => e.message,
+      );
+      expect(reloaded, serviceWorkers).toMatch(serviceWorkers === 'allow' ? /^app$/ : /ERR_INTERNET_DISCONNECTED/);
+      await ctx.setOffline(false);
+    }
+  });
+
   it('says so when the browser has no Web Bluetooth', async () => {
     const page = await openPhone('absent');
     expect(await text(page, '#support-error')).toMatch(/does not support Web Bluetooth/);

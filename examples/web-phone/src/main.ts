@@ -152,7 +152,8 @@ async function main(): Promise<void> {
       'This browser does not support Web Bluetooth. Use Chrome, Edge or Samsung Internet on Android (on iOS: the Bluefy browser), over HTTPS.';
     show('support-error', true);
   }
-  if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch(() => {});
+  // the built app works offline; the dev server (hot reload) never caches
+  if (!import.meta.hot && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch(() => {});
   // Ask the browser not to evict this site's storage (the phone's key lives there) under pressure.
   void navigator.storage?.persist?.().catch(() => false);
   prefillPairingCode();

@@ -13,7 +13,14 @@ export interface AppServer {
 
 export async function serveBuiltApp(): Promise<AppServer> {
   const outDir = mkdtempSync(join(tmpdir(), 'proxkey-web-phone-'));
-  await build({ configFile: CONFIG, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  // vitest sets NODE_ENV=test, which would make Vite build a development bundle
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: CONFIG, mode: 'production', logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   const server = await preview({ configFile: CONFIG, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');

@@ -12,8 +12,13 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
 }
 
 /** A new phone (its own IndexedDB): a context whose `navigator.bluetooth` reaches `bridge`. */
-export async function newPhoneContext(browser: Browser, bridge: GattBridge, mode: FakeBluetoothConfig['mode'] = 'fake'): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
+export async function newPhoneContext(
+  browser: Browser,
+  bridge: GattBridge,
+  mode: FakeBluetoothConfig['mode'] = 'fake',
+  serviceWorkers: 'allow' | 'block' = 'block',
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers });
   await bridge.attach(context);
   await context.addInitScript(installFakeBluetooth, { mode, ...UUIDS });
   return context;
