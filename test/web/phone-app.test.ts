@@ -218,4 +218,15 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     expect(await text(owner, '#last-result')).toMatch(/^✓ unlock: ok/);
     expect(car.executed.slice(before)).toEqual(['unlock']);
   });
+
+  it('opened from the car’s QR payload as a URL, has the code filled in and pairs', async () => {
+    const { code, payload } = await car.service.openPairing(FAST_PAIRING);
+    const ctx = await newPhoneContext(browser, bridge);
+    contexts.push(ctx);
+    const page = await openApp(ctx, `${server.url}#pair=${encodeURIComponent(payload)}`);
+    expect(await page.inputValue('#pair-code')).toBe(code);
+    await clickAndSettle(page, '#btn-pair');
+    expect(await text(page, '#error')).toBe('');
+    expect(await text(page, '#car-role')).toBe('owner');
+  });
 });
