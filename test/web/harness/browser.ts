@@ -1,6 +1,6 @@
 /** Page helpers shared by the browser tests: a phone = a browser context with the fake Bluetooth. */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { installFakeBluetooth, type FakeBluetoothConfig } from './fake-bluetooth.js';
+import { fakeBluetoothScript, type FakeBluetoothConfig } from './fake-bluetooth.js';
 import { UUIDS, type GattBridge } from './gatt-bridge.js';
 
 export const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
@@ -20,7 +20,7 @@ export async function newPhoneContext(
 ): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers });
   await bridge.attach(context);
-  await context.addInitScript(installFakeBluetooth, { mode, ...UUIDS });
+  await context.addInitScript({ content: await fakeBluetoothScript({ mode, ...UUIDS }) });
   return context;
 }
 

@@ -1,12 +1,9 @@
 /**
- * The page side of the Web Bluetooth fake: an init script that replaces `navigator.bluetooth`
- * with objects shaped like Chrome's (EventTarget devices and characteristics, DOMException names
- * and messages as Chrome words them), each GATT operation forwarded to the Node side through the
- * `__proxkeyGatt` binding (see gatt-car.ts), notifications and disconnects pushed back through
- * `window.__proxkeyFake`. Like Chrome, `requestDevice` needs a user gesture.
- *
- * The function is serialized into the page: it must not use anything from its module scope.
+ * The page side of the Web Bluetooth fake, as an init script: fake-bluetooth-page.ts bundled for
+ * the browser (esbuild) and started with the page's configuration. See gatt-bridge.ts for the
+ * Node side.
  */
+import { build } from 'esbuild';
 
 export interface FakeBluetoothConfig {
   /** `absent`: the page has no `navigator.bluetooth` at all (Firefox, Safari). */
@@ -27,117 +24,13 @@ declare global {
   }
 }
 
-export function installFakeBluetooth(config: FakeBluetoothConfig): void {
-  if (config.mode === 'absent') {
-    Object.defineProperty(Navigator.prototype, 'bluetooth', { configurable: true, get: () => undefined });
-    return;
-  }
-  const call = async (op: string, arg: Record<string, unknown>): Promise<unknown> => {
-    const binding = window.__proxkeyGatt;
-    if (!binding) throw new DOMException('Bluetooth backend missing', 'NetworkError');
-    const reply = await binding(op, arg);
-    if ('error' in reply) throw new DOMException(reply.error.message, reply.error.name);
-    return reply.value;
-  };
-  const toBytes = (v: BufferSource): number[] => Array.from(v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  const view = (bytes: number[]): DataView => new DataView(new Uint8Array(bytes).buffer);
+const PAGE = new URL('./fake-bluetooth-page.ts', import.meta.url).pathname;
+let bundled: Promise<string> | undefined;
 
-  class FakeCharacteristic extends EventTarget {
-    value: DataView | undefined;
-    constructor(
-      readonly device: FakeDevice,
-      readonly uuid: string,
-    ) {
-      super();
-    }
-    async readValue(): Promise<DataView> {
-      this.device.assertConnected();
-      this.value = view((await call('read', { device: this.device.id, uuid: this.uuid })) as number[]);
-      return this.value;
-    }
-    async writeValueWithoutResponse(v: BufferSource): Promise<void> {
-      this.device.assertConnected();
-      await call('write', { device: this.device.id, uuid: this.uuid, bytes: toBytes(v), withResponse: false });
-    }
-    async writeValueWithResponse(v: BufferSource): Promise<void> {
-      this.device.assertConnected();
-      await call('write', { device: this.device.id, uuid: this.uuid, bytes: toBytes(v), withResponse: true });
-    }
-    async startNotifications(): Promise<this> {
-      this.device.assertConnected();
-      await call('subscribe', { device: this.device.id, uuid: this.uuid });
-      return this;
-    }
-    notify(bytes: number[]): void {
-      this.value = view(bytes);
-      this.dispatchEvent(new Event('characteristicvaluechanged'));
-    }
-  }
-
-  class FakeServer {
-    connected = false;
-    constructor(readonly device: FakeDevice) {}
-    async connect(): Promise<this> {
-      await call('connect', { device: this.device.id });
-      this.connected = true;
-      return this;
-    }
-    disconnect(): void {
-      if (!this.connected) return;
-      this.connected = false;
-      void call('disconnect', { device: this.device.id }).catch(() => {});
-      this.device.dispatchEvent(new Event('gattserverdisconnected'));
-    }
-    async getPrimaryService(uuid: string): Promise<{ getCharacteristic(u: string): Promise<FakeCharacteristic> }> {
-      this.device.assertConnected();
-      if (uuid.toLowerCase() !== config.service) throw new DOMException('No Services matching UUID ' + uuid + ' found in Device.', 'NotFoundError');
-      const chars = this.device.chars;
-      return {
-        async getCharacteristic(u: string) {
-          const c = chars.get(u.toLowerCase());
-          if (!c) throw new DOMException('No Characteristics matching UUID ' + u + ' found in Service.', 'NotFoundError');
-          return c;
-        },
-      };
-    }
-  }
-
-  class FakeDevice extends EventTarget {
-    readonly name = undefined; // proxkey cars advertise no local name
-    readonly gatt = new FakeServer(this);
-    readonly chars = new Map([config.write, config.notify, config.info].map((u) => [u, new FakeCharacteristic(this, u)] as const));
-    constructor(readonly id: string) {
-      super();
-    }
-    assertConnected(): void {
-      if (!this.gatt.connected) throw new DOMException('GATT Server is disconnected. Cannot perform GATT operations. (Re)connect first with `device.gatt.connect`.', 'NetworkError');
-    }
-  }
-
-  const devices = new Map<string, FakeDevice>();
-  const bluetooth = {
-    async requestDevice(options: unknown): Promise<FakeDevice> {
-      if (!navigator.userActivation.isActive)
-        throw new DOMException("Failed to execute 'requestDevice' on 'Bluetooth': Must be handling a user gesture to show a permission request.", 'SecurityError');
-      const id = (await call('requestDevice', { options: JSON.stringify(options) })) as string;
-      const device = devices.get(id) ?? new FakeDevice(id);
-      devices.set(id, device);
-      return device;
-    },
-    async getAvailability(): Promise<boolean> {
-      return (await call('availability', {})) as boolean;
-    },
-  };
-  Object.defineProperty(Navigator.prototype, 'bluetooth', { configurable: true, get: () => bluetooth });
-  window.__proxkeyFake = {
-    notify(id, bytes) {
-      devices.get(id)?.chars.get(config.notify)?.notify(bytes);
-    },
-    disconnect(id) {
-      const d = devices.get(id);
-      if (!d || !d.gatt.connected) return;
-      d.gatt.connected = false;
-      d.dispatchEvent(new Event('gattserverdisconnected'));
-    },
-  };
+/** The init script that installs the fake with `config`. */
+export async function fakeBluetoothScript(config: FakeBluetoothConfig): Promise<string> {
+  bundled ??= build({ entryPoints: [PAGE], bundle: true, platform: 'browser', format: 'iife', globalName: '__proxkeyFakeBluetooth', write: false, logLevel: 'silent' }).then(
+    (r) => r.outputFiles[0]!.text,
+  );
+  return `${await bundled}\n__proxkeyFakeBluetooth.install(${JSON.stringify(config)});`;
 }
