@@ -1,7 +1,8 @@
 /**
  * The app's phone: a `PhoneWallet` over IndexedDB with a non-extractable WebCrypto key, and one
  * Web Bluetooth connection per action. The device picked in the chooser is kept for the page's
- * lifetime, so later actions reconnect without the chooser; a failed reconnect forgets it.
+ * lifetime, so later actions reconnect without the chooser; a failed connect forgets it (the next
+ * tap shows the chooser again).
  */
 import { PhoneWallet, decodeKeyList, parsePairingPayload, type CarRecord, type CommandInput, type CommandResult, type KeyListEntry } from '../../../src/index.js';
 import {
@@ -39,9 +40,10 @@ export class PhoneApp {
     try {
       link = await connectToCar({ bluetooth: this.bluetooth, ...(this.#device && { device: this.#device }) });
     } catch (e) {
-      if (!this.#device) throw e;
-      this.#device = undefined; // the remembered car is gone: choose again
-      link = await connectToCar({ bluetooth: this.bluetooth });
+      // Forget the car: the next tap shows the chooser (not now: the tap's user activation may
+      // have expired while the connect attempt ran, and the browser would refuse the chooser).
+      this.#device = undefined;
+      throw e;
     }
     this.#device = link.device;
     try {
