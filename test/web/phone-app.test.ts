@@ -74,6 +74,7 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     await clickAndSettle(owner, '#btn-start-confirm');
     expect(await text(owner, '#last-result')).toMatch(/^✓ start: ok at /);
     expect(car.executed).toEqual(['unlock', 'lock', 'start']);
+    expect(bridge.choosers).toBe(1); // the car picked at pairing is reused while the page is open
     // GATT semantics held: 20-byte values (MTU 23), all written without response
     expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({ max: 20, oversized: 0, withResponse: 0 });
   });
@@ -205,6 +206,18 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     expect(await text(page, '#error')).toBe('');
     expect(await text(page, '#last-result')).toMatch(/^✓ lock: ok/);
     await page.close();
+  });
+
+  it('reports a car out of range, and the next tap shows the chooser again', async () => {
+    await clickAndSettle(owner, '#btn-lock'); // the owner's page has the car remembered: no chooser
+    const choosers = bridge.choosers;
+    bridge.knobs.outOfRange = true;
+    await clickAndSettle(owner, '#btn-unlock');
+    expect(await text(owner, '#error')).toMatch(/^The car is out of range or the connection dropped/);
+    bridge.knobs.outOfRange = false;
+    await clickAndSettle(owner, '#btn-unlock');
+    expect(await text(owner, '#last-result')).toMatch(/^✓ unlock: ok/);
+    expect(bridge.choosers).toBe(choosers + 1);
   });
 
   it('reports a car that disconnects mid-command, without running it, and recovers', async () => {

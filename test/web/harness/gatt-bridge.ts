@@ -50,6 +50,8 @@ export interface GattKnobs {
   adapterOff?: boolean;
   /** The car drops the connection when it receives this write (1-based, counted per connection). */
   dropAtWrite?: number;
+  /** The car is out of range: connecting fails (Chrome: NetworkError "Connection failed for unknown reason."). */
+  outOfRange?: boolean;
 }
 
 const domError = (name: string, message: string): GattReply => ({ error: { name, message } });
@@ -66,6 +68,8 @@ export class GattBridge {
   maxWriteSize = 0;
   writesWithResponse = 0;
   oversizedWrites = 0;
+  /** How many times a page showed the chooser. */
+  choosers = 0;
   readonly #connections = new Map<Page, Connection>();
 
   constructor(readonly backend: GattBackend) {}
@@ -82,10 +86,12 @@ export class GattBridge {
         case 'availability':
           return { value: !this.knobs.adapterOff };
         case 'requestDevice':
+          this.choosers++;
           if (this.knobs.adapterOff) return domError('NotFoundError', 'Bluetooth adapter not available.');
           if (this.knobs.cancelChooser) return domError('NotFoundError', 'User cancelled the requestDevice() chooser.');
           return { value: CAR_DEVICE_ID };
         case 'connect':
+          if (this.knobs.outOfRange) return domError('NetworkError', 'Connection failed for unknown reason.');
           return await this.#connect(page);
         case 'read':
           if (!conn) return domError('NetworkError', 'GATT Server is disconnected.');
