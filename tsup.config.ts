@@ -6,6 +6,7 @@ export default defineConfig({
     noble: 'src/adapters/noble/index.ts',
     bleno: 'src/adapters/bleno/index.ts',
     node: 'src/node/index.ts',
+    'web-bluetooth': 'src/adapters/web-bluetooth/index.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],

@@ -4,7 +4,7 @@
  */
 import { BleUnavailableError } from '../adapters/common.js';
 import { DeniedError, ProxkeyError, StoreError } from '../errors.js';
-import type { DenyReason } from '../protocol/reasons.js';
+import { DENY_REASON_TEXT, type DenyReason } from '../protocol/reasons.js';
 
 export interface Ui {
   readonly json: boolean;
@@ -43,23 +43,11 @@ export function createUi(json: boolean, out: NodeJS.WritableStream = process.std
   };
 }
 
-/** What a denial means for the user, in a few words. */
+/** What a denial means for the user, in a few words (with the CLI's flags). */
 export const REASON_TEXT: Partial<Record<DenyReason, string>> = {
-  'unknown-key': 'this car does not know this phone (pair first, or ask the owner for a key)',
-  'not-permitted': 'this key is not allowed to do that',
-  expired: 'this key has expired',
-  'not-yet-valid': 'this key is not valid yet',
-  revoked: 'this key was revoked by the owner',
-  'out-of-range': 'the phone is not close enough to the car',
-  'relay-suspected': 'the answer took too long (possible relay attack): move closer and retry',
+  ...DENY_REASON_TEXT,
   'intent-required': 'confirm the action: add --intent',
-  'ranging-failed': 'secure ranging did not confirm the distance',
-  busy: 'the car is busy: retry',
-  'actuator-failed': 'the car accepted the command but its actuator failed',
-  'session-expired': 'the session expired: retry',
-  'invalid-grant': 'the shared key is not valid for this car',
   'pairing-closed': 'the car is not in pairing mode (press its pairing button / run `proxkey car pair`)',
-  'pairing-failed': 'wrong pairing code',
 };
 
 /** One line for any error, with what to do. */

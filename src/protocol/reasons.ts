@@ -43,3 +43,25 @@ export function reasonFromCode(code: number): DenyReason | undefined {
 export function isDenyReason(value: unknown): value is DenyReason {
   return typeof value === 'string' && Object.hasOwn(DENY_REASONS, value);
 }
+
+/**
+ * What a denial means for the user, in a few words, for any application (the CLI adds its flags).
+ * Reasons a user never causes (malformed, internal-error, …) are left to the application.
+ */
+export const DENY_REASON_TEXT: Readonly<Partial<Record<DenyReason, string>>> = Object.freeze({
+  'unknown-key': 'this car does not know this phone (pair first, or ask the owner for a key)',
+  'not-permitted': 'this key is not allowed to do that',
+  expired: 'this key has expired',
+  'not-yet-valid': 'this key is not valid yet',
+  revoked: 'this key was revoked by the owner',
+  'out-of-range': 'the phone is not close enough to the car',
+  'relay-suspected': 'the answer took too long (possible relay attack): move closer and retry',
+  'intent-required': 'the car needs an explicit confirmation for this command',
+  'ranging-failed': 'secure ranging did not confirm the distance',
+  busy: 'the car is busy: retry',
+  'actuator-failed': 'the car accepted the command but its actuator failed',
+  'session-expired': 'the session expired: retry',
+  'invalid-grant': 'the shared key is not valid for this car',
+  'pairing-closed': 'the car is not in pairing mode (press its pairing button)',
+  'pairing-failed': 'wrong pairing code',
+});

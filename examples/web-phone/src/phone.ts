@@ -1,0 +1,74 @@
+/**
+ * The app's phone: a `PhoneWallet` over IndexedDB with a non-extractable WebCrypto key, and one
+ * Web Bluetooth connection per action. The device picked in the chooser is kept for the page's
+ * lifetime, so later actions reconnect without the chooser; a failed connect forgets it (the next
+ * tap shows the chooser again).
+ */
+import { PhoneWallet, decodeKeyList, parsePairingPayload, type CarRecord, type CommandInput, type CommandResult, type KeyListEntry } from '../../../src/index.js';
+import {
+  IndexedDbPhoneStore,
+  connectToCar,
+  openPhoneDatabase,
+  webCryptoIdentity,
+  type BluetoothDeviceLike,
+  type BluetoothLike,
+  type WebCarLink,
+  type WebCryptoIdentity,
+} from '../../../src/adapters/web-bluetooth/index.js';
+
+const COMMAND_TIMEOUT_MS = 8000;
+
+export class PhoneApp {
+  #device: BluetoothDeviceLike | undefined;
+
+  private constructor(
+    readonly wallet: PhoneWallet,
+    readonly identity: WebCryptoIdentity,
+    readonly bluetooth: BluetoothLike | undefined,
+  ) {}
+
+  static async open(bluetooth: BluetoothLike | undefined): Promise<PhoneApp> {
+    const db = await openPhoneDatabase();
+    const identity = await webCryptoIdentity(db);
+    const wallet = await PhoneWallet.open({ store: new IndexedDbPhoneStore(db), identity: identity.custody, signingKey: identity.signingKey, label: 'web phone' });
+    return new PhoneApp(wallet, identity, bluetooth);
+  }
+
+  /** Run `work` on a fresh connection to the car, closing it afterwards. */
+  async #withCar<T>(work: (link: WebCarLink) => Promise<T>): Promise<T> {
+    let link: WebCarLink;
+    try {
+      link = await connectToCar({ bluetooth: this.bluetooth, ...(this.#device && { device: this.#device }) });
+    } catch (e) {
+      // Forget the car: the next tap shows the chooser (not now: the tap's user activation may
+      // have expired while the connect attempt ran, and the browser would refuse the chooser).
+      this.#device = undefined;
+      throw e;
+    }
+    this.#device = link.device;
+    try {
+      return await work(link);
+    } finally {
+      link.close('done');
+      await link.disconnected;
+    }
+  }
+
+  /** Pair with the code the car shows (or its `proxkey://pair?…` payload). */
+  pair(codeOrPayload: string): Promise<CarRecord> {
+    const t = codeOrPayload.trim();
+    const code = t.startsWith('proxkey://') ? parsePairingPayload(t).code : t;
+    if (!/^\d{8}$/.test(code)) throw new Error(`"${code}" is not an 8-digit pairing code`);
+    return this.#withCar((link) => this.wallet.pair(link, code, { timeoutMs: 30_000 }));
+  }
+
+  command(car: string, command: CommandInput, intent = false): Promise<CommandResult> {
+    return this.#withCar((link) => this.wallet.command(link, command, { car, intent, timeoutMs: COMMAND_TIMEOUT_MS }));
+  }
+
+  /** The car's keys (first page), or the denial. */
+  async listKeys(car: string): Promise<{ readonly keys: readonly KeyListEntry[] } | { readonly denied: CommandResult }> {
+    const r = await this.command(car, 'list-keys');
+    return r.ok ? { keys: decodeKeyList(r.data).entries } : { denied: r };
+  }
+}
