@@ -3,7 +3,7 @@
  * the simulated car supports the whole owner/friend flow, and failures print one clear line and
  * exit non-zero.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,17 +33,32 @@ describe('help', () => {
   it('lists every command with a summary, and exits 0 with --help', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const name of Object.keys(COMMANDS)) expect(r.out).toContain(name);
-    expect(r.out).toMatch(/--json/);
+    for (const [name, h] of Object.entries(COMMANDS)) expect(r.out).toMatch(new RegExp(`^  ${name} +${h.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
     expect(r.out).toMatch(/--sim/);
   });
 
-  it.each(Object.keys(COMMANDS))('proxkey %s --help prints its usage and the options', async (name) => {
+  it.each(Object.keys(COMMANDS))('proxkey %s --help prints its usage and describes each of its options', async (name) => {
     const r = await cli(...name.split(' '), '--help');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`proxkey ${COMMANDS[name]!.usage}`);
     expect(r.out).toContain(COMMANDS[name]!.summary);
-    expect(r.out).toContain('--timeout');
+    for (const o of COMMANDS[name]!.options) expect(r.out).toMatch(new RegExp(`^  --${o}\\b.* \\w+`, 'm'));
+  });
+
+  it('proxkey car (and car --help) lists the car commands', async () => {
+    for (const argv of [['car'], ['car', '--help']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(argv.length === 1 ? 2 : 0);
+      for (const name of Object.keys(COMMANDS).filter((n) => n.startsWith('car '))) expect(r.out).toContain(name);
+    }
+  });
+
+  it('extra arguments are a usage error, not ignored', async () => {
+    for (const argv of [['unlock', 'foo', 'bar'], ['status', 'x'], ['car', 'status', 'extra', '--dir', home], ['pair', '12345678', '87654321']]) {
+      const r = await cli(...argv, '--sim', '--state', join(home, 'extra'));
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(/^error: unexpected argument/);
+    }
   });
 
   it('an unknown command or option is a usage error (exit 2, one line)', async () => {
@@ -74,6 +89,13 @@ describe('with a simulated car', () => {
     expect(JSON.parse(r.out)).toMatchObject({ command: 'start', status: 'ok', ok: true });
     r = await cli('status', '--json', ...owner());
     expect(JSON.parse(r.out).cars).toHaveLength(1);
+  });
+
+  it.each([['1234'], ['abcdefgh'], ['123456789'], []])('pair %s is refused before the radio is touched (one line, exit 1)', async (...code) => {
+    // no --sim: a real radio would be opened after the check; this one is missing (hci 9)
+    const r = await cli('pair', ...code, '--hci', '9', '--state', join(home, 'badcode'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(code.length ? /^error: ".*" is not a pairing code: it has 8 digits/ : /^error: pair needs the 8-digit code/)]);
   });
 
   it('a wrong pairing code prints one clear line and exits 1', async () => {
@@ -117,6 +139,25 @@ describe('with a simulated car', () => {
       expect(r.out).toMatch(/revoked/);
     } finally {
       delete process.env.PROXKEY_SIM_CAR;
+    }
+  });
+
+  it('request-key and share print the string alone on stdout, the advice on stderr', async () => {
+    let r = await cli('request-key', ...owner());
+    expect(r.out.trim()).toMatch(/^pkreq1\.\S+$/);
+    expect(r.err).toMatch(/proxkey share <request>/);
+    r = await cli('share', r.out.trim(), ...owner());
+    expect(r.out.trim()).toMatch(/^pkshare1\.\S+$/);
+    expect(r.err).toMatch(/proxkey accept <share>/);
+  });
+
+  it('car status/keys/audit refuse a directory without a car and create nothing', async () => {
+    for (const op of ['status', 'keys', 'audit']) {
+      const dir = join(home, `typo-${op}`);
+      const r = await cli('car', op, '--dir', dir);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^error: no car in ${dir}: .*only \`proxkey car serve --dir`));
+      expect(existsSync(dir)).toBe(false);
     }
   });
 
