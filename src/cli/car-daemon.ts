@@ -55,9 +55,11 @@ function ensureStateDir(dir: string): void {
 
 function blenoLoader(c: CarConfig): () => Promise<BlenoLike> {
   const b = c.bluetooth;
-  if (b?.uart && !existsSync(b.uart)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${b.uart}: check the path (--uart / bluetooth.uart), or see \`proxkey doctor --uart ${b.uart}\``);
   // a fresh instance per call (stoprocent), so the health loop can re-open the adapter
-  return () => loadBleno(b?.uart ? { uart: { port: b.uart, ...(b.baudRate && { baudRate: b.baudRate }) } } : { deviceId: b?.hci ?? 0 });
+  return async () => {
+    if (b?.uart && !existsSync(b.uart)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${b.uart}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${b.uart}\` checks it`);
+    return loadBleno(b?.uart ? { uart: { port: b.uart, ...(b.baudRate && { baudRate: b.baudRate }) } } : { deviceId: b?.hci ?? 0 });
+  };
 }
 
 /** Pairing mode: open it, show the code, light the LED, and say in one line how it ended. */

@@ -99,7 +99,7 @@ export class RadioSupervisor {
   async #bring(bleno: BlenoLike): Promise<CarPeripheral> {
     this.#bleno = bleno;
     const onState = (state: string) => {
-      if (state !== 'poweredOn') this.#trouble(`the Bluetooth adapter went ${state}`);
+      if (state !== 'poweredOn') this.#trouble(`the Bluetooth adapter went ${state} (its controller, USB or serial link is gone or was reset)`);
     };
     bleno.on('stateChange', onState);
     this.#detach = () => bleno.removeListener('stateChange', onState);

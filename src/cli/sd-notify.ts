@@ -37,7 +37,14 @@ export function systemdNotifier(env: NodeJS.ProcessEnv = process.env, onError: (
     execFile('systemd-notify', assignments, { timeout: SEND_TIMEOUT_MS, env: { ...process.env, NOTIFY_SOCKET: socket } }, (err) => {
       if (!err || warned) return;
       warned = true;
-      onError(new Error(`systemd-notify failed (${(err as NodeJS.ErrnoException).code ?? err.message}): install the systemd package; the unit needs NotifyAccess=all`));
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      onError(
+        new Error(
+          missing
+            ? 'systemd-notify not found: install the systemd package (the unit uses Type=notify: without it the service never becomes ready)'
+            : `systemd did not confirm a notification (systemd-notify: ${err.message.split('\n')[0]}); the unit needs NotifyAccess=all`,
+        ),
+      );
     });
   };
   const oneLine = (text: string) => text.replace(/\s+/g, ' ').slice(0, 200);

@@ -4,20 +4,18 @@
  * Pair with the code the car printed, unlock, share to a second phone identity (which cannot
  * start), revoke it and see the denial; restart the daemon and unlock again (it kept its keys).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, spawnNode, type Collected } from './harness/child.js';
+import { bundleCli } from './harness/cli-bundle.js';
 import { Emulator, type Controller } from './harness/emulator.js';
 import { realStackGate } from './harness/gate.js';
 
 const missing = realStackGate('CLI over BLE', ['@stoprocent/noble', '@stoprocent/bleno']);
 
-// Bundled next to node_modules so the CLI's lazy imports of the BLE stacks resolve.
-const CACHE = new URL('../../node_modules/.cache/proxkey-e2e/', import.meta.url).pathname;
-const CLI = join(CACHE, 'cli.mjs');
+let CLI: string;
 
 interface Ran {
   code: number | null;
@@ -43,16 +41,7 @@ describe.skipIf(missing.length > 0)('proxkey car daemon and phone CLI as separat
   let car: (Collected & { ctrl: Controller }) | undefined;
 
   beforeAll(async () => {
-    mkdirSync(CACHE, { recursive: true });
-    await build({
-      entryPoints: [new URL('../../src/cli/main.ts', import.meta.url).pathname],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      outfile: CLI,
-      logLevel: 'silent',
-    });
+    CLI = await bundleCli('e2e');
     work = mkdtempSync(join(tmpdir(), 'proxkey-cli-ble-'));
     writeFileSync(
       join(work, 'car.json'),
