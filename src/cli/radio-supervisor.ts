@@ -10,28 +10,38 @@
  * impossible (`maxRecoveryAttempts` failed, or the stack cannot be re-opened) `failed` resolves
  * and the daemon exits non-zero so that systemd restarts it.
  */
-import type { BlenoLike, CarPeripheral } from '../adapters/bleno/index.js';
+import type { CarPeripheral } from '../adapters/bleno/index.js';
 import { rawHci } from '../adapters/bleno/hci-privacy.js';
+import type { Emitter } from '../adapters/common.js';
 import { withDeadline } from '../transport/deadline.js';
 
 /** HCI Read BD_ADDR (OGF 0x04, OCF 0x0009): harmless, answered by every controller. */
 const HCI_READ_BD_ADDR = 0x1009;
-const PROBE_TIMEOUT_MS = 3_000;
 /** Consecutive failed re-advertisements that count as "the controller stopped advertising". */
 const MAX_ADVERTISING_FAILURES = 3;
 const STOP_TIMEOUT_MS = 5_000;
 
-export interface RadioSupervisorOptions {
+/** What the supervisor needs of a stack (bleno): its state events and a way to close it. */
+export interface SupervisedStack extends Emitter {
+  stop?(): void;
+}
+
+/** What it needs of the car peripheral started on it. */
+export type SupervisedPeripheral = Pick<CarPeripheral, 'stop'>;
+
+export interface RadioSupervisorOptions<S extends SupervisedStack, P extends SupervisedPeripheral> {
   /** A fresh bleno instance bound to the configured adapter. */
-  open(): Promise<BlenoLike>;
+  open(): Promise<S>;
   /** Start the car's peripheral on it (advertise, serve phones). */
-  start(bleno: BlenoLike): Promise<CarPeripheral>;
+  start(bleno: S): Promise<P>;
   /** One line per recovery, failed attempt or give-up. */
   log(line: string): void;
   /** Called with each health change (for systemd's status line and watchdog). */
   onHealth?(healthy: boolean, detail: string): void;
   /** Default 10 000 ms. */
   readonly probeIntervalMs?: number;
+  /** How long the adapter has to answer a probe. Default 3 000 ms. */
+  readonly probeTimeoutMs?: number;
   /** Default 10. */
   readonly maxRecoveryAttempts?: number;
   /** First back-off (ms), doubled per failed attempt up to `maxBackoffMs`. Defaults 1 000 / 30 000. */
@@ -47,11 +57,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-export class RadioSupervisor {
-  readonly #o: RadioSupervisorOptions;
+export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeripheral> {
+  readonly #o: RadioSupervisorOptions<S, P>;
   readonly #stop = new AbortController();
-  #bleno: BlenoLike | undefined;
-  #peripheral: CarPeripheral | undefined;
+  #bleno: S | undefined;
+  #peripheral: P | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #advertisingFailures = 0;
   #recovering = false;
@@ -61,12 +71,12 @@ export class RadioSupervisor {
   /** Resolves (never rejects) with the reason when recovery is impossible. */
   readonly failed: Promise<Error>;
 
-  constructor(options: RadioSupervisorOptions) {
+  constructor(options: RadioSupervisorOptions<S, P>) {
     this.#o = options;
     this.failed = new Promise((resolve) => (this.#fail = resolve));
   }
 
-  get peripheral(): CarPeripheral | undefined {
+  get peripheral(): P | undefined {
     return this.#peripheral;
   }
 
@@ -75,7 +85,7 @@ export class RadioSupervisor {
   }
 
   /** The first start: open the adapter and advertise. Throws what went wrong (nothing to recover yet). */
-  async start(): Promise<CarPeripheral> {
+  async start(): Promise<P> {
     const bleno = await this.#o.open();
     const peripheral = await this.#bring(bleno);
     this.#setHealthy(true, 'advertising');
@@ -96,7 +106,7 @@ export class RadioSupervisor {
     await this.#teardown();
   }
 
-  async #bring(bleno: BlenoLike): Promise<CarPeripheral> {
+  async #bring(bleno: S): Promise<P> {
     this.#bleno = bleno;
     const onState = (state: string) => {
       if (state !== 'poweredOn') this.#trouble(`the Bluetooth adapter went ${state} (its controller, USB or serial link is gone or was reset)`);
@@ -132,7 +142,7 @@ export class RadioSupervisor {
     const hci = this.#bleno && rawHci(this.#bleno);
     if (hci && !this.#recovering) {
       try {
-        await hci.command(HCI_READ_BD_ADDR, new Uint8Array(0), PROBE_TIMEOUT_MS);
+        await hci.command(HCI_READ_BD_ADDR, new Uint8Array(0), this.#o.probeTimeoutMs ?? 3_000);
         this.#setHealthy(true, 'advertising');
       } catch (e) {
         this.#trouble(`the Bluetooth adapter stopped answering (${message(e)})`);
@@ -162,9 +172,8 @@ export class RadioSupervisor {
     for (let attempt = 1; attempt <= max; attempt++) {
       await sleep(backoff, this.#stop.signal);
       if (this.#stop.signal.aborted) return;
-      let bleno: BlenoLike | undefined;
       try {
-        bleno = await this.#o.open();
+        const bleno = await this.#o.open();
         if (bleno === previous) return this.#giveUp(cause, 'this bleno package cannot re-open the adapter in the same process');
         await this.#bring(bleno);
         const s = ((performance.now() - t0) / 1000).toFixed(1);
