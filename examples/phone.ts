@@ -44,7 +44,7 @@ async function send(command: CommandInput) {
 }
 
 let exitCode = 0;
-const denied = (r: { ok: boolean }) => {
+const denied = <R extends { ok: boolean }>(r: R): R => {
   if (!r.ok) exitCode = 1;
   return r;
 };

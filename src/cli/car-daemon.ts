@@ -73,7 +73,8 @@ function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2
     led?.release();
     led = await gpio.hold(c.statusLed, on).catch(() => undefined);
   };
-  const open = async (by: string) => {
+  /** `by`: who opened it, for the log (the --pair at start goes without saying). */
+  const open = async (by?: string) => {
     const p = await car.openPairing({ ttlMs: ttlSeconds * 1000, ...(scryptLog2N && { scrypt: { log2N: scryptLog2N, r: 8, p: 1 } }) });
     await setLed(true);
     if (watch) clearInterval(watch);
@@ -87,7 +88,7 @@ function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2
       if (end) ui.result({ event: 'pairing-closed', status }, end);
     }, 250);
     watch.unref();
-    ui.info(`pairing mode opened by ${by}`);
+    if (by) ui.info(`pairing mode opened by ${by}`);
     return p;
   };
   const button = async () => (c.pairingButton ? gpio.watchButton(c.pairingButton, () => void open('the pairing button').then((p) => showPairing(ui, p))) : undefined);
@@ -171,7 +172,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.result({ event: 'ready', name: car.name, carId: car.carId, keys, privateAddress }, ready);
     notifier.ready(ready);
     watchdog = startWatchdog(notifier);
-    if (a.pair) await showPairing(ui, await pairing.open('--pair'));
+    if (a.pair) await showPairing(ui, await pairing.open());
     const outcome = await Promise.race([signals.stopped, radio.failed]);
     if (outcome instanceof Error) {
       ui.info(`stopping: ${outcome.message}`);

@@ -52,8 +52,8 @@ const OPTION_HELP: Record<string, string> = {
   unit: '--unit <file>       where to write the systemd unit',
   actuator: '--actuator gpio|log relays on GPIO (default), or print commands (a dry run)',
   force: '--force             replace existing config and unit files',
-  hci: '--hci <n>           Bluetooth adapter hciN (default 0)',
-  uart: '--uart <path>       a serial HCI controller (USB/UART dongle, or an emulated one)\n                      instead of hciN; PROXKEY_HCI=<path> in the examples',
+  hci: '--hci <n>           Bluetooth adapter hciN (default 0; or PROXKEY_HCI=<n>)',
+  uart: '--uart <path>       a serial HCI controller (USB/UART dongle, or an emulated one)\n                      instead of hciN (or PROXKEY_HCI=<path>)',
   timeout: '--timeout <ms>      bound for each wait on the radio (default 10000)',
   json: '--json              one JSON object per result, for scripts',
 };

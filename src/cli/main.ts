@@ -64,6 +64,18 @@ function parse(argv: readonly string[]) {
   return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
 }
 
+/**
+ * The radio from --hci / --uart, else from PROXKEY_HCI (a number: hciN; a path: a serial or
+ * emulated controller), so a whole guide can be followed over another controller unchanged.
+ */
+function radio(v: Values): { hci?: number; uart?: string } {
+  if (v.uart) return { uart: v.uart };
+  if (v.hci !== undefined) return { hci: int(v.hci, '--hci')! };
+  const env = process.env.PROXKEY_HCI;
+  if (!env) return {};
+  return /^\d+$/.test(env) ? { hci: Number(env) } : { uart: env };
+}
+
 function phoneArgs(v: Values): PhoneArgs {
   return {
     state: v.state ?? defaultState(),
@@ -71,8 +83,7 @@ function phoneArgs(v: Values): PhoneArgs {
     ...(v.car && { car: v.car }),
     ...(v.intent && { intent: true }),
     ...(v.sim && { sim: true }),
-    ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }),
-    ...(v.uart && { uart: v.uart }),
+    ...radio(v),
     ...(v.label && { label: v.label }),
   };
 }
@@ -83,8 +94,7 @@ function carArgs(v: Values): CarArgs {
     ...(v.config && { config: v.config }),
     ...(v.name && { name: v.name }),
     ...(v.pair && { pair: true }),
-    ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }),
-    ...(v.uart && { uart: v.uart }),
+    ...radio(v),
     ...(v['scrypt-log2n'] && { scryptLog2N: int(v['scrypt-log2n'], '--scrypt-log2n')! }),
   };
 }
@@ -113,7 +123,7 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
       if (!args[0]) throw new UsageError('revoke needs a key id (16 hex) or grant id (32 hex)');
       return phoneCommand(phone(), { kind: 'revoke', target: args[0] }, ui).then((r) => r.code);
     case 'doctor':
-      return doctor({ ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }), ...(v.uart && { uart: v.uart }) }, ui);
+      return doctor(radio(v), ui);
     case 'car serve':
       return carServe(carArgs(v), ui);
     case 'car setup':
@@ -148,7 +158,7 @@ function failureLine(e: unknown, name: string, v: Values): { code: string; messa
   const described = describeError(e);
   if (described.code !== 'ERR_BLE_UNAVAILABLE') return described;
   const role = name.startsWith('car ') ? 'car' : 'phone';
-  const problem = bluetoothProblem(role, { ...(v.hci !== undefined && { hci: Number(v.hci) }), ...(v.uart && { uart: v.uart }) });
+  const problem = bluetoothProblem(role, radio(v));
   return { code: described.code, message: problem ? `Bluetooth unavailable: ${problem} (\`proxkey doctor\` checks everything)` : `${described.message.slice(0, 300)} (run \`proxkey doctor\`)` };
 }
 
