@@ -172,10 +172,13 @@ function nodeCheck(): Check {
 /** Every check, for `proxkey doctor`. */
 export function allChecks(t: RadioTarget): Check[] {
   const radio = t.uart ? [adapterCheck(t)] : [adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck()];
+  // a car needs only bleno, a phone only noble: one missing is a problem only if both are
+  const [phone, car] = [packageCheck('phone'), packageCheck('car')];
+  const either = phone.ok || car.ok;
   return [
     nodeCheck(),
-    packageCheck('phone'),
-    packageCheck('car'),
+    { ...phone, optional: either },
+    { ...car, optional: either },
     ...radio,
     toolCheck('gpioset', 'GPIO relays, button, LED', 'gpiod'),
     toolCheck('systemd-notify', "the daemon's readiness and watchdog under systemd", 'systemd'),
