@@ -161,6 +161,36 @@ describe('with a simulated car', () => {
     }
   });
 
+  it('with the simulated car and other cars: --sim picks the simulated one, Bluetooth the real one, else says what to type', async () => {
+    const me = ['--state', join(home, 'multi')];
+    const otherCar = (name: string) => ({ PROXKEY_SIM_CAR: join(home, `other-${name}`) });
+    // this phone pairs with its own simulated car, and gets keys to two other cars by shares
+    expect((await cli('pair', '--sim', ...me)).code).toBe(0);
+    const request = (await cli('request-key', ...me)).out.trim();
+    for (const name of ['one', 'two']) {
+      Object.assign(process.env, otherCar(name));
+      const owner = ['--sim', '--state', join(home, `owner-${name}`)];
+      expect((await cli('pair', ...owner)).code).toBe(0);
+      const share = (await cli('share', request, ...owner)).out.trim();
+      delete process.env.PROXKEY_SIM_CAR;
+      expect((await cli('accept', share, ...me)).code).toBe(0);
+    }
+    // --sim: its own simulated car, no question asked
+    expect((await cli('unlock', '--sim', ...me)).out).toMatch(/✓ unlock: ok/);
+    // with one real car besides the simulated one, Bluetooth commands go to it (here: no radio)
+    const one = ['--state', join(home, 'multi-one')];
+    expect((await cli('pair', '--sim', ...one)).code).toBe(0);
+    Object.assign(process.env, otherCar('one'));
+    const shareOne = (await cli('share', (await cli('request-key', ...one)).out.trim(), '--sim', '--state', join(home, 'owner-one'))).out.trim();
+    delete process.env.PROXKEY_SIM_CAR;
+    expect((await cli('accept', shareOne, ...one)).code).toBe(0);
+    expect((await cli('unlock', '--hci', '9', ...one)).err).toMatch(/^error: Bluetooth unavailable: /);
+    // over Bluetooth two real cars fit: one line naming them and the flag, before any radio
+    const r = await cli('unlock', '--hci', '9', ...me);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: this phone knows several cars: "Simulated car" \([0-9a-f]{8}\), "Simulated car" \([0-9a-f]{8}\); say which with --car <name or id>, e.g. proxkey unlock --car [0-9a-f]{8}$/)]);
+  });
+
   it('car commands without a state dir explain what is missing', async () => {
     const r = await cli('car', 'keys');
     expect(r.code).toBe(1);
