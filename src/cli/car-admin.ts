@@ -8,6 +8,7 @@ import { LocalError } from '../errors.js';
 import { FileVehicleStore } from '../node/file-stores.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
+import type { CarConfig } from './config.js';
 import { keySummary } from './car-daemon.js';
 import { askControl, type ControlRequest } from './control.js';
 import { pairingStateText } from './daemon-log.js';
@@ -16,16 +17,18 @@ import type { Ui } from './ui.js';
 
 type Answer = Record<string, unknown>;
 
-/** The car in `dir` when no daemon runs; refuses a directory without one. */
-async function openStoppedCar(dir: string): Promise<VehicleService> {
+/** The car in the state directory when no daemon runs; refuses a directory without one. */
+async function openStoppedCar(c: CarConfig & { stateDir: string }): Promise<VehicleService> {
+  const dir = c.stateDir;
   const store = new FileVehicleStore(dir);
   if (!existsSync(dir) || (await store.load()) === undefined)
     throw new LocalError('ERR_INVALID_STATE', `no car in ${dir}: check the path (--dir, or stateDir in --config); only \`proxkey car serve --dir ${dir}\` creates a new car`);
   return VehicleService.open({ store, actuator: () => undefined });
 }
 
-async function answerFromFiles(op: ControlRequest['op'], dir: string, target: string): Promise<Answer> {
-  const car = await openStoppedCar(dir);
+async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateDir: string }, target: string): Promise<Answer> {
+  const dir = c.stateDir;
+  const car = await openStoppedCar(c);
   switch (op) {
     case 'pair':
       throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
@@ -73,7 +76,7 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
   const c = resolveConfig(a);
   const target = a.target ?? '';
   const req: ControlRequest = op === 'revoke' ? { op, target } : ({ op } as ControlRequest);
-  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c.stateDir, target));
+  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target));
   if (!answer.ok) throw new LocalError('ERR_INVALID_ARGUMENT', String(answer.error));
   switch (op) {
     case 'pair':
