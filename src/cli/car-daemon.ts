@@ -53,11 +53,15 @@ function ensureStateDir(dir: string): void {
   }
 }
 
+function assertSerialDevice(path: string | undefined): void {
+  if (path && !existsSync(path)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${path}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${path}\` checks it`);
+}
+
 function blenoLoader(c: CarConfig): () => Promise<BlenoLike> {
   const b = c.bluetooth;
   // a fresh instance per call (stoprocent), so the health loop can re-open the adapter
   return async () => {
-    if (b?.uart && !existsSync(b.uart)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${b.uart}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${b.uart}\` checks it`);
+    assertSerialDevice(b?.uart);
     return loadBleno(b?.uart ? { uart: { port: b.uart, ...(b.baudRate && { baudRate: b.baudRate }) } } : { deviceId: b?.hci ?? 0 });
   };
 }
@@ -99,15 +103,8 @@ function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2
   return { open, button, stop };
 }
 
-/** Run the car until SIGTERM/SIGINT (0), or until its radio cannot be recovered (3). */
-export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
-  const c = resolveConfig(a);
-  ensureStateDir(c.stateDir);
-  const openBleno = blenoLoader(c);
-  const store = new ObservedVehicleStore(c.stateDir, (e) => logAuditEntry(ui, e));
-  const isNew = (await store.load()) === undefined;
-  const notifier = systemdNotifier(process.env, (e) => ui.info(`  ${e.message}`));
-  const signals = stopSignal();
+/** The car itself: its service with the policy, actuator, passive entry and log lines. */
+async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui) {
   // Passive entry from the connected phones' RSSI (config `proximity`); decisions go through
   // `car.passiveEntry` under the policy.
   const { keys: perKey, ...engineOptions } = c.proximity ?? {};
@@ -125,27 +122,29 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
       logSessionEvent(ui, e, keyId);
     },
   });
-  if (isNew) ui.info(`created a new car in ${c.stateDir} (its key, phones and audit log live there)`);
   const reportPassiveEntry = (d: ProximityDecision) =>
     void car.passiveEntry(d).then(
       (result) => ui.result({ event: 'passive-entry', decision: d.type, keyId: d.keyId, cause: d.cause, result }, `  ${d.keyId} ${d.type} (${d.cause}) → ${result}`),
       (e: unknown) => ui.info(`  ${d.type} for ${d.keyId} failed: ${(e as Error).message}`),
     );
-  const pairing = pairingController(car, c, ui, a.scryptLog2N);
-  const active = new Set<Promise<unknown>>();
-  const radio = new RadioSupervisor({
-    open: openBleno,
+  return { car, proximity };
+}
+
+/** The car's radio: the peripheral on each (re-)opened bleno, under the health loop. */
+function carRadio(c: CarConfig, car: VehicleService, proximity: ReturnType<typeof linkProximity>, active: Set<Promise<unknown>>, ui: Ui, notifier: Notifier) {
+  return new RadioSupervisor({
+    open: blenoLoader(c),
     log: (line) => ui.result({ event: 'radio', message: line }, line),
     onHealth: (healthy, detail) => notifier.status(healthy ? `car "${car.name}" ${detail}` : detail),
     ...c.health,
-    start: (bleno) =>
+    start: (bleno, health) =>
       startCarPeripheral({
         bleno,
         // the rotating id only enrolled phones recognise; no name (it would be a static identifier)
         advertising: { secret: car.advertisingSecret },
         onAdvertisingError: (e) => {
           ui.info(`  re-advertising failed (retrying): ${e.message}`);
-          radio.advertisingFailed(e);
+          health.advertisingFailed(e);
         },
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {
@@ -156,10 +155,26 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
         },
       }),
   });
+}
+
+/** Run the car until SIGTERM/SIGINT (0), or until its radio cannot be recovered (3). */
+export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
+  const c = resolveConfig(a);
+  assertSerialDevice(c.bluetooth?.uart); // before anything is created
+  ensureStateDir(c.stateDir);
+  const store = new ObservedVehicleStore(c.stateDir, (e) => logAuditEntry(ui, e));
+  const isNew = (await store.load()) === undefined;
+  const notifier = systemdNotifier(process.env, (e) => ui.info(`  ${e.message}`));
+  const { car, proximity } = await openCar(c, store, ui);
+  if (isNew) ui.info(`created a new car in ${c.stateDir} (its key, phones and audit log live there)`);
+  const pairing = pairingController(car, c, ui, a.scryptLog2N);
+  const active = new Set<Promise<unknown>>();
+  const radio = carRadio(c, car, proximity, active, ui, notifier);
   let stopSecretWatch: (() => void) | undefined;
   let stopButton: (() => void) | undefined;
   let control: Server | undefined;
   let watchdog: ReturnType<typeof setInterval> | undefined;
+  const signals = stopSignal();
   try {
     const peripheral = await radio.start();
     // a revocation rotates the advertising secret: advertise under the new one at once

@@ -32,8 +32,8 @@ export type SupervisedPeripheral = Pick<CarPeripheral, 'stop'>;
 export interface RadioSupervisorOptions<S extends SupervisedStack, P extends SupervisedPeripheral> {
   /** A fresh bleno instance bound to the configured adapter. */
   open(): Promise<S>;
-  /** Start the car's peripheral on it (advertise, serve phones). */
-  start(bleno: S): Promise<P>;
+  /** Start the car's peripheral on it (advertise, serve phones); report failed re-advertisements to `health`. */
+  start(bleno: S, health: { advertisingFailed(error: Error): void }): Promise<P>;
   /** One line per recovery, failed attempt or give-up. */
   log(line: string): void;
   /** Called with each health change (for systemd's status line and watchdog). */
@@ -113,7 +113,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     };
     bleno.on('stateChange', onState);
     this.#detach = () => bleno.removeListener('stateChange', onState);
-    this.#peripheral = await this.#o.start(bleno);
+    this.#peripheral = await this.#o.start(bleno, this);
     this.#advertisingFailures = 0;
     return this.#peripheral;
   }

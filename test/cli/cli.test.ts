@@ -191,6 +191,15 @@ describe('with a simulated car', () => {
     expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: this phone knows several cars: "Simulated car" \([0-9a-f]{8}\), "Simulated car" \([0-9a-f]{8}\); say which with --car <name or id>, e.g. proxkey unlock --car [0-9a-f]{8}$/)]);
   });
 
+  it('a serial controller that does not exist is an immediate error naming it (phone and car)', async () => {
+    let r = await cli('unlock', '--uart', join(home, 'ttyUSB9'), ...owner().slice(1));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: no serial device .*ttyUSB9: check the path given to --uart/);
+    r = await cli('car', 'serve', '--dir', join(home, 'uart-car'), '--uart', join(home, 'ttyUSB9'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: no serial device .*ttyUSB9: check the path \(--uart, or bluetooth\.uart in the config\)/);
+  });
+
   it('car commands without a state dir explain what is missing', async () => {
     const r = await cli('car', 'keys');
     expect(r.code).toBe(1);
