@@ -5,22 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { adapterCheck, allChecks, bluetoothProblem, packageCheck } from '../../src/cli/doctor.js';
-import { run } from '../../src/cli/main.js';
+import { cli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-doctor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  try {
-    return { code: await run(argv), out };
-  } finally {
-    o.mockRestore();
-  }
-}
 
 describe('proxkey doctor', () => {
   it('a serial device that does not exist is the problem, with the --uart fix', async () => {

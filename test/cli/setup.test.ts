@@ -7,27 +7,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadCarConfig, stripLineComments } from '../../src/cli/config.js';
-import { run } from '../../src/cli/main.js';
 import { EXAMPLE_INSTALL, carConfigTemplate, systemdUnit } from '../../src/cli/templates.js';
+import { cli } from './run-cli.js';
 
 const EXAMPLES = new URL('../../examples/raspberry-pi/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-setup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await run(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('templates', () => {
   it('examples/raspberry-pi/ holds the templates rendered for a standard install', () => {
