@@ -10,6 +10,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BleUnavailableError } from '../adapters/common.js';
 import { carAdmin } from './car-admin.js';
 import type { CarArgs } from './car-args.js';
 import { carServe } from './car-daemon.js';
@@ -155,11 +156,11 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
 
 /** One line for a failure; Bluetooth failures say which of the machine's causes applies. */
 function failureLine(e: unknown, name: string, v: Values): { code: string; message: string } {
-  const described = describeError(e);
-  if (described.code !== 'ERR_BLE_UNAVAILABLE') return described;
-  const role = name.startsWith('car ') ? 'car' : 'phone';
-  const problem = bluetoothProblem(role, radio(v));
-  return { code: described.code, message: problem ? `Bluetooth unavailable: ${problem} (\`proxkey doctor\` checks everything)` : `${described.message.slice(0, 300)} (run \`proxkey doctor\`)` };
+  if (!(e instanceof BleUnavailableError)) return describeError(e);
+  const problem = bluetoothProblem(name.startsWith('car ') ? 'car' : 'phone', radio(v));
+  // nothing on this machine explains it: the stack's own words, without its generic hint
+  const own = e.message.slice(0, e.message.length - e.hint.length).trim();
+  return { code: e.code, message: `Bluetooth unavailable: ${problem ?? own} (\`proxkey doctor\` checks everything)` };
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
