@@ -88,8 +88,22 @@ export function carHelp(): string {
   return `proxkey car — the car side\n\n${rows.join('\n')}\n\nproxkey car <command> --help for its options; docs/raspberry-pi.md for a car in a car.\n`;
 }
 
+/** Words wrapped into lines of at most `width` characters. */
+function wrap(text: string, width = 96): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
 export function commandHelp(name: string): string {
   const h = COMMANDS[name]!;
   const options = [...h.options, 'help'].map((o) => (o === 'help' ? '-h, --help          this help' : OPTION_HELP[o]!)).map((l) => `  ${l}`);
-  return `proxkey ${h.usage}\n\n${h.summary}.${h.details ? ` ${h.details}` : ''}\n\nOptions:\n${options.join('\n')}\n`;
+  const about = `${h.summary[0]!.toUpperCase()}${h.summary.slice(1)}.${h.details ? ` ${h.details}` : ''}`;
+  return `proxkey ${h.usage}\n\n${wrap(about)}\n\nOptions:\n${options.join('\n')}\n`;
 }
