@@ -13,6 +13,7 @@ import { keySummary } from './car-daemon.js';
 import { askControl, type ControlRequest } from './control.js';
 import { pairingStateText } from './daemon-log.js';
 import { showPairing } from './pairing-display.js';
+import { assertNotRootOnOthersCar } from './state-owner.js';
 import type { Ui } from './ui.js';
 
 type Answer = Record<string, unknown>;
@@ -20,6 +21,7 @@ type Answer = Record<string, unknown>;
 /** The car in the state directory when no daemon runs; refuses a directory without one. */
 async function openStoppedCar(c: CarConfig & { stateDir: string }): Promise<VehicleService> {
   const dir = c.stateDir;
+  assertNotRootOnOthersCar(dir, 'car …');
   const store = new FileVehicleStore(dir);
   if (!existsSync(dir) || (await store.load()) === undefined)
     throw new LocalError('ERR_INVALID_STATE', `no car in ${dir}: check the path (--dir, or stateDir in --config); only \`proxkey car serve --dir ${dir}\` creates a new car`);

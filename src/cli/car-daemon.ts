@@ -23,6 +23,7 @@ import { serveControl, type ControlRequest } from './control.js';
 import { ObservedVehicleStore, logAuditEntry, logSessionEvent, pairingEndText } from './daemon-log.js';
 import { showPairing } from './pairing-display.js';
 import { RadioSupervisor } from './radio-supervisor.js';
+import { assertNotRootOnOthersCar } from './state-owner.js';
 import { systemdNotifier, type Notifier } from './sd-notify.js';
 import { stopSignal } from './signals.js';
 import type { Ui } from './ui.js';
@@ -161,6 +162,7 @@ function carRadio(c: CarConfig, car: VehicleService, proximity: ReturnType<typeo
 export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   const c = resolveConfig(a);
   assertSerialDevice(c.bluetooth?.uart); // before anything is created
+  assertNotRootOnOthersCar(c.stateDir, 'car serve');
   ensureStateDir(c.stateDir);
   const store = new ObservedVehicleStore(c.stateDir, (e) => logAuditEntry(ui, e));
   const isNew = (await store.load()) === undefined;

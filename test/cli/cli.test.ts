@@ -3,11 +3,13 @@
  * the simulated car supports the whole owner/friend flow, and failures print one clear line and
  * exit non-zero.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/main.js';
+import { FileVehicleStore } from '../../src/node/file-stores.js';
+import { VehicleService } from '../../src/service/vehicle-service.js';
 import { cli } from './run-cli.js';
 
 let home: string;
@@ -186,6 +188,17 @@ describe('with a simulated car', () => {
     r = await cli('car', 'serve', '--dir', join(home, 'uart-car'), '--uart', join(home, 'ttyUSB9'));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: no serial device .*ttyUSB9: check the path \(--uart, or bluetooth\.uart in the config\)/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('root is refused on a car that belongs to another user (it would lock the daemon out)', async () => {
+    const dir = join(home, 'owned-by-nobody');
+    await VehicleService.open({ store: new FileVehicleStore(dir), actuator: () => undefined });
+    for (const f of ['', 'vehicle.json']) chownSync(join(dir, f), 65534, 65534);
+    for (const argv of [['car', 'status', '--dir', dir], ['car', 'serve', '--dir', dir]]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^error: the car in ${dir} belongs to user (nobody|65534): run this as \\1 \\(sudo -u \\1 proxkey car`));
+    }
   });
 
   it('car commands without a state dir explain what is missing', async () => {
