@@ -67,7 +67,7 @@ function blenoLoader(c: CarConfig): () => Promise<BlenoLike> {
   };
 }
 
-/** Pairing mode: open it, show the code, light the LED, and say in one line how it ended. */
+/** Pairing mode: open it, show the code (in the daemon's log too), light the LED, and say in one line how it ended. */
 function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2N: number | undefined) {
   const gpio = new Gpio();
   const ttlSeconds = c.pairingTtlSeconds ?? 120;
@@ -94,9 +94,10 @@ function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2
     }, 250);
     watch.unref();
     if (by) ui.info(`pairing mode opened by ${by}`);
+    await showPairing(ui, p); // the code in the daemon's log, however it was opened
     return p;
   };
-  const button = async () => (c.pairingButton ? gpio.watchButton(c.pairingButton, () => void open('the pairing button').then((p) => showPairing(ui, p))) : undefined);
+  const button = async () => (c.pairingButton ? gpio.watchButton(c.pairingButton, () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${(e as Error).message}`))) : undefined);
   const stop = () => {
     if (watch) clearInterval(watch);
     led?.release();
@@ -189,7 +190,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.result({ event: 'ready', name: car.name, carId: car.carId, keys, privateAddress }, ready);
     notifier.ready(ready);
     watchdog = startWatchdog(notifier);
-    if (a.pair) await showPairing(ui, await pairing.open());
+    if (a.pair) await pairing.open();
     const outcome = await Promise.race([signals.stopped, radio.failed]);
     if (outcome instanceof Error) {
       ui.info(`stopping: ${outcome.message}`);

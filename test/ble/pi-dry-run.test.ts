@@ -185,8 +185,8 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     expect(r.out).toMatch(/^KEY ID {10}  ROLE    PERMISSIONS {6}LABEL\n[0-9a-f]{16}  owner   \*/);
     r = await admin('pair');
     expect(r.code, r.err).toBe(0);
-    await carSaid(/pairing mode opened by `proxkey car pair`/);
     const opened = (r.out.match(/code (\d{8})/) ?? [])[1]!;
+    await carSaid(new RegExp(`pairing mode opened by \`proxkey car pair\`\npairing mode open for 6 s — code ${opened}\n`));
     const wrong = opened === '11111111' ? '22222222' : '11111111';
     r = await phone('pair', wrong);
     expect(r.code).toBe(1);
