@@ -108,7 +108,7 @@ export async function runProximityDemo(): Promise<void> {
   console.log(`three proxkey cars advertise; the phone resolves ${mine?.name} as ${ok(mine?.match.carId ?? '?')} (its id rotates every 15 min)\n`);
 
   // 1. Walk-up: the phone's engine decides, the phone unlocks, the car checks its own verdict.
-  console.log('1. the owner walks up from 25 m:');
+  console.log('a) the owner walks up from 25 m:');
   let unlockedAt: number | undefined;
   for (const { t, d } of walk(25, 0.7, 3_000)) {
     simNow = t;
@@ -129,7 +129,7 @@ export async function runProximityDemo(): Promise<void> {
   }
 
   // 2. Walk-away: the car's engine locks by itself.
-  console.log('\n2. the owner walks away to 30 m:');
+  console.log('\nb) the owner walks away to 30 m:');
   const t0 = simNow + 250;
   for (const { t, d } of walk(0.7, 30, 5_000)) {
     simNow = t0 + t;
@@ -141,7 +141,7 @@ export async function runProximityDemo(): Promise<void> {
   }
 
   // 3. Relay: the owner is 40 m away, a box at the door relays over the internet.
-  console.log('\n3. a relay attack: the owner is indoors 40 m away; a box at the car door relays over the internet');
+  console.log('\nc) a relay attack: the owner is indoors 40 m away; a box at the car door relays over the internet');
   const t1 = simNow + 250;
   for (let t = 0; t <= 3_000; t += 250) {
     simNow = t1 + t;

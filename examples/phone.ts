@@ -10,7 +10,9 @@
  *   npx tsx examples/phone.ts accept <share>        (friend) store the key; the next unlock enrolls it
  *   npx tsx examples/phone.ts status                this phone's key and cars
  *
- * Set PHONE_STATE=./friend-state.json to play a second phone; PROXKEY_HCI picks the controller
+ * Exit status: 0 done, 1 denied by the car (or failed), 2 usage.
+ * Set PHONE_STATE=./friend-state.json to play a second phone (both files hold private keys and are
+ * git-ignored); PROXKEY_HCI picks the controller
  * (a number for hciN, or a serial port path; default hci0). The `proxkey` command does the
  * same with more options (--json, --sim, timeouts, several cars).
  */
@@ -41,6 +43,12 @@ async function send(command: CommandInput) {
   return r;
 }
 
+let exitCode = 0;
+const denied = <R extends { ok: boolean }>(r: R): R => {
+  if (!r.ok) exitCode = 1;
+  return r;
+};
+
 switch (cmd) {
   case 'pair': {
     const car = await wallet.pair((await connect(true)).link, arg ?? '');
@@ -51,15 +59,15 @@ switch (cmd) {
   case 'lock':
   case 'start':
   case 'trunk':
-    await send(cmd);
+    denied(await send(cmd));
     break;
   case 'keys': {
-    const r = await send('list-keys');
+    const r = denied(await send('list-keys'));
     if (r.ok) for (const k of decodeKeyList(r.data).entries) console.log(`  ${k.id}  ${k.role}  ${k.permissions.join(',')}${k.revoked ? '  revoked' : ''}`);
     break;
   }
   case 'revoke':
-    await send({ kind: 'revoke', target: arg ?? '' });
+    denied(await send({ kind: 'revoke', target: arg ?? '' }));
     break;
   case 'request':
     console.log(wallet.keyRequest());
@@ -78,4 +86,4 @@ switch (cmd) {
     console.log('usage: see the comment at the top of examples/phone.ts');
     process.exit(2);
 }
-process.exit(0);
+process.exit(exitCode);

@@ -30,7 +30,7 @@ export interface HciOptions {
 
 export const LINUX_HINT =
   'On Linux: the machine needs a Bluetooth LE adapter (`hciconfig` or `btmgmt info` lists it), ' +
-  'node needs raw-socket rights (run as root, or `sudo setcap cap_net_raw+eip $(readlink -f $(which node))`), ' +
+  'node needs raw-socket rights (run as root, or `sudo setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`), ' +
   'and bluetoothd must not hold the adapter (`sudo systemctl stop bluetooth`, or give proxkey its own adapter via deviceId). ' +
   'A serial HCI controller (or an emulated one) is used with { uart: { port } }.';
 

@@ -1,6 +1,6 @@
 /**
- * The car daemon's configuration file (JSON). Every field is optional; errors name the field.
- * See examples/raspberry-pi/car.json and docs/raspberry-pi.md.
+ * The car daemon's configuration file: JSON with `//` line comments (as `proxkey car setup` writes
+ * it). Every field is optional; errors name the field. See docs/raspberry-pi.md.
  */
 import { readFileSync } from 'node:fs';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -32,11 +32,34 @@ export interface CarConfig {
   readonly proximity?: Omit<ProximityEngineOptions, 'now'> & { readonly keys?: Readonly<Record<string, KeyProximitySettings>> };
   /** Crypto provider: `node` (node:crypto, the default) or `noble` (pure JS); docs/PROTOCOL.md §2.1. */
   readonly crypto?: 'node' | 'noble';
+  /** The radio's health check (see `RadioSupervisor`). */
+  readonly health?: { readonly probeIntervalMs?: number; readonly maxRecoveryAttempts?: number };
 }
 
 /** The car's CryptoProvider: nodeCrypto unless the config says `"crypto": "noble"`. */
 export function carCrypto(c: CarConfig): CryptoProvider {
   return c.crypto === 'noble' ? nobleCrypto : nodeCrypto;
+}
+
+/** JSON text without its `//` line comments (a `//` inside a string is kept). */
+export function stripLineComments(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+    } else if (ch === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else {
+      if (ch === '"') inString = true;
+      out += ch;
+    }
+  }
+  return out;
 }
 
 const bad = (path: string, field: string, what: string): never => {
@@ -45,14 +68,22 @@ const bad = (path: string, field: string, what: string): never => {
 
 export function loadCarConfig(path: string): CarConfig {
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return bad(path, '', 'does not exist: write one with `sudo proxkey car setup` (docs/raspberry-pi.md)');
+    return bad(path, '', `cannot be read (${code ?? (e as Error).message}): is it readable by this user?`);
+  }
+  try {
+    raw = JSON.parse(stripLineComments(text));
   } catch (e) {
     return bad(path, '', `cannot be read as JSON (${(e as Error).message})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
   const c = raw as Record<string, unknown>;
-  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', 'crypto', '$comment'];
+  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', 'health', 'crypto', '$comment'];
   for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
   if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
   if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
@@ -75,6 +106,12 @@ export function loadCarConfig(path: string): CarConfig {
     for (const f of ['lockGraceMs', 'linkLossGraceMs', 'staleAfterMs'] as const)
       if (p[f] !== undefined && !(typeof p[f] === 'number' && p[f] >= 0)) bad(path, `proximity.${f}`, 'must be a number of ms ≥ 0');
     if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null)) bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
+  }
+  const h = c.health as Record<string, unknown> | undefined;
+  if (h !== undefined) {
+    if (typeof h !== 'object' || h === null || Array.isArray(h)) bad(path, 'health', 'must be an object');
+    if (h.probeIntervalMs !== undefined && !(typeof h.probeIntervalMs === 'number' && h.probeIntervalMs >= 100)) bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
+    if (h.maxRecoveryAttempts !== undefined && !(Number.isInteger(h.maxRecoveryAttempts) && (h.maxRecoveryAttempts as number) >= 1)) bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
   }
   return c as CarConfig;
 }

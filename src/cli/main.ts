@@ -10,9 +10,17 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { carAdmin, carServe, type CarArgs } from './car.js';
+import { BleUnavailableError } from '../adapters/common.js';
+import { carAdmin } from './car-admin.js';
+import type { CarArgs } from './car-args.js';
+import { carServe } from './car-daemon.js';
+import { bluetoothProblem, doctor } from './doctor.js';
+import { COMMANDS, carHelp, commandHelp, mainHelp } from './help.js';
 import { phoneAccept, phoneCommand, phoneKeys, phonePair, phoneRequestKey, phoneShare, phoneStatus, type PhoneArgs } from './phone.js';
+import { carSetup } from './setup.js';
 import { createUi, describeError } from './ui.js';
+
+export { COMMANDS } from './help.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -31,56 +39,12 @@ const OPTIONS = {
   timeout: { type: 'string' },
   permissions: { type: 'string' },
   days: { type: 'string' },
+  user: { type: 'string' },
+  unit: { type: 'string' },
+  actuator: { type: 'string' },
+  force: { type: 'boolean' },
   'scrypt-log2n': { type: 'string' },
 } as const;
-
-interface CommandHelp {
-  readonly usage: string;
-  readonly summary: string;
-  readonly details: string;
-}
-
-export const COMMANDS: Record<string, CommandHelp> = {
-  pair: { usage: 'pair <code | proxkey://pair?…>', summary: 'pair this phone with a car in pairing mode', details: 'Use the 8-digit code (or the QR payload) the car shows. The car enrolls this phone as an owner; both sides save before reporting success. With --sim and no code, the simulated car opens pairing mode itself.' },
-  unlock: { usage: 'unlock [--car C]', summary: 'unlock the car (one round trip)', details: 'Connects, authenticates both ways and unlocks in one round trip.' },
-  lock: { usage: 'lock [--car C]', summary: 'lock the car', details: 'Like unlock.' },
-  start: { usage: 'start --intent [--car C]', summary: 'start the car (needs --intent)', details: 'By default the car requires the user-intent flag for start: --intent says you confirmed it.' },
-  trunk: { usage: 'trunk [--car C]', summary: 'open the trunk', details: 'Like unlock.' },
-  status: { usage: 'status', summary: "show this phone's key and known cars", details: 'Offline: reads the phone state only.' },
-  'request-key': { usage: 'request-key [--label NAME]', summary: "print a key request for a car's owner", details: 'Send the printed pkreq1… string to the owner; they answer with a share string.' },
-  share: { usage: 'share <pkreq1…> [--permissions unlock,lock] [--days N] [--car C]', summary: '(owner) give a friend a key', details: 'Signs a grant for the requesting phone (permissions among unlock, lock, start, trunk, custom:<code>; optional validity in days) and prints a pkshare1… string sealed to that phone.' },
-  accept: { usage: 'accept <pkshare1…>', summary: 'store a key shared with you', details: 'The key is activated by your first command to the car.' },
-  keys: { usage: 'keys [--car C]', summary: "(owner) list the car's keys", details: 'Asks the car over an authenticated session.' },
-  revoke: { usage: 'revoke <keyId | grantId> [--car C]', summary: '(owner) revoke a key or grant', details: 'The car saves the revocation, closes that key\'s open sessions, then answers.' },
-  'car serve': { usage: 'car serve --dir DIR [--config FILE] [--name N] [--pair] [--hci N | --uart PATH]', summary: 'run the car: advertise and serve phones', details: 'Keeps its key, enrolled phones and audit log in --dir (created 0700). Advertises a rotating id from a rotating private address (no name). --config sets the policy, actuators, GPIO button/LED and passive entry (walk-away lock on, approach unlock off); see docs/raspberry-pi.md. --pair opens pairing mode at start and prints the code and a QR code. SIGTERM/Ctrl-C stops cleanly.' },
-  'car pair': { usage: 'car pair --dir DIR', summary: 'open pairing mode on the running car', details: 'Prints the 8-digit code and a QR code of the pairing payload (valid 120 s, 3 attempts).' },
-  'car keys': { usage: 'car keys --dir DIR', summary: "list the car's enrolled keys", details: 'Through the running car, or its files when it is not running.' },
-  'car revoke': { usage: 'car revoke <keyId | grantId> --dir DIR', summary: 'revoke a key at the car itself', details: 'Durable before it returns; open sessions of that key are closed.' },
-  'car audit': { usage: 'car audit --dir DIR', summary: "print the car's audit log", details: 'Every decision with key, command, result, round-trip time.' },
-  'car status': { usage: 'car status --dir DIR', summary: 'car name, id, keys, pairing state', details: '' },
-};
-
-const GLOBAL_HELP = `Options:
-  --car <id|name>    which car, when this phone knows several
-  --intent           you confirm the action (required by default for start)
-  --sim              talk to a simulated car in this process (no Bluetooth needed;
-                     its state: $PROXKEY_SIM_CAR or <state>/sim-car)
-  --state <dir>      phone state (default $PROXKEY_HOME or ~/.config/proxkey)
-  --dir <dir>        car state directory (car commands)
-  --hci <n>          Bluetooth adapter hciN; --uart <path> for a serial HCI controller
-  --timeout <ms>     bound for each wait on the radio (default 10000)
-  --json             one JSON object per result, for scripts
-  -h, --help         help (also: proxkey <command> --help)`;
-
-function mainHelp(): string {
-  const rows = Object.entries(COMMANDS).map(([name, h]) => `  ${name.padEnd(14)} ${h.summary}`);
-  return `proxkey — a phone as a car key over Bluetooth LE\n\nUsage: proxkey <command> [options]\n\nCommands:\n${rows.join('\n')}\n\n${GLOBAL_HELP}\n\nExamples:\n  proxkey car serve --dir ./car --pair     # on the car laptop / Pi\n  proxkey pair 12345678                    # on the phone laptop\n  proxkey unlock\n  proxkey --sim pair && proxkey --sim unlock   # no Bluetooth at all\n`;
-}
-
-function commandHelp(name: string): string {
-  const h = COMMANDS[name]!;
-  return `proxkey ${h.usage}\n\n${h.summary}.${h.details ? ` ${h.details}` : ''}\n\n${GLOBAL_HELP}\n`;
-}
 
 function defaultState(): string {
   return process.env.PROXKEY_HOME ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'proxkey');
@@ -95,22 +59,131 @@ function int(v: string | undefined, what: string): number | undefined {
 
 class UsageError extends Error {}
 
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/**
+ * The radio from --hci / --uart, else from PROXKEY_HCI (a number: hciN; a path: a serial or
+ * emulated controller), so a whole guide can be followed over another controller unchanged.
+ */
+function radio(v: Values): { hci?: number; uart?: string } {
+  if (v.uart) return { uart: v.uart };
+  if (v.hci !== undefined) return { hci: int(v.hci, '--hci')! };
+  const env = process.env.PROXKEY_HCI;
+  if (!env) return {};
+  return /^\d+$/.test(env) ? { hci: Number(env) } : { uart: env };
+}
+
+function phoneArgs(v: Values): PhoneArgs {
+  return {
+    state: v.state ?? defaultState(),
+    timeoutMs: int(v.timeout, '--timeout') ?? 10_000,
+    ...(v.car && { car: v.car }),
+    ...(v.intent && { intent: true }),
+    ...(v.sim && { sim: true }),
+    ...radio(v),
+    ...(v.label && { label: v.label }),
+  };
+}
+
+function carArgs(v: Values): CarArgs {
+  return {
+    ...(v.dir && { dir: v.dir }),
+    ...(v.config && { config: v.config }),
+    ...(v.name && { name: v.name }),
+    ...(v.pair && { pair: true }),
+    ...radio(v),
+    ...(v['scrypt-log2n'] && { scryptLog2N: int(v['scrypt-log2n'], '--scrypt-log2n')! }),
+  };
+}
+
+function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnType<typeof createUi>): Promise<number> | number {
+  const phone = () => phoneArgs(v);
+  switch (name) {
+    case 'pair':
+      return phonePair(phone(), args[0], ui);
+    case 'unlock':
+    case 'lock':
+    case 'start':
+    case 'trunk':
+      return phoneCommand(phone(), name, ui).then((r) => r.code);
+    case 'status':
+      return phoneStatus(phone(), ui);
+    case 'request-key':
+      return phoneRequestKey(phone(), ui);
+    case 'share':
+      return phoneShare(phone(), args[0], { ...(v.permissions && { permissions: v.permissions }), ...(v.days && { days: int(v.days, '--days')! }) }, ui);
+    case 'accept':
+      return phoneAccept(phone(), args[0], ui);
+    case 'keys':
+      return phoneKeys(phone(), ui);
+    case 'revoke':
+      if (!args[0]) throw new UsageError('revoke needs a key id (16 hex) or grant id (32 hex)');
+      return phoneCommand(phone(), { kind: 'revoke', target: args[0] }, ui).then((r) => r.code);
+    case 'doctor':
+      return doctor(radio(v), ui);
+    case 'car serve':
+      return carServe(carArgs(v), ui);
+    case 'car setup':
+      return carSetup(
+        {
+          ...(v.config && { config: v.config }),
+          ...(v.dir && { dir: v.dir }),
+          ...(v.user && { user: v.user }),
+          ...(v.name && { name: v.name }),
+          ...(v.unit && { unit: v.unit }),
+          ...(v.actuator && { actuator: v.actuator }),
+          ...(v.force && { force: true }),
+          ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }),
+        },
+        ui,
+      );
+    case 'car revoke':
+      if (!args[0]) throw new UsageError('car revoke needs a key id (16 hex) or grant id (32 hex)');
+      return carAdmin('revoke', { ...carArgs(v), target: args[0] }, ui);
+    case 'car pair':
+    case 'car keys':
+    case 'car audit':
+    case 'car status':
+      return carAdmin(name.slice(4) as 'pair' | 'keys' | 'audit' | 'status', carArgs(v), ui);
+    default:
+      throw new UsageError(`unknown command "${name}"`);
+  }
+}
+
+/** One line for a failure; Bluetooth failures say which of the machine's causes applies. */
+function failureLine(e: unknown, name: string, v: Values): { code: string; message: string } {
+  if (!(e instanceof BleUnavailableError)) return describeError(e);
+  const problem = bluetoothProblem(name.startsWith('car ') ? 'car' : 'phone', radio(v));
+  // nothing on this machine explains it: the stack's own words, without its generic hint
+  const own = e.message.slice(0, e.message.length - e.hint.length).trim();
+  return { code: e.code, message: `Bluetooth unavailable: ${problem ?? own} (\`proxkey doctor\` checks everything)` };
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parse(argv);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message} (see proxkey --help)\n`);
     return 2;
   }
   const { values: v, positionals: pos } = parsed;
   const ui = createUi(!!v.json);
-  const name = pos[0] === 'car' && pos[1] ? `car ${pos[1]}` : pos[0];
+  if (pos[0] === 'car' && !pos[1]) {
+    process.stdout.write(carHelp());
+    return v.help ? 0 : 2;
+  }
+  const name = pos[0] === 'car' ? `car ${pos[1]}` : pos[0];
   if (!name) {
     process.stdout.write(mainHelp());
     return v.help ? 0 : 2;
   }
-  if (!COMMANDS[name]) {
+  const command = COMMANDS[name];
+  if (!command) {
     process.stderr.write(`error: unknown command "${pos.join(' ')}" (see proxkey --help)\n`);
     return 2;
   }
@@ -118,63 +191,16 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(commandHelp(name));
     return 0;
   }
+  const args = name.startsWith('car ') ? pos.slice(2) : pos.slice(1);
   try {
-    const args = name.startsWith('car ') ? pos.slice(2) : pos.slice(1);
-    const timeoutMs = int(v.timeout, '--timeout') ?? 10_000;
-    const phone: PhoneArgs = {
-      state: v.state ?? defaultState(),
-      timeoutMs,
-      ...(v.car && { car: v.car }),
-      ...(v.intent && { intent: true }),
-      ...(v.sim && { sim: true }),
-      ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }),
-      ...(v.uart && { uart: v.uart }),
-      ...(v.label && { label: v.label }),
-    };
-    const car: CarArgs = {
-      ...(v.dir && { dir: v.dir }),
-      ...(v.config && { config: v.config }),
-      ...(v.name && { name: v.name }),
-      ...(v.pair && { pair: true }),
-      ...(v.hci !== undefined && { hci: int(v.hci, '--hci')! }),
-      ...(v.uart && { uart: v.uart }),
-      ...(v['scrypt-log2n'] && { scryptLog2N: int(v['scrypt-log2n'], '--scrypt-log2n')! }),
-    };
-    switch (name) {
-      case 'pair':
-        return await phonePair(phone, args[0], ui);
-      case 'unlock':
-      case 'lock':
-      case 'start':
-      case 'trunk':
-        return (await phoneCommand(phone, name, ui)).code;
-      case 'status':
-        return await phoneStatus(phone, ui);
-      case 'request-key':
-        return await phoneRequestKey(phone, ui);
-      case 'share':
-        return await phoneShare(phone, args[0], { ...(v.permissions && { permissions: v.permissions }), ...(v.days && { days: int(v.days, '--days')! }) }, ui);
-      case 'accept':
-        return await phoneAccept(phone, args[0], ui);
-      case 'keys':
-        return await phoneKeys(phone, ui);
-      case 'revoke':
-        if (!args[0]) throw new UsageError('revoke needs a key id (16 hex) or grant id (32 hex)');
-        return (await phoneCommand(phone, { kind: 'revoke', target: args[0] }, ui)).code;
-      case 'car serve':
-        return await carServe(car, ui);
-      case 'car revoke':
-        if (!args[0]) throw new UsageError('car revoke needs a key id (16 hex) or grant id (32 hex)');
-        return await carAdmin('revoke', { ...car, target: args[0] }, ui);
-      default:
-        return await carAdmin(name.slice(4) as 'pair' | 'keys' | 'audit' | 'status', car, ui);
-    }
+    if (args.length > command.maxArgs) throw new UsageError(`unexpected argument${args.length - command.maxArgs > 1 ? 's' : ''} ${args.slice(command.maxArgs).map((x) => `"${x}"`).join(' ')}: usage: proxkey ${command.usage}`);
+    return await dispatch(name, args, v, ui);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message} (see proxkey ${name} --help)\n`);
       return 2;
     }
-    const { code, message } = describeError(e);
+    const { code, message } = failureLine(e, name, v);
     if (ui.json) process.stdout.write(`${JSON.stringify({ ok: false, code, error: message })}\n`);
     process.stderr.write(`error: ${message}\n`);
     return 1;

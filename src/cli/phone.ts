@@ -3,6 +3,7 @@
  * revoke. State lives in the phone's directory (file store); the car is reached over BLE (noble)
  * or, with `--sim`, a simulated car in this process (its state in `<state>/sim-car`).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { carFilter, connectToCar, loadNoble } from '../adapters/noble/index.js';
 import { LocalError } from '../errors.js';
@@ -50,18 +51,43 @@ interface Reach {
  * resolve to it); without one (pairing: the phone does not know the car's secret yet) the first
  * proxkey car advertising is used.
  */
+/** PROXKEY_SIM_CAR lets several phone identities (state dirs) share one simulated car. */
+const simDir = (a: PhoneArgs) => process.env.PROXKEY_SIM_CAR ?? join(a.state, 'sim-car');
+
+const openSimCar = (dir: string) =>
+  // No radio in a simulation: the relay bound (which measures real radio round trips) is off.
+  VehicleService.open({
+    store: new FileVehicleStore(dir),
+    crypto: nodeCrypto,
+    name: 'Simulated car',
+    policy: defaultPolicy({ maxRttMs: Infinity }),
+    actuator: logActuator(() => undefined),
+  });
+
+/** The simulated car's id, if this phone has one (without creating it). */
+async function simCarId(a: PhoneArgs): Promise<string | undefined> {
+  const dir = simDir(a);
+  if (!existsSync(dir) || (await new FileVehicleStore(dir).load()) === undefined) return undefined;
+  return (await openSimCar(dir)).carId;
+}
+
+/**
+ * The car this command is for: `--car`, else the only one that fits — with `--sim` the simulated
+ * car, over Bluetooth the real ones — else one line saying exactly what to type.
+ */
+async function chooseCar(w: PhoneWallet, a: PhoneArgs, command: string): Promise<CarRecord> {
+  if (a.car || w.cars().length <= 1) return w.car(a.car);
+  const sim = await simCarId(a);
+  const fits = w.cars().filter((c) => (a.sim ? c.carId === sim : c.carId !== sim));
+  if (fits.length === 1) return fits[0]!;
+  const list = (fits.length ? fits : w.cars()).map((c) => `"${c.name}" (${c.carId.slice(0, 8)})`).join(', ');
+  const example = (fits[0] ?? w.cars()[0])!.carId.slice(0, 8);
+  throw new LocalError('ERR_INVALID_ARGUMENT', `this phone knows several cars: ${list}; say which with --car <name or id>, e.g. proxkey ${command} --car ${example}`);
+}
+
 async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
   if (a.sim) {
-    // PROXKEY_SIM_CAR lets several phone identities (state dirs) share one simulated car.
-    const dir = process.env.PROXKEY_SIM_CAR ?? join(a.state, 'sim-car');
-    // No radio in a simulation: the relay bound (which measures real radio round trips) is off.
-    const car = await VehicleService.open({
-      store: new FileVehicleStore(dir),
-      crypto: nodeCrypto,
-      name: 'Simulated car',
-      policy: defaultPolicy({ maxRttMs: Infinity }),
-      actuator: logActuator(() => undefined),
-    });
+    const car = await openSimCar(simDir(a));
     const served = new Set<Promise<unknown>>();
     return {
       car,
@@ -75,11 +101,12 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
       },
     };
   }
+  if (a.uart && !existsSync(a.uart)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${a.uart}: check the path given to --uart (\`proxkey doctor --uart ${a.uart}\` checks it)`);
   const noble = await loadNoble(a.uart ? { uart: { port: a.uart } } : a.hci !== undefined ? { deviceId: a.hci } : {});
   return {
     async connect(ui) {
       const filter = target && carFilter(target);
-      const done = ui.progress(target ? `looking for "${target.name}"` : 'looking for the car');
+      const done = ui.progress(target ? `looking for "${target.name}" (after ${Math.round(FALLBACK_AFTER_MS / 1000)} s: any proxkey car, in case it changed its id after a revocation)` : 'looking for a proxkey car in pairing mode');
       try {
         // Not seeing its id for a while (the car changed its advertising secret at a revocation),
         // take any proxkey car: the handshake pins the car's key; then fetch the new secret.
@@ -96,40 +123,58 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
       }
     },
     async close() {
-      (noble as { stop?: () => void }).stop?.();
+      try {
+        (noble as { stop?: () => void }).stop?.();
+      } catch {
+        /* closing the radio must never hide the command's own result or error */
+      }
     },
   };
 }
 
 const wallet = (a: PhoneArgs) => PhoneWallet.open({ store: new FilePhoneStore(join(a.state, 'phone.json')), crypto: nodeCrypto, label: a.label ?? 'phone' });
 
+/**
+ * `ms`: what the user waited (scan, connect, command); `elapsedMs`: the protocol's part (from the
+ * phone's first message to the car's answer).
+ */
 function showResult(ui: Ui, r: CommandResult, ms: number): number {
   const ok = r.status === 'ok';
   ui.result(
     { command: r.command.kind, status: r.status, ok, ms: Math.round(ms), elapsedMs: Math.round(r.elapsedMs) },
-    ok ? `✓ ${r.command.kind}: ok (${Math.round(ms)} ms)` : `✗ ${r.command.kind}: denied — ${r.status}: ${REASON_TEXT[r.status as DenyReason] ?? ''}`,
+    ok
+      ? `✓ ${r.command.kind}: ok (${Math.round(ms)} ms, of which ${Math.round(r.elapsedMs)} ms the command itself)`
+      : `✗ ${r.command.kind}: denied — ${r.status}: ${REASON_TEXT[r.status as DenyReason] ?? ''}`,
   );
   return ok ? 0 : 1;
 }
 
+/** The pairing code from a code or a QR payload; undefined with --sim and nothing given. */
+function pairingCode(a: PhoneArgs, codeOrPayload: string | undefined): string | undefined {
+  if (!codeOrPayload) {
+    if (a.sim) return undefined;
+    throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
+  }
+  const code = codeOrPayload.startsWith('proxkey://') ? parsePairingPayload(codeOrPayload).code : codeOrPayload;
+  if (!/^\d{8}$/.test(code)) throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not a pairing code: it has 8 digits (the car shows it, e.g. proxkey pair 48213907)`);
+  return code;
+}
+
 export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined, ui: Ui): Promise<number> {
+  let code = pairingCode(a, codeOrPayload); // before touching the radio
   const w = await wallet(a);
   const r = await reach(a);
   try {
-    let code = codeOrPayload;
-    if (a.sim && !code) {
+    if (!code) {
       code = (await r.car!.openPairing({ scrypt: { log2N: 12, r: 8, p: 1 } })).code;
       ui.info(`simulated car shows pairing code ${code}`);
     }
-    if (!code) throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
-    if (code.startsWith('proxkey://')) code = parsePairingPayload(code).code;
-    if (!/^\d{8}$/.test(code)) throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not an 8-digit pairing code`);
     // Any proxkey car: the phone learns the car's advertising secret only by pairing. A car not in
     // pairing mode refuses and one showing another code fails the SPAKE2+ exchange, so the worst
     // case with several cars around is a retry, never pairing with the wrong car (docs/PRIVACY.md).
+    const t0 = performance.now();
     const link = await r.connect(ui);
     const done = ui.progress('pairing (SPAKE2+)');
-    const t0 = performance.now();
     try {
       const car = await w.pair(link, code, { timeoutMs: a.timeoutMs });
       done();
@@ -145,13 +190,14 @@ export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined,
 
 export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui): Promise<{ code: number; result?: CommandResult }> {
   const w = await wallet(a);
-  const target = w.car(a.car); // fail early on an unknown car, before touching the radio
+  const name = typeof command === 'string' ? command : command.kind;
+  const target = await chooseCar(w, a, name); // fail early on an unknown car, before touching the radio
   const r = await reach(a, target);
   try {
-    const link = await r.connect(ui);
     const t0 = performance.now();
+    const link = await r.connect(ui);
     const result = await w.command(link, command, {
-      ...(a.car && { car: a.car }),
+      car: target.carId,
       intent: !!a.intent,
       timeoutMs: a.timeoutMs,
       ...(link.refreshAdvertising && { refreshAdvertising: true }),
@@ -168,9 +214,15 @@ export async function phoneKeys(a: PhoneArgs, ui: Ui): Promise<number> {
   const { code, result } = await phoneCommand(a, 'list-keys', ui);
   if (code !== 0 || !result) return code;
   const list = decodeKeyList(result.data);
+  const mine = (await wallet(a)).keyId;
+  const perms = (p: readonly string[]) => (p.includes('*') ? 'all (*)' : p.join(','));
   ui.result(
     { total: list.total, keys: list.entries },
-    list.entries.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${k.permissions.join(',')}${k.revoked ? '  revoked' : ''}`).join('\n'),
+    [
+      `${'KEY ID'.padEnd(16)}  ${'ROLE'.padEnd(6)}  PERMISSIONS`,
+      ...list.entries.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${perms(k.permissions).padEnd(16)}${k.revoked ? ' revoked' : ''}${k.id === mine ? ' ← this phone' : ''}`),
+      '(all (*): every command, sharing and revoking — an owner key)',
+    ].join('\n'),
   );
   return 0;
 }
@@ -189,7 +241,8 @@ export async function phoneStatus(a: PhoneArgs, ui: Ui): Promise<number> {
 export async function phoneRequestKey(a: PhoneArgs, ui: Ui): Promise<number> {
   const w = await wallet(a);
   const request = w.keyRequest(a.label);
-  ui.result({ request }, `${request}\n(send this to the car's owner; they run: proxkey share <request>)`);
+  ui.result({ request }, request);
+  ui.hint("send this to the car's owner; they run: proxkey share <request>");
   return 0;
 }
 
@@ -198,8 +251,10 @@ export async function phoneShare(a: PhoneArgs, request: string | undefined, opts
   const w = await wallet(a);
   const permissions = (opts.permissions ?? 'unlock,lock').split(',').map((s) => s.trim()).filter(Boolean);
   const notAfter = opts.days ? Date.now() + opts.days * 86_400_000 : undefined;
-  const { share, grantId } = await w.share(request, { ...(a.car && { car: a.car }), permissions, ...(notAfter && { notAfter }) });
-  ui.result({ share, grantId, permissions, notAfter: notAfter ?? null }, `${share}\n(grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>)`);
+  const car = await chooseCar(w, a, 'share');
+  const { share, grantId } = await w.share(request, { car: car.carId, permissions, ...(notAfter && { notAfter }) });
+  ui.result({ share, grantId, permissions, notAfter: notAfter ?? null }, share);
+  ui.hint(`grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>`);
   return 0;
 }
 

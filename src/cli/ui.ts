@@ -12,6 +12,8 @@ export interface Ui {
   progress(text: string): () => void;
   /** A human line (suppressed in --json mode). */
   info(text: string): void;
+  /** Advice for a person, on stderr (stdout stays the result alone); suppressed in --json mode. */
+  hint(text: string): void;
   /** The command's result: printed as JSON in --json mode, else as `human`. */
   result(data: Record<string, unknown>, human: string): void;
 }
@@ -36,6 +38,9 @@ export function createUi(json: boolean, out: NodeJS.WritableStream = process.std
     },
     info(text) {
       if (!json) out.write(`${text}\n`);
+    },
+    hint(text) {
+      if (!json) err.write(`(${text})\n`);
     },
     result(data, human) {
       out.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);

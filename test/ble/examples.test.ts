@@ -81,13 +81,17 @@ describe.skipIf(missing.length > 0)('examples/car.ts and examples/phone.ts over 
     expect(r.code, r.out).toBe(0);
     expect((await phone('friend', 'accept', r.out.trim())).out).toContain('stored');
     expect((await phone('friend', 'unlock')).out).toMatch(/unlock: ok/);
-    expect((await phone('friend', 'start')).out).toMatch(/start: not-permitted/);
+    r = await phone('friend', 'start');
+    expect(r.out).toMatch(/start: not-permitted/);
+    expect(r.code).toBe(1); // a denial is a failure for scripts
 
     r = await phone('owner', 'keys');
     const friendKey = r.out.match(/^\s+([0-9a-f]{16})\s+shared\b/m)?.[1];
     expect(friendKey, r.out).toBeDefined();
     expect((await phone('owner', 'revoke', friendKey!)).out).toMatch(/revoke: ok/);
-    expect((await phone('friend', 'unlock')).out).toMatch(/unlock: revoked/);
+    r = await phone('friend', 'unlock');
+    expect(r.out).toMatch(/unlock: revoked/);
+    expect(r.code).toBe(1);
     expect((await phone('owner', 'status')).out).toMatch(/Laptop car \([0-9a-f]{8}\)\s+owner/);
 
     proc.kill('SIGINT');

@@ -3,11 +3,14 @@
  * the simulated car supports the whole owner/friend flow, and failures print one clear line and
  * exit non-zero.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { COMMANDS, run } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/main.js';
+import { FileVehicleStore } from '../../src/node/file-stores.js';
+import { VehicleService } from '../../src/service/vehicle-service.js';
+import { cli } from './run-cli.js';
 
 let home: string;
 beforeAll(() => {
@@ -15,35 +18,37 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await run(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('help', () => {
   it('lists every command with a summary, and exits 0 with --help', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const name of Object.keys(COMMANDS)) expect(r.out).toContain(name);
-    expect(r.out).toMatch(/--json/);
+    for (const [name, h] of Object.entries(COMMANDS)) expect(r.out).toMatch(new RegExp(`^  ${name} +${h.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
     expect(r.out).toMatch(/--sim/);
   });
 
-  it.each(Object.keys(COMMANDS))('proxkey %s --help prints its usage and the options', async (name) => {
+  it.each(Object.keys(COMMANDS))('proxkey %s --help prints its usage and describes each of its options', async (name) => {
     const r = await cli(...name.split(' '), '--help');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`proxkey ${COMMANDS[name]!.usage}`);
-    expect(r.out).toContain(COMMANDS[name]!.summary);
-    expect(r.out).toContain('--timeout');
+    expect(r.out.replace(/\s+/g, ' ').toLowerCase()).toContain(COMMANDS[name]!.summary.toLowerCase());
+    for (const o of COMMANDS[name]!.options) expect(r.out).toMatch(new RegExp(`^  --${o}\\b.* \\w+`, 'm'));
+  });
+
+  it('proxkey car (and car --help) lists the car commands', async () => {
+    for (const argv of [['car'], ['car', '--help']]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(argv.length === 1 ? 2 : 0);
+      for (const name of Object.keys(COMMANDS).filter((n) => n.startsWith('car '))) expect(r.out).toContain(name);
+    }
+  });
+
+  it('extra arguments are a usage error, not ignored', async () => {
+    for (const argv of [['unlock', 'foo', 'bar'], ['status', 'x'], ['car', 'status', 'extra', '--dir', home], ['pair', '12345678', '87654321']]) {
+      const r = await cli(...argv, '--sim', '--state', join(home, 'extra'));
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(/^error: unexpected argument/);
+    }
   });
 
   it('an unknown command or option is a usage error (exit 2, one line)', async () => {
@@ -74,6 +79,13 @@ describe('with a simulated car', () => {
     expect(JSON.parse(r.out)).toMatchObject({ command: 'start', status: 'ok', ok: true });
     r = await cli('status', '--json', ...owner());
     expect(JSON.parse(r.out).cars).toHaveLength(1);
+  });
+
+  it.each([['1234'], ['abcdefgh'], ['123456789'], []])('pair %s is refused before the radio is touched (one line, exit 1)', async (...code) => {
+    // no --sim: a real radio would be opened after the check; this one is missing (hci 9)
+    const r = await cli('pair', ...code, '--hci', '9', '--state', join(home, 'badcode'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(code.length ? /^error: ".*" is not a pairing code: it has 8 digits/ : /^error: pair needs the 8-digit code/)]);
   });
 
   it('a wrong pairing code prints one clear line and exits 1', async () => {
@@ -117,6 +129,75 @@ describe('with a simulated car', () => {
       expect(r.out).toMatch(/revoked/);
     } finally {
       delete process.env.PROXKEY_SIM_CAR;
+    }
+  });
+
+  it('request-key and share print the string alone on stdout, the advice on stderr', async () => {
+    let r = await cli('request-key', ...owner());
+    expect(r.out.trim()).toMatch(/^pkreq1\.\S+$/);
+    expect(r.err).toMatch(/proxkey share <request>/);
+    r = await cli('share', r.out.trim(), ...owner());
+    expect(r.out.trim()).toMatch(/^pkshare1\.\S+$/);
+    expect(r.err).toMatch(/proxkey accept <share>/);
+  });
+
+  it('car status/keys/audit refuse a directory without a car and create nothing', async () => {
+    for (const op of ['status', 'keys', 'audit']) {
+      const dir = join(home, `typo-${op}`);
+      const r = await cli('car', op, '--dir', dir);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^error: no car in ${dir}: .*only \`proxkey car serve --dir`));
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
+
+  it('with the simulated car and other cars: --sim picks the simulated one, Bluetooth the real one, else says what to type', async () => {
+    const me = ['--state', join(home, 'multi')];
+    const otherCar = (name: string) => ({ PROXKEY_SIM_CAR: join(home, `other-${name}`) });
+    // this phone pairs with its own simulated car, and gets keys to two other cars by shares
+    expect((await cli('pair', '--sim', ...me)).code).toBe(0);
+    const request = (await cli('request-key', ...me)).out.trim();
+    for (const name of ['one', 'two']) {
+      Object.assign(process.env, otherCar(name));
+      const owner = ['--sim', '--state', join(home, `owner-${name}`)];
+      expect((await cli('pair', ...owner)).code).toBe(0);
+      const share = (await cli('share', request, ...owner)).out.trim();
+      delete process.env.PROXKEY_SIM_CAR;
+      expect((await cli('accept', share, ...me)).code).toBe(0);
+    }
+    // --sim: its own simulated car, no question asked
+    expect((await cli('unlock', '--sim', ...me)).out).toMatch(/✓ unlock: ok/);
+    // with one real car besides the simulated one, Bluetooth commands go to it (here: no radio)
+    const one = ['--state', join(home, 'multi-one')];
+    expect((await cli('pair', '--sim', ...one)).code).toBe(0);
+    Object.assign(process.env, otherCar('one'));
+    const shareOne = (await cli('share', (await cli('request-key', ...one)).out.trim(), '--sim', '--state', join(home, 'owner-one'))).out.trim();
+    delete process.env.PROXKEY_SIM_CAR;
+    expect((await cli('accept', shareOne, ...one)).code).toBe(0);
+    expect((await cli('unlock', '--hci', '9', ...one)).err).toMatch(/^error: Bluetooth unavailable: /);
+    // over Bluetooth two real cars fit: one line naming them and the flag, before any radio
+    const r = await cli('unlock', '--hci', '9', ...me);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: this phone knows several cars: "Simulated car" \([0-9a-f]{8}\), "Simulated car" \([0-9a-f]{8}\); say which with --car <name or id>, e.g. proxkey unlock --car [0-9a-f]{8}$/)]);
+  });
+
+  it('a serial controller that does not exist is an immediate error naming it (phone and car)', async () => {
+    let r = await cli('unlock', '--uart', join(home, 'ttyUSB9'), ...owner().slice(1));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: no serial device .*ttyUSB9: check the path given to --uart/);
+    r = await cli('car', 'serve', '--dir', join(home, 'uart-car'), '--uart', join(home, 'ttyUSB9'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: no serial device .*ttyUSB9: check the path \(--uart, or bluetooth\.uart in the config\)/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('root is refused on a car that belongs to another user (it would lock the daemon out)', async () => {
+    const dir = join(home, 'owned-by-nobody');
+    await VehicleService.open({ store: new FileVehicleStore(dir), actuator: () => undefined });
+    for (const f of ['', 'vehicle.json']) chownSync(join(dir, f), 65534, 65534);
+    for (const argv of [['car', 'status', '--dir', dir], ['car', 'serve', '--dir', dir]]) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^error: the car in ${dir} belongs to user (nobody|65534): run this as \\1 \\(sudo -u \\1 proxkey car`));
     }
   });
 

@@ -236,11 +236,15 @@ export class Emulator {
     }
   }
 
-  /** A fresh controller (new address) on a pty. Close it after the stack using it has exited. */
-  async controller(name: string): Promise<Controller> {
+  /**
+   * A fresh controller (new address) on a pty. Close it after the stack using it has exited.
+   * `at`: the pty link path to use (a replacement controller where a closed one was, e.g. to
+   * test that a running car daemon re-opens its adapter).
+   */
+  async controller(name: string, { at }: { at?: string } = {}): Promise<Controller> {
     if (this.#stopped) throw new Error('emulator stopped');
     const id = `${name}-${++this.#seq}`;
-    const port = join(this.dir, `hci-${id}`);
+    const port = at ?? join(this.dir, `hci-${id}`);
     const m = startManaged(`socat-${id}`, 'socat', ['-d', `pty,link=${port},raw,echo=0`, `UNIX-CONNECT:${SERVER}`], this.dir);
     this.#controllers.add(m);
     await waitFor(`socat pty for ${id}`, 5000, () => existsSync(port), () => m.child.exitCode === null);

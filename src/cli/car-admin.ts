@@ -1,0 +1,101 @@
+/**
+ * `proxkey car pair|keys|revoke|audit|status`: act on the running car through its control socket,
+ * or on its files when it is not running. Only `car serve` (and `car setup`) create a car: these
+ * refuse a directory that holds none (a typo must not mint a new car key).
+ */
+import { existsSync } from 'node:fs';
+import { LocalError } from '../errors.js';
+import { FileVehicleStore } from '../node/file-stores.js';
+import { VehicleService } from '../service/vehicle-service.js';
+import { resolveConfig, type CarArgs } from './car-args.js';
+import { carCrypto, type CarConfig } from './config.js';
+import { keySummary } from './car-daemon.js';
+import { askControl, type ControlRequest } from './control.js';
+import { pairingStateText } from './daemon-log.js';
+import { showPairing } from './pairing-display.js';
+import { assertNotRootOnOthersCar } from './state-owner.js';
+import type { Ui } from './ui.js';
+
+type Answer = Record<string, unknown>;
+
+/** The car in the state directory when no daemon runs; refuses a directory without one. */
+async function openStoppedCar(c: CarConfig & { stateDir: string }): Promise<VehicleService> {
+  const dir = c.stateDir;
+  assertNotRootOnOthersCar(dir, 'car …');
+  const store = new FileVehicleStore(dir);
+  if (!existsSync(dir) || (await store.load()) === undefined)
+    throw new LocalError('ERR_INVALID_STATE', `no car in ${dir}: check the path (--dir, or stateDir in --config); only \`proxkey car serve --dir ${dir}\` creates a new car`);
+  return VehicleService.open({ store, crypto: carCrypto(c), actuator: () => undefined });
+}
+
+async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateDir: string }, target: string): Promise<Answer> {
+  const dir = c.stateDir;
+  const car = await openStoppedCar(c);
+  switch (op) {
+    case 'pair':
+      throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
+    case 'revoke':
+      return { ok: true, ...(await car.revoke(target, 'local')) };
+    case 'audit':
+      return { ok: true, entries: await car.audit() };
+    case 'status':
+      return { ok: true, name: car.name, carId: car.carId, pairing: 'closed', keys: (await car.registry.list()).length, running: false };
+    case 'keys':
+      return { ok: true, all: keySummary(await car.registry.list()) };
+  }
+}
+
+interface KeyRow {
+  id: string;
+  role: string;
+  label: string;
+  permissions: string[];
+  revoked: boolean;
+}
+interface AuditRow {
+  at: number;
+  event: string;
+  keyId: string;
+  command?: string;
+  result: string;
+  rttMs?: number;
+}
+
+function keysText(all: readonly KeyRow[]): string {
+  if (all.length === 0) return 'no keys enrolled';
+  const header = `${'KEY ID'.padEnd(16)}  ${'ROLE'.padEnd(6)}  ${'PERMISSIONS'.padEnd(16)} LABEL`;
+  return [header, ...all.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${k.permissions.join(',').padEnd(16)} ${k.label}${k.revoked ? ' (revoked)' : ''}`)].join('\n');
+}
+
+function auditText(entries: readonly AuditRow[]): string {
+  return (
+    entries.map((e) => `${new Date(e.at).toISOString()}  ${e.event.padEnd(8)} ${(e.keyId || '-').padEnd(16)} ${(e.command ?? '').padEnd(9)} ${e.result}${e.rttMs !== undefined ? ` (rtt ${e.rttMs} ms)` : ''}`).join('\n') ||
+    'audit log is empty'
+  );
+}
+
+export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?: string }, ui: Ui): Promise<number> {
+  const c = resolveConfig(a);
+  const target = a.target ?? '';
+  const req: ControlRequest = op === 'revoke' ? { op, target } : ({ op } as ControlRequest);
+  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target));
+  if (!answer.ok) throw new LocalError('ERR_INVALID_ARGUMENT', String(answer.error));
+  switch (op) {
+    case 'pair':
+      await showPairing(ui, { code: String(answer.code), payload: String(answer.payload), expiresAt: Number(answer.expiresAt) });
+      break;
+    case 'keys':
+      ui.result({ keys: answer.all }, keysText(answer.all as KeyRow[]));
+      break;
+    case 'audit':
+      ui.result({ entries: answer.entries }, auditText(answer.entries as AuditRow[]));
+      break;
+    case 'revoke':
+      ui.result({ revoked: answer }, `revoked ${target}`);
+      break;
+    case 'status':
+      ui.result(answer, `car "${String(answer.name)}" (${String(answer.carId).slice(0, 8)}): ${String(answer.keys)} key(s), ${answer.running === false ? 'not running' : `running, ${pairingStateText(String(answer.pairing))}`}`);
+      break;
+  }
+  return 0;
+}

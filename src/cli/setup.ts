@@ -1,0 +1,113 @@
+/**
+ * `proxkey car setup`: prepare this machine to run the car daemon as a service — a commented
+ * configuration, the systemd unit for this install's real paths (this node, this proxkey), the
+ * state directory owned by the daemon's user — and print the next steps. Files that exist are
+ * kept (rerun-safe) unless `--force`. It does not create the car's key: the first `car serve`
+ * does, as the daemon's user.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LocalError } from '../errors.js';
+import { writeFileAtomic } from '../node/atomic-file.js';
+import { EXAMPLE_INSTALL, carConfigTemplate, systemdUnit, type InstallPaths } from './templates.js';
+import type { Ui } from './ui.js';
+
+export interface SetupArgs {
+  readonly config?: string;
+  readonly dir?: string;
+  readonly user?: string;
+  readonly name?: string;
+  readonly hci?: number;
+  readonly unit?: string;
+  readonly actuator?: string;
+  readonly force?: boolean;
+}
+
+export const DEFAULT_UNIT_PATH = '/etc/systemd/system/proxkey-car.service';
+
+interface Account {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The user's uid and primary gid (`id`), or a clear error naming the command that creates it. */
+function account(user: string): Account {
+  const id = (flag: string) => {
+    try {
+      return Number(execFileSync('id', [flag, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim());
+    } catch {
+      throw new LocalError(
+        'ERR_INVALID_ARGUMENT',
+        `user "${user}" does not exist: create it first (sudo useradd --system --home /var/lib/proxkey --shell /usr/sbin/nologin --groups gpio ${user}), or pass --user <name>`,
+      );
+    }
+  };
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** The running CLI's entry file, symlinks resolved (`/usr/bin/proxkey` → …/dist/cli.js). */
+function cliPath(): string {
+  const entry = process.argv[1];
+  if (!entry) throw new LocalError('ERR_INVALID_STATE', 'cannot tell where proxkey is installed');
+  return realpathSync(entry);
+}
+
+async function writeKept(path: string, text: string, mode: number, force: boolean): Promise<'wrote' | 'kept'> {
+  if (existsSync(path) && !force) return 'kept';
+  mkdirSync(dirname(path), { recursive: true });
+  await writeFileAtomic(path, new TextEncoder().encode(text));
+  chmodSync(path, mode);
+  return 'wrote';
+}
+
+/** The install's paths from the arguments and the running process. */
+export function installPaths(a: SetupArgs): InstallPaths {
+  if (a.actuator !== undefined && a.actuator !== 'gpio' && a.actuator !== 'log') throw new LocalError('ERR_INVALID_ARGUMENT', `--actuator: expected gpio or log, got "${a.actuator}"`);
+  return {
+    node: process.execPath,
+    cli: cliPath(),
+    config: resolve(a.config ?? EXAMPLE_INSTALL.config),
+    stateDir: resolve(a.dir ?? EXAMPLE_INSTALL.stateDir),
+    user: a.user ?? EXAMPLE_INSTALL.user,
+    name: a.name ?? EXAMPLE_INSTALL.name,
+    hci: a.hci ?? EXAMPLE_INSTALL.hci,
+    actuators: a.actuator === 'log' ? 'log' : 'gpio',
+  };
+}
+
+/** Write config + unit, create the state directory; print what was done and what to do next. */
+export async function carSetup(a: SetupArgs, ui: Ui): Promise<number> {
+  const p = installPaths(a);
+  const who = account(p.user);
+  const unitPath = resolve(a.unit ?? DEFAULT_UNIT_PATH);
+  const config = await writeKept(p.config, carConfigTemplate(p), 0o640, !!a.force);
+  // the daemon's user reads the config; only root edits it
+  if (config === 'wrote' && process.getuid?.() === 0) chownSync(p.config, 0, who.gid);
+  const unit = await writeKept(unitPath, systemdUnit(p), 0o644, !!a.force);
+  mkdirSync(p.stateDir, { recursive: true, mode: 0o700 });
+  const st = statSync(p.stateDir);
+  if (st.uid !== who.uid || st.gid !== who.gid) chownSync(p.stateDir, who.uid, who.gid);
+  chmodSync(p.stateDir, 0o700);
+  const serve = `${p.node} ${p.cli} car serve --config ${p.config}`;
+  const steps: [string, string][] = [
+    ['proxkey drives the adapter itself', 'sudo systemctl disable --now bluetooth'],
+    [
+      'try it in the foreground as the service will run it (Ctrl-C stops)',
+      `sudo systemd-run --pty --uid=${p.user} -p AmbientCapabilities="CAP_NET_RAW CAP_NET_ADMIN" -p SupplementaryGroups=gpio ${serve} --pair`,
+    ],
+    ['run it as a service', 'sudo systemctl daemon-reload && sudo systemctl enable --now proxkey-car'],
+    ['its log: decisions, pairing codes, recoveries', 'journalctl -u proxkey-car -f'],
+  ];
+  ui.result(
+    { config: { path: p.config, action: config }, unit: { path: unitPath, action: unit }, stateDir: p.stateDir, user: p.user, node: p.node, cli: p.cli },
+    [
+      `${config} ${p.config}${config === 'kept' ? ' (exists; --force replaces it)' : ' (edit the name, GPIO lines and pulses)'}`,
+      `${unit} ${unitPath}${unit === 'kept' ? ' (exists; --force replaces it)' : ` (runs ${p.node} ${p.cli})`}`,
+      `state directory ${p.stateDir} (0700, owner ${p.user})`,
+      'next:',
+      ...steps.map(([why, cmd], i) => `  ${i + 1}. ${why}:\n     ${cmd}`),
+    ].join('\n'),
+  );
+  return 0;
+}

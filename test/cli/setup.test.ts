@@ -1,0 +1,93 @@
+/**
+ * `proxkey car setup` and its templates: the example files are the templates rendered for a
+ * standard install (one source), the written config loads (comments and all), the unit runs this
+ * install's node and proxkey, the state dir gets its owner and 0700, reruns keep edits, and a
+ * missing user is one line with the command that creates it.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCarConfig, stripLineComments } from '../../src/cli/config.js';
+import { EXAMPLE_INSTALL, carConfigTemplate, systemdUnit } from '../../src/cli/templates.js';
+import { cli } from './run-cli.js';
+
+const EXAMPLES = new URL('../../examples/raspberry-pi/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'proxkey-setup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+
+describe('templates', () => {
+  it('examples/raspberry-pi/ holds the templates rendered for a standard install', () => {
+    // to regenerate after changing src/cli/templates.ts: UPDATE_EXAMPLES=1 npx vitest run test/cli/setup.test.ts
+    if (process.env.UPDATE_EXAMPLES) {
+      writeFileSync(join(EXAMPLES, 'car.json'), carConfigTemplate(EXAMPLE_INSTALL));
+      writeFileSync(join(EXAMPLES, 'proxkey-car.service'), systemdUnit(EXAMPLE_INSTALL));
+    }
+    expect(readFileSync(join(EXAMPLES, 'car.json'), 'utf8')).toBe(carConfigTemplate(EXAMPLE_INSTALL));
+    expect(readFileSync(join(EXAMPLES, 'proxkey-car.service'), 'utf8')).toBe(systemdUnit(EXAMPLE_INSTALL));
+  });
+
+  it('the unit is Type=notify with a watchdog, and quotes paths with spaces', () => {
+    const unit = systemdUnit({ ...EXAMPLE_INSTALL, cli: '/opt/my tools/proxkey/dist/cli.js' });
+    expect(unit).toMatch(/^Type=notify$/m);
+    expect(unit).toMatch(/^NotifyAccess=all$/m);
+    expect(unit).toMatch(/^WatchdogSec=\d+s$/m);
+    expect(unit).toMatch(/^ExecStartPre=-\+\/usr\/sbin\/rfkill unblock bluetooth$/m);
+    expect(unit).toContain('ExecStart=/usr/bin/node "/opt/my tools/proxkey/dist/cli.js" car serve --config /etc/proxkey/car.json');
+  });
+
+  it('both configs (gpio and log) load; comments inside strings are kept', () => {
+    for (const actuators of ['gpio', 'log'] as const) {
+      const p = join(dir, `${actuators}.json`);
+      writeFileSync(p, carConfigTemplate({ ...EXAMPLE_INSTALL, actuators, name: 'a // b "c"' }));
+      expect(loadCarConfig(p)).toMatchObject({ name: 'a // b "c"', actuators: { type: actuators }, health: { maxRecoveryAttempts: 10 } });
+    }
+    expect(JSON.parse(stripLineComments('{"u": "http://x" // c\n}'))).toEqual({ u: 'http://x' });
+  });
+
+  it('a config that does not exist says how to write one', () => {
+    expect(() => loadCarConfig(join(dir, 'nope.json'))).toThrow(/does not exist: write one with `sudo proxkey car setup`/);
+  });
+});
+
+describe('proxkey car setup', () => {
+  const me = userInfo();
+  const paths = { config: join(dir, 'etc', 'car.json'), state: join(dir, 'state'), unit: join(dir, 'proxkey-car.service') };
+  const setup = (...extra: string[]) => cli('car', 'setup', '--config', paths.config, '--dir', paths.state, '--unit', paths.unit, '--user', me.username, ...extra);
+
+  it('writes the config and the unit for this install, creates the state dir, prints the next steps', async () => {
+    const r = await setup('--name', 'Test car', '--hci', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`wrote ${paths.config} (edit the name, GPIO lines and pulses)`);
+    expect(r.out).toContain(`state directory ${paths.state} (0700, owner ${me.username})`);
+    expect(r.out).toMatch(/next:\n  1\. .*\n     sudo systemctl disable --now bluetooth\n  2\. .*\n     sudo systemd-run --pty --uid=/);
+    expect(loadCarConfig(paths.config)).toMatchObject({ name: 'Test car', stateDir: paths.state, bluetooth: { hci: 1 } });
+    const unit = readFileSync(paths.unit, 'utf8');
+    expect(unit).toContain(`ExecStart=${process.execPath} `);
+    expect(unit).toMatch(/^ExecStartPre=-\+\/usr\/bin\/btmgmt --index 1 power on$/m);
+    expect(unit).toContain(`User=${me.username}`);
+    expect(unit).toContain(`ReadWritePaths=${paths.state}`);
+    const st = statSync(paths.state);
+    expect(st.mode & 0o777).toBe(0o700);
+    expect(st.uid).toBe(me.uid);
+  });
+
+  it('a rerun keeps edited files; --force replaces them', async () => {
+    writeFileSync(paths.config, '{ "name": "edited" }');
+    let r = await setup();
+    expect(r.out).toContain(`kept ${paths.config} (exists; --force replaces it)`);
+    expect(loadCarConfig(paths.config).name).toBe('edited');
+    r = await setup('--force');
+    expect(r.out).toContain(`wrote ${paths.config}`);
+    expect(loadCarConfig(paths.config).name).toBe('My car');
+  });
+
+  it('a missing user or a bad --actuator is one line saying what to do', async () => {
+    let r = await setup('--user', 'no-such-user-proxkey');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: user "no-such-user-proxkey" does not exist: create it first \(sudo useradd --system/);
+    r = await setup('--actuator', 'relay');
+    expect(r.err).toMatch(/^error: --actuator: expected gpio or log, got "relay"/);
+  });
+});
