@@ -1,11 +1,13 @@
 /**
- * `proxkey car pair|keys|revoke|audit|status`: act on the running car through its control socket,
- * or on its files when it is not running. Only `car serve` (and `car setup`) create a car: these
+ * `proxkey car pair|keys|revoke|audit|status|backup|restore`: act on the running car through its
+ * control socket, or on its files when it is not running. Only `car serve` (and `car setup`) create a car: these
  * refuse a directory that holds none (a typo must not mint a new car key).
  */
 import { existsSync } from 'node:fs';
 import { LocalError } from '../errors.js';
+import { systemRandom } from '../crypto/random.js';
 import { FileVehicleStore } from '../node/file-stores.js';
+import { backupVehicleState, restoreVehicleState } from '../node/vehicle-backup.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
 import { carCrypto, type CarConfig } from './config.js';
@@ -28,14 +30,14 @@ async function openStoppedCar(c: CarConfig & { stateDir: string }): Promise<Vehi
   return VehicleService.open({ store, crypto: carCrypto(c), actuator: () => undefined });
 }
 
-async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateDir: string }, target: string): Promise<Answer> {
+async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateDir: string }, target: string, cascade: boolean): Promise<Answer> {
   const dir = c.stateDir;
   const car = await openStoppedCar(c);
   switch (op) {
     case 'pair':
       throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
     case 'revoke':
-      return { ok: true, ...(await car.revoke(target, 'local')) };
+      return { ok: true, ...(await car.revoke(target, 'local', { ...(cascade && { cascade: true }) })) };
     case 'audit':
       return { ok: true, entries: await car.audit() };
     case 'status':
@@ -74,11 +76,12 @@ function auditText(entries: readonly AuditRow[]): string {
   );
 }
 
-export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?: string }, ui: Ui): Promise<number> {
+export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?: string; cascade?: boolean }, ui: Ui): Promise<number> {
   const c = resolveConfig(a);
   const target = a.target ?? '';
-  const req: ControlRequest = op === 'revoke' ? { op, target } : ({ op } as ControlRequest);
-  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target));
+  const cascade = a.cascade === true;
+  const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : ({ op } as ControlRequest);
+  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target, cascade));
   if (!answer.ok) throw new LocalError('ERR_INVALID_ARGUMENT', String(answer.error));
   switch (op) {
     case 'pair':
@@ -90,12 +93,42 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
     case 'audit':
       ui.result({ entries: answer.entries }, auditText(answer.entries as AuditRow[]));
       break;
-    case 'revoke':
-      ui.result({ revoked: answer }, `revoked ${target}`);
+    case 'revoke': {
+      const also = Array.isArray(answer.cascaded) && answer.cascaded.length ? ` and ${answer.cascaded.length} key(s) it shared: ${answer.cascaded.join(' ')}` : '';
+      ui.result({ revoked: answer }, `revoked ${target}${also}`);
       break;
+    }
     case 'status':
       ui.result(answer, `car "${String(answer.name)}" (${String(answer.carId).slice(0, 8)}): ${String(answer.keys)} key(s), ${answer.running === false ? 'not running' : `running, ${pairingStateText(String(answer.pairing))}`}`);
       break;
   }
+  return 0;
+}
+
+/**
+ * `proxkey car backup FILE`: copy the car's state (its private key and every key record: keep
+ * the file offline, mode 0600). Safe while the car runs (the state file is replaced atomically).
+ */
+export async function carBackup(a: CarArgs, file: string, ui: Ui): Promise<number> {
+  const c = resolveConfig(a);
+  assertNotRootOnOthersCar(c.stateDir, 'car backup');
+  const { keys } = await backupVehicleState(c.stateDir, file);
+  ui.result({ backup: file, keys }, `backed up the car in ${c.stateDir} (${keys} key(s)) to ${file} — it holds the car's private key: keep it offline`);
+  return 0;
+}
+
+/**
+ * `proxkey car restore FILE`: put a backup back while the car is stopped. Refuses to overwrite a
+ * car unless --force; re-applies every revocation in the audit log (a backup never brings back a
+ * revoked key).
+ */
+export async function carRestore(a: CarArgs, file: string, options: { readonly force: boolean }, ui: Ui): Promise<number> {
+  const c = resolveConfig(a);
+  assertNotRootOnOthersCar(c.stateDir, 'car restore');
+  if (await askControl(c.stateDir, { op: 'status' }))
+    throw new LocalError('ERR_INVALID_STATE', `the car for ${c.stateDir} is running: stop it first (sudo systemctl stop proxkey-car)`);
+  const r = await restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force });
+  const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) from the audit log: ${r.reapplied.join(' ')}` : '';
+  ui.result({ restored: file, keys: r.keys, reapplied: r.reapplied }, `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`);
   return 0;
 }

@@ -233,7 +233,7 @@ function controlHandler(car: VehicleService, openPairing: (by: string) => Promis
       case 'keys':
         return { all: keySummary(await car.registry.list()) };
       case 'revoke':
-        return car.revoke(req.target, 'local');
+        return car.revoke(req.target, 'local', { ...(req.cascade && { cascade: true }) });
       case 'audit':
         return { entries: await car.audit() };
       case 'status':

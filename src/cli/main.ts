@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BleUnavailableError } from '../adapters/common.js';
-import { carAdmin } from './car-admin.js';
+import { carAdmin, carBackup, carRestore } from './car-admin.js';
 import type { CarArgs } from './car-args.js';
 import { carServe } from './car-daemon.js';
 import { bluetoothProblem, doctor } from './doctor.js';
@@ -43,6 +43,7 @@ const OPTIONS = {
   unit: { type: 'string' },
   actuator: { type: 'string' },
   force: { type: 'boolean' },
+  cascade: { type: 'boolean' },
   'scrypt-log2n': { type: 'string' },
 } as const;
 
@@ -122,7 +123,7 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
       return phoneKeys(phone(), ui);
     case 'revoke':
       if (!args[0]) throw new UsageError('revoke needs a key id (16 hex) or grant id (32 hex)');
-      return phoneCommand(phone(), { kind: 'revoke', target: args[0] }, ui).then((r) => r.code);
+      return phoneCommand(phone(), { kind: 'revoke', target: args[0], ...(v.cascade && { cascade: true }) }, ui).then((r) => r.code);
     case 'doctor':
       return doctor(radio(v), ui);
     case 'car serve':
@@ -143,7 +144,13 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
       );
     case 'car revoke':
       if (!args[0]) throw new UsageError('car revoke needs a key id (16 hex) or grant id (32 hex)');
-      return carAdmin('revoke', { ...carArgs(v), target: args[0] }, ui);
+      return carAdmin('revoke', { ...carArgs(v), target: args[0], ...(v.cascade && { cascade: true }) }, ui);
+    case 'car backup':
+      if (!args[0]) throw new UsageError('car backup needs the file to write');
+      return carBackup(carArgs(v), args[0], ui);
+    case 'car restore':
+      if (!args[0]) throw new UsageError('car restore needs the backup file');
+      return carRestore(carArgs(v), args[0], { force: v.force === true }, ui);
     case 'car pair':
     case 'car keys':
     case 'car audit':
