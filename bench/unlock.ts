@@ -144,7 +144,7 @@ for (let i = 0; i < warmup + iterations; i++) {
     sizes = t.sizes;
   }
 }
-if (JSON.stringify(sizes) !== JSON.stringify(wire.perMessage)) throw new Error(`bench: sans-IO sizes ${sizes} ≠ wire ${wire.perMessage}`);
+if (JSON.stringify(sizes) !== JSON.stringify(wire.perMessage)) throw new Error(`bench: sans-IO sizes ${sizes.join(',')} ≠ wire ${wire.perMessage.join(',')}`);
 
 const figures = (n: Name) => {
   const s = samples[n];

@@ -118,7 +118,7 @@ async function main() {
   section('3. Sharing: Alice asks for a key, the owner grants unlock + lock for 7 days');
   const request = friend.keyRequest('Alice');
   console.log(`   Alice's key request: ${dim(request.slice(0, 48) + '…')}`);
-  const { share, grantId } = await owner.share(request, { permissions: ['unlock', 'lock'], notAfter: Date.now() + 7 * 86_400_000 });
+  const { share } = await owner.share(request, { permissions: ['unlock', 'lock'], notAfter: Date.now() + 7 * 86_400_000 });
   console.log(`   owner's signed grant, sealed to Alice's key: ${dim(share.slice(0, 48) + '…')} (${share.length} chars)`);
   await friend.acceptShare(share);
   c = connect();

@@ -36,6 +36,17 @@ export type ErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_LINK_CLOSED';
 
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'ERR_INVALID_ARGUMENT', 'ERR_INVALID_STATE', 'ERR_DECODE', 'ERR_DECRYPT', 'ERR_INVALID_POINT', 'ERR_UNEXPECTED_MESSAGE',
+  'ERR_UNSUPPORTED', 'ERR_BLE_UNAVAILABLE', 'ERR_ALERT', 'ERR_DENIED', 'ERR_SESSION_EXPIRED', 'ERR_PAIRING_FAILED',
+  'ERR_STORE_CORRUPT', 'ERR_STORE_VERSION', 'ERR_STORE_MISSING', 'ERR_INTERNAL', 'ERR_TIMEOUT', 'ERR_ABORTED', 'ERR_LINK_CLOSED',
+]);
+
+/** True for a stable proxkey error code (e.g. one that crossed a process boundary as text). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && ERROR_CODES.has(value);
+}
+
 /** Base class of all proxkey errors. */
 export class ProxkeyError extends Error {
   readonly code: ErrorCode;

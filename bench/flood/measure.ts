@@ -17,7 +17,7 @@ const TSX = join(import.meta.dirname, '../../node_modules/.bin/tsx');
 function child(script: string, args: string[]): { proc: ChildProcess; line: (prefix: string) => Promise<string> } {
   const proc = spawn(TSX, [join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting: { prefix: string; resolve: (l: string) => void }[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => {
+  createInterface({ input: proc.stdout }).on('line', (l) => {
     const i = waiting.findIndex((w) => l.startsWith(w.prefix));
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve(l);
   });

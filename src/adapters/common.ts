@@ -39,13 +39,13 @@ export async function importFirst(
   candidates: readonly string[],
   what: string,
   beforeImport?: (name: string) => void,
-): Promise<{ name: string; module: any }> {
+): Promise<{ name: string; module: LoadedStack }> {
   const failures: string[] = [];
   for (const name of candidates) {
     try {
       beforeImport?.(name);
       const spec: string = name; // not a literal: bundlers and tsc leave the optional peer alone
-      const mod: any = await import(spec);
+      const mod = (await import(spec)) as { default?: LoadedStack } & LoadedStack;
       return { name, module: mod?.default ?? mod };
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -62,11 +62,20 @@ export async function importFirst(
   );
 }
 
+/** A BLE stack's module as loaded: the stoprocent forks bind to a controller with `withBindings`. */
+export interface LoadedStack {
+  readonly withBindings?: (driver: 'hci', options: Record<string, unknown>) => unknown;
+}
+
+/** A listener the stacks call with their own (untyped) arguments. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stacks' event payloads are untyped; each adapter narrows them
+export type StackListener = (...args: any[]) => void;
+
 /** Minimal event-emitter shape (noble, bleno, peripherals and characteristics all have it). */
 export interface Emitter {
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  once?(event: string, listener: (...args: any[]) => void): unknown;
-  removeListener(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: StackListener): unknown;
+  once?(event: string, listener: StackListener): unknown;
+  removeListener(event: string, listener: StackListener): unknown;
 }
 
 /** Wait (bounded) for an adapter `state` of `poweredOn`; a typed, explained error otherwise. */

@@ -4,7 +4,7 @@
  * refuse a directory that holds none (a typo must not mint a new car key).
  */
 import { existsSync } from 'node:fs';
-import { LocalError } from '../errors.js';
+import { isErrorCode, LocalError, ProxkeyError } from '../errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { FileVehicleStore } from '../node/file-stores.js';
 import { backupVehicleState, restoreVehicleState } from '../node/vehicle-backup.js';
@@ -80,9 +80,9 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
   const c = resolveConfig(a);
   const target = a.target ?? '';
   const cascade = a.cascade === true;
-  const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : ({ op } as ControlRequest);
+  const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : ({ op });
   const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target, cascade));
-  if (!answer.ok) throw new LocalError('ERR_INVALID_ARGUMENT', String(answer.error));
+  if (!answer.ok) throw new ProxkeyError(isErrorCode(answer.code) ? answer.code : 'ERR_INVALID_ARGUMENT', String(answer.error));
   switch (op) {
     case 'pair':
       await showPairing(ui, { code: String(answer.code), payload: String(answer.payload), expiresAt: Number(answer.expiresAt) });

@@ -113,5 +113,5 @@ export function loadCarConfig(path: string): CarConfig {
     if (h.probeIntervalMs !== undefined && !(typeof h.probeIntervalMs === 'number' && h.probeIntervalMs >= 100)) bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
     if (h.maxRecoveryAttempts !== undefined && !(Number.isInteger(h.maxRecoveryAttempts) && (h.maxRecoveryAttempts as number) >= 1)) bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
   }
-  return c as CarConfig;
+  return c;
 }

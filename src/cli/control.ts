@@ -3,6 +3,7 @@
  * `proxkey car pair|keys|revoke|audit` act on a running daemon without touching its files
  * concurrently. One JSON request per connection, one JSON answer.
  */
+import { ProxkeyError } from '../errors.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -19,16 +20,19 @@ export function serveControl(dir: string, handler: ControlHandler): Server {
   const server = createServer((sock) => {
     let buf = '';
     sock.setTimeout(10_000, () => sock.destroy());
-    sock.on('data', async (d) => {
-      buf += d.toString();
-      if (!buf.includes('\n')) return;
+    const answerLine = async (line: string) => {
       let answer: Record<string, unknown>;
       try {
-        answer = { ok: true, ...(await handler(JSON.parse(buf.slice(0, buf.indexOf('\n'))) as ControlRequest)) };
+        answer = { ok: true, ...(await handler(JSON.parse(line) as ControlRequest)) };
       } catch (e) {
-        answer = { ok: false, error: (e as Error).message };
+        // The error's stable code travels with it, so the CLI reports the same code as in-process.
+        answer = { ok: false, error: (e as Error).message, ...(e instanceof ProxkeyError && { code: e.code }) };
       }
       sock.end(`${JSON.stringify(answer)}\n`);
+    };
+    sock.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\n')) void answerLine(buf.slice(0, buf.indexOf('\n')));
     });
     sock.on('error', () => undefined);
   });
@@ -52,7 +56,7 @@ export function askControl(dir: string, req: ControlRequest, timeoutMs = 15_000)
     sock.on('end', () => {
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(buf));
+        resolve(JSON.parse(buf) as Record<string, unknown>);
       } catch {
         reject(new Error('the car daemon sent an invalid answer'));
       }

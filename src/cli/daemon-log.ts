@@ -55,6 +55,7 @@ export function pairingEndText(status: PairingModeStatus | 'closed', ttlSeconds:
     case 'expired':
       return `pairing mode expired: nobody paired within ${ttlSeconds} s`;
     case 'active':
+    case 'claimed':
     case 'cancelled':
     case 'closed':
       return undefined;
@@ -72,6 +73,8 @@ export function pairingStateText(status: string): string {
       return 'pairing mode closed (too many wrong codes)';
     case 'expired':
       return 'pairing mode expired';
+    case 'claimed':
+      return 'pairing mode closed (a phone is completing pairing)';
     default:
       return 'not in pairing mode';
   }

@@ -21,7 +21,6 @@ import { createMemoryLinkPair } from '../transport/memory-link.js';
 import type { Link } from '../transport/link.js';
 import type { CommandResult } from '../transport/phone-driver.js';
 import { REASON_TEXT, type Ui } from './ui.js';
-import type { DenyReason } from '../protocol/reasons.js';
 
 export interface PhoneArgs {
   readonly state: string;
@@ -144,7 +143,7 @@ function showResult(ui: Ui, r: CommandResult, ms: number): number {
     { command: r.command.kind, status: r.status, ok, ms: Math.round(ms), elapsedMs: Math.round(r.elapsedMs) },
     ok
       ? `✓ ${r.command.kind}: ok (${Math.round(ms)} ms, of which ${Math.round(r.elapsedMs)} ms the command itself)`
-      : `✗ ${r.command.kind}: denied — ${r.status}: ${REASON_TEXT[r.status as DenyReason] ?? ''}`,
+      : `✗ ${r.command.kind}: denied — ${r.status}: ${REASON_TEXT[r.status] ?? ''}`,
   );
   return ok ? 0 : 1;
 }

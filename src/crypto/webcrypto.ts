@@ -117,9 +117,9 @@ export function webCryptoProvider(subtle?: WebCryptoSubtle): CryptoProvider {
       }
     },
 
-    sha256: nobleCrypto.sha256,
-    hmacSha256: nobleCrypto.hmacSha256,
-    hkdfSha256: nobleCrypto.hkdfSha256,
+    sha256: (data: Uint8Array) => nobleCrypto.sha256(data),
+    hmacSha256: (key: Uint8Array, data: Uint8Array) => nobleCrypto.hmacSha256(key, data),
+    hkdfSha256: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => nobleCrypto.hkdfSha256(ikm, salt, info, length),
 
     async aeadSeal(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
       assertBytes(plaintext, 'plaintext');

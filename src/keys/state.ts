@@ -209,5 +209,5 @@ export function auditEntryFromJson(v: unknown): AuditEntry {
     event: event as AuditEntry['event'],
     keyId: str(o.keyId, 'keyId'),
     result: str(o.result, 'result'),
-  } as AuditEntry;
+  };
 }

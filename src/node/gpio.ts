@@ -56,7 +56,7 @@ export class Gpio {
     try {
       out = await this.runner.run('gpioset', ['--version'], 5_000);
     } catch (e) {
-      throw new Error(`gpioset not found or not working: install libgpiod's tools (\`sudo apt install gpiod\`) (${(e as Error).message})`);
+      throw new Error(`gpioset not found or not working: install libgpiod's tools (\`sudo apt install gpiod\`) (${(e as Error).message})`, { cause: e });
     }
     this.#major = /v?2\.\d/.test(out) ? 2 : 1;
     return this.#major;

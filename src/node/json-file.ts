@@ -12,7 +12,8 @@ import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export async function readJsonDocument(path: string): Promise<unknown | undefined> {
+/** The document's data, or undefined when the file does not exist. */
+export async function readJsonDocument(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -28,7 +29,7 @@ export async function readJsonDocument(path: string): Promise<unknown | undefine
   };
   let doc: { schema?: unknown; sha256?: unknown; data?: unknown };
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text) as typeof doc;
   } catch {
     return fail('not valid JSON (truncated or overwritten)');
   }
@@ -44,7 +45,7 @@ export async function readJsonDocument(path: string): Promise<unknown | undefine
 
 export async function writeJsonDocument(path: string, data: unknown): Promise<void> {
   const json = JSON.stringify(data);
-  await writeFileAtomic(path, `${JSON.stringify({ schema: STATE_SCHEMA_VERSION, sha256: sha256(json), data: JSON.parse(json) })}\n`);
+  await writeFileAtomic(path, `${JSON.stringify({ schema: STATE_SCHEMA_VERSION, sha256: sha256(json), data: JSON.parse(json) as unknown })}\n`);
 }
 
 export { removeStaleTemps };

@@ -72,7 +72,7 @@ function montgomeryDh(name: string, len: number, curve: typeof x25519): NoiseDH 
 }
 
 export const x25519Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('25519', 32, x25519);
-export const x448Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('448', 56, x448 as unknown as typeof x25519);
+export const x448Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('448', 56, x448);
 
 function aeadCipher(
   crypto: CryptoProvider,
@@ -102,7 +102,7 @@ export const chaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher =>
 export const xChaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher =>
   aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true));
 
-type NobleHash = ((data: Uint8Array) => Uint8Array) & { outputLen: number; blockLen: number; create(): any };
+type NobleHash = ((data: Uint8Array) => Uint8Array) & { outputLen: number; blockLen: number; create(): unknown };
 function nobleHash(name: string, h: NobleHash): NoiseHash {
   return {
     name,
@@ -112,7 +112,7 @@ function nobleHash(name: string, h: NobleHash): NoiseHash {
   };
 }
 
-export const sha256Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA256', sha256 as unknown as NobleHash);
+export const sha256Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA256', sha256);
 /** SHA-256 (and its HMAC) through the provider, native where the provider is: proxkey's own suites use this one. */
 export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   name: 'SHA256',
@@ -120,9 +120,9 @@ export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   hash: (data) => crypto.sha256(data),
   hmac: (key, data) => crypto.hmacSha256(key, data),
 });
-export const sha512Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA512', sha512 as unknown as NobleHash);
-export const blake2sHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2s', blake2s as unknown as NobleHash);
-export const blake2bHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2b', blake2b as unknown as NobleHash);
+export const sha512Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA512', sha512);
+export const blake2sHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2s', blake2s);
+export const blake2bHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2b', blake2b);
 
 export interface NoiseProtocol extends NoiseSuite {
   readonly name: string;

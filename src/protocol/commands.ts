@@ -42,32 +42,32 @@ export type Command =
 export type CommandInput = StandardCommand | 'list-keys' | 'advertising-secret' | Command;
 
 export function toCommand(input: CommandInput): Command {
-  if (typeof input === 'string') input = { kind: input } as Command;
-  switch (input?.kind) {
+  const cmd: Command = typeof input === 'string' ? { kind: input } : input;
+  switch (cmd?.kind) {
     case 'unlock':
     case 'lock':
     case 'start':
     case 'trunk':
     case 'advertising-secret':
-      return { kind: input.kind };
+      return { kind: cmd.kind };
     case 'list-keys': {
-      const page = input.page ?? 0;
+      const page = cmd.page ?? 0;
       if (!Number.isInteger(page) || page < 0 || page > 255) throw new LocalError('ERR_INVALID_ARGUMENT', 'list-keys page: 0..255');
       return page ? { kind: 'list-keys', page } : { kind: 'list-keys' };
     }
     case 'revoke':
-      if (typeof input.target !== 'string' || !/^([0-9a-f]{16}|[0-9a-f]{32})$/.test(input.target))
+      if (typeof cmd.target !== 'string' || !/^([0-9a-f]{16}|[0-9a-f]{32})$/.test(cmd.target))
         throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke target: a key id (16 hex) or grant id (32 hex)');
-      if (input.cascade && input.target.length !== 16) throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke cascade: only for a key id');
-      return input.cascade ? { kind: 'revoke', target: input.target, cascade: true } : { kind: 'revoke', target: input.target };
+      if (cmd.cascade && cmd.target.length !== 16) throw new LocalError('ERR_INVALID_ARGUMENT', 'revoke cascade: only for a key id');
+      return cmd.cascade ? { kind: 'revoke', target: cmd.target, cascade: true } : { kind: 'revoke', target: cmd.target };
     case 'custom': {
-      const { code } = input;
+      const { code } = cmd;
       if (!Number.isInteger(code) || code < CUSTOM_COMMAND_MIN || code > CUSTOM_COMMAND_MAX)
         throw new LocalError('ERR_INVALID_ARGUMENT', 'custom command code: integer 0x80..0xff');
-      return input.args ? { kind: 'custom', code, args: input.args } : { kind: 'custom', code };
+      return cmd.args ? { kind: 'custom', code, args: cmd.args } : { kind: 'custom', code };
     }
     default:
-      throw new LocalError('ERR_INVALID_ARGUMENT', `unknown command: ${JSON.stringify((input as { kind?: unknown })?.kind ?? input)}`);
+      throw new LocalError('ERR_INVALID_ARGUMENT', `unknown command: ${JSON.stringify((cmd as { kind?: unknown } | undefined)?.kind ?? input)}`);
   }
 }
 

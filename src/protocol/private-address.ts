@@ -48,7 +48,7 @@ export function resolvablePrivateAddress(irk: Uint8Array, random: RandomSource):
     const prand = random(3);
     prand[0] = (prand[0]! & 0x3f) | 0x40;
     // the 22 random bits shall be neither all 0 nor all 1 (§1.3.2.2)
-    const bits = ((prand[0]! & 0x3f) << 16) | (prand[1]! << 8) | prand[2]!;
+    const bits = ((prand[0] & 0x3f) << 16) | (prand[1]! << 8) | prand[2]!;
     if (bits === 0 || bits === 0x3fffff) continue;
     const address = new Uint8Array(BD_ADDR_LENGTH);
     address.set(prand, 0);

@@ -211,7 +211,7 @@ export class VehicleSession {
       initiator: true,
       prologue: buildPrologue(this.#challengeHeader!, header),
       s: custodyAsNoiseKey(identity),
-      e: { publicKey: e.publicKey, dh: e.dh },
+      e: { publicKey: e.publicKey, dh: (remote) => e.dh(remote) },
       random: this.#o.random,
     });
     let payload: Uint8Array;

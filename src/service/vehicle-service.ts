@@ -21,7 +21,6 @@ import { systemRandom } from '../crypto/random.js';
 import { LocalError, ProxkeyError } from '../errors.js';
 import { AuditLimiter, type AuditLimiterOptions } from '../keys/audit-limiter.js';
 import { TrustedClock } from '../keys/trusted-clock.js';
-import { isDenyReason } from '../protocol/reasons.js';
 import { checkedDecision } from '../roles/authorize.js';
 import { ActuationLock } from '../transport/actuation.js';
 import { createSerialLane } from '../transport/serial-lane.js';
@@ -399,7 +398,7 @@ export class VehicleService {
     if (this.#auditError) {
       const e = this.#auditError;
       this.#auditError = undefined;
-      throw e;
+      throw e instanceof Error ? e : new ProxkeyError('ERR_INTERNAL', `audit append failed: ${String(e)}`);
     }
   }
 

@@ -172,7 +172,7 @@ class Channel {
     const base = this.#baseDue();
     if (overBytes || overMessages) {
       this.#exhausted = true;
-      const what = overBytes ? `${limit!.bytes} bytes` : `${limit!.messages} messages`;
+      const what = overBytes ? `${limit.bytes} bytes` : `${limit.messages} messages`;
       dir.enqueue(base, { kind: 'break', reason: `simulated disconnect after ${what}` });
       return;
     }

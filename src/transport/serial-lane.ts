@@ -1,13 +1,33 @@
 /**
- * A FIFO lane: work submitted runs one at a time, in order. The car runs every connection's
- * handshake crypto through one lane, so under a flood each handshake finishes as soon as its
- * turn comes instead of all of them interleaving and finishing late.
+ * The handshake lane: work submitted runs one at a time, **newest first**. The car runs every
+ * connection's handshake crypto through one lane, so under a flood each handshake finishes as
+ * soon as its turn comes instead of all of them interleaving and finishing late; and because the
+ * newest waiting handshake goes next (adaptive LIFO), a phone that has just answered its
+ * challenge is served right away instead of behind every handshake a flood queued earlier.
+ * Handshakes the flood keeps waiting run out their own time bound (the phone's, and the car's
+ * `handshakeTimeoutMs`). At most `maxWaiting` wait; beyond that the oldest waiting is refused.
  */
-export function createSerialLane(): <T>(work: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>): Promise<T> => {
-    const run = tail.then(work);
-    tail = run.catch(() => undefined);
-    return run;
+import { LinkClosedError } from '../errors.js';
+
+export type Lane = <T>(work: () => Promise<T>) => Promise<T>;
+
+export function createSerialLane(options: { readonly maxWaiting?: number } = {}): Lane {
+  const maxWaiting = options.maxWaiting ?? 256;
+  const waiting: { run: () => void; refuse: () => void }[] = [];
+  let busy = false;
+  const next = () => {
+    const job = waiting.pop();
+    if (job) job.run();
+    else busy = false;
   };
+  return <T>(work: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const run = () => {
+        busy = true;
+        work().then(resolve, reject).finally(next);
+      };
+      if (!busy) return run();
+      waiting.push({ run, refuse: () => reject(new LinkClosedError('the car is overloaded: handshake dropped')) });
+      if (waiting.length > maxWaiting) waiting.shift()!.refuse();
+    });
 }

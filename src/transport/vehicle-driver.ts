@@ -89,7 +89,8 @@ class Served {
 
   emit(events: readonly VehicleEvent[]): void {
     for (const e of events) {
-      if (e.type === 'decision') e.result === 'ok' ? this.executed++ : this.denied++;
+      if (e.type === 'decision' && e.result === 'ok') this.executed++;
+      else if (e.type === 'decision') this.denied++;
       try {
         this.options.onEvent?.(e);
       } catch {

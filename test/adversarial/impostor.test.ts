@@ -324,7 +324,7 @@ describe('downgrade attempts (a man in the middle edits the offer or the selecti
       [[1], [2, 1], 1],
       [[2], [1, 2], 2],
     ] as [SuiteId[], SuiteId[], SuiteId][]) {
-      const r = await run(`control-${carSuites}-${phoneSuites}`, {}, carSuites, phoneSuites);
+      const r = await run(`control-${carSuites.join(',')}-${phoneSuites.join(',')}`, {}, carSuites, phoneSuites);
       expect(r.selected).toMatchObject({ suite: expected });
       expect(r.act.count).toBe(1);
     }

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BleUnavailableError, importFirst, waitPoweredOn } from '../../src/adapters/common.js';
 import { connectToCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
-import { startCarPeripheral, type BlenoLike, type CarPeripheral, type PhoneLink } from '../../src/adapters/bleno/index.js';
+import { startCarPeripheral, type CarPeripheral, type PhoneLink } from '../../src/adapters/bleno/index.js';
 import { LinkClosedError, RemoteError, TimeoutError } from '../../src/errors.js';
 import { PROXKEY_SERVICE_UUID, encodeGattInfo } from '../../src/transport/framing.js';
 
@@ -108,6 +108,7 @@ class FakePeripheral extends EventEmitter {
   }
   async discoverSomeServicesAndCharacteristicsAsync() {
     this.discoveryHook();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the fake hands itself to closures
     const p = this;
     const characteristics = this.car.chars().map((c: any) => {
       const ch = new EventEmitter() as any;
@@ -149,7 +150,7 @@ class FakeNoble extends EventEmitter implements NobleLike {
 /** A car on a fake bleno and `n` phones, each with its own fake noble and connection handle. */
 async function rig(style: Style, opts: { mtu?: number; onLink?: (l: PhoneLink) => void; phones?: number } = {}) {
   const bleno = new FakeBleno(style);
-  const car = await startCarPeripheral({ bleno: bleno as unknown as BlenoLike, onLink: opts.onLink, disconnectGraceMs: 30 });
+  const car = await startCarPeripheral({ bleno: bleno, onLink: opts.onLink, disconnectGraceMs: 30 });
   const phones = Array.from({ length: opts.phones ?? 1 }, (_, i) => {
     const noble = new FakeNoble();
     const p = new FakePeripheral(bleno, 64 + i, `00:00:00:00:00:0${i + 1}`, opts.mtu ?? 23);

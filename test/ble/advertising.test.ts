@@ -11,7 +11,6 @@ import {
   encodeCarAdvertisement,
   startCarPeripheral,
   usableRssi,
-  type BlenoLike,
   type PhoneLink,
 } from '../../src/adapters/bleno/index.js';
 import { advertisingFilter, advertisingIdOf, carFilter, findCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
@@ -240,7 +239,7 @@ async function settle<T>(p: Promise<T>): Promise<T> {
 }
 
 async function startFake(bleno: FakeBleno, o: Partial<Parameters<typeof startCarPeripheral>[0]> = {}) {
-  const started = startCarPeripheral({ bleno: bleno as unknown as BlenoLike, ...o });
+  const started = startCarPeripheral({ bleno: bleno, ...o });
   await vi.advanceTimersByTimeAsync(10);
   return started;
 }
@@ -462,7 +461,7 @@ describe('the car advertises from a resolvable private address that rotates with
     const car = await startFake(plain, { advertising: { secret: secretA } });
     expect(car.advertisement.address).toBeUndefined();
     await settle(car.stop());
-    await expect(startCarPeripheral({ bleno: new FakeBleno('abandonware') as unknown as BlenoLike, advertising: { secret: secretA, privateAddress: true } })).rejects.toThrow(
+    await expect(startCarPeripheral({ bleno: new FakeBleno('abandonware'), advertising: { secret: secretA, privateAddress: true } })).rejects.toThrow(
       /privateAddress: this bleno has no raw HCI socket/,
     );
     const off = new HciFakeBleno();
@@ -494,13 +493,13 @@ describe('the car advertises from a resolvable private address that rotates with
     vi.useFakeTimers({ now: BOUNDARY - 1_000 });
     const refused = new HciFakeBleno();
     refused.answer.set(0x2006, 0x12); // Invalid HCI Command Parameters
-    const p1 = expect(startCarPeripheral({ bleno: refused as unknown as BlenoLike, advertising: { secret: secretA } })).rejects.toBeInstanceOf(LinkClosedError);
+    const p1 = expect(startCarPeripheral({ bleno: refused, advertising: { secret: secretA } })).rejects.toBeInstanceOf(LinkClosedError);
     await vi.advanceTimersByTimeAsync(50);
     await p1;
     expect(refused.log).toEqual(['params 1']);
     const silent = new HciFakeBleno();
     silent.answer.set(0x2005, null);
-    const settled = expect(startCarPeripheral({ bleno: silent as unknown as BlenoLike, advertising: { secret: secretA }, startTimeoutMs: 3_000 })).rejects.toBeInstanceOf(TimeoutError);
+    const settled = expect(startCarPeripheral({ bleno: silent, advertising: { secret: secretA }, startTimeoutMs: 3_000 })).rejects.toBeInstanceOf(TimeoutError);
     await vi.advanceTimersByTimeAsync(3_100);
     await settled;
     expect(silent.log).not.toContain('start');
@@ -525,7 +524,7 @@ describe.each<Style>(['stoprocent', 'abandonware'])('car-side RSSI on a %s-style
     const samples: { link: PhoneLink; rssi: number }[] = [];
     const links: PhoneLink[] = [];
     const car = await startCarPeripheral({
-      bleno: bleno as unknown as BlenoLike,
+      bleno: bleno,
       rssiIntervalMs: 5,
       onRssi: (link, rssi) => samples.push({ link, rssi }),
       onLink: (l) => links.push(l),
@@ -573,7 +572,7 @@ describe.each<Style>(['stoprocent', 'abandonware'])('car-side RSSI on a %s-style
     const samples: number[] = [];
     let link: PhoneLink | undefined;
     const car = await startCarPeripheral({
-      bleno: bleno as unknown as BlenoLike,
+      bleno: bleno,
       rssiIntervalMs: 10,
       onRssi: (_l, rssi) => samples.push(rssi),
       onLink: (l) => (link = l),

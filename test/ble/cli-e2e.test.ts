@@ -124,7 +124,7 @@ describe.skipIf(missing.length > 0)('docs/two-laptops.md: the car daemon and pho
     r = await phone('owner', false, 'status');
     expect(r.out).toMatch(new RegExp(`^this phone: key [0-9a-f]{16} \\(state in .*owner\\)\\n  Laptop car \\(${carId}\\)  owner\\n$`));
     r = await phone('owner', true, 'keys');
-    expect(r.out).toMatch(/^KEY ID {10}  ROLE    PERMISSIONS\n[0-9a-f]{16}  owner   all \(\*\) +← this phone\n/);
+    expect(r.out).toMatch(/^KEY ID {10} {2}ROLE {4}PERMISSIONS\n[0-9a-f]{16} {2}owner {3}all \(\*\) +← this phone\n/);
 
     // §4: sharing with a friend (PROXKEY_HOME=…-alice)
     r = await phone('alice', false, 'request-key', '--label', 'Alice');
@@ -144,7 +144,7 @@ describe.skipIf(missing.length > 0)('docs/two-laptops.md: the car daemon and pho
     expect(r.code).toBe(1);
     expect(r.out).toBe('✗ start: denied — not-permitted: this key is not allowed to do that\n');
     r = await phone('owner', true, 'keys');
-    const alice = r.out.match(/^([0-9a-f]{16})  shared  unlock,lock/m)?.[1];
+    const alice = r.out.match(/^([0-9a-f]{16}) {2}shared {2}unlock,lock/m)?.[1];
     expect(alice, r.out).toBeDefined();
     const carSecret = () => readDoc(join(work, 'car', 'vehicle.json')).advertisingSecret as string;
     const phoneSecret = (who: string) => (readDoc(join(work, who, 'phone.json')).cars as { advertisingSecret: string }[])[0]!.advertisingSecret;

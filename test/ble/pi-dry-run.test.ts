@@ -128,7 +128,7 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`wrote ${paths.config}`);
     expect(r.out).toContain(`wrote ${paths.unit} (runs ${process.execPath} ${cli})`);
-    expect(r.out).toMatch(/next:\n  1\. proxkey drives the adapter itself:\n     sudo systemctl disable --now bluetooth/);
+    expect(r.out).toMatch(/next:\n {2}1\. proxkey drives the adapter itself:\n {5}sudo systemctl disable --now bluetooth/);
     expect(statSync(paths.state).mode & 0o777).toBe(0o700);
     expect(statSync(paths.state).uid).toBe(userInfo().uid);
     const unit = readFileSync(paths.unit, 'utf8');
@@ -182,7 +182,7 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     r = await admin('status');
     expect(r.out.trim()).toMatch(/^car "Pi car" \([0-9a-f]{8}\): 1 key\(s\), running, pairing mode closed \(a phone paired\)$/);
     r = await admin('keys');
-    expect(r.out).toMatch(/^KEY ID {10}  ROLE    PERMISSIONS {6}LABEL\n[0-9a-f]{16}  owner   \*/);
+    expect(r.out).toMatch(/^KEY ID {10} {2}ROLE {4}PERMISSIONS {6}LABEL\n[0-9a-f]{16} {2}owner {3}\*/);
     r = await admin('pair');
     expect(r.code, r.err).toBe(0);
     const opened = (r.out.match(/code (\d{8})/) ?? [])[1]!;

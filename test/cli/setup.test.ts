@@ -61,7 +61,7 @@ describe('proxkey car setup', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`wrote ${paths.config} (edit the name, GPIO lines and pulses)`);
     expect(r.out).toContain(`state directory ${paths.state} (0700, owner ${me.username})`);
-    expect(r.out).toMatch(/next:\n  1\. .*\n     sudo systemctl disable --now bluetooth\n  2\. .*\n     sudo systemd-run --pty --uid=/);
+    expect(r.out).toMatch(/next:\n {2}1\. .*\n {5}sudo systemctl disable --now bluetooth\n {2}2\. .*\n {5}sudo systemd-run --pty --uid=/);
     expect(loadCarConfig(paths.config)).toMatchObject({ name: 'Test car', stateDir: paths.state, bluetooth: { hci: 1 } });
     const unit = readFileSync(paths.unit, 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} `);

@@ -36,7 +36,7 @@ const noRandom = () => {
 async function side(crypto: CryptoProvider, v: Vector, initiator: boolean): Promise<HandshakeState> {
   const p = parseProtocolName(v.protocol_name, crypto);
   const pre = initiator ? 'init' : 'resp';
-  const hex = (k: keyof Vector) => (typeof v[k] === 'string' ? fromHex(v[k] as string) : undefined);
+  const hex = (k: keyof Vector) => (typeof v[k] === 'string' ? fromHex(v[k]) : undefined);
   const s = hex(`${pre}_static` as keyof Vector);
   const e = hex(`${pre}_ephemeral` as keyof Vector);
   return new HandshakeState({

@@ -1,7 +1,7 @@
 /** A non-extractable WebCrypto key can stand behind the phone's identity. */
 import { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createMemoryLinkPair, nobleCrypto, openPhoneSession, webCryptoKey, type SubtleLike } from '../../src/index.js';
+import { createMemoryLinkPair, nobleCrypto, openPhoneSession, webCryptoKey } from '../../src/index.js';
 import { makeCar, phoneOptions } from '../helpers/fixture.js';
 
 describe('key custody', () => {
@@ -9,7 +9,7 @@ describe('key custody', () => {
     const subtle = webcrypto.subtle;
     const pair = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
     expect(pair.privateKey.extractable).toBe(false);
-    const identity = await webCryptoKey({ ecdhKey: pair.privateKey, publicKey: pair.publicKey, subtle: subtle as unknown as SubtleLike });
+    const identity = await webCryptoKey({ ecdhKey: pair.privateKey, publicKey: pair.publicKey, subtle: subtle });
     const car = await makeCar('car-webcrypto');
     await car.keys.enroll(identity.publicKey);
     const [phoneLink, carLink] = createMemoryLinkPair();
@@ -23,7 +23,7 @@ describe('key custody', () => {
     const subtle = webcrypto.subtle;
     const ecdh = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
     const ecdsa = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-    const custody = await webCryptoKey({ ecdhKey: ecdh.privateKey, publicKey: ecdh.publicKey, signKey: ecdsa.privateKey, subtle: subtle as unknown as SubtleLike });
+    const custody = await webCryptoKey({ ecdhKey: ecdh.privateKey, publicKey: ecdh.publicKey, signKey: ecdsa.privateKey, subtle: subtle });
     const peer = await nobleCrypto.p256KeyPairFromSecret(new Uint8Array(32).fill(7));
     expect(await custody.ecdh(peer.publicKey)).toEqual(await nobleCrypto.p256Ecdh(peer.secretKey, custody.publicKey));
     const msg = Uint8Array.of(1, 2, 3);

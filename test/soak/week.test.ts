@@ -33,7 +33,6 @@ import {
   PhoneWallet,
   toHex,
   VehicleService,
-  type Link,
   type VehicleEvent,
 } from '../../src/index.js';
 import { FileVehicleStore, nodeCrypto as crypto } from '../../src/node/index.js';
@@ -164,7 +163,7 @@ async function garbage(w: World, random: () => number) {
 /** The link breaks after `messages` messages: the phone sees a LinkClosedError, the car ends the session. */
 async function dropped(w: World, phone: Phone, messages: number) {
   const { link, served } = w.connect({ disconnectAfter: { messages } });
-  await expect(phone.wallet.command(link as Link, 'unlock', { timeoutMs: 2_000 })).rejects.toMatchObject({ name: 'LinkClosedError' });
+  await expect(phone.wallet.command(link, 'unlock', { timeoutMs: 2_000 })).rejects.toMatchObject({ name: 'LinkClosedError' });
   await served;
 }
 

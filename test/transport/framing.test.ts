@@ -5,7 +5,6 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   FRAGMENT_END,
   FRAGMENT_RESERVED,
-  FRAGMENT_START,
   FramedLink,
   Reassembler,
   decodeGattInfo,
@@ -40,7 +39,7 @@ function encodeWithSplits(message: Uint8Array, cuts: number[]): Uint8Array[] {
   const bounds = [0, ...points, message.length];
   const out: Uint8Array[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const chunk = message.subarray(bounds[i]!, bounds[i + 1]!);
+    const chunk = message.subarray(bounds[i], bounds[i + 1]);
     const last = i + 2 === bounds.length;
     if (i === 0) out.push(Uint8Array.of(0x80, message.length >> 8, message.length & 0xff, ...chunk));
     else out.push(Uint8Array.of((last ? 0x40 : 0) | (i & 0x0f), ...chunk));
@@ -401,9 +400,8 @@ describe('GATT info value', () => {
 function framedPair(opts: { mtuA?: number; mtuB?: number; closeOnFramingError?: boolean } = {}) {
   const log: { from: 'a' | 'b'; frag: Uint8Array }[] = [];
   const closes: string[] = [];
-  let a!: FramedLink;
   let b!: FramedLink;
-  a = new FramedLink({
+  const a: FramedLink = new FramedLink({
     valueSize: valueSizeForMtu(opts.mtuA ?? 23),
     writeFragment: async (frag) => {
       log.push({ from: 'a', frag });

@@ -10,7 +10,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 const show = (id: string, visible: boolean) => ($(id).hidden = !visible);
 
-function showError(e: unknown | undefined): void {
+function showError(e: unknown): void {
   $('error').textContent = e === undefined ? '' : describeError(e);
   show('error', e !== undefined);
 }

@@ -47,7 +47,6 @@ import {
   encodeAdvertisingServiceData,
 } from '../../protocol/advertising-id.js';
 import {
-  BleUnavailableError,
   COMPANY_ID_ADVERTISING_ID_LENGTH,
   callbackToPromise,
   importFirst,
@@ -112,11 +111,12 @@ export async function loadBleno(options: LoadBlenoOptions = {}): Promise<BlenoLi
     }
     if (options.deviceId !== undefined) process.env.BLENO_HCI_DEVICE_ID = String(options.deviceId);
   });
-  if (name === '@stoprocent/bleno' && typeof module.withBindings === 'function') {
+  const bind = module.withBindings;
+  if (name === '@stoprocent/bleno' && typeof bind === 'function') {
     if (options.uart) {
-      return module.withBindings('hci', { hciDriver: 'uart', bindParams: { uart: { port: options.uart.port, baudRate: options.uart.baudRate ?? 1_000_000 } } });
+      return bind('hci', { hciDriver: 'uart', bindParams: { uart: { port: options.uart.port, baudRate: options.uart.baudRate ?? 1_000_000 } } }) as BlenoLike;
     }
-    if (options.deviceId !== undefined) return module.withBindings('hci', { deviceId: options.deviceId });
+    if (options.deviceId !== undefined) return bind('hci', { deviceId: options.deviceId }) as BlenoLike;
   }
   return module as BlenoLike;
 }
@@ -350,7 +350,7 @@ function rssiSource(bleno: BlenoLike) {
     if (disposed) return Promise.resolve(undefined);
     if (handle !== undefined && canHci) {
       listen('hci');
-      trigger = () => hci!.readRssi!(handle as number);
+      trigger = () => hci.readRssi!(handle as number);
     } else if (handle === undefined && typeof bleno.updateRssi === 'function') {
       listen('public');
       trigger = () => bleno.updateRssi!();
@@ -747,8 +747,8 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     async updateAdvertisingSecret(secret: Uint8Array): Promise<void> {
       assertArg(!!rotating, 'updateAdvertisingSecret: the car was started without `advertising`');
       assertArg(secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
-      rotating!.secret = secret.slice();
-      if (privacy) privacy.irk = deriveAddressIrk(rotating!.crypto, rotating!.secret);
+      rotating.secret = secret.slice();
+      if (privacy) privacy.irk = deriveAddressIrk(rotating.crypto, rotating.secret);
       secretChanged = true;
       secretGeneration++;
       if (stopped) return;

@@ -47,7 +47,6 @@ import {
   type AdvertisingResolverOptions,
 } from '../../protocol/advertising-id.js';
 import {
-  BleUnavailableError,
   COMPANY_ID_ADVERTISING_ID_LENGTH,
   importFirst,
   stackUuid,
@@ -138,11 +137,12 @@ export async function loadNoble(options: LoadNobleOptions = {}): Promise<NobleLi
     }
     if (options.deviceId !== undefined) process.env.NOBLE_HCI_DEVICE_ID = String(options.deviceId);
   });
-  if (name === '@stoprocent/noble' && typeof module.withBindings === 'function') {
+  const bind = module.withBindings;
+  if (name === '@stoprocent/noble' && typeof bind === 'function') {
     if (options.uart) {
-      return module.withBindings('hci', { hciDriver: 'uart', bindParams: { uart: { port: options.uart.port, baudRate: options.uart.baudRate ?? 1_000_000 } } });
+      return bind('hci', { hciDriver: 'uart', bindParams: { uart: { port: options.uart.port, baudRate: options.uart.baudRate ?? 1_000_000 } } }) as NobleLike;
     }
-    if (options.deviceId !== undefined) return module.withBindings('hci', { deviceId: options.deviceId });
+    if (options.deviceId !== undefined) return bind('hci', { deviceId: options.deviceId }) as NobleLike;
   }
   return module as NobleLike;
 }

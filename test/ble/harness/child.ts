@@ -17,8 +17,8 @@ export interface Collected {
 export function spawnNode(args: readonly string[], options: SpawnOptions = {}): Collected {
   const proc = spawn(process.execPath, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
   const c = { proc, out: '', err: '', exited: new Promise<number | null>((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout!.on('data', (d: Buffer) => (c.out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (c.err += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (c.out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (c.err += d.toString()));
   return c;
 }
 

@@ -18,7 +18,7 @@ export function emit(event: string, data: Record<string, unknown> = {}): void {
   process.send?.({ event, ...data });
 }
 
-type Handler = (args: any) => Promise<unknown> | unknown;
+type Handler = (args: any) => unknown;
 
 /** Serve `handlers`; `onExit` runs (bounded) before the process exits on SIGTERM or parent loss. */
 export function serve(handlers: Record<string, Handler>, onExit: () => Promise<void> | void): void {
@@ -35,7 +35,7 @@ export function serve(handlers: Record<string, Handler>, onExit: () => Promise<v
     clearTimeout(hard);
     process.exit(code);
   };
-  process.on('message', async (msg: { id: number; cmd: string; args: unknown }) => {
+  process.on('message', (msg: { id: number; cmd: string; args: unknown }) => void (async () => {
     const h = handlers[msg.cmd];
     try {
       if (!h) throw new Error(`unknown command ${msg.cmd}`);
@@ -44,7 +44,7 @@ export function serve(handlers: Record<string, Handler>, onExit: () => Promise<v
     } catch (err) {
       process.send?.({ id: msg.id, ok: false, error: toRpcError(err) });
     }
-  });
+  })());
   process.on('SIGTERM', () => void exit(0));
   process.on('SIGINT', () => void exit(0));
   process.on('disconnect', () => void exit(0));
