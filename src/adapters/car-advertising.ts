@@ -112,6 +112,20 @@ export function advertisingCarOf(car: Pick<CarRecord, 'carId' | 'advertisingSecr
   return { carId: car.carId, secret };
 }
 
+/**
+ * {@link advertisingFilterOver} for a phone's car record (`PhoneWallet.car()`): accepts only the
+ * advertiser whose rotating id resolves to `car`; undefined when the record has no usable secret
+ * (see {@link advertisingCarOf}).
+ */
+export function carFilterOver<T>(
+  viewOf: (advertiser: T) => AdvertisementView | undefined,
+  car: Pick<CarRecord, 'carId' | 'advertisingSecret'>,
+  options: Omit<AdvertisingFilterOptions<T>, 'cars'> = {},
+): ((advertiser: T) => boolean) | undefined {
+  const target = advertisingCarOf(car);
+  return target && advertisingFilterOver(viewOf, { ...options, cars: [target] });
+}
+
 export interface CarChoiceOptions<T> {
   /** Accept an advertiser (default: the first one offered). Must not throw. */
   readonly filter?: (advertiser: T) => boolean;

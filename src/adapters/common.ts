@@ -4,6 +4,7 @@
  */
 import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
 import { withDeadline } from '../transport/deadline.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU } from '../transport/framing.js';
 
 /**
  * BLE cannot be used here: no noble/bleno package installed, no adapter, no permission, or the
@@ -132,6 +133,11 @@ export function uuidToLittleEndian(uuid: string): Uint8Array {
   const le = new Uint8Array(16);
   for (let i = 0; i < 16; i++) le[15 - i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return le;
+}
+
+/** A stack's MTU report as a usable ATT MTU: 23 while unknown, clamped to 23..517. */
+export function clampMtu(mtu: number | null | undefined): number {
+  return Math.max(MIN_ATT_MTU, Math.min(MAX_ATT_MTU, mtu ?? MIN_ATT_MTU));
 }
 
 /**

@@ -37,14 +37,15 @@ import {
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import type { CarRecord } from '../../keys/state.js';
 import {
-  advertisingCarOf,
   advertisingFilterOver,
+  carFilterOver,
   advertisingIdIn,
   chooseCar,
   type AdvertisingFilterOptions as SharedFilterOptions,
   type AdvertisingPlacement,
 } from '../car-advertising.js';
 import {
+  clampMtu,
   importFirst,
   stackUuid,
   step,
@@ -179,8 +180,7 @@ export function advertisingFilter(options: AdvertisingFilterOptions): (periphera
  * the first proxkey car seen — safe, since the handshake pins the car's key, just not selective.
  */
 export function carFilter(car: Pick<CarRecord, 'carId' | 'advertisingSecret'>): ((p: NoblePeripheral) => boolean) | undefined {
-  const target = advertisingCarOf(car);
-  return target && advertisingFilter({ cars: [target] });
+  return carFilterOver((p: NoblePeripheral) => p.advertisement, car);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,10 +265,6 @@ export interface CarLink extends Link {
   readonly mtu: number;
   /** Resolves once the BLE connection is released after the link closed (never rejects). */
   readonly disconnected: Promise<void>;
-}
-
-function clampMtu(mtu: number | null | undefined): number {
-  return Math.max(MIN_ATT_MTU, Math.min(MAX_ATT_MTU, mtu ?? MIN_ATT_MTU));
 }
 
 async function disconnectQuietly(p: NoblePeripheral, timeoutMs: number): Promise<void> {
