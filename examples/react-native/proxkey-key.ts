@@ -69,13 +69,15 @@ export class ProxkeyKey {
   readonly wallet: PhoneWallet;
   readonly #o: ProxkeyKeyOptions;
   readonly #engine: ProximityEngine;
+  readonly #now: () => number;
   #passive: PhonePassiveEntry | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(options: ProxkeyKeyOptions, wallet: PhoneWallet) {
     this.#o = options;
     this.wallet = wallet;
-    this.#engine = new ProximityEngine({ now: options.now ?? (() => performance.now()), approachUnlock: true });
+    this.#now = options.now ?? (() => performance.now());
+    this.#engine = new ProximityEngine({ now: this.#now, approachUnlock: true });
   }
 
   static async open(options: ProxkeyKeyOptions): Promise<ProxkeyKey> {
@@ -103,7 +105,12 @@ export class ProxkeyKey {
     return this.#serial(async () => {
       this.#status({ type: 'connecting' });
       const link = await connectToCar({ manager: this.#o.manager, ...this.#scanBound() });
-      return this.wallet.pair(link, code);
+      try {
+        return await this.wallet.pair(link, code);
+      } finally {
+        link.close();
+        await link.disconnected; // never reconnect to a device still disconnecting (Android: GATT error 133)
+      }
     });
   }
 
@@ -141,6 +148,7 @@ export class ProxkeyKey {
       manager: this.#o.manager,
       cars: [target],
       engine: this.#engine,
+      now: this.#now,
       ...(this.#o.wallClock && { wallClock: this.#o.wallClock }),
       onDecision: (d) => void this.#onDecision(d),
       onEvent: (e) => {
@@ -177,7 +185,10 @@ export class ProxkeyKey {
       const link = await this.#connect(car);
       const filter = carFilter(car);
       const refreshAdvertising = !filter || !filter(link.device); // found by the fallback: the car's secret changed
-      const r = await this.wallet.command(link, command, { intent: command === 'start' && !passive, refreshAdvertising });
+      const r = await this.wallet.command(link, command, { intent: command === 'start' && !passive, refreshAdvertising }).finally(async () => {
+        link.close();
+        await link.disconnected;
+      });
       this.#status({ type: 'result', command, status: r.status, passive });
       if (refreshAdvertising) await this.#restartPassive(); // follow the new secret
       return r;

@@ -125,6 +125,8 @@ export class FakeBleManager implements BlePlxManager {
   readonly stats: FakeStats = { writesWithResponse: 0, writesWithoutResponse: 0, notifications: 0, largestWrite: 0, mtuRequests: [], rssiReads: 0, cancelled: 0 };
   /** Writes never answer (a car that vanished without a disconnect event). */
   hangWrites = false;
+  /** Report the cars on the advertising interval (false: only `advertise()`, for RSSI traces). */
+  autoAdvertise = true;
   readonly #o: FakeManagerOptions;
   readonly #cars = new Map<string, FakeCarOptions>();
   readonly #connections = new Map<string, Connection>();
@@ -195,6 +197,7 @@ export class FakeBleManager implements BlePlxManager {
     const interval = this.#o.advertisingIntervalMs ?? 10;
     const wanted = (UUIDs ?? []).map((u) => u.toLowerCase());
     const report = () => {
+      if (!this.autoAdvertise) return;
       for (const car of this.#cars.values()) {
         if (this.#connections.has(car.id)) continue; // a connected car stops advertising (bleno does)
         if (wanted.length && !wanted.includes(PROXKEY_SERVICE_UUID)) continue;
@@ -300,7 +303,7 @@ export class FakeBleManager implements BlePlxManager {
       },
       onClose: (info) => {
         // the car ending the session disconnects the phone shortly after (bleno's grace period)
-        if (info.by === 'local') setTimeout(() => this.dropConnection(c.car.id, 'the car closed the link'), 5);
+        if (info.by === 'local') setTimeout(() => this.#connections.get(c.car.id) === c && this.dropConnection(c.car.id, 'the car closed the link'), 5);
       },
     });
     c.carLink = carLink;

@@ -24,7 +24,11 @@ export interface PhonePassiveEntryOptions {
    * approach-unlock **on** — creating a passive entry is the deliberate opt-in (docs/PROXIMITY.md §3).
    */
   readonly engine?: ProximityEngine;
-  /** Monotonic clock in ms for the samples (default `performance.now`); the engine's, if one is given. */
+  /**
+   * Monotonic clock in ms (default `performance.now`). Without `engine`, the new engine's clock;
+   * with one, pass the engine's clock here too (samples are timed by the engine's own clock, this
+   * one only times the timer for what falls due).
+   */
   readonly now?: Clock;
   /** The phone's wall clock for resolving rotating ids (default `Date.now`). */
   readonly wallClock?: () => number;
@@ -92,12 +96,12 @@ export class PhonePassiveEntry {
   follow(link: CarLink, carId: string): void {
     const interval = this.#o.rssiIntervalMs ?? 250;
     const closed = link.closed.then((info) => {
-      if (info.by !== 'local' && !this.#stopped) this.#emit(this.engine.linkLost(carId, this.#now()));
+      if (info.by !== 'local' && !this.#stopped) this.#emit(this.engine.linkLost(carId));
     });
     void (async () => {
       while (!link.isClosed && !this.#stopped) {
         const rssi = await link.readRssi();
-        if (rssi !== undefined && !link.isClosed) this.#emit(this.engine.sample(carId, rssi, this.#now()));
+        if (rssi !== undefined && !link.isClosed) this.#emit(this.engine.sample(carId, rssi));
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, interval)))]);
         clearTimeout(timer);
@@ -106,7 +110,7 @@ export class PhonePassiveEntry {
   }
 
   /** Let time pass (the timer does this by itself at `engine.nextDeadline()`). */
-  tick(at: number = this.#now()): ProximityEvent[] {
+  tick(at?: number): ProximityEvent[] {
     const events = this.engine.tick(at);
     this.#emit(events);
     return events;
@@ -122,7 +126,7 @@ export class PhonePassiveEntry {
   #onAdvertisement(carId: string, device: Device): void {
     if (this.#stopped) return;
     this.#devices.set(carId, device);
-    if (device.rssi !== null) this.#emit(this.engine.sample(carId, device.rssi, this.#now()));
+    if (device.rssi !== null) this.#emit(this.engine.sample(carId, device.rssi));
   }
 
   #emit(events: readonly ProximityEvent[]): void {
