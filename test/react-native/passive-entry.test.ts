@@ -37,54 +37,45 @@ async function replay(b: Bench, key: ProxkeyKey, trace: RssiTrace, clock: { now:
 }
 
 describe('phone-side passive entry from RSSI traces (scan RSSI → ProximityEngine → commands)', () => {
-  it('walk-up: one approach-unlock, executed by the car, near the door', async () => {
+  /** A paired owner phone with passive entry on (or switched on and off again), hearing `trace`. */
+  async function play(name: string, passive: 'on' | 'toggled-off' = 'on') {
     const b = await bench();
     const clock = { now: 0 };
     const statuses: KeyStatus[] = [];
     const key = await ownerKey(b, clock, statuses);
     await key.setPassiveEntry(true);
     expect(b.manager.scanning).toBe(true);
-    const trace = load('walk-up');
-    await replay(b, key, trace, clock);
-    expect(b.executed).toEqual(['unlock']);
-    const results = statuses.filter((s) => s.type === 'result');
-    expect(results).toEqual([{ type: 'result', command: 'unlock', status: 'ok', passive: true }]);
-    expect(statuses.some((s) => s.type === 'proximity' && s.zone === 'near')).toBe(true);
+    if (passive === 'toggled-off') await key.setPassiveEntry(false);
+    await replay(b, key, load(name), clock);
     await key.close();
     expect(b.manager.scanning).toBe(false);
+    const results = statuses.flatMap((s) => (s.type === 'result' ? [`${s.command}:${s.status}:${s.passive ? 'passive' : 'user'}`] : []));
+    return { executed: b.executed, results, zones: statuses.flatMap((s) => (s.type === 'proximity' ? [s.zone] : [])) };
+  }
+
+  it('walk-up: one approach-unlock, executed by the car, near the door', async () => {
+    const r = await play('walk-up');
+    expect(r.executed).toEqual(['unlock']);
+    expect(r.results).toEqual(['unlock:ok:passive']);
+    expect(r.zones).toContain('near');
   });
 
   it('walk-away: unlock at the door, then the walk-away lock once the owner is gone', async () => {
-    const b = await bench();
-    const clock = { now: 0 };
-    const statuses: KeyStatus[] = [];
-    const key = await ownerKey(b, clock, statuses);
-    await key.setPassiveEntry(true);
-    await replay(b, key, load('walk-away'), clock);
-    expect(statuses.filter((s) => s.type === 'result').map((s) => s.type === 'result' && s.command)).toEqual(['unlock', 'lock']);
-    expect(b.executed).toEqual(['unlock', 'lock']);
-    await key.close();
+    const r = await play('walk-away');
+    expect(r.results).toEqual(['unlock:ok:passive', 'lock:ok:passive']);
+    expect(r.executed).toEqual(['unlock', 'lock']);
   });
 
   it('reflector-spike: 12 m away with reflections: nothing is sent', async () => {
-    const b = await bench();
-    const clock = { now: 0 };
-    const key = await ownerKey(b, clock);
-    await key.setPassiveEntry(true);
-    await replay(b, key, load('reflector-spike'), clock);
-    expect(b.executed).toEqual([]);
-    await key.close();
+    const r = await play('reflector-spike');
+    expect(r.executed).toEqual([]);
+    expect(r.zones).not.toContain('near');
   });
 
   it('off: the same walk-up decides nothing (no scan runs)', async () => {
-    const b = await bench();
-    const clock = { now: 0 };
-    const key = await ownerKey(b, clock);
-    await key.setPassiveEntry(true);
-    await key.setPassiveEntry(false);
-    expect(b.manager.scanning).toBe(false);
-    await replay(b, key, load('walk-up'), clock);
-    expect(b.executed).toEqual([]);
+    const r = await play('walk-up', 'toggled-off');
+    expect(r.executed).toEqual([]);
+    expect(r.zones).toEqual([]);
   });
 
   it('a stranger car at the door is never sampled: only advertisements that resolve to the phone\'s car count', async () => {

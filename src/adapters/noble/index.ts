@@ -51,6 +51,7 @@ import {
   step,
   waitPoweredOn,
   type Emitter,
+  type GattLinkOptions,
   type HciOptions,
 } from '../common.js';
 
@@ -238,21 +239,11 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
   }
 }
 
-export interface ConnectToCarOptions extends ScanOptions, FramingOptions {
+export interface ConnectToCarOptions extends ScanOptions, FramingOptions, GattLinkOptions {
   /** Connect to this peripheral (from `findCar`) instead of scanning. */
   readonly peripheral?: NoblePeripheral;
   /** ATT MTU to request (stacks that support it; default 256, the emulator's and bleno's cap). */
   readonly mtu?: number;
-  /** Bound on each GATT step: connect, discovery, info read, subscribe (default 5000 ms). */
-  readonly stepTimeoutMs?: number;
-  /** Bound on each fragment write; a timeout closes the link (default 5000 ms). */
-  readonly writeTimeoutMs?: number;
-  /** Write without response (faster; default false: with response, flow-controlled). */
-  readonly writeWithoutResponse?: boolean;
-  /** Bound on the disconnect when the link closes (default 2000 ms). */
-  readonly disconnectTimeoutMs?: number;
-  /** Called with the close info once the BLE connection is released. */
-  readonly onDisconnected?: (info: LinkCloseInfo) => void;
 }
 
 /** A connected, subscribed car: a `Link` plus what the car announced. */

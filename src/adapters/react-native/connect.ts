@@ -20,12 +20,13 @@ import {
   type GattInfo,
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
-import { clampMtu, stackUuid, usableRssi } from '../common.js';
+import { clampMtu, stackUuid, usableRssi, type GattLinkOptions } from '../common.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { radio, waitPoweredOnPlx, type BlePlxManager, type RadioBound } from './manager.js';
 import { findCar, type FindCarOptions } from './scan.js';
 
-export interface ConnectToCarOptions extends Partial<FindCarOptions>, FramingOptions {
+/** `writeWithoutResponse` applies only when the car's write characteristic allows it. */
+export interface ConnectToCarOptions extends Partial<FindCarOptions>, FramingOptions, GattLinkOptions {
   readonly manager: BlePlxManager;
   /** Connect to this device (from `findCar`, or a scan of the app's own) instead of scanning. */
   readonly device?: Device;
@@ -35,19 +36,6 @@ export interface ConnectToCarOptions extends Partial<FindCarOptions>, FramingOpt
    * read back from the device and fragments are sized to it.
    */
   readonly mtu?: number;
-  /** Bound on each GATT step: connect, discovery, MTU, info read (default 5000 ms). */
-  readonly stepTimeoutMs?: number;
-  /** Bound on each fragment write; a timeout closes the link (default 5000 ms). */
-  readonly writeTimeoutMs?: number;
-  /**
-   * Write without response when the car's write characteristic allows it (faster: no round trip
-   * per fragment; a dropped value is caught by the framing's sequence numbers). Default false.
-   */
-  readonly writeWithoutResponse?: boolean;
-  /** Bound on the disconnect when the link closes (default 2000 ms). */
-  readonly disconnectTimeoutMs?: number;
-  /** Called with the close info once the BLE connection is released. */
-  readonly onDisconnected?: (info: LinkCloseInfo) => void;
 }
 
 /** A connected car: a `Link` plus what the car announced and what the phone negotiated. */
@@ -171,7 +159,7 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
       }),
     });
     c.keep(monitorNotifications(c));
-    return new PlxCarLink(c.link, { info, device, mtu, withoutResponse, disconnected, readRssi: () => readConnectionRssi(manager, device.id) });
+    return new PlxCarLink(c.link, info, device, mtu, withoutResponse, disconnected, () => readConnectionRssi(manager, device.id));
   } catch (err) {
     if (c.link) {
       c.link.close('connect failed');
@@ -238,42 +226,29 @@ async function readConnectionRssi(manager: BlePlxManager, deviceId: string): Pro
   }
 }
 
-interface CarLinkParts {
-  readonly info: GattInfo;
-  readonly device: Device;
-  readonly mtu: number;
-  readonly withoutResponse: boolean;
-  readonly disconnected: Promise<void>;
-  readonly readRssi: () => Promise<number | undefined>;
-}
-
 class PlxCarLink implements CarLink {
-  readonly #link: FramedLink;
-  readonly info: GattInfo;
-  readonly device: Device;
-  readonly mtu: number;
-  readonly writeWithoutResponse: boolean;
-  readonly disconnected: Promise<void>;
-  readonly readRssi: () => Promise<number | undefined>;
-
-  constructor(link: FramedLink, parts: CarLinkParts) {
-    this.#link = link;
-    ({ info: this.info, device: this.device, mtu: this.mtu, disconnected: this.disconnected, readRssi: this.readRssi } = parts);
-    this.writeWithoutResponse = parts.withoutResponse;
-  }
+  constructor(
+    private readonly link: FramedLink,
+    readonly info: GattInfo,
+    readonly device: Device,
+    readonly mtu: number,
+    readonly writeWithoutResponse: boolean,
+    readonly disconnected: Promise<void>,
+    readonly readRssi: () => Promise<number | undefined>,
+  ) {}
   get closed(): Promise<LinkCloseInfo> {
-    return this.#link.closed;
+    return this.link.closed;
   }
   get isClosed(): boolean {
-    return this.#link.isClosed;
+    return this.link.isClosed;
   }
   send(message: Uint8Array, options?: SendOptions): Promise<void> {
-    return this.#link.send(message, options);
+    return this.link.send(message, options);
   }
   receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.#link.receive(options);
+    return this.link.receive(options);
   }
   close(reason?: string): void {
-    this.#link.close(reason);
+    this.link.close(reason);
   }
 }
