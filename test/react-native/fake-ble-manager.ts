@@ -19,15 +19,14 @@ import type {
   BleErrorCode,
   Characteristic,
   ConnectionOptions,
-  Descriptor,
   Device,
   ScanOptions,
-  Service,
   State,
   Subscription,
   UUID,
 } from 'react-native-ble-plx';
-import { bytesToBase64, base64ToBytes, type BlePlxManager } from '../../src/adapters/react-native/index.js';
+import { bytesToBase64, base64ToBytes } from '../../src/adapters/react-native/index.js';
+import { PlxCharacteristic, PlxDevice, type PlxManagerWithStatus } from './plx-objects.js';
 import {
   currentAdvertisingId,
   encodeAdvertisingServiceData,
@@ -121,7 +120,7 @@ interface Pending {
 const sub = (remove: () => void): Subscription => ({ remove });
 const later = () => new Promise<void>((r) => setTimeout(r, 0));
 
-export class FakeBleManager implements BlePlxManager {
+export class FakeBleManager implements PlxManagerWithStatus {
   readonly stats: FakeStats = { writesWithResponse: 0, writesWithoutResponse: 0, notifications: 0, largestWrite: 0, mtuRequests: [], rssiReads: 0, cancelled: 0 };
   /** Writes never answer (a car that vanished without a disconnect event). */
   hangWrites = false;
@@ -367,11 +366,11 @@ export class FakeBleManager implements BlePlxManager {
     const serviceData = secret
       ? { [PROXKEY_SERVICE_UUID]: bytesToBase64(encodeAdvertisingServiceData(currentAdvertisingId(nobleCrypto, secret, (car.now ?? Date.now)()).id)) }
       : null;
-    return new FakeDevice(this, { id: car.id, rssi, mtu, serviceData, serviceUUIDs: [PROXKEY_SERVICE_UUID] });
+    return new PlxDevice(this, { id: car.id, rssi, mtu, serviceData, serviceUUIDs: [PROXKEY_SERVICE_UUID] });
   }
 
   #characteristic(c: Connection, uuid: UUID, p: { read?: boolean; write?: boolean; writeWithoutResponse?: boolean; notify?: boolean }, value: string | null = null): Characteristic {
-    return new FakeCharacteristic(this, {
+    return new PlxCharacteristic(this, {
       uuid,
       deviceID: c.car.id,
       isReadable: p.read ?? false,
@@ -383,131 +382,3 @@ export class FakeBleManager implements BlePlxManager {
   }
 }
 
-const unsupported = (what: string) => Promise.reject(new Error(`FakeBleManager: ${what} is not simulated`));
-
-/** A `Device` as ble-plx builds it: data plus methods that call the manager with the device's id. */
-class FakeDevice implements Device {
-  name = null;
-  localName = null;
-  manufacturerData = null;
-  rawScanRecord = '';
-  txPowerLevel = null;
-  solicitedServiceUUIDs = null;
-  isConnectable = true;
-  overflowServiceUUIDs = null;
-  id: string;
-  rssi: number | null;
-  mtu: number;
-  serviceData: { [uuid: string]: string } | null;
-  serviceUUIDs: UUID[] | null;
-  readonly #m: FakeBleManager;
-
-  constructor(m: FakeBleManager, d: Pick<Device, 'id' | 'rssi' | 'mtu' | 'serviceData' | 'serviceUUIDs'>) {
-    this.#m = m;
-    ({ id: this.id, rssi: this.rssi, mtu: this.mtu, serviceData: this.serviceData, serviceUUIDs: this.serviceUUIDs } = d);
-  }
-  requestConnectionPriority(): Promise<Device> {
-    return unsupported('requestConnectionPriority');
-  }
-  readRSSI(): Promise<Device> {
-    return this.#m.readRSSIForDevice(this.id);
-  }
-  requestMTU(mtu: number): Promise<Device> {
-    return this.#m.requestMTUForDevice(this.id, mtu);
-  }
-  connect(options?: ConnectionOptions): Promise<Device> {
-    return this.#m.connectToDevice(this.id, options);
-  }
-  cancelConnection(): Promise<Device> {
-    return this.#m.cancelDeviceConnection(this.id);
-  }
-  isConnected(): Promise<boolean> {
-    return Promise.resolve(this.#m.isConnected(this.id));
-  }
-  onDisconnected(listener: (error: BleError | null, device: Device) => void): Subscription {
-    return this.#m.onDeviceDisconnected(this.id, (e, d) => listener(e, d ?? this));
-  }
-  discoverAllServicesAndCharacteristics(): Promise<Device> {
-    return this.#m.discoverAllServicesAndCharacteristicsForDevice(this.id);
-  }
-  services(): Promise<Service[]> {
-    return unsupported('services');
-  }
-  characteristicsForService(serviceUUID: string): Promise<Characteristic[]> {
-    return this.#m.characteristicsForDevice(this.id, serviceUUID);
-  }
-  descriptorsForService(): Promise<Descriptor[]> {
-    return unsupported('descriptors');
-  }
-  readCharacteristicForService(serviceUUID: UUID, characteristicUUID: UUID, transactionId?: string): Promise<Characteristic> {
-    return this.#m.readCharacteristicForDevice(this.id, serviceUUID, characteristicUUID, transactionId);
-  }
-  writeCharacteristicWithResponseForService(serviceUUID: UUID, characteristicUUID: UUID, valueBase64: string, transactionId?: string): Promise<Characteristic> {
-    return this.#m.writeCharacteristicWithResponseForDevice(this.id, serviceUUID, characteristicUUID, valueBase64, transactionId);
-  }
-  writeCharacteristicWithoutResponseForService(serviceUUID: UUID, characteristicUUID: UUID, valueBase64: string, transactionId?: string): Promise<Characteristic> {
-    return this.#m.writeCharacteristicWithoutResponseForDevice(this.id, serviceUUID, characteristicUUID, valueBase64, transactionId);
-  }
-  monitorCharacteristicForService(
-    serviceUUID: UUID,
-    characteristicUUID: UUID,
-    listener: (error: BleError | null, characteristic: Characteristic | null) => void,
-  ): Subscription {
-    return this.#m.monitorCharacteristicForDevice(this.id, serviceUUID, characteristicUUID, listener);
-  }
-  readDescriptorForService(): Promise<Descriptor> {
-    return unsupported('descriptors');
-  }
-  writeDescriptorForService(): Promise<Descriptor> {
-    return unsupported('descriptors');
-  }
-}
-
-/** A `Characteristic` as ble-plx builds it. */
-class FakeCharacteristic implements Characteristic {
-  id = 0;
-  serviceID = 0;
-  serviceUUID = PROXKEY_SERVICE_UUID;
-  isNotifying = false;
-  isIndicatable = false;
-  uuid: UUID;
-  deviceID: string;
-  isReadable: boolean;
-  isWritableWithResponse: boolean;
-  isWritableWithoutResponse: boolean;
-  isNotifiable: boolean;
-  value: string | null;
-  readonly #m: FakeBleManager;
-
-  constructor(m: FakeBleManager, c: Pick<Characteristic, 'uuid' | 'deviceID' | 'isReadable' | 'isWritableWithResponse' | 'isWritableWithoutResponse' | 'isNotifiable' | 'value'>) {
-    this.#m = m;
-    this.uuid = c.uuid;
-    this.deviceID = c.deviceID;
-    this.isReadable = c.isReadable;
-    this.isWritableWithResponse = c.isWritableWithResponse;
-    this.isWritableWithoutResponse = c.isWritableWithoutResponse;
-    this.isNotifiable = c.isNotifiable;
-    this.value = c.value;
-  }
-  descriptors(): Promise<Descriptor[]> {
-    return unsupported('descriptors');
-  }
-  read(transactionId?: string): Promise<Characteristic> {
-    return this.#m.readCharacteristicForDevice(this.deviceID, this.serviceUUID, this.uuid, transactionId);
-  }
-  writeWithResponse(valueBase64: string, transactionId?: string): Promise<Characteristic> {
-    return this.#m.writeCharacteristicWithResponseForDevice(this.deviceID, this.serviceUUID, this.uuid, valueBase64, transactionId);
-  }
-  writeWithoutResponse(valueBase64: string, transactionId?: string): Promise<Characteristic> {
-    return this.#m.writeCharacteristicWithoutResponseForDevice(this.deviceID, this.serviceUUID, this.uuid, valueBase64, transactionId);
-  }
-  monitor(listener: (error: BleError | null, characteristic: Characteristic | null) => void): Subscription {
-    return this.#m.monitorCharacteristicForDevice(this.deviceID, this.serviceUUID, this.uuid, listener);
-  }
-  readDescriptor(): Promise<Descriptor> {
-    return unsupported('descriptors');
-  }
-  writeDescriptor(): Promise<Descriptor> {
-    return unsupported('descriptors');
-  }
-}

@@ -34,7 +34,7 @@ import {
   type FramingOptions,
   type GattInfo,
 } from '../../transport/framing.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
+import type { Link, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import type { CarRecord } from '../../keys/state.js';
 import {
   advertisingFilterOver,
