@@ -207,6 +207,20 @@ describe('disconnects, bounds and typed errors', () => {
     expect((off as Error).message).toMatch(/switched off/);
   });
 
+  it.each([
+    ['a GATT server without the notify characteristic', { omitNotify: true }, /missing characteristic\(s\) notify/],
+    ['an unknown framing version', { info: Uint8Array.of(9, 4, 0, 1, 0, 1) }, /framing version 9/],
+    ['a malformed info value', { info: Uint8Array.of(1, 4) }, /info characteristic/],
+  ])('not a proxkey car we can talk to (%s): RemoteError, the connection released', async (_what, car, message) => {
+    const b = await bench();
+    b.manager.removeCar(b.carId);
+    addVehicle(b.manager, b.vehicle, b.carId, [], car);
+    const error = await connectToCar({ manager: b.manager }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect((error as Error).message).toMatch(message);
+    expect(b.manager.isConnected(b.carId)).toBe(false);
+  });
+
   it('the car closing the session disconnects the phone: the link ends typed (remote)', async () => {
     const b = await bench();
     await pairOwner(b);

@@ -81,6 +81,10 @@ export interface FakeCarOptions {
   readonly rssi?: () => number;
   /** Wall clock for the rotating id (default `Date.now`). */
   readonly now?: () => number;
+  /** The info characteristic's value (default: framing 1, 1024 bytes, protocol 1). */
+  readonly info?: Uint8Array;
+  /** A GATT server without the notify characteristic (not a proxkey car). */
+  readonly omitNotify?: boolean;
 }
 
 export interface FakeManagerOptions {
@@ -250,7 +254,7 @@ export class FakeBleManager implements PlxManagerWithStatus {
     if (serviceUUID.toLowerCase() !== PROXKEY_SERVICE_UUID) return [];
     return [
       this.#characteristic(c, PROXKEY_WRITE_CHAR_UUID, { write: true, writeWithoutResponse: c.car.writeWithoutResponse ?? true }),
-      this.#characteristic(c, PROXKEY_NOTIFY_CHAR_UUID, { notify: true }),
+      ...(c.car.omitNotify ? [] : [this.#characteristic(c, PROXKEY_NOTIFY_CHAR_UUID, { notify: true })]),
       this.#characteristic(c, PROXKEY_INFO_CHAR_UUID, { read: true }),
     ];
   }
@@ -267,7 +271,7 @@ export class FakeBleManager implements PlxManagerWithStatus {
     const c = this.#connected(deviceIdentifier);
     await later();
     if (characteristicUUID !== PROXKEY_INFO_CHAR_UUID) throw new FakeBleError(CODE.characteristicNotFound, 'not readable');
-    const info = encodeGattInfo({ framingVersion: FRAMING_VERSION, maxMessageSize: 1024, protocolVersions: [1] });
+    const info = c.car.info ?? encodeGattInfo({ framingVersion: FRAMING_VERSION, maxMessageSize: 1024, protocolVersions: [1] });
     return this.#characteristic(c, PROXKEY_INFO_CHAR_UUID, { read: true }, bytesToBase64(info));
   }
 

@@ -46,5 +46,7 @@ export function addVehicle(manager: FakeBleManager, vehicle: VehicleService, id:
     ...(options.maxMtu !== undefined && { maxMtu: options.maxMtu }),
     ...(options.writeWithoutResponse !== undefined && { writeWithoutResponse: options.writeWithoutResponse }),
     ...(options.rssi && { rssi: options.rssi }),
+    ...(options.info && { info: options.info }),
+    ...(options.omitNotify && { omitNotify: true }),
   });
 }

@@ -96,7 +96,8 @@ export function radio<T>(
   const transactionId = `proxkey-${++transactions}`;
   let work: Promise<T>;
   try {
-    work = call(transactionId).catch((err: unknown) => Promise.reject(fromBleError(err, what)));
+    // Promise.resolve: ble-plx before 3.5 returned void from startDeviceScan
+    work = Promise.resolve(call(transactionId)).catch((err: unknown) => Promise.reject(fromBleError(err, what)));
   } catch (err) {
     work = Promise.reject(fromBleError(err, what));
   }
