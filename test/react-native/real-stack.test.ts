@@ -47,6 +47,7 @@ describe.skipIf(missing.length > 0)('proxkey/react-native over the real bleno ca
     const unlock = await phone.call<{ status: string; mtu: number; resolved: boolean }>('walletCommand', { kind: 'unlock' }, 60_000);
     expect(unlock).toMatchObject({ status: 'ok', resolved: true });
     expect(unlock.mtu).toBeGreaterThan(23);
+    console.log(`[proxkey ble:react-native] paired at MTU ${paired.mtu}, unlocked at MTU ${unlock.mtu} (rotating id resolved: ${unlock.resolved})`);
     await car.waitEvent((e) => e.event === 'executed' && e.command === 'unlock');
   }, 120_000);
 });
