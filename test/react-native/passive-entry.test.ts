@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ProxkeyKey, type KeyStatus } from '../../examples/react-native/proxkey-key.js';
 import { TRACES_DIR, type RssiTrace } from '../../scripts/gen-rssi-traces.js';
 import { advertisingCarOf, carFilter, connectToCar, PhonePassiveEntry } from '../../src/adapters/react-native/index.js';
-import { MemoryPhoneStore, type ProximityDecision, type ProximityEvent } from '../../src/index.js';
+import { MemoryPhoneStore, ProximityEngine, type ProximityDecision, type ProximityEvent } from '../../src/index.js';
 import { bench, type Bench } from './helpers.js';
 
 const load = (name: string): RssiTrace => JSON.parse(readFileSync(new URL(`${name}.json`, TRACES_DIR), 'utf8')) as RssiTrace;
@@ -134,3 +134,43 @@ describe('connection RSSI (readRSSIForDevice) into the engine', () => {
     await passive.stop();
   });
 });
+
+describe('the passive-entry timer', () => {
+  it('a walk-away lock falls due with no new sample: the timer follows engine.nextDeadline() and decides by itself', async () => {
+    const b = await bench();
+    const key = await ProxkeyKey.open({ manager: b.manager, store: new MemoryPhoneStore() });
+    const { code } = await b.vehicle.openPairing();
+    await key.pair(code);
+    b.manager.autoAdvertise = false;
+    const car = key.wallet.car();
+    const now = () => performance.now();
+    const engine = new ProximityEngine({ now, approachUnlock: true, staleAfterMs: 60, linkLossGraceMs: 40, zones: { enterDwellMs: 0 } });
+    const decisions: ProximityDecision[] = [];
+    let locked!: () => void;
+    const lockedNow = new Promise<void>((r) => (locked = r));
+    const passive = await PhonePassiveEntry.start({
+      manager: b.manager,
+      cars: [advertisingCarOf(car)!],
+      engine,
+      now,
+      onDecision: (d) => {
+        decisions.push(d);
+        if (d.type === 'walk-away-lock') locked();
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      b.manager.advertise(b.carId, -50);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(decisions.map((d) => d.type)).toEqual(['approach-unlock']);
+    // the car goes silent: nobody calls the engine again, yet the lock comes (stale → grace → lock)
+    await Promise.race([lockedNow, new Promise((_, reject) => setTimeout(() => reject(new Error('no walk-away lock from the timer')), 5_000))]);
+    expect(decisions.map((d) => [d.type, d.cause])).toEqual([
+      ['approach-unlock', 'near'],
+      ['walk-away-lock', 'stale'],
+    ]);
+    await passive.stop();
+    await key.close();
+  });
+});
+
