@@ -5,7 +5,10 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { assertRuntime, connectToCar, missingRuntimeFeatures } from '../../src/adapters/react-native/index.js';
+import { FakeBleManager } from './fake-ble-manager.js';
 import {
+  LocalError,
   createMemoryLinkPair,
   defaultPolicy,
   MemoryPhoneStore,
@@ -68,3 +71,22 @@ describe('the core without WebCrypto (React Native)', () => {
     await expect(PhoneWallet.open({ store: new MemoryPhoneStore() })).rejects.toThrow(/getRandomValues/);
   });
 });
+
+describe('proxkey/react-native checks the runtime before any radio work', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('a missing CSPRNG or TextDecoder is a typed error naming what to install (not a failed pairing)', async () => {
+    expect(missingRuntimeFeatures()).toEqual([]);
+    vi.stubGlobal('TextDecoder', undefined);
+    vi.stubGlobal('crypto', { getRandomValues: undefined });
+    expect(missingRuntimeFeatures()).toEqual(['crypto.getRandomValues', "TextDecoder('utf-8', { fatal: true })"]);
+    const manager = new FakeBleManager();
+    const error = await connectToCar({ manager }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalError);
+    expect((error as Error).message).toMatch(/react-native-get-random-values.*text-encoding/s);
+    expect(manager.scanning).toBe(false); // nothing was started
+    vi.unstubAllGlobals();
+    expect(() => assertRuntime()).not.toThrow();
+  });
+});
+

@@ -23,6 +23,7 @@ import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../tra
 import { clampMtu, stackUuid, usableRssi, type GattLinkOptions } from '../common.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { radio, waitPoweredOnPlx, type BlePlxManager, type RadioBound } from './manager.js';
+import { assertRuntime } from './runtime.js';
 import { findCar, type FindCarOptions } from './scan.js';
 
 /** `writeWithoutResponse` applies only when the car's write characteristic allows it. */
@@ -126,13 +127,15 @@ class Connection {
  * connection is released and a typed error thrown: `TimeoutError`, `AbortedError`,
  * `LinkClosedError` (the stack failed or the car disconnected: retry), `RemoteError`
  * (`ERR_DECODE` / `ERR_UNSUPPORTED`: not a proxkey car we can talk to), `BleUnavailableError`
- * (Bluetooth off, unauthorized, unsupported).
+ * (Bluetooth off, unauthorized, unsupported), `LocalError('ERR_INVALID_STATE')` (a polyfill the
+ * core needs is missing: `crypto.getRandomValues`, `TextDecoder`).
  */
 export async function connectToCar(options: ConnectToCarOptions): Promise<CarLink> {
   const { manager, signal } = options;
   const stepTimeoutMs = options.stepTimeoutMs ?? 5000;
   const disconnectTimeoutMs = options.disconnectTimeoutMs ?? 2000;
   assertArg(options.mtu === undefined || (Number.isInteger(options.mtu) && options.mtu >= MIN_ATT_MTU && options.mtu <= MAX_ATT_MTU), 'mtu: expected 23..517');
+  assertRuntime(); // a missing polyfill fails here, clearly, not in the handshake
   const device = options.device ?? (await findCar(options));
   if (options.device) await waitPoweredOnPlx(manager, { timeoutMs: options.powerOnTimeoutMs ?? 5000, signal });
   const c = new Connection(manager, device.id, options.serviceUuid ?? PROXKEY_SERVICE_UUID);

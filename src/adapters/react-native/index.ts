@@ -32,6 +32,7 @@ export { PhonePassiveEntry, type PhonePassiveEntryOptions } from './passive-entr
 export { hardwareKeyCustody, p1363Signature, type HardwareKeyCustodyOptions, type HardwareP256Module } from './key-custody.js';
 export { fromBleError, isBleError, REACT_NATIVE_HINT, type BlePlxManager } from './manager.js';
 export { base64ToBytes, bytesToBase64 } from './base64.js';
+export { assertRuntime, missingRuntimeFeatures } from './runtime.js';
 export { BleUnavailableError } from '../common.js';
 export { advertisingCarOf, advertisingIdIn, chooseCar, type AdvertisementView, type AdvertisingFilterOptions, type AdvertisingPlacement } from '../car-advertising.js';
 export { AdvertisingIdResolver, type AdvertisingCar, type AdvertisingMatch } from '../../protocol/advertising-id.js';
