@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     noble: 'src/adapters/noble/index.ts',
     bleno: 'src/adapters/bleno/index.ts',
+    'react-native': 'src/adapters/react-native/index.ts',
     node: 'src/node/index.ts',
     'web-bluetooth': 'src/adapters/web-bluetooth/index.ts',
     cli: 'src/cli/main.ts',

@@ -4,6 +4,8 @@
  */
 import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
 import { withDeadline } from '../transport/deadline.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU } from '../transport/framing.js';
+import type { LinkCloseInfo } from '../transport/link.js';
 
 /**
  * BLE cannot be used here: no noble/bleno package installed, no adapter, no permission, or the
@@ -141,6 +143,28 @@ export function uuidToLittleEndian(uuid: string): Uint8Array {
   const le = new Uint8Array(16);
   for (let i = 0; i < 16; i++) le[15 - i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return le;
+}
+
+/** Bounds and observers of a phone's GATT link to a car, the same for every phone-side adapter. */
+export interface GattLinkOptions {
+  /** Bound on each GATT step: connect, discovery, MTU, info read, subscribe (default 5000 ms). */
+  readonly stepTimeoutMs?: number;
+  /** Bound on each fragment write; a timeout closes the link (default 5000 ms). */
+  readonly writeTimeoutMs?: number;
+  /**
+   * Write without response (faster: no round trip per fragment; a value a busy stack drops is
+   * caught by the framing's sequence numbers). Default false: with response, flow-controlled.
+   */
+  readonly writeWithoutResponse?: boolean;
+  /** Bound on the disconnect when the link closes (default 2000 ms). */
+  readonly disconnectTimeoutMs?: number;
+  /** Called with the close info once the BLE connection is released. */
+  readonly onDisconnected?: (info: LinkCloseInfo) => void;
+}
+
+/** A stack's MTU report as a usable ATT MTU: 23 while unknown, clamped to 23..517. */
+export function clampMtu(mtu: number | null | undefined): number {
+  return Math.max(MIN_ATT_MTU, Math.min(MAX_ATT_MTU, mtu ?? MIN_ATT_MTU));
 }
 
 /**

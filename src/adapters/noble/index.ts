@@ -34,30 +34,31 @@ import {
   type FramingOptions,
   type GattInfo,
 } from '../../transport/framing.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
-import { nobleCrypto } from '../../crypto/noble.js';
-import type { CryptoProvider } from '../../crypto/provider.js';
+import type { Link, ReceiveOptions, SendOptions } from '../../transport/link.js';
 import type { CarRecord } from '../../keys/state.js';
 import {
-  AdvertisingIdResolver,
-  MIN_ADVERTISING_SECRET_LENGTH,
-  decodeAdvertisingServiceData,
-  type AdvertisingCar,
-  type AdvertisingMatch,
-  type AdvertisingResolverOptions,
-} from '../../protocol/advertising-id.js';
+  advertisingFilterOver,
+  carFilterOver,
+  advertisingIdIn,
+  chooseCar,
+  type AdvertisingFilterOptions as SharedFilterOptions,
+  type AdvertisingPlacement,
+} from '../car-advertising.js';
 import {
+  clampMtu,
   COMPANY_ID_ADVERTISING_ID_LENGTH,
   importFirst,
   stackUuid,
   step,
   waitPoweredOn,
   type Emitter,
+  type GattLinkOptions,
   type HciOptions,
 } from '../common.js';
 
 export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, type HciOptions } from '../common.js';
 export { AdvertisingIdResolver, type AdvertisingCar, type AdvertisingMatch } from '../../protocol/advertising-id.js';
+export { advertisingCarOf, type AdvertisementView, type AdvertisingPlacement } from '../car-advertising.js';
 export {
   PROXKEY_SERVICE_UUID,
   PROXKEY_WRITE_CHAR_UUID,
@@ -148,20 +149,11 @@ export async function loadNoble(options: LoadNobleOptions = {}): Promise<NobleLi
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recognising one's own car: the rotating advertising identifier (docs/PRIVACY.md)
+// Recognising one's own car: the rotating advertising identifier (docs/PRIVACY.md; shared logic
+// in ../car-advertising.ts, used by every phone-side adapter)
 
-export interface AdvertisingPlacement {
-  /** The service the id is carried under (default: the proxkey service). */
-  readonly serviceUuid?: string;
-  /**
-   * Cars that carry the id as manufacturer data under this Bluetooth SIG company id (the car's
-   * `advertising.companyId`). Default: service data (format 1) under the service UUID.
-   */
-  readonly companyId?: number;
-}
-
-const bytesOf = (b: unknown): Uint8Array | undefined =>
-  b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
+/** Options of {@link advertisingFilter}. */
+export type AdvertisingFilterOptions = SharedFilterOptions<NoblePeripheral>;
 
 /**
  * The rotating advertising identifier a proxkey car advertises, as the phone's noble saw it:
@@ -171,33 +163,7 @@ const bytesOf = (b: unknown): Uint8Array | undefined =>
  * a proxkey car with private advertising).
  */
 export function advertisingIdOf(peripheral: { readonly advertisement?: NobleAdvertisement }, placement: AdvertisingPlacement = {}): Uint8Array | undefined {
-  const adv = peripheral.advertisement;
-  if (!adv) return undefined;
-  if (placement.companyId !== undefined) {
-    const m = bytesOf(adv.manufacturerData);
-    if (!m || m.length < 2 + 4 || m.length > 2 + 16 || (m[0]! | (m[1]! << 8)) !== placement.companyId) return undefined;
-    return m.slice(2);
-  }
-  const service = stackUuid(placement.serviceUuid ?? PROXKEY_SERVICE_UUID);
-  let id: Uint8Array | undefined;
-  for (const sd of adv.serviceData ?? []) {
-    if (typeof sd?.uuid !== 'string' || stackUuid(sd.uuid) !== service) continue;
-    const data = bytesOf(sd.data);
-    const decoded = data && decodeAdvertisingServiceData(data);
-    if (decoded) id = decoded;
-  }
-  return id;
-}
-
-export interface AdvertisingFilterOptions extends AdvertisingPlacement, AdvertisingResolverOptions {
-  /** The cars to look for: `carId` (any name the application likes) and the car's advertising secret. */
-  readonly cars: readonly AdvertisingCar[];
-  /** Default: the pure-JS provider (`nobleCrypto`). */
-  readonly crypto?: CryptoProvider;
-  /** The phone's wall clock, ms since the Unix epoch (default `Date.now`). */
-  readonly now?: () => number;
-  /** Called with the advertiser that resolved, before the filter accepts it. */
-  readonly onMatch?: (match: AdvertisingMatch, peripheral: NoblePeripheral) => void;
+  return advertisingIdIn(peripheral.advertisement, placement);
 }
 
 /**
@@ -207,21 +173,7 @@ export interface AdvertisingFilterOptions extends AdvertisingPlacement, Advertis
  * advertisement costs a map lookup.
  */
 export function advertisingFilter(options: AdvertisingFilterOptions): (peripheral: NoblePeripheral) => boolean {
-  const { cars, crypto = nobleCrypto, now = Date.now, onMatch, serviceUuid, companyId, ...resolverOptions } = options;
-  const length = resolverOptions.length ?? (companyId !== undefined ? COMPANY_ID_ADVERTISING_ID_LENGTH : undefined);
-  const resolver = new AdvertisingIdResolver(crypto, cars, { ...resolverOptions, ...(length !== undefined && { length }) });
-  const placement = { ...(serviceUuid !== undefined && { serviceUuid }), ...(companyId !== undefined && { companyId }) };
-  return (peripheral) => {
-    const id = advertisingIdOf(peripheral, placement);
-    const match = id && resolver.resolve(id, now());
-    if (!match) return false;
-    try {
-      onMatch?.(match, peripheral);
-    } catch {
-      /* observers must not break the scan */
-    }
-    return true;
-  };
+  return advertisingFilterOver((p: NoblePeripheral) => p.advertisement, options);
 }
 
 /**
@@ -231,9 +183,7 @@ export function advertisingFilter(options: AdvertisingFilterOptions): (periphera
  * the first proxkey car seen — safe, since the handshake pins the car's key, just not selective.
  */
 export function carFilter(car: Pick<CarRecord, 'carId' | 'advertisingSecret'>): ((p: NoblePeripheral) => boolean) | undefined {
-  const secret = car.advertisingSecret;
-  if (!secret || secret.length < MIN_ADVERTISING_SECRET_LENGTH || secret.every((b) => b === 0)) return undefined;
-  return advertisingFilter({ cars: [{ carId: car.carId, secret }] });
+  return carFilterOver((p: NoblePeripheral) => p.advertisement, car);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,52 +224,28 @@ export async function findCar(options: ScanOptions): Promise<NoblePeripheral> {
   const { noble, signal } = options;
   const service = stackUuid(options.serviceUuid ?? PROXKEY_SERVICE_UUID);
   await waitPoweredOn(noble, 'noble', { timeoutMs: options.powerOnTimeoutMs ?? 5000, signal });
-  let onDiscover!: (p: NoblePeripheral) => void;
-  let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
-  const found = new Promise<NoblePeripheral>((resolve) => {
-    let fallback = false;
-    let candidate: NoblePeripheral | undefined;
-    onDiscover = (p) => {
-      const uuids = (p.advertisement?.serviceUuids ?? []).map(stackUuid);
-      if (!uuids.includes(service)) return;
-      if (options.filter?.(p) ?? true) return resolve(p);
-      if (fallback) return resolve(p);
-      candidate = p; // the most recently heard: likelier still in range
-    };
-    if (options.filter && options.fallbackAfterMs !== undefined) {
-      fallbackTimer = setTimeout(() => {
-        fallback = true;
-        if (candidate) resolve(candidate);
-      }, options.fallbackAfterMs);
-    }
-  });
+  const choice = chooseCar(options);
+  const onDiscover = (p: NoblePeripheral) => {
+    const uuids = (p.advertisement?.serviceUuids ?? []).map(stackUuid);
+    if (uuids.includes(service)) choice.offer(p);
+  };
   noble.on('discover', onDiscover);
   try {
     const allowDuplicates = options.allowDuplicates ?? options.filter !== undefined;
     await step('start scanning', noble.startScanningAsync([service], allowDuplicates), { timeoutMs: 5000, signal });
-    return await step('scan for a car', found, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
+    return await step('scan for a car', choice.chosen, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
   } finally {
-    if (fallbackTimer) clearTimeout(fallbackTimer);
+    choice.dispose();
     noble.removeListener('discover', onDiscover);
     await step('stop scanning', noble.stopScanningAsync(), { timeoutMs: 2000 }).catch(() => {});
   }
 }
 
-export interface ConnectToCarOptions extends ScanOptions, FramingOptions {
+export interface ConnectToCarOptions extends ScanOptions, FramingOptions, GattLinkOptions {
   /** Connect to this peripheral (from `findCar`) instead of scanning. */
   readonly peripheral?: NoblePeripheral;
   /** ATT MTU to request (stacks that support it; default 256, the emulator's and bleno's cap). */
   readonly mtu?: number;
-  /** Bound on each GATT step: connect, discovery, info read, subscribe (default 5000 ms). */
-  readonly stepTimeoutMs?: number;
-  /** Bound on each fragment write; a timeout closes the link (default 5000 ms). */
-  readonly writeTimeoutMs?: number;
-  /** Write without response (faster; default false: with response, flow-controlled). */
-  readonly writeWithoutResponse?: boolean;
-  /** Bound on the disconnect when the link closes (default 2000 ms). */
-  readonly disconnectTimeoutMs?: number;
-  /** Called with the close info once the BLE connection is released. */
-  readonly onDisconnected?: (info: LinkCloseInfo) => void;
 }
 
 /** A connected, subscribed car: a `Link` plus what the car announced. */
@@ -332,10 +258,6 @@ export interface CarLink extends Link {
   readonly mtu: number;
   /** Resolves once the BLE connection is released after the link closed (never rejects). */
   readonly disconnected: Promise<void>;
-}
-
-function clampMtu(mtu: number | null | undefined): number {
-  return Math.max(MIN_ATT_MTU, Math.min(MAX_ATT_MTU, mtu ?? MIN_ATT_MTU));
 }
 
 async function disconnectQuietly(p: NoblePeripheral, timeoutMs: number): Promise<void> {

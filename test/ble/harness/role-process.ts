@@ -76,7 +76,7 @@ export class RoleProcess {
   }
 
   /** Fork `roles/<script>.ts` and wait for its `ready` event. */
-  static async start(role: string, script: 'car' | 'phone', env: NodeJS.ProcessEnv, readyTimeoutMs = 15_000): Promise<RoleProcess> {
+  static async start(role: string, script: 'car' | 'phone' | 'rn-phone', env: NodeJS.ProcessEnv, readyTimeoutMs = 15_000): Promise<RoleProcess> {
     const p = new RoleProcess(role, script, env);
     try {
       await p.waitEvent((e) => e.event === 'ready', readyTimeoutMs);

@@ -72,10 +72,12 @@ async function main() {
         )
       : undefined;
   if (server || service) await warmUp();
+  // CAR_ADV_FROM_SERVICE=1: advertise the service's own secret (the one its phones get at pairing)
+  const adv = advSecret ?? (process.env.CAR_ADV_FROM_SERVICE === '1' ? service?.advertisingSecret : undefined);
   car = await startCarPeripheral({
     bleno,
     startTimeoutMs: 10_000,
-    ...(advSecret && { advertising: { secret: advSecret, now: advClock() }, onRssi: (_link: PhoneLink, rssi: number) => void rssiSamples.push(rssi) }),
+    ...(adv && { advertising: { secret: adv, now: advClock() }, onRssi: (_link: PhoneLink, rssi: number) => void rssiSamples.push(rssi) }),
     onLink: (link) => {
       emit('link', { address: link.address, maxValueSize: link.maxValueSize, t: Date.now() });
       if (service) {
