@@ -156,8 +156,7 @@ describe('the rotating id: own car among several, fallback after a rotation', ()
 describe('disconnects, bounds and typed errors', () => {
   it('the car drops the link mid-command: a typed LinkClosedError, then a retry succeeds', async () => {
     let drop = true;
-    let b!: Bench;
-    b = await bench({
+    const b: Bench = await bench({
       actuator: async (command) => {
         if (drop) {
           drop = false;

@@ -46,7 +46,6 @@ import {
 } from '../car-advertising.js';
 import {
   clampMtu,
-  COMPANY_ID_ADVERTISING_ID_LENGTH,
   importFirst,
   stackUuid,
   step,

@@ -117,8 +117,10 @@ export async function waitPoweredOnPlx(manager: BlePlxManager, bound: RadioBound
   done.catch(() => {}); // may fail before it is awaited
   const onState = (state: State) => {
     last = state;
-    if (state === 'PoweredOn') ready();
-    else if (state === 'Unsupported' || state === 'Unauthorized') fail(unavailable(state));
+    // ble-plx is imported for its types only: compare the enum's string values.
+    const name: string = state;
+    if (name === 'PoweredOn') ready();
+    else if (name === 'Unsupported' || name === 'Unauthorized') fail(unavailable(state));
   };
   const subscription = manager.onStateChange(onState, true);
   try {
