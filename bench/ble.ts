@@ -66,7 +66,11 @@ async function measureFamily(emu: Emulator, impl: Impl) {
     const phone = await role('phone', 'phone', {});
     const echo = () => phone.call<{ ms: number; connectMs: number }>('timedEcho', { secrets: [echoSecret] }, 30_000);
     const unlock = async () => {
-      const r = await phone.call<{ ms: number; connectMs: number; status: string }>('timedUnlock', { secrets: [carSecret], phoneSecret: phoneKey.secret, carPublic: car.public }, 30_000);
+      const r = await phone.call<{ ms: number; connectMs: number; status: string }>(
+        'timedUnlock',
+        { secrets: [carSecret], phoneSecret: phoneKey.secret, carPublic: car.public },
+        30_000,
+      );
       if (r.status !== 'ok') throw new Error(`bench:ble: unlock gave ${r.status}`);
       return r;
     };
@@ -77,7 +81,8 @@ async function measureFamily(emu: Emulator, impl: Impl) {
       const e = await echo();
       await sleep(SETTLE_MS);
       const u = await unlock();
-      if (process.env.BENCH_DEBUG) console.error(`echo ${e.ms.toFixed(1)} (connect ${e.connectMs.toFixed(1)})  unlock ${u.ms.toFixed(1)} (connect ${u.connectMs.toFixed(1)})`);
+      if (process.env.BENCH_DEBUG)
+        console.error(`echo ${e.ms.toFixed(1)} (connect ${e.connectMs.toFixed(1)})  unlock ${u.ms.toFixed(1)} (connect ${u.connectMs.toFixed(1)})`);
       if (i === 0) continue; // warm-up
       echoMs.push(e.ms);
       unlockMs.push(u.ms);

@@ -119,10 +119,9 @@ const providers = { noble: nobleCrypto, node: nodeCrypto, webcrypto: webCryptoPr
 type Name = keyof typeof providers;
 const names = Object.keys(providers) as Name[];
 const setups = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await setup(providers[n])] as const))) as Record<Name, Setup>;
-const samples = Object.fromEntries(names.map((n) => [n, { vehicle: [] as number[], phone: [] as number[], vFloor: [] as number[], pFloor: [] as number[] }])) as Record<
-  Name,
-  { vehicle: number[]; phone: number[]; vFloor: number[]; pFloor: number[] }
->;
+const samples = Object.fromEntries(
+  names.map((n) => [n, { vehicle: [] as number[], phone: [] as number[], vFloor: [] as number[], pFloor: [] as number[] }]),
+) as Record<Name, { vehicle: number[]; phone: number[]; vFloor: number[]; pFloor: number[] }>;
 
 const wires = [];
 for (const n of names) wires.push(await wireOfOneUnlock(setups[n]));
@@ -194,7 +193,10 @@ if (json) {
     console.log('');
     console.log(`flood (car on ${flood.carCrypto}, median of ${flood.runs} owner unlocks per phase, separate processes)`);
     console.log(`  alone                 ${flood.aloneMs} ms`);
-    for (const [name, p] of [['64 bogus connections', flood.bogus64], ['64 stranger handshakes', flood.strangers64]] as const)
+    for (const [name, p] of [
+      ['64 bogus connections', flood.bogus64],
+      ['64 stranger handshakes', flood.strangers64],
+    ] as const)
       console.log(`  ${name.padEnd(22)}${p.medianMs} ms  (${p.ratio}×, ${p.denied} denied)`);
   }
 }

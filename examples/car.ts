@@ -24,8 +24,7 @@ const car = await VehicleService.open({
   actuator: logActuator(),
   policy: defaultPolicy({ ...(process.env.PROXKEY_MAX_RTT_MS && { maxRttMs: Number(process.env.PROXKEY_MAX_RTT_MS) }) }),
   onEvent: (e) => {
-    if (e.type === 'decision')
-      console.log(`${e.keyId ?? '?'} ${e.command ? commandName(e.command) : '-'}: ${e.result} (${e.rttMs.toFixed(0)} ms)`);
+    if (e.type === 'decision') console.log(`${e.keyId ?? '?'} ${e.command ? commandName(e.command) : '-'}: ${e.result} (${e.rttMs.toFixed(0)} ms)`);
   },
 });
 const hci = process.env.PROXKEY_HCI;

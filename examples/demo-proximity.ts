@@ -91,7 +91,8 @@ export async function runProximityDemo(): Promise<void> {
 
   const show = (who: string, events: ProximityEvent[]) => {
     for (const e of events) {
-      if (e.type === 'zone' && e.from !== 'unknown') console.log(dim(`  ${fmtT(e.at)}  ${who}: ${e.from} → ${e.to}${e.distanceM ? ` (≈${e.distanceM.toFixed(1)} m)` : ''}`));
+      if (e.type === 'zone' && e.from !== 'unknown')
+        console.log(dim(`  ${fmtT(e.at)}  ${who}: ${e.from} → ${e.to}${e.distanceM ? ` (≈${e.distanceM.toFixed(1)} m)` : ''}`));
       if (e.type !== 'zone') decisions.push(`${who}:${e.type}`);
     }
   };

@@ -98,11 +98,7 @@ async function phoneFor(d: TranscriptDefinition, crypto: CryptoProvider) {
  * Play the vehicle role: `start()`, then feed it each phone message from `incoming()`, executing
  * every authorized command successfully. Returns what the vehicle sent.
  */
-export async function playVehicle(
-  d: TranscriptDefinition,
-  phoneMessages: readonly Uint8Array[],
-  crypto: CryptoProvider = nobleCrypto,
-): Promise<Uint8Array[]> {
+export async function playVehicle(d: TranscriptDefinition, phoneMessages: readonly Uint8Array[], crypto: CryptoProvider = nobleCrypto): Promise<Uint8Array[]> {
   const v = await vehicleFor(d, crypto);
   const sent: Uint8Array[] = [...(await v.start()).send];
   for (const m of phoneMessages) {
@@ -170,8 +166,7 @@ export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoPr
         if (e.type !== 'result') continue;
         results.push(e.status);
         const step = rest[next++];
-        if (p.state === 'ready')
-          toVehicle.push(...(step ? await p.command(step.command, { intent: step.intent ?? false }) : await p.close()).send);
+        if (p.state === 'ready') toVehicle.push(...(step ? await p.command(step.command, { intent: step.intent ?? false }) : await p.close()).send);
       }
     }
     toPhone = [];

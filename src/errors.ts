@@ -37,9 +37,25 @@ export type ErrorCode =
   | 'ERR_LINK_CLOSED';
 
 const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'ERR_INVALID_ARGUMENT', 'ERR_INVALID_STATE', 'ERR_DECODE', 'ERR_DECRYPT', 'ERR_INVALID_POINT', 'ERR_UNEXPECTED_MESSAGE',
-  'ERR_UNSUPPORTED', 'ERR_BLE_UNAVAILABLE', 'ERR_ALERT', 'ERR_DENIED', 'ERR_SESSION_EXPIRED', 'ERR_PAIRING_FAILED',
-  'ERR_STORE_CORRUPT', 'ERR_STORE_VERSION', 'ERR_STORE_MISSING', 'ERR_INTERNAL', 'ERR_TIMEOUT', 'ERR_ABORTED', 'ERR_LINK_CLOSED',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_INVALID_STATE',
+  'ERR_DECODE',
+  'ERR_DECRYPT',
+  'ERR_INVALID_POINT',
+  'ERR_UNEXPECTED_MESSAGE',
+  'ERR_UNSUPPORTED',
+  'ERR_BLE_UNAVAILABLE',
+  'ERR_ALERT',
+  'ERR_DENIED',
+  'ERR_SESSION_EXPIRED',
+  'ERR_PAIRING_FAILED',
+  'ERR_STORE_CORRUPT',
+  'ERR_STORE_VERSION',
+  'ERR_STORE_MISSING',
+  'ERR_INTERNAL',
+  'ERR_TIMEOUT',
+  'ERR_ABORTED',
+  'ERR_LINK_CLOSED',
 ]);
 
 /** True for a stable proxkey error code (e.g. one that crossed a process boundary as text). */
@@ -119,8 +135,5 @@ export function assertArg(ok: unknown, message: string): asserts ok {
 export function assertBytes(value: unknown, name: string, ...lengths: number[]): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new LocalError('ERR_INVALID_ARGUMENT', `${name}: expected Uint8Array`);
   if (lengths.length > 0 && !lengths.includes(value.length))
-    throw new LocalError(
-      'ERR_INVALID_ARGUMENT',
-      `${name}: expected ${lengths.join(' or ')} bytes, got ${value.length}`,
-    );
+    throw new LocalError('ERR_INVALID_ARGUMENT', `${name}: expected ${lengths.join(' or ')} bytes, got ${value.length}`);
 }

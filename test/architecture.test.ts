@@ -35,8 +35,7 @@ function files(dir: string): string[] {
   });
 }
 const layerOf = (file: string) => relative(SRC, file).split('/')[0]!;
-const imports = (file: string) =>
-  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
 
 describe('architecture', () => {
   const all = files(SRC);

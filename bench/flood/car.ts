@@ -11,7 +11,14 @@ const [socketPath, ownerKeyHex, cryptoArg, capArg] = process.argv.slice(2);
 if (!socketPath || !ownerKeyHex) throw new Error('usage: car.ts SOCKET OWNER_PUBLIC_KEY_HEX');
 const store = new MemoryVehicleStore();
 const crypto = cryptoArg === 'noble' ? nobleCrypto : nodeCrypto; // the daemon's default is nodeCrypto
-const car = await VehicleService.open({ store, crypto, actuator: () => undefined, name: 'flood car', session: { handshakeTimeoutMs: 2_000 }, ...(capArg && { maxUnauthenticated: Number(capArg) }) });
+const car = await VehicleService.open({
+  store,
+  crypto,
+  actuator: () => undefined,
+  name: 'flood car',
+  session: { handshakeTimeoutMs: 2_000 },
+  ...(capArg && { maxUnauthenticated: Number(capArg) }),
+});
 await car.registry.enroll(fromHex(ownerKeyHex), { role: 'owner', label: 'owner' });
 process.stdout.write(`car ${Buffer.from(car.identity.publicKey).toString('hex')}\n`);
 const server = await listenSocketLinks(socketPath, (link) => void car.serve(link));

@@ -65,7 +65,11 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
     const t = performance.now();
     try {
       const link = await connectSocketLink(socket);
-      const r = await runPhoneCommand(link, { crypto: nobleCrypto, random: systemRandom, now: () => performance.now(), identity: owner, vehicleKey: carKey, timeoutMs: 10_000 }, 'unlock');
+      const r = await runPhoneCommand(
+        link,
+        { crypto: nobleCrypto, random: systemRandom, now: () => performance.now(), identity: owner, vehicleKey: carKey, timeoutMs: 10_000 },
+        'unlock',
+      );
       return { ms: performance.now() - t, ok: r.ok };
     } catch {
       return { ms: performance.now() - t, ok: false };
@@ -98,7 +102,11 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
     const bogus = await underFlood('bogus');
     const strangers = await underFlood('strangers');
     const rss1 = await rss();
-    const ph = (p: { medianMs: number; denied: number }): FloodPhase => ({ medianMs: round(p.medianMs), ratio: round(p.medianMs / alone.medianMs), denied: p.denied });
+    const ph = (p: { medianMs: number; denied: number }): FloodPhase => ({
+      medianMs: round(p.medianMs),
+      ratio: round(p.medianMs / alone.medianMs),
+      denied: p.denied,
+    });
     return { aloneMs: round(alone.medianMs), bogus64: ph(bogus), strangers64: ph(strangers), runs, carCrypto, carRssGrowthMiB: round((rss1 - rss0) / 2 ** 20) };
   } finally {
     car.proc.kill('SIGKILL');

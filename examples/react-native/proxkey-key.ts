@@ -27,14 +27,7 @@ import {
   type ProximityDecision,
   type RandomSource,
 } from '../../src/index.js';
-import {
-  advertisingCarOf,
-  carFilter,
-  connectToCar,
-  PhonePassiveEntry,
-  type BlePlxManager,
-  type CarLink,
-} from '../../src/adapters/react-native/index.js';
+import { advertisingCarOf, carFilter, connectToCar, PhonePassiveEntry, type BlePlxManager, type CarLink } from '../../src/adapters/react-native/index.js';
 
 export type CarCommand = 'unlock' | 'lock' | 'start' | 'trunk';
 

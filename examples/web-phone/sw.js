@@ -6,12 +6,20 @@ const BUILD = { version: 'dev', files: [] }; // replaced at build time
 const CACHE = `proxkey-web-phone-${BUILD.version}`;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(['./', ...BUILD.files.map((f) => `./${f}`)])).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((c) => c.addAll(['./', ...BUILD.files.map((f) => `./${f}`)]))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
-    caches.keys().then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n)))).then(() => self.clients.claim()),
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
   );
 });
 
@@ -28,6 +36,11 @@ self.addEventListener('fetch', (event) => {
         return response;
       })
       // ignoreVary: a module script's request carries an Origin header the cached copy was not fetched with
-      .catch(() => caches.match(request, { ignoreVary: true }).then((hit) => hit ?? (request.mode === 'navigate' ? caches.match('./index.html') : undefined)).then((hit) => hit ?? Response.error())),
+      .catch(() =>
+        caches
+          .match(request, { ignoreVary: true })
+          .then((hit) => hit ?? (request.mode === 'navigate' ? caches.match('./index.html') : undefined))
+          .then((hit) => hit ?? Response.error()),
+      ),
   );
 });

@@ -37,8 +37,7 @@ export interface AdvertisingPlacement {
 }
 
 /** A plain view of `b` if it is a byte array (a Node `Buffer` is one), else undefined. */
-const bytesOf = (b: unknown): Uint8Array | undefined =>
-  b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
+const bytesOf = (b: unknown): Uint8Array | undefined => (b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined);
 
 /**
  * The rotating advertising identifier in what a scan reported: the service data (`01 ‖ id`)
@@ -82,7 +81,10 @@ export interface AdvertisingFilterOptions<T> extends AdvertisingPlacement, Adver
  * unknown advertisers, and cars without an id, are skipped. The resolver computes 3 HMACs per
  * car per epoch, then each advertisement costs a map lookup.
  */
-export function advertisingFilterOver<T>(viewOf: (advertiser: T) => AdvertisementView | undefined, options: AdvertisingFilterOptions<T>): (advertiser: T) => boolean {
+export function advertisingFilterOver<T>(
+  viewOf: (advertiser: T) => AdvertisementView | undefined,
+  options: AdvertisingFilterOptions<T>,
+): (advertiser: T) => boolean {
   const { cars, crypto = nobleCrypto, now = Date.now, onMatch, serviceUuid, companyId, ...resolverOptions } = options;
   const length = resolverOptions.length ?? (companyId !== undefined ? COMPANY_ID_ADVERTISING_ID_LENGTH : undefined);
   const resolver = new AdvertisingIdResolver(crypto, cars, { ...resolverOptions, ...(length !== undefined && { length }) });

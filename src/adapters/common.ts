@@ -92,7 +92,9 @@ export async function waitPoweredOn(
     listener = (s: string) => {
       if (s === 'poweredOn') resolve();
       else if (s === 'unsupported' || s === 'unauthorized')
-        reject(new BleUnavailableError(`${who}: Bluetooth adapter is ${s}`, s === 'unauthorized' ? `Grant ${who} access to the adapter. ${LINUX_HINT}` : LINUX_HINT));
+        reject(
+          new BleUnavailableError(`${who}: Bluetooth adapter is ${s}`, s === 'unauthorized' ? `Grant ${who} access to the adapter. ${LINUX_HINT}` : LINUX_HINT),
+        );
     };
     stack.on('stateChange', listener);
   });
@@ -103,7 +105,9 @@ export async function waitPoweredOn(
     await withDeadline(`${who} power-on`, work, { timeoutMs, signal });
   } catch (err) {
     if (err instanceof TimeoutError)
-      throw new BleUnavailableError(`${who}: the Bluetooth adapter did not power on within ${timeoutMs} ms (state: ${stack.state})`, LINUX_HINT, { cause: err });
+      throw new BleUnavailableError(`${who}: the Bluetooth adapter did not power on within ${timeoutMs} ms (state: ${stack.state})`, LINUX_HINT, {
+        cause: err,
+      });
     throw err;
   } finally {
     stack.removeListener('stateChange', listener);

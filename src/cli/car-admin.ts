@@ -26,7 +26,10 @@ async function openStoppedCar(c: CarConfig & { stateDir: string }): Promise<Vehi
   assertNotRootOnOthersCar(dir, 'car …');
   const store = new FileVehicleStore(dir);
   if (!existsSync(dir) || (await store.load()) === undefined)
-    throw new LocalError('ERR_INVALID_STATE', `no car in ${dir}: check the path (--dir, or stateDir in --config); only \`proxkey car serve --dir ${dir}\` creates a new car`);
+    throw new LocalError(
+      'ERR_INVALID_STATE',
+      `no car in ${dir}: check the path (--dir, or stateDir in --config); only \`proxkey car serve --dir ${dir}\` creates a new car`,
+    );
   return VehicleService.open({ store, crypto: carCrypto(c), actuator: () => undefined });
 }
 
@@ -66,13 +69,19 @@ interface AuditRow {
 function keysText(all: readonly KeyRow[]): string {
   if (all.length === 0) return 'no keys enrolled';
   const header = `${'KEY ID'.padEnd(16)}  ${'ROLE'.padEnd(6)}  ${'PERMISSIONS'.padEnd(16)} LABEL`;
-  return [header, ...all.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${k.permissions.join(',').padEnd(16)} ${k.label}${k.revoked ? ' (revoked)' : ''}`)].join('\n');
+  return [header, ...all.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${k.permissions.join(',').padEnd(16)} ${k.label}${k.revoked ? ' (revoked)' : ''}`)].join(
+    '\n',
+  );
 }
 
 function auditText(entries: readonly AuditRow[]): string {
   return (
-    entries.map((e) => `${new Date(e.at).toISOString()}  ${e.event.padEnd(8)} ${(e.keyId || '-').padEnd(16)} ${(e.command ?? '').padEnd(9)} ${e.result}${e.rttMs !== undefined ? ` (rtt ${e.rttMs} ms)` : ''}`).join('\n') ||
-    'audit log is empty'
+    entries
+      .map(
+        (e) =>
+          `${new Date(e.at).toISOString()}  ${e.event.padEnd(8)} ${(e.keyId || '-').padEnd(16)} ${(e.command ?? '').padEnd(9)} ${e.result}${e.rttMs !== undefined ? ` (rtt ${e.rttMs} ms)` : ''}`,
+      )
+      .join('\n') || 'audit log is empty'
   );
 }
 
@@ -80,7 +89,7 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
   const c = resolveConfig(a);
   const target = a.target ?? '';
   const cascade = a.cascade === true;
-  const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : ({ op });
+  const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : { op };
   const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target, cascade));
   if (!answer.ok) throw new ProxkeyError(isErrorCode(answer.code) ? answer.code : 'ERR_INVALID_ARGUMENT', String(answer.error));
   switch (op) {
@@ -94,12 +103,16 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
       ui.result({ entries: answer.entries }, auditText(answer.entries as AuditRow[]));
       break;
     case 'revoke': {
-      const also = Array.isArray(answer.cascaded) && answer.cascaded.length ? ` and ${answer.cascaded.length} key(s) it shared: ${answer.cascaded.join(' ')}` : '';
+      const also =
+        Array.isArray(answer.cascaded) && answer.cascaded.length ? ` and ${answer.cascaded.length} key(s) it shared: ${answer.cascaded.join(' ')}` : '';
       ui.result({ revoked: answer }, `revoked ${target}${also}`);
       break;
     }
     case 'status':
-      ui.result(answer, `car "${String(answer.name)}" (${String(answer.carId).slice(0, 8)}): ${String(answer.keys)} key(s), ${answer.running === false ? 'not running' : `running, ${pairingStateText(String(answer.pairing))}`}`);
+      ui.result(
+        answer,
+        `car "${String(answer.name)}" (${String(answer.carId).slice(0, 8)}): ${String(answer.keys)} key(s), ${answer.running === false ? 'not running' : `running, ${pairingStateText(String(answer.pairing))}`}`,
+      );
       break;
   }
   return 0;

@@ -49,13 +49,20 @@ function ensureStateDir(dir: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     const user = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-      throw new LocalError('ERR_INVALID_STATE', `cannot create the car's state directory ${dir} as ${user} (${code}): \`sudo proxkey car setup --dir ${dir} --user <the daemon's user>\` creates it with the right owner`);
+      throw new LocalError(
+        'ERR_INVALID_STATE',
+        `cannot create the car's state directory ${dir} as ${user} (${code}): \`sudo proxkey car setup --dir ${dir} --user <the daemon's user>\` creates it with the right owner`,
+      );
     throw e;
   }
 }
 
 function assertSerialDevice(path: string | undefined): void {
-  if (path && !existsSync(path)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${path}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${path}\` checks it`);
+  if (path && !existsSync(path))
+    throw new LocalError(
+      'ERR_INVALID_ARGUMENT',
+      `no serial device ${path}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${path}\` checks it`,
+    );
 }
 
 function blenoLoader(c: CarConfig): () => Promise<BlenoLike> {
@@ -97,7 +104,10 @@ function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2
     await showPairing(ui, p); // the code in the daemon's log, however it was opened
     return p;
   };
-  const button = async () => (c.pairingButton ? gpio.watchButton(c.pairingButton, () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${(e as Error).message}`))) : undefined);
+  const button = async () =>
+    c.pairingButton
+      ? gpio.watchButton(c.pairingButton, () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${(e as Error).message}`)))
+      : undefined;
   const stop = () => {
     if (watch) clearInterval(watch);
     led?.release();
@@ -127,7 +137,8 @@ async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui) {
   });
   const reportPassiveEntry = (d: ProximityDecision) =>
     void car.passiveEntry(d).then(
-      (result) => ui.result({ event: 'passive-entry', decision: d.type, keyId: d.keyId, cause: d.cause, result }, `  ${d.keyId} ${d.type} (${d.cause}) → ${result}`),
+      (result) =>
+        ui.result({ event: 'passive-entry', decision: d.type, keyId: d.keyId, cause: d.cause, result }, `  ${d.keyId} ${d.type} (${d.cause}) → ${result}`),
       (e: unknown) => ui.info(`  ${d.type} for ${d.keyId} failed: ${(e as Error).message}`),
     );
   return { car, proximity };

@@ -19,7 +19,8 @@ export interface CarConfig {
   /** Bluetooth controller: `hci` device number, or a serial HCI `uart` path. */
   readonly bluetooth?: { readonly hci?: number; readonly uart?: string; readonly baudRate?: number };
   readonly policy?: DefaultPolicyOptions;
-  readonly actuators?: ({ readonly type: 'gpio' } & GpioRelayConfig) | { readonly type: 'command'; readonly path: string; readonly timeoutMs?: number } | { readonly type: 'log' };
+  readonly actuators?:
+    ({ readonly type: 'gpio' } & GpioRelayConfig) | { readonly type: 'command'; readonly path: string; readonly timeoutMs?: number } | { readonly type: 'log' };
   readonly pairingButton?: GpioLineRef;
   readonly statusLed?: GpioLineRef;
   /** How long pairing mode stays open. Default 120. */
@@ -83,7 +84,20 @@ export function loadCarConfig(path: string): CarConfig {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
   const c = raw as Record<string, unknown>;
-  const known = ['name', 'stateDir', 'bluetooth', 'policy', 'actuators', 'pairingButton', 'statusLed', 'pairingTtlSeconds', 'proximity', 'health', 'crypto', '$comment'];
+  const known = [
+    'name',
+    'stateDir',
+    'bluetooth',
+    'policy',
+    'actuators',
+    'pairingButton',
+    'statusLed',
+    'pairingTtlSeconds',
+    'proximity',
+    'health',
+    'crypto',
+    '$comment',
+  ];
   for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
   if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
   if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
@@ -102,16 +116,20 @@ export function loadCarConfig(path: string): CarConfig {
   const p = c.proximity as Record<string, unknown> | undefined;
   if (p !== undefined) {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) bad(path, 'proximity', 'must be an object');
-    for (const f of ['walkAwayLock', 'approachUnlock'] as const) if (p[f] !== undefined && typeof p[f] !== 'boolean') bad(path, `proximity.${f}`, 'must be true or false');
+    for (const f of ['walkAwayLock', 'approachUnlock'] as const)
+      if (p[f] !== undefined && typeof p[f] !== 'boolean') bad(path, `proximity.${f}`, 'must be true or false');
     for (const f of ['lockGraceMs', 'linkLossGraceMs', 'staleAfterMs'] as const)
       if (p[f] !== undefined && !(typeof p[f] === 'number' && p[f] >= 0)) bad(path, `proximity.${f}`, 'must be a number of ms ≥ 0');
-    if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null)) bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
+    if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null))
+      bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
   }
   const h = c.health as Record<string, unknown> | undefined;
   if (h !== undefined) {
     if (typeof h !== 'object' || h === null || Array.isArray(h)) bad(path, 'health', 'must be an object');
-    if (h.probeIntervalMs !== undefined && !(typeof h.probeIntervalMs === 'number' && h.probeIntervalMs >= 100)) bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
-    if (h.maxRecoveryAttempts !== undefined && !(Number.isInteger(h.maxRecoveryAttempts) && (h.maxRecoveryAttempts as number) >= 1)) bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
+    if (h.probeIntervalMs !== undefined && !(typeof h.probeIntervalMs === 'number' && h.probeIntervalMs >= 100))
+      bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
+    if (h.maxRecoveryAttempts !== undefined && !(Number.isInteger(h.maxRecoveryAttempts) && (h.maxRecoveryAttempts as number) >= 1))
+      bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
   }
   return c;
 }

@@ -9,7 +9,12 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { TimeoutError } from '../errors.js';
 
-export type ControlRequest = { readonly op: 'pair' } | { readonly op: 'keys' } | { readonly op: 'audit' } | { readonly op: 'revoke'; readonly target: string; readonly cascade?: boolean } | { readonly op: 'status' };
+export type ControlRequest =
+  | { readonly op: 'pair' }
+  | { readonly op: 'keys' }
+  | { readonly op: 'audit' }
+  | { readonly op: 'revoke'; readonly target: string; readonly cascade?: boolean }
+  | { readonly op: 'status' };
 export type ControlHandler = (req: ControlRequest) => Promise<Record<string, unknown>>;
 
 export const controlPath = (dir: string) => join(dir, 'control.sock');

@@ -33,14 +33,18 @@ export class ObservedVehicleStore extends FileVehicleStore {
 export function logSessionEvent(ui: Ui, e: VehicleEvent, keyId: string | undefined): void {
   if (e.type === 'decision') {
     const command = e.command ? commandName(e.command) : null;
-    ui.result({ event: 'decision', keyId: e.keyId, command, result: e.result, rttMs: Math.round(e.rttMs) }, `  ${e.keyId} ${command ?? '?'} → ${e.result} (rtt ${Math.round(e.rttMs)} ms)`);
+    ui.result(
+      { event: 'decision', keyId: e.keyId, command, result: e.result, rttMs: Math.round(e.rttMs) },
+      `  ${e.keyId} ${command ?? '?'} → ${e.result} (rtt ${Math.round(e.rttMs)} ms)`,
+    );
   } else if (e.type === 'enrolled') ui.result({ event: 'enrolled', keyId: e.key.id }, `  enrolled shared key ${e.key.id} (grant from ${e.key.issuerKeyId})`);
   else if (e.type === 'error') ui.info(`  rejected input from ${keyId ?? 'a phone'}: ${e.error.message}`);
 }
 
 /** A line for the audit entries a person looks for in the journal: pairing results and revocations. */
 export function logAuditEntry(ui: Ui, e: AuditEntry): void {
-  if (e.event === 'pairing' && e.result === 'ok') ui.result({ event: 'paired', keyId: e.keyId, label: e.detail ?? '' }, `  paired a new owner phone: key ${e.keyId}${e.detail ? ` ("${e.detail}")` : ''}`);
+  if (e.event === 'pairing' && e.result === 'ok')
+    ui.result({ event: 'paired', keyId: e.keyId, label: e.detail ?? '' }, `  paired a new owner phone: key ${e.keyId}${e.detail ? ` ("${e.detail}")` : ''}`);
   else if (e.event === 'pairing') ui.result({ event: 'pairing-failed', detail: e.detail ?? '' }, `  pairing attempt failed: ${e.detail ?? 'wrong code'}`);
   else if (e.event === 'revoke') ui.result({ event: 'revoked', keyId: e.keyId, detail: e.detail ?? '' }, `  revoked key ${e.keyId || '?'} (${e.detail ?? ''})`);
 }

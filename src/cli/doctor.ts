@@ -71,8 +71,15 @@ function adapters(): string[] {
 export function adapterCheck(t: RadioTarget): Check {
   if (t.uart) {
     const name = `serial HCI controller ${t.uart}`;
-    if (!existsSync(t.uart)) return { name, ok: false, detail: 'no such device', fix: 'check the path given to --uart (or bluetooth.uart in the config); `ls /dev/tty*` lists serial devices' };
-    if (!statSync(t.uart).isCharacterDevice()) return { name, ok: false, detail: 'not a serial device', fix: '--uart needs a tty (a USB/UART HCI dongle, or a pty of an emulated controller)' };
+    if (!existsSync(t.uart))
+      return {
+        name,
+        ok: false,
+        detail: 'no such device',
+        fix: 'check the path given to --uart (or bluetooth.uart in the config); `ls /dev/tty*` lists serial devices',
+      };
+    if (!statSync(t.uart).isCharacterDevice())
+      return { name, ok: false, detail: 'not a serial device', fix: '--uart needs a tty (a USB/UART HCI dongle, or a pty of an emulated controller)' };
     try {
       accessSync(t.uart, constants.R_OK | constants.W_OK);
     } catch {
@@ -88,7 +95,9 @@ export function adapterCheck(t: RadioTarget): Check {
     name,
     ok: false,
     detail: all.length ? `not found (this machine has ${all.join(', ')})` : 'not found (this machine has no Bluetooth adapter)',
-    fix: all.length ? `use --hci ${all[0]!.slice(3)}` : 'plug in a Bluetooth LE adapter (`btmgmt info` lists adapters), or use a serial HCI controller with --uart <path>',
+    fix: all.length
+      ? `use --hci ${all[0]!.slice(3)}`
+      : 'plug in a Bluetooth LE adapter (`btmgmt info` lists adapters), or use a serial HCI controller with --uart <path>',
   };
 }
 
@@ -145,7 +154,12 @@ function bluetoothdRunning(): boolean {
 export function bluetoothdCheck(): Check {
   const name = 'adapter not held by bluetoothd';
   if (!bluetoothdRunning()) return { name, ok: true, detail: 'bluetoothd is not running' };
-  return { name, ok: false, detail: 'bluetoothd is running and holds the adapter', fix: 'sudo systemctl stop bluetooth (disable it on a car), or give proxkey a second adapter with --hci 1' };
+  return {
+    name,
+    ok: false,
+    detail: 'bluetoothd is running and holds the adapter',
+    fix: 'sudo systemctl stop bluetooth (disable it on a car), or give proxkey a second adapter with --hci 1',
+  };
 }
 
 function onPath(cmd: string): boolean {
@@ -160,7 +174,9 @@ function onPath(cmd: string): boolean {
 }
 
 function toolCheck(cmd: string, what: string, pkg: string): Check {
-  return onPath(cmd) ? { name: `${cmd} (${what})`, ok: true, detail: 'found', optional: true } : { name: `${cmd} (${what})`, ok: false, detail: 'not found', fix: `sudo apt install ${pkg}`, optional: true };
+  return onPath(cmd)
+    ? { name: `${cmd} (${what})`, ok: true, detail: 'found', optional: true }
+    : { name: `${cmd} (${what})`, ok: false, detail: 'not found', fix: `sudo apt install ${pkg}`, optional: true };
 }
 
 function nodeCheck(): Check {

@@ -200,7 +200,13 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const args = name.startsWith('car ') ? pos.slice(2) : pos.slice(1);
   try {
-    if (args.length > command.maxArgs) throw new UsageError(`unexpected argument${args.length - command.maxArgs > 1 ? 's' : ''} ${args.slice(command.maxArgs).map((x) => `"${x}"`).join(' ')}: usage: proxkey ${command.usage}`);
+    if (args.length > command.maxArgs)
+      throw new UsageError(
+        `unexpected argument${args.length - command.maxArgs > 1 ? 's' : ''} ${args
+          .slice(command.maxArgs)
+          .map((x) => `"${x}"`)
+          .join(' ')}: usage: proxkey ${command.usage}`,
+      );
     return await dispatch(name, args, v, ui);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -81,7 +81,10 @@ async function chooseCar(w: PhoneWallet, a: PhoneArgs, command: string): Promise
   if (fits.length === 1) return fits[0]!;
   const list = (fits.length ? fits : w.cars()).map((c) => `"${c.name}" (${c.carId.slice(0, 8)})`).join(', ');
   const example = (fits[0] ?? w.cars()[0])!.carId.slice(0, 8);
-  throw new LocalError('ERR_INVALID_ARGUMENT', `this phone knows several cars: ${list}; say which with --car <name or id>, e.g. proxkey ${command} --car ${example}`);
+  throw new LocalError(
+    'ERR_INVALID_ARGUMENT',
+    `this phone knows several cars: ${list}; say which with --car <name or id>, e.g. proxkey ${command} --car ${example}`,
+  );
 }
 
 async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
@@ -100,12 +103,17 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
       },
     };
   }
-  if (a.uart && !existsSync(a.uart)) throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${a.uart}: check the path given to --uart (\`proxkey doctor --uart ${a.uart}\` checks it)`);
+  if (a.uart && !existsSync(a.uart))
+    throw new LocalError('ERR_INVALID_ARGUMENT', `no serial device ${a.uart}: check the path given to --uart (\`proxkey doctor --uart ${a.uart}\` checks it)`);
   const noble = await loadNoble(a.uart ? { uart: { port: a.uart } } : a.hci !== undefined ? { deviceId: a.hci } : {});
   return {
     async connect(ui) {
       const filter = target && carFilter(target);
-      const done = ui.progress(target ? `looking for "${target.name}" (after ${Math.round(FALLBACK_AFTER_MS / 1000)} s: any proxkey car, in case it changed its id after a revocation)` : 'looking for a proxkey car in pairing mode');
+      const done = ui.progress(
+        target
+          ? `looking for "${target.name}" (after ${Math.round(FALLBACK_AFTER_MS / 1000)} s: any proxkey car, in case it changed its id after a revocation)`
+          : 'looking for a proxkey car in pairing mode',
+      );
       try {
         // Not seeing its id for a while (the car changed its advertising secret at a revocation),
         // take any proxkey car: the handshake pins the car's key; then fetch the new secret.
@@ -155,7 +163,8 @@ function pairingCode(a: PhoneArgs, codeOrPayload: string | undefined): string | 
     throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
   }
   const code = codeOrPayload.startsWith('proxkey://') ? parsePairingPayload(codeOrPayload).code : codeOrPayload;
-  if (!/^\d{8}$/.test(code)) throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not a pairing code: it has 8 digits (the car shows it, e.g. proxkey pair 48213907)`);
+  if (!/^\d{8}$/.test(code))
+    throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not a pairing code: it has 8 digits (the car shows it, e.g. proxkey pair 48213907)`);
   return code;
 }
 
@@ -177,7 +186,10 @@ export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined,
     try {
       const car = await w.pair(link, code, { timeoutMs: a.timeoutMs });
       done();
-      ui.result({ paired: true, car: car.name, carId: car.carId, role: car.role, keyId: car.keyId, ms: Math.round(performance.now() - t0) }, `✓ paired with "${car.name}" (${car.carId.slice(0, 8)}) as ${car.role}; this phone's key is ${car.keyId}`);
+      ui.result(
+        { paired: true, car: car.name, carId: car.carId, role: car.role, keyId: car.keyId, ms: Math.round(performance.now() - t0) },
+        `✓ paired with "${car.name}" (${car.carId.slice(0, 8)}) as ${car.role}; this phone's key is ${car.keyId}`,
+      );
       return 0;
     } finally {
       done();
@@ -219,7 +231,9 @@ export async function phoneKeys(a: PhoneArgs, ui: Ui): Promise<number> {
     { total: list.total, keys: list.entries },
     [
       `${'KEY ID'.padEnd(16)}  ${'ROLE'.padEnd(6)}  PERMISSIONS`,
-      ...list.entries.map((k) => `${k.id}  ${k.role.padEnd(6)}  ${perms(k.permissions).padEnd(16)}${k.revoked ? ' revoked' : ''}${k.id === mine ? ' ← this phone' : ''}`),
+      ...list.entries.map(
+        (k) => `${k.id}  ${k.role.padEnd(6)}  ${perms(k.permissions).padEnd(16)}${k.revoked ? ' revoked' : ''}${k.id === mine ? ' ← this phone' : ''}`,
+      ),
       '(all (*): every command, sharing and revoking — an owner key)',
     ].join('\n'),
   );
@@ -232,7 +246,9 @@ export async function phoneStatus(a: PhoneArgs, ui: Ui): Promise<number> {
   ui.result(
     { keyId: w.keyId, state: a.state, cars },
     `this phone: key ${w.keyId} (state in ${a.state})\n` +
-      (cars.length ? cars.map((c) => `  ${c.name} (${c.carId.slice(0, 8)})  ${c.role}${c.pendingGrant ? ' (grant not used yet)' : ''}`).join('\n') : '  no cars yet: `proxkey pair <code>` or `proxkey accept <share>`'),
+      (cars.length
+        ? cars.map((c) => `  ${c.name} (${c.carId.slice(0, 8)})  ${c.role}${c.pendingGrant ? ' (grant not used yet)' : ''}`).join('\n')
+        : '  no cars yet: `proxkey pair <code>` or `proxkey accept <share>`'),
   );
   return 0;
 }
@@ -246,14 +262,19 @@ export async function phoneRequestKey(a: PhoneArgs, ui: Ui): Promise<number> {
 }
 
 export async function phoneShare(a: PhoneArgs, request: string | undefined, opts: { permissions?: string; days?: number }, ui: Ui): Promise<number> {
-  if (!request) throw new LocalError('ERR_INVALID_ARGUMENT', 'share needs the friend\'s key request: proxkey share <pkreq1…>');
+  if (!request) throw new LocalError('ERR_INVALID_ARGUMENT', "share needs the friend's key request: proxkey share <pkreq1…>");
   const w = await wallet(a);
-  const permissions = (opts.permissions ?? 'unlock,lock').split(',').map((s) => s.trim()).filter(Boolean);
+  const permissions = (opts.permissions ?? 'unlock,lock')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const notAfter = opts.days ? Date.now() + opts.days * 86_400_000 : undefined;
   const car = await chooseCar(w, a, 'share');
   const { share, grantId } = await w.share(request, { car: car.carId, permissions, ...(notAfter && { notAfter }) });
   ui.result({ share, grantId, permissions, notAfter: notAfter ?? null }, share);
-  ui.hint(`grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>`);
+  ui.hint(
+    `grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>`,
+  );
   return 0;
 }
 
@@ -261,6 +282,9 @@ export async function phoneAccept(a: PhoneArgs, share: string | undefined, ui: U
   if (!share) throw new LocalError('ERR_INVALID_ARGUMENT', 'accept needs the share string: proxkey accept <pkshare1…>');
   const w = await wallet(a);
   const car = await w.acceptShare(share);
-  ui.result({ accepted: true, car: car.name, carId: car.carId }, `✓ key to "${car.name}" (${car.carId.slice(0, 8)}) stored; it is activated by your first unlock`);
+  ui.result(
+    { accepted: true, car: car.name, carId: car.carId },
+    `✓ key to "${car.name}" (${car.carId.slice(0, 8)}) stored; it is activated by your first unlock`,
+  );
   return 0;
 }

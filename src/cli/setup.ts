@@ -63,7 +63,8 @@ async function writeKept(path: string, text: string, mode: number, force: boolea
 
 /** The install's paths from the arguments and the running process. */
 export function installPaths(a: SetupArgs): InstallPaths {
-  if (a.actuator !== undefined && a.actuator !== 'gpio' && a.actuator !== 'log') throw new LocalError('ERR_INVALID_ARGUMENT', `--actuator: expected gpio or log, got "${a.actuator}"`);
+  if (a.actuator !== undefined && a.actuator !== 'gpio' && a.actuator !== 'log')
+    throw new LocalError('ERR_INVALID_ARGUMENT', `--actuator: expected gpio or log, got "${a.actuator}"`);
   return {
     node: process.execPath,
     cli: cliPath(),

@@ -63,7 +63,12 @@ export function describeError(e: unknown): { code: string; message: string } {
   if (e instanceof ProxkeyError) {
     switch (e.code) {
       case 'ERR_TIMEOUT':
-        return { code: e.code, message: /scan/.test(e.message) ? 'car not found: no proxkey car is advertising nearby (is it running, powered and in range?)' : `no answer from the car (${e.message}): move closer and retry` };
+        return {
+          code: e.code,
+          message: /scan/.test(e.message)
+            ? 'car not found: no proxkey car is advertising nearby (is it running, powered and in range?)'
+            : `no answer from the car (${e.message}): move closer and retry`,
+        };
       case 'ERR_LINK_CLOSED':
         return { code: e.code, message: `the connection to the car was lost (${e.message}): retry` };
       case 'ERR_DECRYPT':

@@ -31,13 +31,7 @@ export async function softwareKey(crypto: CryptoProvider, secretKey: Uint8Array)
 /** The subset of WebCrypto's SubtleCrypto this module uses. */
 export interface SubtleLike {
   exportKey(format: 'raw', key: CryptoKey): Promise<ArrayBuffer>;
-  importKey(
-    format: 'raw',
-    keyData: Uint8Array,
-    algorithm: { name: string; namedCurve: string },
-    extractable: boolean,
-    usages: KeyUsage[],
-  ): Promise<CryptoKey>;
+  importKey(format: 'raw', keyData: Uint8Array, algorithm: { name: string; namedCurve: string }, extractable: boolean, usages: KeyUsage[]): Promise<CryptoKey>;
   deriveBits(algorithm: { name: 'ECDH'; public: CryptoKey }, baseKey: CryptoKey, length: number): Promise<ArrayBuffer>;
   sign(algorithm: { name: 'ECDSA'; hash: 'SHA-256' }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>;
 }
@@ -48,12 +42,7 @@ export interface SubtleLike {
  * (WebCrypto keys are single-algorithm; pass both from one import or two generated pairs bound by
  * your app). `publicKey` is the public `CryptoKey` of `ecdhKey`.
  */
-export async function webCryptoKey(options: {
-  ecdhKey: CryptoKey;
-  publicKey: CryptoKey;
-  signKey?: CryptoKey;
-  subtle?: SubtleLike;
-}): Promise<KeyCustody> {
+export async function webCryptoKey(options: { ecdhKey: CryptoKey; publicKey: CryptoKey; signKey?: CryptoKey; subtle?: SubtleLike }): Promise<KeyCustody> {
   const subtle = options.subtle ?? (globalThis.crypto?.subtle as unknown as SubtleLike | undefined);
   if (!subtle) throw new LocalError('ERR_INVALID_ARGUMENT', 'webCryptoKey: no WebCrypto subtle available');
   const publicKey = new Uint8Array(await subtle.exportKey('raw', options.publicKey));

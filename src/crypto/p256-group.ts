@@ -98,8 +98,7 @@ export function baseMultiply(k: bigint): P256Point {
 }
 
 function assertScalarInRange(k: bigint): void {
-  if (typeof k !== 'bigint' || k <= 0n || k >= P256_ORDER)
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 scalar out of range [1, n-1]');
+  if (typeof k !== 'bigint' || k <= 0n || k >= P256_ORDER) throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 scalar out of range [1, n-1]');
 }
 
 /** Interpret `bytes` (any length) as a big-endian integer and reduce it mod n (RFC 9383 §3.2: `w = ws mod p`). */
@@ -122,8 +121,7 @@ export function scalarFromBytes(bytes: Uint8Array, what = 'scalar'): bigint {
 
 /** Encode a scalar in [0, n-1] as 32 bytes big-endian. */
 export function scalarToBytes(k: bigint): Uint8Array {
-  if (typeof k !== 'bigint' || k < 0n || k >= P256_ORDER)
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 scalar out of range [0, n-1]');
+  if (typeof k !== 'bigint' || k < 0n || k >= P256_ORDER) throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 scalar out of range [0, n-1]');
   return numberToBytesBE(k, P256_SCALAR_BYTES);
 }
 

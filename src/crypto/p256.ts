@@ -9,9 +9,7 @@ import { LocalError, RemoteError, assertBytes } from '../errors.js';
 /** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
 export function isP256PublicKey(bytes: Uint8Array): boolean {
   if (!(bytes instanceof Uint8Array)) return false;
-  const ok =
-    (bytes.length === 65 && bytes[0] === 0x04) ||
-    (bytes.length === 33 && (bytes[0] === 0x02 || bytes[0] === 0x03));
+  const ok = (bytes.length === 65 && bytes[0] === 0x04) || (bytes.length === 33 && (bytes[0] === 0x02 || bytes[0] === 0x03));
   if (!ok) return false;
   try {
     // fromBytes decodes and runs assertValidity(): coordinates < p, on the curve, not the identity.
@@ -36,8 +34,7 @@ export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
 /** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `secretKey` is 32 bytes holding a scalar in [1, n-1]. */
 export function assertP256SecretKey(secretKey: Uint8Array): void {
   assertBytes(secretKey, 'P-256 secret key', 32);
-  if (!p256.utils.isValidSecretKey(secretKey))
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 secret key: scalar out of range [1, n-1]');
+  if (!p256.utils.isValidSecretKey(secretKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 secret key: scalar out of range [1, n-1]');
 }
 
 /**

@@ -29,11 +29,19 @@ const OID_P256 = Uint8Array.of(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07);
 
 /** Everything before the 65-byte point in the (unique) DER encoding of an uncompressed P-256 SPKI. */
 const SPKI_UNCOMPRESSED_PREFIX = Uint8Array.of(
-  0x30, 0x59, // SEQUENCE, 89 bytes
-  0x30, 0x13, // SEQUENCE, 19 bytes
-  0x06, 0x07, ...OID_EC_PUBLIC_KEY,
-  0x06, 0x08, ...OID_P256,
-  0x03, 0x42, 0x00, // BIT STRING, 66 bytes, 0 unused bits
+  0x30,
+  0x59, // SEQUENCE, 89 bytes
+  0x30,
+  0x13, // SEQUENCE, 19 bytes
+  0x06,
+  0x07,
+  ...OID_EC_PUBLIC_KEY,
+  0x06,
+  0x08,
+  ...OID_P256,
+  0x03,
+  0x42,
+  0x00, // BIT STRING, 66 bytes, 0 unused bits
 );
 
 function decodeError(message: string): RemoteError {
@@ -89,12 +97,9 @@ export function p256PublicKeyFromSpki(der: Uint8Array): Uint8Array {
 
   const alg = readTlv(der, spki.start, spki.end, TAG_SEQUENCE, 'AlgorithmIdentifier');
   const algOid = readTlv(der, alg.start, alg.end, TAG_OID, 'algorithm');
-  if (!equalBytes(der.subarray(algOid.start, algOid.end), OID_EC_PUBLIC_KEY))
-    throw decodeError('algorithm is not id-ecPublicKey');
-  if (algOid.end < alg.end && der[algOid.end] === TAG_SEQUENCE)
-    throw decodeError('explicit curve parameters are not supported (named curve P-256 only)');
-  if (algOid.end < alg.end && der[algOid.end] === TAG_NULL)
-    throw decodeError('implicit curve parameters are not supported (named curve P-256 only)');
+  if (!equalBytes(der.subarray(algOid.start, algOid.end), OID_EC_PUBLIC_KEY)) throw decodeError('algorithm is not id-ecPublicKey');
+  if (algOid.end < alg.end && der[algOid.end] === TAG_SEQUENCE) throw decodeError('explicit curve parameters are not supported (named curve P-256 only)');
+  if (algOid.end < alg.end && der[algOid.end] === TAG_NULL) throw decodeError('implicit curve parameters are not supported (named curve P-256 only)');
   const curveOid = readTlv(der, algOid.end, alg.end, TAG_OID, 'namedCurve');
   if (!equalBytes(der.subarray(curveOid.start, curveOid.end), OID_P256)) throw decodeError('curve is not P-256');
   if (curveOid.end !== alg.end) throw decodeError('trailing bytes in AlgorithmIdentifier');
@@ -105,15 +110,13 @@ export function p256PublicKeyFromSpki(der: Uint8Array): Uint8Array {
   if (der[bits.start] !== 0) throw decodeError('subjectPublicKey: unused bits must be 0');
 
   const point = der.subarray(bits.start + 1, bits.end);
-  if (!isP256PublicKey(point))
-    throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key in SubjectPublicKeyInfo');
+  if (!isP256PublicKey(point)) throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key in SubjectPublicKeyInfo');
   return p256Uncompressed(point);
 }
 
 /** Encode a 65-byte uncompressed P-256 public key as DER SubjectPublicKeyInfo (91 bytes). */
 export function p256PublicKeyToSpki(publicKey: Uint8Array): Uint8Array {
   assertBytes(publicKey, 'P-256 public key', 65);
-  if (!isP256PublicKey(publicKey))
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 public key: not a valid uncompressed point');
+  if (!isP256PublicKey(publicKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'P-256 public key: not a valid uncompressed point');
   return concatBytes(SPKI_UNCOMPRESSED_PREFIX, publicKey);
 }

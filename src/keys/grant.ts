@@ -75,20 +75,18 @@ function encodeBody(f: GrantFields): Uint8Array {
 }
 
 /** Issue a grant: the owner's custody signs it. */
-export async function issueGrant(
-  options: {
-    readonly crypto: CryptoProvider;
-    readonly random: RandomSource;
-    readonly issuer: KeyCustody;
-    readonly issuerKeyId: string;
-    readonly vehicleKey: Uint8Array;
-    readonly subject: Uint8Array;
-    readonly permissions: readonly string[];
-    readonly notBefore?: number;
-    readonly notAfter?: number;
-    readonly label?: string;
-  },
-): Promise<Grant> {
+export async function issueGrant(options: {
+  readonly crypto: CryptoProvider;
+  readonly random: RandomSource;
+  readonly issuer: KeyCustody;
+  readonly issuerKeyId: string;
+  readonly vehicleKey: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly permissions: readonly string[];
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  readonly label?: string;
+}): Promise<Grant> {
   assertP256PublicKey(options.subject, 'grant subject key');
   assertBytes(options.subject, 'subject', 65);
   assertArg(/^[0-9a-f]{16}$/.test(options.issuerKeyId), 'issuerKeyId: 16 hex chars');

@@ -1,5 +1,15 @@
 export { KeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
-export { carIdOf, decodeGrant, grantFromString, grantToString, issueGrant, verifyGrantSignature, GRANT_VERSION, type Grant, type GrantFields } from './grant.js';
+export {
+  carIdOf,
+  decodeGrant,
+  grantFromString,
+  grantToString,
+  issueGrant,
+  verifyGrantSignature,
+  GRANT_VERSION,
+  type Grant,
+  type GrantFields,
+} from './grant.js';
 export { keyRequestFromString, keyRequestToString, type KeyRequest } from './key-request.js';
 export { encodePermissions, isGrantablePermission, permissionsCover } from './permissions.js';
 export {

@@ -204,8 +204,7 @@ export class KeyRegistry implements KeyDirectory {
     return this.update((s) => {
       // Re-check inside the serialized section: a revocation may have landed meanwhile.
       const issuerNow = s.keys.find((k) => k.id === grant.issuerKeyId);
-      if (s.revokedGrants.includes(grant.grantId) || !issuerNow || issuerNow.revoked)
-        return { state: s, value: 'revoked' as const };
+      if (s.revokedGrants.includes(grant.grantId) || !issuerNow || issuerNow.revoked) return { state: s, value: 'revoked' as const };
       const existing = s.keys.find((k) => k.id === record.id);
       if (existing) return { state: s, value: existing.revoked ? ('revoked' as const) : existing };
       return { state: { ...s, keys: [...s.keys, record] }, value: record };
@@ -243,4 +242,3 @@ export class MemoryKeyStore extends KeyRegistry {
     super({ crypto, ...(vehicleKey && { vehicleKey }) });
   }
 }
-

@@ -69,7 +69,10 @@ export class PairingMode implements PairingAuthority {
     assertArg(Number.isFinite(ttlMs) && ttlMs > 0, 'ttlMs: positive');
     assertArg(Number.isInteger(maxAttempts) && maxAttempts >= 1, 'maxAttempts: ≥ 1');
     const scrypt = options.scrypt ?? { log2N: Math.log2(SPAKE2PLUS_SCRYPT_DEFAULTS.N), r: SPAKE2PLUS_SCRYPT_DEFAULTS.r, p: SPAKE2PLUS_SCRYPT_DEFAULTS.p };
-    assertArg(scryptWithinBounds(scrypt.log2N, scrypt.r, scrypt.p), 'scrypt: outside what phones accept (PAIRING_SCRYPT_BOUNDS: ≤ 64 MiB, ≤ 4× the default work)');
+    assertArg(
+      scryptWithinBounds(scrypt.log2N, scrypt.r, scrypt.p),
+      'scrypt: outside what phones accept (PAIRING_SCRYPT_BOUNDS: ≤ 64 MiB, ≤ 4× the default work)',
+    );
     const code = randomPairingCode(options.random);
     const salt = options.random(16);
     const secrets = await deriveSpake2PlusSecretsAsync({
@@ -156,4 +159,3 @@ export function parsePairingPayload(payload: string): { code: string; carId?: st
   const name = p.get('name') ?? undefined;
   return { code, ...(carId && { carId }), ...(name && { name }) };
 }
-

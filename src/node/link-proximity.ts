@@ -34,10 +34,7 @@ import type { ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/type
  * next deadline (`tick`), so a walk-away lock falls due on time with no new samples. Every
  * decision (walk-away-lock, approach-unlock) goes to `onDecision` (the daemon: `car.passiveEntry`).
  */
-export function linkProximity(
-  engine: ProximityEngine,
-  o: { readonly now?: () => number; readonly onDecision?: (d: ProximityDecision) => void } = {},
-) {
+export function linkProximity(engine: ProximityEngine, o: { readonly now?: () => number; readonly onDecision?: (d: ProximityDecision) => void } = {}) {
   const now = o.now ?? (() => performance.now());
   const session = new AsyncLocalStorage<object>();
   const keyOf = new WeakMap<object, string>();
@@ -60,10 +57,13 @@ export function linkProximity(
     timer = undefined;
     const next = engine.nextDeadline();
     if (stopped || next === undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      handle(engine.tick(now()));
-    }, Math.max(0, Math.min(60_000, next - now() + 1)));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        handle(engine.tick(now()));
+      },
+      Math.max(0, Math.min(60_000, next - now() + 1)),
+    );
     timer.unref?.();
   };
   const bind = (keyId: string) => {

@@ -75,13 +75,9 @@ function signingKey(secretKey: Uint8Array): KeyObject {
 type NativeAead = 'aes-256-gcm' | 'chacha20-poly1305';
 
 const cipherFor = (alg: NativeAead, key: Uint8Array, nonce: Uint8Array) =>
-  alg === 'aes-256-gcm'
-    ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
-    : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  alg === 'aes-256-gcm' ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH }) : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
 const decipherFor = (alg: NativeAead, key: Uint8Array, nonce: Uint8Array) =>
-  alg === 'aes-256-gcm'
-    ? createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
-    : createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  alg === 'aes-256-gcm' ? createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH }) : createDecipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
 
 function nativeSeal(alg: NativeAead, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
   const cipher = cipherFor(alg, key, nonce);

@@ -58,7 +58,11 @@ export async function restoreVehicleState(dir: string, file: string, options: Re
 }
 
 /** Apply every `revoke` in the audit log (key ids and grant ids) to `state`. */
-export function reapplyRevocations(state: VehicleState, audit: readonly AuditEntry[], random: (n: number) => Uint8Array): { state: VehicleState; reapplied: string[] } {
+export function reapplyRevocations(
+  state: VehicleState,
+  audit: readonly AuditEntry[],
+  random: (n: number) => Uint8Array,
+): { state: VehicleState; reapplied: string[] } {
   const targets = new Set<string>();
   for (const e of audit) {
     if (e.event !== 'revoke') continue;

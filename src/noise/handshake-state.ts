@@ -205,8 +205,7 @@ export class HandshakeState {
   #checkTurn(writing: boolean): void {
     if (this.#failed) throw new LocalError('ERR_INVALID_STATE', 'handshake failed earlier; start a new one');
     if (this.complete) throw new LocalError('ERR_INVALID_STATE', 'handshake already complete');
-    if (this.isMyTurn !== writing)
-      throw new LocalError('ERR_INVALID_STATE', writing ? 'not our turn to write' : 'not our turn to read');
+    if (this.isMyTurn !== writing) throw new LocalError('ERR_INVALID_STATE', writing ? 'not our turn to write' : 'not our turn to read');
   }
 
   #requireS(): NoiseKey {

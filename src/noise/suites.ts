@@ -74,12 +74,7 @@ function montgomeryDh(name: string, len: number, curve: typeof x25519): NoiseDH 
 export const x25519Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('25519', 32, x25519);
 export const x448Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('448', 56, x448);
 
-function aeadCipher(
-  crypto: CryptoProvider,
-  name: string,
-  alg: AeadAlgorithm,
-  nonceOf: (n: number) => Uint8Array,
-): NoiseCipher {
+function aeadCipher(crypto: CryptoProvider, name: string, alg: AeadAlgorithm, nonceOf: (n: number) => Uint8Array): NoiseCipher {
   return {
     name,
     encrypt: (k, n, ad, pt) => crypto.aeadSeal(alg, k, nonceOf(n), pt, ad),
@@ -95,12 +90,9 @@ function nonce(size: number, counterOffset: number, littleEndian: boolean) {
   };
 }
 
-export const aesGcmCipher = (crypto: CryptoProvider): NoiseCipher =>
-  aeadCipher(crypto, 'AESGCM', 'aes-256-gcm', nonce(12, 4, false));
-export const chaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher =>
-  aeadCipher(crypto, 'ChaChaPoly', 'chacha20-poly1305', nonce(12, 4, true));
-export const xChaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher =>
-  aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true));
+export const aesGcmCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'AESGCM', 'aes-256-gcm', nonce(12, 4, false));
+export const chaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'ChaChaPoly', 'chacha20-poly1305', nonce(12, 4, true));
+export const xChaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true));
 
 type NobleHash = ((data: Uint8Array) => Uint8Array) & { outputLen: number; blockLen: number; create(): unknown };
 function nobleHash(name: string, h: NobleHash): NoiseHash {
@@ -135,8 +127,7 @@ export interface NoiseProtocol extends NoiseSuite {
  */
 export function parseProtocolName(name: string, crypto: CryptoProvider): NoiseProtocol {
   const parts = name.split('_');
-  if (parts.length !== 5 || parts[0] !== 'Noise')
-    throw new LocalError('ERR_INVALID_ARGUMENT', `not a Noise protocol name: ${name}`);
+  if (parts.length !== 5 || parts[0] !== 'Noise') throw new LocalError('ERR_INVALID_ARGUMENT', `not a Noise protocol name: ${name}`);
   const [, patternName, dhName, cipherName, hashName] = parts as [string, string, string, string, string];
   const dhs: Record<string, () => NoiseDH> = { P256: () => p256Dh(crypto), '25519': () => x25519Dh, '448': () => x448Dh };
   const dh = dhs[dhName]?.();
@@ -148,7 +139,6 @@ export function parseProtocolName(name: string, crypto: CryptoProvider): NoisePr
   const cipher = ciphers[cipherName]?.();
   const hashes: Record<string, NoiseHash> = { SHA256: providerSha256Hash(crypto), SHA512: sha512Hash, BLAKE2s: blake2sHash, BLAKE2b: blake2bHash };
   const hash = hashes[hashName];
-  if (!dh || !cipher || !hash)
-    throw new LocalError('ERR_INVALID_ARGUMENT', `unsupported Noise functions in ${name}`);
+  if (!dh || !cipher || !hash) throw new LocalError('ERR_INVALID_ARGUMENT', `unsupported Noise functions in ${name}`);
   return { name, pattern: getPattern(patternName), dh, cipher, hash };
 }

@@ -267,12 +267,7 @@ export interface Spake2PlusKeySchedule {
 }
 
 /** The RFC 9383 §3.4 key schedule from TT (HKDF-SHA256 with empty salt, HMAC-SHA256). */
-export function spake2PlusKeySchedule(
-  crypto: CryptoProvider,
-  TT: Uint8Array,
-  shareP: Uint8Array,
-  shareV: Uint8Array,
-): Spake2PlusKeySchedule {
+export function spake2PlusKeySchedule(crypto: CryptoProvider, TT: Uint8Array, shareP: Uint8Array, shareV: Uint8Array): Spake2PlusKeySchedule {
   assertBytes(TT, 'TT');
   assertBytes(shareP, 'shareP', P256_POINT_BYTES);
   assertBytes(shareV, 'shareV', P256_POINT_BYTES);

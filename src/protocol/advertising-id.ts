@@ -65,12 +65,7 @@ export function advertisingEpoch(unixMs: number, rotationSeconds: number = DEFAU
 }
 
 /** The identifier of `epoch` for `secret`. */
-export function deriveAdvertisingId(
-  crypto: CryptoProvider,
-  secret: Uint8Array,
-  epoch: number,
-  length: number = DEFAULT_ADVERTISING_ID_LENGTH,
-): Uint8Array {
+export function deriveAdvertisingId(crypto: CryptoProvider, secret: Uint8Array, epoch: number, length: number = DEFAULT_ADVERTISING_ID_LENGTH): Uint8Array {
   assertBytes(secret, 'secret');
   assertArg(secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
   assertArg(Number.isInteger(epoch) && epoch >= 0 && epoch <= 0xffffffff, 'epoch: expected a u32');

@@ -163,15 +163,10 @@ export function encodeBody(b: Body): Uint8Array {
       const ext = b.extensions.map((e) => concatBytes(Uint8Array.of(e.type, e.value.length >> 8, e.value.length & 0xff), e.value));
       if (ext.reduce((n, e) => n + e.length, 0) > LIMITS.maxExtensions)
         throw new LocalError('ERR_INVALID_ARGUMENT', `extensions: at most ${LIMITS.maxExtensions} bytes`);
-      return concatBytes(
-        Uint8Array.of(b.kind, commandCode(b.command), b.intent ? FLAG_INTENT : 0, args.length),
-        args,
-        ...ext,
-      );
+      return concatBytes(Uint8Array.of(b.kind, commandCode(b.command), b.intent ? FLAG_INTENT : 0, args.length), args, ...ext);
     }
     case BodyKind.Result:
-      if (b.data.length > LIMITS.maxResultData)
-        throw new LocalError('ERR_INVALID_ARGUMENT', `result data: at most ${LIMITS.maxResultData} bytes`);
+      if (b.data.length > LIMITS.maxResultData) throw new LocalError('ERR_INVALID_ARGUMENT', `result data: at most ${LIMITS.maxResultData} bytes`);
       return concatBytes(Uint8Array.of(b.kind, statusCode(b.status), b.data.length), b.data);
     case BodyKind.Close:
       return Uint8Array.of(b.kind, statusCode(b.reason));

@@ -8,7 +8,7 @@
  *   PAIR_PARAMS   car→phone  21 ‖ saltLen u8 ‖ salt ‖ log2N u8 ‖ r u8 ‖ p u8
  *   PAIR_SHARE    phone→car  22 ‖ shareP 65
  *   PAIR_RESPONSE car→phone  23 ‖ shareV 65 ‖ confirmV 32
- *   PAIR_CONFIRM  phone→car  24 ‖ confirmP 32 ‖ AES-GCM(k_pc, 0, ad=24, phone info) 
+ *   PAIR_CONFIRM  phone→car  24 ‖ confirmP 32 ‖ AES-GCM(k_pc, 0, ad=24, phone info)
  *   PAIR_DONE     car→phone  25 ‖ AES-GCM(k_cp, 0, ad=25, car info)
  *   phone info = u8 1 ‖ static key 65 ‖ u8 hasSigning ‖ [signing key 65] ‖ u8 n ‖ label n
  *   car info   = u8 1 ‖ static key 65 ‖ advertising secret 32 ‖ key id 8 ‖ u8 n ‖ name n

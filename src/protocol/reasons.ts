@@ -27,9 +27,7 @@ export const DENY_REASONS = {
 
 export type DenyReason = keyof typeof DENY_REASONS;
 
-const BY_CODE = new Map<number, DenyReason>(
-  Object.entries(DENY_REASONS).map(([name, code]) => [code, name as DenyReason]),
-);
+const BY_CODE = new Map<number, DenyReason>(Object.entries(DENY_REASONS).map(([name, code]) => [code, name as DenyReason]));
 
 export function reasonCode(reason: DenyReason): number {
   return DENY_REASONS[reason];

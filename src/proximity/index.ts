@@ -7,14 +7,7 @@ export { DEFAULT_PATH_LOSS, MAX_DISTANCE_M, MIN_DISTANCE_M, distanceToRssi, rssi
 export { calibratePathLoss, calibrateTxPower, MIN_CALIBRATION_SAMPLES, NOISY_SPREAD_DB, type CalibrationPoint } from './calibration.js';
 export { DEFAULT_FILTER, RssiFilter, isValidRssi, type RssiFilterOptions } from './rssi-filter.js';
 export { DEFAULT_ZONES, ZONE_RANK, ZoneTracker, candidateZone, type Zone, type ZoneChange, type ZoneOptions } from './zones.js';
-export {
-  DEFAULT_PASSIVE_ENTRY,
-  PresenceTracker,
-  type DecisionCause,
-  type PassiveEntryOptions,
-  type PresenceChange,
-  type SignalLoss,
-} from './passive-entry.js';
+export { DEFAULT_PASSIVE_ENTRY, PresenceTracker, type DecisionCause, type PassiveEntryOptions, type PresenceChange, type SignalLoss } from './passive-entry.js';
 export {
   DEFAULT_STALE_AFTER_MS,
   ProximityEngine,

@@ -107,10 +107,8 @@ export class PhoneSession {
       } catch (e) {
         return rejected(e);
       }
-      if (m.type === MessageType.Alert)
-        return this.#finish(m.reason, [{ type: 'error', error: new DeniedError(m.reason, false) }]);
-      if (this.#state === 'awaiting-challenge' && m.type === MessageType.Challenge)
-        return this.#onChallenge(m, bytes.subarray(0, CHALLENGE_HEADER_LENGTH));
+      if (m.type === MessageType.Alert) return this.#finish(m.reason, [{ type: 'error', error: new DeniedError(m.reason, false) }]);
+      if (this.#state === 'awaiting-challenge' && m.type === MessageType.Challenge) return this.#onChallenge(m, bytes.subarray(0, CHALLENGE_HEADER_LENGTH));
       if (this.#state !== 'awaiting-challenge' && m.type === MessageType.Record) return this.#onRecord(m.ciphertext);
       return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${m.type.toString(16)} in state ${this.#state}`));
     });
@@ -165,9 +163,7 @@ export class PhoneSession {
     let noise: Uint8Array;
     try {
       await hs.readMessage(m.ephemeral); // validates the car's ephemeral (on curve, not identity)
-      noise = await hs.writeMessage(
-        encodeBody({ kind: BodyKind.Command, command: first.command, intent: first.intent, extensions: first.extensions }),
-      );
+      noise = await hs.writeMessage(encodeBody({ kind: BodyKind.Command, command: first.command, intent: first.intent, extensions: first.extensions }));
     } catch (err) {
       hs.destroy();
       return rejected(err);
@@ -201,9 +197,7 @@ export class PhoneSession {
       this.#state = 'ready';
       return out([], [{ type: 'result', command, status: body.status, data: body.data, elapsedMs: this.#o.now() - sentAt }]);
     }
-    return this.#finish('malformed', [
-      { type: 'error', error: new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected body 0x${body.kind.toString(16)}`) },
-    ]);
+    return this.#finish('malformed', [{ type: 'error', error: new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected body 0x${body.kind.toString(16)}`) }]);
   }
 
   #finish(reason: 'ok' | DenyReason, events: PhoneEvent[]): Output {

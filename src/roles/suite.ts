@@ -19,7 +19,6 @@ export function custodyAsNoiseKey(custody: KeyCustody): NoiseKey {
 /** Validate a configured suite list (non-empty, known ids); returns it or the default (all). */
 export function checkSuites(suites: readonly SuiteId[] | undefined): readonly SuiteId[] {
   const list = suites ?? SUITE_IDS;
-  if (list.length === 0 || !list.every(isSuiteId))
-    throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
+  if (list.length === 0 || !list.every(isSuiteId)) throw new LocalError('ERR_INVALID_ARGUMENT', `suites: non-empty subset of ${SUITE_IDS.join(', ')}`);
   return list;
 }

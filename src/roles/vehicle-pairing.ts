@@ -132,9 +132,7 @@ export class VehiclePairingSession {
       const keys = pairingKeys(crypto, sharedKey);
       sharedKey.fill(0);
       try {
-        const info = decodePhoneInfo(
-          await crypto.aeadOpen('aes-256-gcm', keys.phoneToCar, PAIRING_NONCE, m.sealed, Uint8Array.of(MessageType.PairConfirm)),
-        );
+        const info = decodePhoneInfo(await crypto.aeadOpen('aes-256-gcm', keys.phoneToCar, PAIRING_NONCE, m.sealed, Uint8Array.of(MessageType.PairConfirm)));
         assertP256PublicKey(info.publicKey, 'phone key');
         if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
         // Single use in fact: re-check, atomically with the enrollment that follows, that pairing

@@ -40,17 +40,7 @@ import { checkedDecision } from './authorize.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
-import type {
-  KeyDirectory,
-  KeyRecord,
-  Policy,
-  ProximityVerdict,
-  RangingVerdict,
-  RoleEnvironment,
-  RoleOutput,
-  VehicleEvent,
-  VehicleHooks,
-} from './types.js';
+import type { KeyDirectory, KeyRecord, Policy, ProximityVerdict, RangingVerdict, RoleEnvironment, RoleOutput, VehicleEvent, VehicleHooks } from './types.js';
 
 export interface VehicleSessionOptions extends RoleEnvironment {
   /** The car's long-term key (its public key is what phones pin). */
@@ -69,9 +59,7 @@ export interface VehicleSessionOptions extends RoleEnvironment {
 export type VehicleSessionState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
 
 /** Outcome of executing a command, reported by the driver through `complete()`. */
-export type ExecutionOutcome =
-  | { readonly ok: true; readonly data?: Uint8Array }
-  | { readonly ok: false; readonly reason: DenyReason };
+export type ExecutionOutcome = { readonly ok: true; readonly data?: Uint8Array } | { readonly ok: false; readonly reason: DenyReason };
 
 /** Reasons after which the car ends the session (the key cannot go on). */
 const TERMINAL: ReadonlySet<DenyReason> = new Set(['unknown-key', 'revoked', 'session-expired', 'rate-limited', 'invalid-grant']);
@@ -254,13 +242,13 @@ export class VehicleSession {
     try {
       body = decodeBody(plaintext);
     } catch (err) {
-      const reason: DenyReason = err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
+      const reason: DenyReason =
+        err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
       // Authenticated but not understood: an authenticated denial; the session stays usable.
       return this.#deny(undefined, reason, false);
     }
     if (body.kind === BodyKind.Close) return this.#finish([], body.reason, []);
-    if (body.kind !== BodyKind.Command)
-      return this.#deny(undefined, 'malformed', false);
+    if (body.kind !== BodyKind.Command) return this.#deny(undefined, 'malformed', false);
     return this.#onCommand(body, now);
   }
 
@@ -334,13 +322,7 @@ export class VehicleSession {
   }
 
   /** Authenticated denial; terminal reasons also close the session. */
-  async #deny(
-    command: Command | undefined,
-    reason: DenyReason,
-    intent: boolean,
-    proximity?: ProximityVerdict,
-    ranging?: RangingVerdict,
-  ): Promise<Output> {
+  async #deny(command: Command | undefined, reason: DenyReason, intent: boolean, proximity?: ProximityVerdict, ranging?: RangingVerdict): Promise<Output> {
     const channel = this.#channel!;
     const send = [await channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
     const events: VehicleEvent[] = [this.#decision(command, reason, intent, proximity, ranging)];
@@ -349,13 +331,7 @@ export class VehicleSession {
     return this.#finish(send, reason, events);
   }
 
-  #decision(
-    command: Command | undefined,
-    result: 'ok' | DenyReason,
-    intent: boolean,
-    proximity?: ProximityVerdict,
-    ranging?: RangingVerdict,
-  ): VehicleEvent {
+  #decision(command: Command | undefined, result: 'ok' | DenyReason, intent: boolean, proximity?: ProximityVerdict, ranging?: RangingVerdict): VehicleEvent {
     return { type: 'decision', keyId: this.#keyId ?? '', command, result, rttMs: this.#rttMs, intent, proximity, ranging, at: this.#o.now() };
   }
 

@@ -101,7 +101,9 @@ export class PhoneWallet {
     if (found.length !== 1)
       throw new LocalError(
         'ERR_INVALID_ARGUMENT',
-        cars.length === 0 ? 'no car known yet: pair with a car or accept a share first' : `car ${ref ?? '(unspecified)'}: ${found.length === 0 ? 'not found' : 'ambiguous'}; known: ${cars.map((c) => `${c.name} (${c.carId.slice(0, 8)})`).join(', ')}`,
+        cars.length === 0
+          ? 'no car known yet: pair with a car or accept a share first'
+          : `car ${ref ?? '(unspecified)'}: ${found.length === 0 ? 'not found' : 'ambiguous'}; known: ${cars.map((c) => `${c.name} (${c.carId.slice(0, 8)})`).join(', ')}`,
       );
     return found[0]!;
   }

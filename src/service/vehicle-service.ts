@@ -308,7 +308,13 @@ export class VehicleService {
     const before = this.advertisingSecret;
     const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH), ...(options.cascade && { cascade: true }) });
     const cascaded = r.cascaded ?? [];
-    this.#log({ at: this.#now(), event: 'revoke', keyId: r.keyId ?? '', result: 'ok', detail: `${target} by ${by}${cascaded.length ? ` (cascade: ${cascaded.length})` : ''}` });
+    this.#log({
+      at: this.#now(),
+      event: 'revoke',
+      keyId: r.keyId ?? '',
+      result: 'ok',
+      detail: `${target} by ${by}${cascaded.length ? ` (cascade: ${cascaded.length})` : ''}`,
+    });
     for (const id of cascaded) this.#log({ at: this.#now(), event: 'revoke', keyId: id, result: 'ok', detail: `${id} by ${by} (enrolled by ${target})` });
     for (const id of [...(r.keyId ? [r.keyId] : []), ...cascaded]) for (const end of this.#sessions.get(id) ?? []) end('revoked');
     if (this.advertisingSecret === before) return r; // already revoked: nothing changed

@@ -23,11 +23,7 @@ export interface ActuatorContext {
  * Executes an authorized command (drives relays, runs a script…). Throwing means
  * `actuator-failed`; resolve `{ ok: false, reason }` to deny with a specific reason.
  */
-export type Actuator = (
-  command: Command,
-  key: KeyRecord,
-  context?: ActuatorContext,
-) => Promise<ExecutionOutcome | void> | ExecutionOutcome | void;
+export type Actuator = (command: Command, key: KeyRecord, context?: ActuatorContext) => Promise<ExecutionOutcome | void> | ExecutionOutcome | void;
 
 /** Default bounds (ms). */
 export const ACTUATOR_TIMEOUT_MS = 10_000;
@@ -54,10 +50,7 @@ export class ActuationLock {
     this.#tail = before.then(() => mine);
     this.#waiting++;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const gotTurn = await Promise.race([
-      before.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
-    ]);
+    const gotTurn = await Promise.race([before.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);
     clearTimeout(timer);
     if (!gotTurn) {
       // Give up our place without blocking those behind: release once our turn would come.
@@ -95,9 +88,13 @@ export async function runActuator(options: RunActuatorOptions, command: Command,
     const timeoutMs = options.actuatorTimeoutMs ?? ACTUATOR_TIMEOUT_MS;
     const control = new AbortController();
     try {
-      const r = await withDeadline('actuator', Promise.resolve().then(() => options.actuator(command, key, { signal: control.signal })), {
-        timeoutMs,
-      });
+      const r = await withDeadline(
+        'actuator',
+        Promise.resolve().then(() => options.actuator(command, key, { signal: control.signal })),
+        {
+          timeoutMs,
+        },
+      );
       return r ?? { ok: true };
     } catch (err) {
       if (err instanceof ProxkeyError && err.code === 'ERR_ABORTED') throw err;

@@ -13,12 +13,7 @@ export interface DeadlineOptions {
  * Race `work` against `timeoutMs` and `signal`. `onCancel` runs when the deadline wins (to
  * release what `work` holds). Timers are always cleared.
  */
-export function withDeadline<T>(
-  what: string,
-  work: Promise<T>,
-  { timeoutMs, signal }: DeadlineOptions,
-  onCancel?: () => void,
-): Promise<T> {
+export function withDeadline<T>(what: string, work: Promise<T>, { timeoutMs, signal }: DeadlineOptions, onCancel?: () => void): Promise<T> {
   if (timeoutMs === undefined && !signal) return work;
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -87,7 +87,10 @@ function resolveMaxMessageSize(options: FramingOptions): number {
  */
 export function fragmentMessage(message: Uint8Array, valueSize: number, options: FramingOptions = {}): Uint8Array[] {
   assertBytes(message, 'message');
-  assertArg(Number.isInteger(valueSize) && valueSize >= MIN_ATT_MTU - 3 && valueSize <= MAX_ATT_VALUE, `valueSize: expected ${MIN_ATT_MTU - 3}..${MAX_ATT_VALUE}, got ${valueSize}`);
+  assertArg(
+    Number.isInteger(valueSize) && valueSize >= MIN_ATT_MTU - 3 && valueSize <= MAX_ATT_VALUE,
+    `valueSize: expected ${MIN_ATT_MTU - 3}..${MAX_ATT_VALUE}, got ${valueSize}`,
+  );
   const max = resolveMaxMessageSize(options);
   assertArg(message.length <= max, `message: ${message.length} bytes exceeds the maximum message size ${max}`);
   if (message.length <= valueSize - 1) {
@@ -228,7 +231,8 @@ export class Reassembler {
       }
       return fail('continuation fragment without a first fragment', !end);
     }
-    if (seq !== (this.#seq & FRAGMENT_SEQ_MASK)) return fail(`fragment sequence ${seq}, expected ${this.#seq & FRAGMENT_SEQ_MASK} (lost or repeated fragment)`, !end);
+    if (seq !== (this.#seq & FRAGMENT_SEQ_MASK))
+      return fail(`fragment sequence ${seq}, expected ${this.#seq & FRAGMENT_SEQ_MASK} (lost or repeated fragment)`, !end);
     const payload = fragment.length - 1;
     if (payload === 0) return fail('empty continuation fragment', !end);
     const total = this.#buffer.length;
@@ -276,7 +280,10 @@ export interface GattInfo {
 /** `framingVersion u8 ‖ maxMessageSize u16 BE ‖ count u8 ‖ count × version u16 BE`. */
 export function encodeGattInfo(info: GattInfo): Uint8Array {
   assertArg(Number.isInteger(info.framingVersion) && info.framingVersion >= 0 && info.framingVersion <= 0xff, 'framingVersion: expected a byte');
-  assertArg(Number.isInteger(info.maxMessageSize) && info.maxMessageSize >= 1 && info.maxMessageSize <= MAX_MESSAGE_SIZE_LIMIT, 'maxMessageSize: expected 1..65535');
+  assertArg(
+    Number.isInteger(info.maxMessageSize) && info.maxMessageSize >= 1 && info.maxMessageSize <= MAX_MESSAGE_SIZE_LIMIT,
+    'maxMessageSize: expected 1..65535',
+  );
   assertArg(info.protocolVersions.length <= 255, 'protocolVersions: at most 255');
   const out = new Uint8Array(4 + 2 * info.protocolVersions.length);
   out[0] = info.framingVersion;
@@ -475,13 +482,16 @@ export class FramedLink implements Link {
     this.#timer = undefined;
     const deadline = this.#reassembler.deadline;
     if (deadline === undefined || this.isClosed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.isClosed) return;
-      const t = this.#now();
-      const err = this.#reassembler.expire(t);
-      if (err) this.#framingError(err);
-      else this.#armTimer(t);
-    }, Math.max(0, deadline - now));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (this.isClosed) return;
+        const t = this.#now();
+        const err = this.#reassembler.expire(t);
+        if (err) this.#framingError(err);
+        else this.#armTimer(t);
+      },
+      Math.max(0, deadline - now),
+    );
   }
 }

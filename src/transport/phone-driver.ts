@@ -160,4 +160,3 @@ export async function runPhoneCommand(
   await connection.close();
   return result;
 }
-

@@ -224,6 +224,8 @@ function endFor(err: unknown, endedBy: DenyReason | undefined): End {
 /** An unexpected failure (a bug, a failing callback): reported as an `error` event, never thrown. */
 function reportInternal(s: Served, err: unknown): void {
   const error =
-    err instanceof ProxkeyError ? err : new ProxkeyError('ERR_INTERNAL', `vehicle session: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    err instanceof ProxkeyError
+      ? err
+      : new ProxkeyError('ERR_INTERNAL', `vehicle session: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   s.emit([{ type: 'error', error }]);
 }

@@ -160,10 +160,13 @@ describe('an impostor car', () => {
 
     it('arbitrary bytes (except alerts) are rejected with typed errors; the phone keeps waiting', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.uint8Array({ maxLength: 300 }).filter((b) => b[0] !== MessageType.Alert), async (b) => {
-          const err = await expectRejected(b);
-          expect(['ERR_DECODE', 'ERR_DECRYPT', 'ERR_UNEXPECTED_MESSAGE']).toContain(err.code);
-        }),
+        fc.asyncProperty(
+          fc.uint8Array({ maxLength: 300 }).filter((b) => b[0] !== MessageType.Alert),
+          async (b) => {
+            const err = await expectRejected(b);
+            expect(['ERR_DECODE', 'ERR_DECRYPT', 'ERR_UNEXPECTED_MESSAGE']).toContain(err.code);
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -199,10 +202,7 @@ describe('an impostor car', () => {
       await hs.readMessage(craftedMsg2.slice(3));
       const { send } = hs.result;
       const ad = Uint8Array.of(MessageType.Record);
-      const bodies = [
-        encodeBody({ kind: BodyKind.Result, status: 'ok', data: new Uint8Array(0) }),
-        encodeBody({ kind: BodyKind.Close, reason: 'ok' }),
-      ];
+      const bodies = [encodeBody({ kind: BodyKind.Result, status: 'ok', data: new Uint8Array(0) }), encodeBody({ kind: BodyKind.Close, reason: 'ok' })];
       for (let n = 0; n < 4; n++) {
         for (const body of bodies) {
           send.setNonce(n);

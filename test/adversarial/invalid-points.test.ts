@@ -22,18 +22,7 @@ import {
   ProxkeyError,
   toHex,
 } from '../../src/index.js';
-import {
-  Actuator,
-  asNoiseKey,
-  craftHandshake,
-  carReceive,
-  crypto,
-  errorsOf,
-  eventTypes,
-  makeWorld,
-  Recorded,
-  type World,
-} from '../helpers/adversary.js';
+import { Actuator, asNoiseKey, craftHandshake, carReceive, crypto, errorsOf, eventTypes, makeWorld, Recorded, type World } from '../helpers/adversary.js';
 
 interface Bad {
   readonly name: string;

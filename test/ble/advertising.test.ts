@@ -6,13 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  MAX_LEGACY_AD_LENGTH,
-  encodeCarAdvertisement,
-  startCarPeripheral,
-  usableRssi,
-  type PhoneLink,
-} from '../../src/adapters/bleno/index.js';
+import { MAX_LEGACY_AD_LENGTH, encodeCarAdvertisement, startCarPeripheral, usableRssi, type PhoneLink } from '../../src/adapters/bleno/index.js';
 import { advertisingFilter, advertisingIdOf, carFilter, findCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
 import { linkProximity } from '../../src/node/index.js';
 import { LinkClosedError, TimeoutError } from '../../src/errors.js';
@@ -58,7 +52,7 @@ afterEach(() => {
 function parseAd(packet: Uint8Array): { type: number; data: Uint8Array }[] {
   expect(packet.length).toBeLessThanOrEqual(MAX_LEGACY_AD_LENGTH);
   const out: { type: number; data: Uint8Array }[] = [];
-  for (let i = 0; i < packet.length; ) {
+  for (let i = 0; i < packet.length;) {
     const len = packet[i]!;
     expect(len, `AD length at ${i}`).toBeGreaterThan(0);
     expect(i + 1 + len, `AD structure at ${i} overruns the packet`).toBeLessThanOrEqual(packet.length);
@@ -512,7 +506,7 @@ describe('the car advertises from a resolvable private address that rotates with
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Poll (real timers) until `ok()`, at most `ms`. */
 async function until(ok: () => boolean, ms = 5_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); ) {
+  for (const end = Date.now() + ms; !ok();) {
     if (Date.now() > end) throw new Error('condition not reached in time');
     await sleep(5);
   }
@@ -611,7 +605,14 @@ class FakeNoble extends EventEmitter implements NobleLike {
 
 function advertiser(address: string, secret: Uint8Array | undefined, epoch: number): NoblePeripheral {
   const layout = encodeCarAdvertisement(secret ? { id: deriveAdvertisingId(nobleCrypto, secret, epoch) } : {});
-  return Object.assign(new EventEmitter(), { id: address, address, rssi: -60, mtu: null, state: 'disconnected', advertisement: nobleView(layout) }) as unknown as NoblePeripheral;
+  return Object.assign(new EventEmitter(), {
+    id: address,
+    address,
+    rssi: -60,
+    mtu: null,
+    state: 'disconnected',
+    advertisement: nobleView(layout),
+  }) as unknown as NoblePeripheral;
 }
 
 describe('the phone picks its own car by its rotating id', () => {
@@ -634,7 +635,11 @@ describe('the phone picks its own car by its rotating id', () => {
       ],
     ];
     const matches: string[] = [];
-    const found = await findCar({ noble, scanTimeoutMs: 500, filter: advertisingFilter({ cars: [cars[0]!], now: () => now, onMatch: (m) => matches.push(`${m.carId}@${m.skew}`) }) });
+    const found = await findCar({
+      noble,
+      scanTimeoutMs: 500,
+      filter: advertisingFilter({ cars: [cars[0]!], now: () => now, onMatch: (m) => matches.push(`${m.carId}@${m.skew}`) }),
+    });
     expect(found.address).toBe('00:00:00:00:00:05');
     expect(matches).toEqual(['car-a@1']);
     expect(noble.scans).toEqual([true]); // duplicates reported: a car is judged again on each advertisement
@@ -828,7 +833,13 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     const publicKey = async () => (await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey;
     const owner = await service.registry.enroll(await publicKey(), { role: 'owner' });
     const friend = await service.registry.enroll(await publicKey(), { role: 'shared', permissions: ['unlock'] });
-    const decision = (type: ProximityDecision['type'], keyId: string): ProximityDecision => ({ type, keyId, at: 0, cause: type === 'walk-away-lock' ? 'far' : 'near', distanceM: 12.5 });
+    const decision = (type: ProximityDecision['type'], keyId: string): ProximityDecision => ({
+      type,
+      keyId,
+      at: 0,
+      cause: type === 'walk-away-lock' ? 'far' : 'near',
+      distanceM: 12.5,
+    });
     expect(await service.passiveEntry(decision('walk-away-lock', owner.id))).toBe('ok');
     expect(await service.passiveEntry(decision('walk-away-lock', friend.id))).toBe('not-permitted');
     expect(await service.passiveEntry(decision('approach-unlock', owner.id))).toBe('intent-required');
@@ -843,4 +854,3 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     ]);
   });
 });
-

@@ -100,7 +100,9 @@ describe.skipIf(missing.length > 0)('docs/two-laptops.md: the car daemon and pho
   it('pair, unlock, lock, start, share, revoke, restart — the outputs the guide shows', async () => {
     await startCar(true);
     // §2: what the car prints
-    expect(car!.out).toMatch(/^created a new car in \.\/car \(its key, phones and audit log live there\)\ncar "Laptop car" \(([0-9a-f]{8})\) is advertising from a rotating private address; 0 key\(s\) enrolled\. Ctrl-C to stop\.\n/);
+    expect(car!.out).toMatch(
+      /^created a new car in \.\/car \(its key, phones and audit log live there\)\ncar "Laptop car" \(([0-9a-f]{8})\) is advertising from a rotating private address; 0 key\(s\) enrolled\. Ctrl-C to stop\.\n/,
+    );
     const carId = car!.out.match(/\(([0-9a-f]{8})\) is advertising/)![1]!;
     const code = (await carSaid(/pairing mode open for 120 s — code (\d{8})\n/))[1]!;
     await carSaid(new RegExp(`  payload: proxkey://pair\\?v=1&code=${code}&car=${carId}&name=Laptop\\+car\\n  on the phone: proxkey pair ${code}\\n`));

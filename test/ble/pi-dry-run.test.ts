@@ -22,7 +22,8 @@ const missing = realStackGate('Raspberry Pi dry run over BLE', ['@stoprocent/nob
 if (!which('systemd-analyze') || !which('systemd-notify')) {
   missing.push('systemd (apt-get install systemd)');
   // like the gate: under CI a missing tool is a failure, not a skip
-  if (process.env.CI === 'true') describe('Raspberry Pi dry run: tools', () => it('has systemd-analyze and systemd-notify', () => expect.fail('apt-get install systemd')));
+  if (process.env.CI === 'true')
+    describe('Raspberry Pi dry run: tools', () => it('has systemd-analyze and systemd-notify', () => expect.fail('apt-get install systemd')));
 }
 
 const FAKE_GPIOSET = `#!/bin/sh
@@ -56,7 +57,11 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     work = mkdtempSync(join(tmpdir(), 'proxkey-pi-'));
     const bin = join(work, 'bin');
     mkdirSync(bin);
-    for (const [name, text] of [['gpioset', FAKE_GPIOSET], ['gpiomon', FAKE_GPIOMON], ['car-action', CAR_ACTION]] as const) {
+    for (const [name, text] of [
+      ['gpioset', FAKE_GPIOSET],
+      ['gpiomon', FAKE_GPIOMON],
+      ['car-action', CAR_ACTION],
+    ] as const) {
       writeFileSync(join(bin, name), text);
       chmodSync(join(bin, name), 0o755);
     }
@@ -124,7 +129,10 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
   it('setup, serve, pair by button, unlock, control socket, recovery, Ctrl-C, restart', async () => {
     // 1. setup writes a commented config and a unit for this install, creates the state dir
     const user = userInfo().username;
-    let r = await runNode([cli, 'car', 'setup', '--config', paths.config, '--dir', paths.state, '--unit', paths.unit, '--user', user, '--name', 'Pi car', '--actuator', 'log'], { env });
+    let r = await runNode(
+      [cli, 'car', 'setup', '--config', paths.config, '--dir', paths.state, '--unit', paths.unit, '--user', user, '--name', 'Pi car', '--actuator', 'log'],
+      { env },
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`wrote ${paths.config}`);
     expect(r.out).toContain(`wrote ${paths.unit} (runs ${process.execPath} ${cli})`);
@@ -142,7 +150,10 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
 
     // 2. the user edits the config: a script actuator, the button and LED, short pairing, fast probes
     const config = readFileSync(paths.config, 'utf8')
-      .replace('"actuators": { "type": "log" },', `"actuators": { "type": "command", "path": "${join(work, 'bin', 'car-action')}" },\n  "pairingButton": { "chip": "gpiochip0", "line": 5 },\n  "statusLed": { "chip": "gpiochip0", "line": 6 },`)
+      .replace(
+        '"actuators": { "type": "log" },',
+        `"actuators": { "type": "command", "path": "${join(work, 'bin', 'car-action')}" },\n  "pairingButton": { "chip": "gpiochip0", "line": 5 },\n  "statusLed": { "chip": "gpiochip0", "line": 6 },`,
+      )
       .replace('"pairingTtlSeconds": 120', '"pairingTtlSeconds": 6')
       .replace('"maxRttMs": 300', '"maxRttMs": 5000')
       .replace('"probeIntervalMs": 10000, "maxRecoveryAttempts": 10', '"probeIntervalMs": 300, "maxRecoveryAttempts": 2');
@@ -169,7 +180,9 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     await carSaid(/ {2}paired a new owner phone: key [0-9a-f]{16}/);
     await carSaid(/pairing mode closed: a phone paired/);
     await until('LED off', () => readFileSync(paths.gpioLog, 'utf8').includes('gpioset -c gpiochip0 6=0'), 5_000);
-    expect(readFileSync(paths.gpioLog, 'utf8')).toMatch(/gpiomon -c gpiochip0 -b pull-up -e falling 5[\s\S]*gpioset -c gpiochip0 6=1[\s\S]*gpioset -c gpiochip0 6=0/);
+    expect(readFileSync(paths.gpioLog, 'utf8')).toMatch(
+      /gpiomon -c gpiochip0 -b pull-up -e falling 5[\s\S]*gpioset -c gpiochip0 6=1[\s\S]*gpioset -c gpiochip0 6=0/,
+    );
 
     // 5. unlock runs the car's script
     r = await phone('unlock');
@@ -233,6 +246,8 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     carCtrl = undefined;
     expect(await until('exit', () => car!.proc.exitCode ?? false, 30_000)).toBe(3);
     if (process.env.PROXKEY_SHOW) console.log(car!.out, first);
-    expect(car!.out).toMatch(/radio recovery attempt 1\/2 failed: no serial device .*; next in 2 s\nradio recovery attempt 2\/2 failed: .*\nradio cannot recover \(2 attempts failed\) from: .*; exiting so that systemd restarts the daemon/);
+    expect(car!.out).toMatch(
+      /radio recovery attempt 1\/2 failed: no serial device .*; next in 2 s\nradio recovery attempt 2\/2 failed: .*\nradio cannot recover \(2 attempts failed\) from: .*; exiting so that systemd restarts the daemon/,
+    );
   }, 180_000);
 });

@@ -51,7 +51,20 @@ describe.skipIf(missing.length > 0)('install from a clone into a temp prefix (do
 
     const config = join(work, 'etc', 'car.json');
     const unitPath = join(work, 'proxkey-car.service');
-    const setup = await run(proxkey, ['car', 'setup', '--config', config, '--dir', join(work, 'state'), '--unit', unitPath, '--user', userInfo().username, '--actuator', 'log']);
+    const setup = await run(proxkey, [
+      'car',
+      'setup',
+      '--config',
+      config,
+      '--dir',
+      join(work, 'state'),
+      '--unit',
+      unitPath,
+      '--user',
+      userInfo().username,
+      '--actuator',
+      'log',
+    ]);
     expect(setup.stdout).toContain(`wrote ${unitPath}`);
     const cli = join(prefix, 'lib', 'node_modules', 'proxkey', 'dist', 'cli.js');
     const execStart = readFileSync(unitPath, 'utf8').match(/^ExecStart=(.*)$/m)![1]!;

@@ -8,13 +8,26 @@
  * BLE_FAMILIES=stoprocent|abandonware restricts the families.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveAddressIrk, fromHex, generateP256KeyPair, nobleCrypto, parseAddress, resolvesPrivateAddress, softwareKey, systemRandom, toHex } from '../../src/index.js';
+import {
+  deriveAddressIrk,
+  fromHex,
+  generateP256KeyPair,
+  nobleCrypto,
+  parseAddress,
+  resolvesPrivateAddress,
+  softwareKey,
+  systemRandom,
+  toHex,
+} from '../../src/index.js';
 import { Emulator, type Controller } from './harness/emulator.js';
 import { realStackGate } from './harness/gate.js';
 import { RoleError, RoleProcess, type Impl } from './harness/role-process.js';
 
 const FAMILIES = (process.env.BLE_FAMILIES ?? 'stoprocent,abandonware').split(',').filter(Boolean) as Impl[];
-const missing = realStackGate('real BLE stacks over the emulated controller', FAMILIES.flatMap((f) => [`@${f}/noble`, `@${f}/bleno`]));
+const missing = realStackGate(
+  'real BLE stacks over the emulated controller',
+  FAMILIES.flatMap((f) => [`@${f}/noble`, `@${f}/bleno`]),
+);
 
 interface Keys {
   carSecret: string;
@@ -38,7 +51,6 @@ const figures: Record<string, Record<string, number>> = {};
  * (seen: 30–160 ms, spikes above 300 ms under load). The RTTs seen are printed.
  */
 const MAX_RTT_MS = Number(process.env.BLE_MAX_RTT_MS ?? 2000);
-
 
 describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controller', () => {
   let emu: Emulator;
@@ -195,7 +207,10 @@ describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controlle
 
     it('two cars with different advertising secrets: the phone connects to the one whose secret it holds', async () => {
       const secrets = [toHex(systemRandom(32)), toHex(systemRandom(32))];
-      const cars = [await role('carA', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[0] }), await role('carB', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[1] })];
+      const cars = [
+        await role('carA', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[0] }),
+        await role('carB', 'car', { CAR_MODE: 'echo', CAR_ADV_SECRET: secrets[1] }),
+      ];
       const ready = await Promise.all(cars.map((c) => c.waitEvent((e) => e.event === 'ready')));
       expect(ready[0]!.address).not.toBe(ready[1]!.address);
       for (const i of [1, 0]) {
@@ -225,7 +240,7 @@ describe.skipIf(missing.length > 0)('real BLE stacks over the emulated controlle
       expect(held).toMatchObject({ address: before.address, id: before.id });
       await phone.call('releaseHeld');
       let after = before;
-      for (const deadline = Date.now() + 15_000; after.epoch === before.epoch && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 15_000; after.epoch === before.epoch && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 100));
         after = await rotating.call('advertisement');
       }

@@ -58,7 +58,10 @@ describe('car backup and restore', () => {
     await car.registry.enroll(await key(), { role: 'owner' });
     const owner = await car.registry.enroll(await key(), { role: 'owner' });
     await car.registry.update((s) => ({
-      state: { ...s, keys: [...s.keys, { id: '00112233aabbccdd', publicKey: s.keys[0]!.publicKey, role: 'shared', permissions: ['unlock'], issuerKeyId: owner.id }] },
+      state: {
+        ...s,
+        keys: [...s.keys, { id: '00112233aabbccdd', publicKey: s.keys[0]!.publicKey, role: 'shared', permissions: ['unlock'], issuerKeyId: owner.id }],
+      },
       value: undefined,
     }));
     const r = await cli('car', 'revoke', owner.id, '--cascade', '--dir', dir);

@@ -18,7 +18,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-
 describe('help', () => {
   it('lists every command with a summary, and exits 0 with --help', async () => {
     const r = await cli('--help');
@@ -44,7 +43,12 @@ describe('help', () => {
   });
 
   it('extra arguments are a usage error, not ignored', async () => {
-    for (const argv of [['unlock', 'foo', 'bar'], ['status', 'x'], ['car', 'status', 'extra', '--dir', home], ['pair', '12345678', '87654321']]) {
+    for (const argv of [
+      ['unlock', 'foo', 'bar'],
+      ['status', 'x'],
+      ['car', 'status', 'extra', '--dir', home],
+      ['pair', '12345678', '87654321'],
+    ]) {
       const r = await cli(...argv, '--sim', '--state', join(home, 'extra'));
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(/^error: unexpected argument/);
@@ -85,7 +89,9 @@ describe('with a simulated car', () => {
     // no --sim: a real radio would be opened after the check; this one is missing (hci 9)
     const r = await cli('pair', ...code, '--hci', '9', '--state', join(home, 'badcode'));
     expect(r.code).toBe(1);
-    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(code.length ? /^error: ".*" is not a pairing code: it has 8 digits/ : /^error: pair needs the 8-digit code/)]);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(code.length ? /^error: ".*" is not a pairing code: it has 8 digits/ : /^error: pair needs the 8-digit code/),
+    ]);
   });
 
   it('a wrong pairing code prints one clear line and exits 1', async () => {
@@ -178,7 +184,11 @@ describe('with a simulated car', () => {
     // over Bluetooth two real cars fit: one line naming them and the flag, before any radio
     const r = await cli('unlock', '--hci', '9', ...me);
     expect(r.code).toBe(1);
-    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^error: this phone knows several cars: "Simulated car" \([0-9a-f]{8}\), "Simulated car" \([0-9a-f]{8}\); say which with --car <name or id>, e.g. proxkey unlock --car [0-9a-f]{8}$/)]);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^error: this phone knows several cars: "Simulated car" \([0-9a-f]{8}\), "Simulated car" \([0-9a-f]{8}\); say which with --car <name or id>, e.g. proxkey unlock --car [0-9a-f]{8}$/,
+      ),
+    ]);
   });
 
   it('a serial controller that does not exist is an immediate error naming it (phone and car)', async () => {
@@ -194,7 +204,10 @@ describe('with a simulated car', () => {
     const dir = join(home, 'owned-by-nobody');
     await VehicleService.open({ store: new FileVehicleStore(dir), actuator: () => undefined });
     for (const f of ['', 'vehicle.json']) chownSync(join(dir, f), 65534, 65534);
-    for (const argv of [['car', 'status', '--dir', dir], ['car', 'serve', '--dir', dir]]) {
+    for (const argv of [
+      ['car', 'status', '--dir', dir],
+      ['car', 'serve', '--dir', dir],
+    ]) {
       const r = await cli(...argv);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(new RegExp(`^error: the car in ${dir} belongs to user (nobody|65534): run this as \\1 \\(sudo -u \\1 proxkey car`));

@@ -12,7 +12,6 @@ import { cli } from './run-cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-doctor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 describe('proxkey doctor', () => {
   it('a serial device that does not exist is the problem, with the --uart fix', async () => {
     const port = join(dir, 'ttyUSB9');

@@ -68,7 +68,11 @@ describe('RadioSupervisor', () => {
     expect(radio.healthy).toBe(true);
     stacks[0]!.answering = false;
     await until(() => lines.length > 0 && radio.healthy);
-    expect(lines).toEqual([expect.stringMatching(/^radio recovered: the Bluetooth adapter stopped answering \(.*\); re-opened the adapter and advertising again \(attempt 1, [\d.]+ s\)$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^radio recovered: the Bluetooth adapter stopped answering \(.*\); re-opened the adapter and advertising again \(attempt 1, [\d.]+ s\)$/,
+      ),
+    ]);
     expect(stacks).toHaveLength(2);
     expect(stacks[0]!.stopped).toBe(true);
     expect(peripherals[0]!.stopped).toBe(true);

@@ -16,7 +16,6 @@ const EXAMPLES = new URL('../../examples/raspberry-pi/', import.meta.url).pathna
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-setup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 describe('templates', () => {
   it('examples/raspberry-pi/ holds the templates rendered for a standard install', () => {
     // to regenerate after changing src/cli/templates.ts: UPDATE_EXAMPLES=1 npx vitest run test/cli/setup.test.ts
@@ -54,7 +53,8 @@ describe('templates', () => {
 describe('proxkey car setup', () => {
   const me = userInfo();
   const paths = { config: join(dir, 'etc', 'car.json'), state: join(dir, 'state'), unit: join(dir, 'proxkey-car.service') };
-  const setup = (...extra: string[]) => cli('car', 'setup', '--config', paths.config, '--dir', paths.state, '--unit', paths.unit, '--user', me.username, ...extra);
+  const setup = (...extra: string[]) =>
+    cli('car', 'setup', '--config', paths.config, '--dir', paths.state, '--unit', paths.unit, '--user', me.username, ...extra);
 
   it('writes the config and the unit for this install, creates the state dir, prints the next steps', async () => {
     const r = await setup('--name', 'Test car', '--hci', '1');

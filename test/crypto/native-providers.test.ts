@@ -78,8 +78,7 @@ describe('ECDSA: randomized, high-S signatures from any provider verify on every
     expect(high.length).toBeGreaterThan(0);
     expect(high.length).toBeLessThan(signatures.length);
     expect(new Set(signatures.map((s) => Buffer.from(s).toString('hex'))).size).toBe(signatures.length);
-    for (const [name, crypto] of PROVIDERS)
-      for (const sig of signatures) expect(await crypto.p256Verify(publicKey, message, sig), name).toBe(true);
+    for (const [name, crypto] of PROVIDERS) for (const sig of signatures) expect(await crypto.p256Verify(publicKey, message, sig), name).toBe(true);
     // Why nobleCrypto verifies with lowS: false: noble's default (lowS: true) refuses these.
     expect(p256.verify(high[0]!, message, publicKey, { prehash: true, format: 'compact' })).toBe(false);
   });
@@ -179,7 +178,9 @@ describe('webCryptoProvider(subtle)', () => {
     const real: WebCryptoSubtle = webcrypto.subtle;
     const failing: WebCryptoSubtle = {
       importKey: (format, data, algorithm, extractable, usages) =>
-        format === 'raw' && algorithm !== 'AES-GCM' ? Promise.reject(new DOMException('nope', 'DataError')) : real.importKey(format, data, algorithm, extractable, usages),
+        format === 'raw' && algorithm !== 'AES-GCM'
+          ? Promise.reject(new DOMException('nope', 'DataError'))
+          : real.importKey(format, data, algorithm, extractable, usages),
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- bind() loses the overloads
       exportKey: real.exportKey.bind(real) as WebCryptoSubtle['exportKey'],
       deriveBits: real.deriveBits.bind(real),

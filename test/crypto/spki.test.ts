@@ -19,8 +19,7 @@ function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
   return concatBytes(Uint8Array.of(tag, ...len), body);
 }
 /** TLV with a caller-chosen (possibly non-DER) length encoding. */
-const rawTlv = (tag: number, len: number[], ...content: Uint8Array[]) =>
-  concatBytes(Uint8Array.of(tag, ...len), ...content);
+const rawTlv = (tag: number, len: number[], ...content: Uint8Array[]) => concatBytes(Uint8Array.of(tag, ...len), ...content);
 
 const OID_EC = hex('2a8648ce3d0201');
 const OID_P256 = hex('2a8648ce3d030107');
@@ -101,7 +100,12 @@ describe('p256PublicKeyToSpki / p256PublicKeyFromSpki', () => {
     ['missing BIT STRING', seq(ALG), 'ERR_DECODE', 'subjectPublicKey: missing'],
     ['extra element after BIT STRING', seq(ALG, bits(G65), NULL), 'ERR_DECODE', 'trailing bytes after subjectPublicKey'],
     ['rsaEncryption algorithm', seq(seq(oid(hex('2a864886f70d010101')), NULL), bits(G65)), 'ERR_DECODE', 'not id-ecPublicKey'],
-    ['id-ecPublicKey OID with a non-minimal arc (80 prefix)', seq(seq(oid(hex('2a808648ce3d0201')), oid(OID_P256)), bits(G65)), 'ERR_DECODE', 'not id-ecPublicKey'],
+    [
+      'id-ecPublicKey OID with a non-minimal arc (80 prefix)',
+      seq(seq(oid(hex('2a808648ce3d0201')), oid(OID_P256)), bits(G65)),
+      'ERR_DECODE',
+      'not id-ecPublicKey',
+    ],
     ['secp384r1 curve', seq(seq(oid(OID_EC), oid(hex('2b81040022'))), bits(G65)), 'ERR_DECODE', 'curve is not P-256'],
     ['secp256k1 curve', seq(seq(oid(OID_EC), oid(hex('2b8104000a'))), bits(G65)), 'ERR_DECODE', 'curve is not P-256'],
     ['missing curve parameters', seq(seq(oid(OID_EC)), bits(G65)), 'ERR_DECODE', 'namedCurve: missing'],

@@ -19,7 +19,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Headless Chromium loads the page and prints the DOM after its virtual-time budget. */
 function dumpDom(browser: string, page: string): Promise<string> {
-  const args = ['--headless=new', '--no-sandbox', '--disable-gpu', `--user-data-dir=${join(dir, 'profile')}`, '--virtual-time-budget=20000', '--dump-dom', `file://${page}`];
+  const args = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    `--user-data-dir=${join(dir, 'profile')}`,
+    '--virtual-time-budget=20000',
+    '--dump-dom',
+    `file://${page}`,
+  ];
   return new Promise((resolve, reject) =>
     execFile(browser, args, { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );

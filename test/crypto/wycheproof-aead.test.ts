@@ -30,14 +30,8 @@ async function replay(crypto: CryptoProvider, file: string, alg: AeadAlgorithm):
 
     if (!inSuite(g)) {
       expect(g.tagSize, 'only key and nonce sizes can be out of suite here').toBe(128);
-      const message =
-        g.keySize !== 256
-          ? `aead key: expected 32 bytes, got ${g.keySize / 8}`
-          : `aead nonce: expected 12 bytes, got ${g.ivSize / 8}`;
-      const errs = [
-        await thrown(() => crypto.aeadSeal(alg, key, iv, msg, aad)),
-        await thrown(() => crypto.aeadOpen(alg, key, iv, sealed, aad)),
-      ];
+      const message = g.keySize !== 256 ? `aead key: expected 32 bytes, got ${g.keySize / 8}` : `aead nonce: expected 12 bytes, got ${g.ivSize / 8}`;
+      const errs = [await thrown(() => crypto.aeadSeal(alg, key, iv, msg, aad)), await thrown(() => crypto.aeadOpen(alg, key, iv, sealed, aad))];
       const ok = errs.every((e) => e instanceof LocalError && e.code === 'ERR_INVALID_ARGUMENT' && e.message === message);
       if (ok) tally.add(`out of suite (${t.result}): LocalError`);
       else tally.fail(t.tcId, `out of suite: expected LocalError '${message}', got ${errs.map(describeError).join(' / ')}`);

@@ -22,18 +22,7 @@ import { equalBytes, toHex } from '../../src/bytes.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { p256PublicKeyFromSpki } from '../../src/crypto/spki.js';
 import { LocalError, RemoteError, type ErrorCode } from '../../src/errors.js';
-import {
-  P256_N,
-  Tally,
-  cases,
-  describeError,
-  hex,
-  loadWycheproof,
-  scalar32,
-  thrown,
-  type EcdhCase,
-  type EcdhGroup,
-} from './wycheproof.js';
+import { P256_N, Tally, cases, describeError, hex, loadWycheproof, scalar32, thrown, type EcdhCase, type EcdhGroup } from './wycheproof.js';
 import { PROVIDERS } from './providers.js';
 
 type Policy = { accept: true } | { accept: false; codes: ErrorCode[] };
@@ -74,8 +63,7 @@ function policyFor(table: Record<string, Policy>, t: EcdhCase): Policy {
 function spkiInvalidCodes(t: EcdhCase): ErrorCode[] {
   const f = new Set(t.flags);
   // Explicit parameters, or another curve's OID: the decoder refuses the structure.
-  if (f.has('UnnamedCurve') || ((f.has('WrongCurve') || f.has('ModifiedGroup')) && !f.has('CompressedPoint')))
-    return ['ERR_DECODE'];
+  if (f.has('UnnamedCurve') || ((f.has('WrongCurve') || f.has('ModifiedGroup')) && !f.has('CompressedPoint'))) return ['ERR_DECODE'];
   // Named curve P-256 but the point is bad (off curve, on the twist, (0,0), empty, no square root).
   return ['ERR_INVALID_POINT'];
 }
@@ -105,8 +93,7 @@ async function replay(
 
     const expectSecret = (bucket: string) => {
       if (err !== undefined) return tally.fail(t.tcId, `expected shared secret, got ${describeError(err)}`);
-      if (!equalBytes(secret!, hex(t.shared)))
-        return tally.fail(t.tcId, `wrong shared secret ${toHex(secret!)} (expected ${t.shared})`);
+      if (!equalBytes(secret!, hex(t.shared))) return tally.fail(t.tcId, `wrong shared secret ${toHex(secret!)} (expected ${t.shared})`);
       tally.add(bucket);
     };
     const expectReject = (bucket: string, codes: ErrorCode[]) => {
@@ -151,13 +138,7 @@ describe.each(PROVIDERS)('Wycheproof ECDH secp256r1 (%s)', (_name, crypto) => {
   });
 
   it('DER SubjectPublicKeyInfo via p256PublicKeyFromSpki (ecdh_secp256r1_test.json)', async () => {
-    const { tally, numberOfTests } = await replay(
-      crypto,
-      'ecdh_secp256r1_test.json',
-      p256PublicKeyFromSpki,
-      SPKI_ACCEPTABLE,
-      spkiInvalidCodes,
-    );
+    const { tally, numberOfTests } = await replay(crypto, 'ecdh_secp256r1_test.json', p256PublicKeyFromSpki, SPKI_ACCEPTABLE, spkiInvalidCodes);
     expect(tally.failures).toEqual([]);
     expect(tally.total()).toBe(numberOfTests);
     expect(tally.toJSON()).toEqual({

@@ -22,8 +22,7 @@ describe.each(PROVIDERS)('Wycheproof HKDF-SHA256 (hkdf_sha256_test.json, %s)', (
         else if (!equalBytes(okm!, hex(t.okm))) tally.fail(t.tcId, `okm ${toHex(okm!)} (expected ${t.okm})`);
         else tally.add('valid: okm');
       } else if (t.result === 'invalid') {
-        if (err instanceof LocalError && err.code === 'ERR_INVALID_ARGUMENT' && err.message === 'hkdf length: 0..8160')
-          tally.add('invalid: LocalError');
+        if (err instanceof LocalError && err.code === 'ERR_INVALID_ARGUMENT' && err.message === 'hkdf length: 0..8160') tally.add('invalid: LocalError');
         else tally.fail(t.tcId, `expected LocalError ERR_INVALID_ARGUMENT, got ${describeError(err)}`);
       } else tally.fail(t.tcId, 'unexpected acceptable case: document a policy');
     }

@@ -46,9 +46,12 @@ describe('results fail closed', () => {
     ['{ allow: false, reason: "nope" }', () => ({ allow: false, reason: 'nope' })],
     ['{ allow: "yes" }', () => ({ allow: 'yes' })],
     ['undefined', () => undefined],
-    ['a throw', () => {
-      throw new Error('policy bug');
-    }],
+    [
+      'a throw',
+      () => {
+        throw new Error('policy bug');
+      },
+    ],
   ])('a policy returning %s denies with internal-error', async (_what, policy) => {
     const w = await world({ car: { policy: policy as unknown as Policy } });
     const owner = await pairOwner(w);

@@ -76,7 +76,12 @@ describe('revoking an owner can cascade to the friends it enrolled', () => {
     expect((await f1.command(w.connect().link, 'unlock')).status).toBe('revoked');
     expect((await other.command(w.connect().link, 'unlock')).status).toBe('ok');
     const audit = await w.car.audit();
-    expect(audit.filter((e) => e.event === 'revoke').map((e) => e.keyId).sort()).toEqual([owner.keyId, f1.keyId, f2.keyId].sort());
+    expect(
+      audit
+        .filter((e) => e.event === 'revoke')
+        .map((e) => e.keyId)
+        .sort(),
+    ).toEqual([owner.keyId, f1.keyId, f2.keyId].sort());
   });
 
   it('over the air: revoke { cascade: true } from another owner', async () => {

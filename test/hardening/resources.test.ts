@@ -33,7 +33,7 @@ async function impostorCar(link: Link, scrypt: { log2N: number; r: number; p: nu
   return link.receive({ timeoutMs: 2_000 }).catch(() => undefined);
 }
 
-describe("a phone bounds the scrypt cost an unauthenticated car may ask", () => {
+describe('a phone bounds the scrypt cost an unauthenticated car may ask', () => {
   it('refuses log2N 18, r 16, p 4 (512 MiB, ~60 s) at once, before running scrypt', async () => {
     const w = await world();
     const phone = await w.phone('victim');
@@ -137,4 +137,3 @@ describe('concurrent unauthenticated connections are capped', () => {
     await Promise.all(silent.map((s) => s.served));
   });
 });
-

@@ -122,7 +122,9 @@ describe('a lost state file is never a new car', () => {
     await pairOwner(w);
     const bogus = join(tmp(), 'bogus.json');
     writeFileSync(bogus, '{"hello":1}');
-    await expect(restoreVehicleState(dir, join(dir, 'vehicle.json'), { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(restoreVehicleState(dir, join(dir, 'vehicle.json'), { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+    });
     await expect(restoreVehicleState(tmp(), bogus, { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
   });
 });

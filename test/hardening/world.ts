@@ -24,9 +24,7 @@ export interface World {
   reopen(extra?: Partial<VehicleServiceOptions>): Promise<void>;
 }
 
-export async function world(
-  options: { seed?: string; actuator?: Actuator; store?: VehicleStore; car?: Partial<VehicleServiceOptions> } = {},
-): Promise<World> {
+export async function world(options: { seed?: string; actuator?: Actuator; store?: VehicleStore; car?: Partial<VehicleServiceOptions> } = {}): Promise<World> {
   const seed = options.seed ?? 'hardening';
   const clock = { t: T0 };
   const executed: string[] = [];

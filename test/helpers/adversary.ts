@@ -146,13 +146,7 @@ export function eventTypes(o: AnyOutput): string[] {
 }
 
 /** Codes a receiver may use when it rejects a tampered message. */
-export const REJECT_CODES: readonly ErrorCode[] = [
-  'ERR_DECODE',
-  'ERR_DECRYPT',
-  'ERR_INVALID_POINT',
-  'ERR_UNEXPECTED_MESSAGE',
-  'ERR_UNSUPPORTED',
-];
+export const REJECT_CODES: readonly ErrorCode[] = ['ERR_DECODE', 'ERR_DECRYPT', 'ERR_INVALID_POINT', 'ERR_UNEXPECTED_MESSAGE', 'ERR_UNSUPPORTED'];
 
 /** A short description of why `err` is not a typed rejection, or undefined if it is one. */
 export function notTypedRejection(err: unknown, codes: readonly ErrorCode[] = REJECT_CODES): string | undefined {
@@ -189,8 +183,7 @@ export function flipBit(msg: Uint8Array, bit: number): Uint8Array {
 
 /** Every single-bit flip of `msg`. */
 export function* bitFlips(msg: Uint8Array): Generator<Mutation> {
-  for (let bit = 0; bit < msg.length * 8; bit++)
-    yield { label: `flip byte ${bit >> 3} bit ${bit & 7}`, kind: 'flip', bytes: flipBit(msg, bit) };
+  for (let bit = 0; bit < msg.length * 8; bit++) yield { label: `flip byte ${bit >> 3} bit ${bit & 7}`, kind: 'flip', bytes: flipBit(msg, bit) };
 }
 
 /** Every proper prefix of `msg` (lengths 0 .. len-1). */
@@ -364,9 +357,11 @@ export async function keyStoreSnapshot(keys: MemoryKeyStore): Promise<string> {
  * passes every message through `edit(direction, index, bytes)` (return the bytes to forward, or
  * undefined to drop). Returns the phone's and the car's ends.
  */
-export function mitmLinks(
-  edit: (from: 'car' | 'phone', index: number, bytes: Uint8Array) => Uint8Array | undefined,
-): { phoneLink: Link; carLink: Link; relayed: Promise<void> } {
+export function mitmLinks(edit: (from: 'car' | 'phone', index: number, bytes: Uint8Array) => Uint8Array | undefined): {
+  phoneLink: Link;
+  carLink: Link;
+  relayed: Promise<void>;
+} {
   const [phoneLink, mitmToPhone] = createMemoryLinkPair();
   const [mitmToCar, carLink] = createMemoryLinkPair();
   const pump = async (from: 'car' | 'phone', src: Link, dst: Link) => {

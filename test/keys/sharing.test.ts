@@ -36,8 +36,7 @@ async function world(seed = 'w') {
       executed.push({ kind: c.kind, keyId: key.id });
     },
   });
-  const phone = (name: string) =>
-    PhoneWallet.open({ store: new MemoryPhoneStore(), random: deterministicRandom(`${seed}-${name}`), now, label: name });
+  const phone = (name: string) => PhoneWallet.open({ store: new MemoryPhoneStore(), random: deterministicRandom(`${seed}-${name}`), now, label: name });
   const connect = () => {
     const [p, c] = createMemoryLinkPair();
     const served = car.serve(c);
@@ -228,8 +227,12 @@ describe('grant forgery is denied', () => {
   }
 
   it.each([
-    ['a bad signature (signed by a stranger)', (o: any) => ({ ...o, issuer: { ...o.issuer, sign: async (m: Uint8Array) => (await softwareKey(crypto, new Uint8Array(32).fill(5))).sign(m) } }), 'invalid-grant'],
-    ['another car', (o: any) => ({ ...o, vehicleKey: (o.subject as Uint8Array) }), 'invalid-grant'],
+    [
+      'a bad signature (signed by a stranger)',
+      (o: any) => ({ ...o, issuer: { ...o.issuer, sign: async (m: Uint8Array) => (await softwareKey(crypto, new Uint8Array(32).fill(5))).sign(m) } }),
+      'invalid-grant',
+    ],
+    ['another car', (o: any) => ({ ...o, vehicleKey: o.subject as Uint8Array }), 'invalid-grant'],
     ['an unknown issuer', (o: any) => ({ ...o, issuerKeyId: '0011223344556677' }), 'invalid-grant'],
     ['an expired window', (o: any) => ({ ...o, notBefore: 1, notAfter: 2 }), 'expired'],
   ] as const)('grant with %s → %s', async (_what, mutate, reason) => {
@@ -252,7 +255,9 @@ describe('grant forgery is denied', () => {
       subject: friend.identity.publicKey,
       permissions: ['unlock', 'start'],
     });
-    await friend.acceptShare(await sealShare(crypto, deterministicRandom('s'), { vehicleKey: rec.vehicleKey, advertisingSecret: new Uint8Array(32), carName: 'c', grant }));
+    await friend.acceptShare(
+      await sealShare(crypto, deterministicRandom('s'), { vehicleKey: rec.vehicleKey, advertisingSecret: new Uint8Array(32), carName: 'c', grant }),
+    );
     const { link } = w.connect();
     expect((await friend.command(link, 'unlock')).status).toBe('not-permitted');
     expect(w.car.registry.state.keys.map((k) => k.id)).not.toContain(friend.keyId);

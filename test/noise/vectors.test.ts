@@ -26,8 +26,7 @@ interface Vector {
   messages: { payload: string; ciphertext: string }[];
 }
 
-const load = (f: string): Vector[] =>
-  JSON.parse(readFileSync(new URL(`../vectors/noise/${f}`, import.meta.url), 'utf8')).vectors;
+const load = (f: string): Vector[] => JSON.parse(readFileSync(new URL(`../vectors/noise/${f}`, import.meta.url), 'utf8')).vectors;
 
 const noRandom = () => {
   throw new Error('vectors fix every ephemeral');
@@ -100,8 +99,7 @@ const suites: [string, Vector[]][] = [
  * the same cipher and hash inputs, all patterns, PSKs and hashes — and skip the X448 duplicates,
  * whose time goes into @noble's X448 (crypto/extra.ts), the same for every provider.
  */
-const throughProvider = (provider: string) => (v: Vector) =>
-  provider === 'noble' || !v.protocol_name.includes('_448_');
+const throughProvider = (provider: string) => (v: Vector) => provider === 'noble' || !v.protocol_name.includes('_448_');
 
 describe.each(PROVIDERS)('provider %s', (provider, crypto) => {
   for (const [file, all] of suites) {

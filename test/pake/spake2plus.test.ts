@@ -42,9 +42,7 @@ interface Rfc9383Vector {
   [hexField: string]: string;
 }
 
-const vec: Rfc9383Vector = JSON.parse(
-  readFileSync(new URL('../vectors/spake2plus/rfc9383-p256-sha256.json', import.meta.url), 'utf8'),
-);
+const vec: Rfc9383Vector = JSON.parse(readFileSync(new URL('../vectors/spake2plus/rfc9383-p256-sha256.json', import.meta.url), 'utf8'));
 const h = (k: string): Uint8Array => {
   const v = vec[k];
   if (typeof v !== 'string') throw new Error(`vector has no ${k}`);
@@ -165,11 +163,7 @@ describe('registration (RFC 9383 §3.2, scrypt)', () => {
       new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
       return b;
     };
-    const input = concatBytes(
-      le64(base.password.length), base.password,
-      le64(ID_PHONE.length), ID_PHONE,
-      le64(ID_CAR.length), ID_CAR,
-    );
+    const input = concatBytes(le64(base.password.length), base.password, le64(ID_PHONE.length), ID_PHONE, le64(ID_CAR.length), ID_CAR);
     const ws = new Uint8Array(scryptSync(input, SALT, 80, { N: FAST_SCRYPT.N, r: FAST_SCRYPT.r, p: FAST_SCRYPT.p }));
     const mod = (b: Uint8Array) => BigInt(`0x${toHex(b)}`) % P256_ORDER;
     const { w0, w1 } = deriveSpake2PlusSecrets(base);
@@ -292,8 +286,13 @@ describe('wrong password', () => {
     // A Prover that skips checking confirmV and answers anyway (x fixed so we can redo its math).
     const xBytes = scalarToBytes(123456789n);
     const attacker = new Spake2PlusProver({
-      context: CONTEXT, idProver: ID_PHONE, idVerifier: ID_CAR, crypto: nobleCrypto, random: noRandom,
-      ...proverSecrets, x: xBytes,
+      context: CONTEXT,
+      idProver: ID_PHONE,
+      idVerifier: ID_CAR,
+      crypto: nobleCrypto,
+      random: noRandom,
+      ...proverSecrets,
+      x: xBytes,
     });
     const shareP = attacker.start();
     const { shareV } = verifier.respond(shareP);

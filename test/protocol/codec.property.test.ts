@@ -50,18 +50,22 @@ const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxL
 /** fc.record builds null-prototype objects; decoders return plain ones (toStrictEqual compares prototypes). */
 const plain = <T extends object>(a: fc.Arbitrary<T>): fc.Arbitrary<T> => a.map((r) => ({ ...r }));
 
-const challengeArb = plain(fc.record({
-  type: fc.constant(MessageType.Challenge),
-  versions: fc.integer({ min: 1, max: 255 }),
-  suites: fc.integer({ min: 1, max: 255 }),
-  ephemeral: bytes(65, 65),
-}));
-const handshakeArb = plain(fc.record({
-  type: fc.constant(MessageType.Handshake),
-  version: fc.integer({ min: 0, max: 255 }),
-  suite: fc.integer({ min: 0, max: 255 }),
-  noise: bytes(65 + 81 + 16, LIMITS.maxMessage - 3),
-}));
+const challengeArb = plain(
+  fc.record({
+    type: fc.constant(MessageType.Challenge),
+    versions: fc.integer({ min: 1, max: 255 }),
+    suites: fc.integer({ min: 1, max: 255 }),
+    ephemeral: bytes(65, 65),
+  }),
+);
+const handshakeArb = plain(
+  fc.record({
+    type: fc.constant(MessageType.Handshake),
+    version: fc.integer({ min: 0, max: 255 }),
+    suite: fc.integer({ min: 0, max: 255 }),
+    noise: bytes(65 + 81 + 16, LIMITS.maxMessage - 3),
+  }),
+);
 const recordArb = plain(fc.record({ type: fc.constant(MessageType.Record), ciphertext: bytes(LIMITS.tag + 1, LIMITS.maxMessage - 1) }));
 const alertArb = plain(fc.record({ type: fc.constant(MessageType.Alert), reason: fc.constantFrom(...REASONS) }));
 const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(challengeArb, handshakeArb, recordArb, alertArb);
@@ -115,8 +119,7 @@ function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
 
 const anyBytes = fc.uint8Array({ maxLength: 1100 });
 /** Random bytes behind a known type byte, so the decoders get past the first switch. */
-const typedBytes = (types: number[]) =>
-  fc.tuple(fc.constantFrom(...types), fc.uint8Array({ maxLength: 1100 })).map(([t, rest]) => Uint8Array.of(t, ...rest));
+const typedBytes = (types: number[]) => fc.tuple(fc.constantFrom(...types), fc.uint8Array({ maxLength: 1100 })).map(([t, rest]) => Uint8Array.of(t, ...rest));
 const messageBytes = fc.oneof(
   anyBytes,
   typedBytes([1, 2, 3, 0x0f]),
@@ -165,7 +168,9 @@ function attempt(f: () => unknown): Outcome {
 /** The only acceptable failure of a decoder. */
 function expectDecodeError(error: unknown, input: Uint8Array): void {
   if (!(error instanceof RemoteError) || !['ERR_DECODE', 'ERR_UNSUPPORTED'].includes(error.code))
-    throw new Error(`decoder threw ${error instanceof Error ? `${error.name}(${(error as { code?: string }).code}): ${error.message}` : String(error)} on ${toHex(input)}`);
+    throw new Error(
+      `decoder threw ${error instanceof Error ? `${error.name}(${(error as { code?: string }).code}): ${error.message}` : String(error)} on ${toHex(input)}`,
+    );
 }
 
 /** The one documented non-canonical input: an ALERT whose reason code is unknown. */
@@ -264,11 +269,17 @@ describe('codec properties', () => {
   });
 
   it('decodeMessage on arbitrary bytes throws only ERR_DECODE/ERR_UNSUPPORTED, and what decodes is canonical', () => {
-    fc.assert(fc.property(messageBytes, (b) => void checkMessageBytes(b)), { numRuns: RUNS * 2 });
+    fc.assert(
+      fc.property(messageBytes, (b) => void checkMessageBytes(b)),
+      { numRuns: RUNS * 2 },
+    );
   });
 
   it('decodeBody on arbitrary bytes throws only ERR_DECODE/ERR_UNSUPPORTED, and what decodes is canonical', () => {
-    fc.assert(fc.property(bodyBytes, (b) => void checkBodyBytes(b)), { numRuns: RUNS * 2 });
+    fc.assert(
+      fc.property(bodyBytes, (b) => void checkBodyBytes(b)),
+      { numRuns: RUNS * 2 },
+    );
   });
 
   it('exhaustively: every message and body of 0, 1 or 2 bytes', () => {
@@ -325,13 +336,15 @@ describe('pairing codec properties (src/protocol/pairing.ts)', () => {
   const pairingArb: fc.Arbitrary<PairingMessage> = fc.oneof(
     plain(fc.record({ type: fc.constant(MessageType.PairStart), version: fc.integer({ min: 0, max: 255 }) })),
     plain(
-      fc.record({
-        type: fc.constant(MessageType.PairParams),
-        salt: bytes(B.salt[0], B.salt[1]),
-        log2N: fc.integer({ min: B.log2N[0], max: B.log2N[1] }),
-        r: fc.integer({ min: B.r[0], max: B.r[1] }),
-        p: fc.integer({ min: B.p[0], max: B.p[1] }),
-      }).filter((m) => scryptWithinBounds(m.log2N, m.r, m.p)),
+      fc
+        .record({
+          type: fc.constant(MessageType.PairParams),
+          salt: bytes(B.salt[0], B.salt[1]),
+          log2N: fc.integer({ min: B.log2N[0], max: B.log2N[1] }),
+          r: fc.integer({ min: B.r[0], max: B.r[1] }),
+          p: fc.integer({ min: B.p[0], max: B.p[1] }),
+        })
+        .filter((m) => scryptWithinBounds(m.log2N, m.r, m.p)),
     ),
     plain(fc.record({ type: fc.constant(MessageType.PairShare), shareP: bytes(65, 65) })),
     plain(fc.record({ type: fc.constant(MessageType.PairResponse), shareV: bytes(65, 65), confirmV: bytes(32, 32) })),
@@ -341,7 +354,11 @@ describe('pairing codec properties (src/protocol/pairing.ts)', () => {
   const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
   /** Labels: any Unicode text of at most 64 UTF-8 bytes (including a leading U+FEFF). */
   const labelArb = fc
-    .oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ maxLength: 64 }), fc.string({ unit: 'binary', maxLength: 8 }).map((t) => `\uFEFF${t}`))
+    .oneof(
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.string({ maxLength: 64 }),
+      fc.string({ unit: 'binary', maxLength: 8 }).map((t) => `\uFEFF${t}`),
+    )
     .filter((t) => new TextEncoder().encode(t).length <= 64 && !LONE_SURROGATE.test(t));
   const phoneInfoArb: fc.Arbitrary<PhoneInfo> = fc
     .tuple(bytes(65, 65), fc.option(bytes(65, 65), { nil: undefined }), labelArb)
@@ -355,25 +372,41 @@ describe('pairing codec properties (src/protocol/pairing.ts)', () => {
     if (!r.ok) return expectDecodeError(r.error, b);
     const again = attempt(() => encode(r.value as T));
     if (!again.ok) throw new Error(`decoded a value the encoder refuses (${String(again.error)}) from ${toHex(b)}`);
-    if (!equalBytes(again.value as Uint8Array, b)) throw new Error(`non-canonical input accepted: ${toHex(b)} re-encodes as ${toHex(again.value as Uint8Array)}`);
+    if (!equalBytes(again.value as Uint8Array, b))
+      throw new Error(`non-canonical input accepted: ${toHex(b)} re-encodes as ${toHex(again.value as Uint8Array)}`);
   }
 
   it('every valid pairing message, phone info and car info round-trips exactly', () => {
-    fc.assert(fc.property(pairingArb, (m) => void expectSame(decodePairing(encodePairing(m)), m)), { numRuns: RUNS });
-    fc.assert(fc.property(phoneInfoArb, (i) => void expectSame(decodePhoneInfo(encodePhoneInfo(i)), i)), { numRuns: RUNS });
-    fc.assert(fc.property(carInfoArb, (i) => void expectSame(decodeCarInfo(encodeCarInfo(i)), i)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(pairingArb, (m) => void expectSame(decodePairing(encodePairing(m)), m)),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(phoneInfoArb, (i) => void expectSame(decodePhoneInfo(encodePhoneInfo(i)), i)),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(carInfoArb, (i) => void expectSame(decodeCarInfo(encodeCarInfo(i)), i)),
+      { numRuns: RUNS },
+    );
   });
 
   it('decoders on arbitrary bytes throw only ERR_DECODE/ERR_UNSUPPORTED, and what decodes is canonical', () => {
-    const near = <T,>(arb: fc.Arbitrary<T>, enc: (v: T) => Uint8Array) => mutated(arb.map(enc));
+    const near = <T>(arb: fc.Arbitrary<T>, enc: (v: T) => Uint8Array) => mutated(arb.map(enc));
     fc.assert(
       fc.property(fc.oneof(anyBytes, typedBytes([0x20, 0x21, 0x22, 0x23, 0x24, 0x25]), near(pairingArb, encodePairing)), (b) =>
         check(decodePairing, encodePairing, b),
       ),
       { numRuns: RUNS * 2 },
     );
-    fc.assert(fc.property(fc.oneof(anyBytes, near(phoneInfoArb, encodePhoneInfo)), (b) => check(decodePhoneInfo, encodePhoneInfo, b)), { numRuns: RUNS });
-    fc.assert(fc.property(fc.oneof(anyBytes, near(carInfoArb, encodeCarInfo)), (b) => check(decodeCarInfo, encodeCarInfo, b)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.oneof(anyBytes, near(phoneInfoArb, encodePhoneInfo)), (b) => check(decodePhoneInfo, encodePhoneInfo, b)),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(fc.oneof(anyBytes, near(carInfoArb, encodeCarInfo)), (b) => check(decodeCarInfo, encodeCarInfo, b)),
+      { numRuns: RUNS },
+    );
   });
 
   it('labels: a 65-byte label is refused by the decoder as by the encoder; a leading U+FEFF survives', () => {

@@ -25,15 +25,20 @@ describe('resolvable private addresses', () => {
 
   it('layout: prand (top bits 01) ‖ ah(IRK, prand); resolves with its IRK, not with another', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.uint8Array({ minLength: 3, maxLength: 3 }), (s1, s2, r) => {
-        const irk = deriveAddressIrk(nobleCrypto, s1);
-        const address = resolvablePrivateAddress(irk, () => r.slice());
-        expect(address[0]! >> 6).toBe(0b01);
-        expect(toHex(address.slice(3))).toBe(toHex(ah(irk, address.slice(0, 3))));
-        expect(resolvesPrivateAddress(irk, address)).toBe(true);
-        if (toHex(s1) !== toHex(s2)) expect(resolvesPrivateAddress(deriveAddressIrk(nobleCrypto, s2), address)).toBe(false);
-        expect(parseAddress(formatAddress(address))).toEqual(address);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 64 }),
+        fc.uint8Array({ minLength: 16, maxLength: 64 }),
+        fc.uint8Array({ minLength: 3, maxLength: 3 }),
+        (s1, s2, r) => {
+          const irk = deriveAddressIrk(nobleCrypto, s1);
+          const address = resolvablePrivateAddress(irk, () => r.slice());
+          expect(address[0]! >> 6).toBe(0b01);
+          expect(toHex(address.slice(3))).toBe(toHex(ah(irk, address.slice(0, 3))));
+          expect(resolvesPrivateAddress(irk, address)).toBe(true);
+          if (toHex(s1) !== toHex(s2)) expect(resolvesPrivateAddress(deriveAddressIrk(nobleCrypto, s2), address)).toBe(false);
+          expect(parseAddress(formatAddress(address))).toEqual(address);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -42,9 +42,7 @@ const SEED = process.env.PROXKEY_SM_SEED === 'random' ? Date.now() | 0 : Number(
 // ------------------------------------------------------------------ actions
 
 type Garbage =
-  | { readonly g: 'random'; readonly bytes: Uint8Array }
-  | { readonly g: 'flip'; readonly bit: number }
-  | { readonly g: 'truncate'; readonly n: number };
+  { readonly g: 'random'; readonly bytes: Uint8Array } | { readonly g: 'flip'; readonly bit: number } | { readonly g: 'truncate'; readonly n: number };
 
 type Action =
   | { readonly a: 'start' }
@@ -189,7 +187,12 @@ class Harness {
   /** Car receives `bytes`; `genuine` says whether they are an undelivered genuine phone message. */
   async carReceive(bytes: Uint8Array, kind: 'genuine' | 'garbage' | 'replay', forwardAlert = true): Promise<void> {
     const before = this.car.state;
-    const o = await this.call('car.receive', CAR_RECEIVE_OK.includes(before), () => this.car.state, () => this.car.receive(bytes));
+    const o = await this.call(
+      'car.receive',
+      CAR_RECEIVE_OK.includes(before),
+      () => this.car.state,
+      () => this.car.receive(bytes),
+    );
     if (!o) return;
     const types = o.events.map((e) => e.type);
     const isAlert = bytes.length === 2 && bytes[0] === MessageType.Alert;
@@ -246,7 +249,12 @@ class Harness {
 
   async phoneReceive(bytes: Uint8Array, kind: 'genuine' | 'garbage' | 'replay'): Promise<void> {
     const before = this.phone.state;
-    const o = await this.call('phone.receive', PHONE_RECEIVE_OK.includes(before), () => this.phone.state, () => this.phone.receive(bytes));
+    const o = await this.call(
+      'phone.receive',
+      PHONE_RECEIVE_OK.includes(before),
+      () => this.phone.state,
+      () => this.phone.receive(bytes),
+    );
     if (!o) return;
     const types = o.events.map((e) => e.type);
     const isAlert = bytes.length === 2 && bytes[0] === MessageType.Alert;
@@ -270,8 +278,7 @@ class Harness {
     for (const e of o.events) {
       if (e.type !== 'result') continue;
       const want = this.carResults[this.phoneResults++];
-      if (e.status !== want)
-        this.fail(`phone got ${e.status}; the car's decision #${this.phoneResults} was ${want}`);
+      if (e.status !== want) this.fail(`phone got ${e.status}; the car's decision #${this.phoneResults} was ${want}`);
       bump('phone result');
     }
     if (o.send.length) {
@@ -305,7 +312,12 @@ class Harness {
     const { car, phone } = this;
     switch (act.a) {
       case 'start': {
-        const o = await this.call('car.start', car.state === 'new', () => car.state, () => car.start());
+        const o = await this.call(
+          'car.start',
+          car.state === 'new',
+          () => car.state,
+          () => car.start(),
+        );
         if (o) {
           this.challengedAt = this.clock.now();
           this.queueFromCar(o);
@@ -314,7 +326,12 @@ class Harness {
       }
       case 'begin': {
         const legal = phone.state === 'new';
-        await this.call('phone.begin', legal, () => phone.state, () => phone.begin(act.cmd, { intent: act.intent }));
+        await this.call(
+          'phone.begin',
+          legal,
+          () => phone.state,
+          () => phone.begin(act.cmd, { intent: act.intent }),
+        );
         if (legal) this.first = { command: { kind: act.cmd }, intent: act.intent };
         return;
       }
@@ -335,8 +352,11 @@ class Harness {
         this.toPhone.shift();
         return;
       case 'complete': {
-        const o = await this.call('car.complete', car.state === 'executing', () => car.state, () =>
-          car.complete(act.ok ? { ok: true } : { ok: false, reason: 'actuator-failed' }),
+        const o = await this.call(
+          'car.complete',
+          car.state === 'executing',
+          () => car.state,
+          () => car.complete(act.ok ? { ok: true } : { ok: false, reason: 'actuator-failed' }),
         );
         if (!o) return;
         const d = o.events.find((e) => e.type === 'decision');
@@ -346,7 +366,12 @@ class Harness {
         return;
       }
       case 'command': {
-        const o = await this.call('phone.command', phone.state === 'ready', () => phone.state, () => phone.command(act.cmd, { intent: act.intent }));
+        const o = await this.call(
+          'phone.command',
+          phone.state === 'ready',
+          () => phone.state,
+          () => phone.command(act.cmd, { intent: act.intent }),
+        );
         if (o) this.queueFromPhone(o, { command: { kind: act.cmd }, intent: act.intent });
         return;
       }
@@ -374,13 +399,23 @@ class Harness {
         this.clock.advance(act.ms);
         return;
       case 'carClose': {
-        const o = await this.call('car.close', true, () => car.state, () => car.close());
+        const o = await this.call(
+          'car.close',
+          true,
+          () => car.state,
+          () => car.close(),
+        );
         if (o && (!o.done || car.state !== 'closed')) this.fail('car.close');
         if (o) this.queueFromCar(o);
         return;
       }
       case 'phoneClose': {
-        const o = await this.call('phone.close', true, () => phone.state, () => phone.close());
+        const o = await this.call(
+          'phone.close',
+          true,
+          () => phone.state,
+          () => phone.close(),
+        );
         if (o && (!o.done || phone.state !== 'closed')) this.fail('phone.close');
         if (o) this.queueFromPhone(o);
         return;

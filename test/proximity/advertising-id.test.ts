@@ -37,7 +37,9 @@ describe('advertising identifier: derivation', () => {
   it('a published vector (docs/PRIVACY.md; cross-checked with node:crypto): secret 00..1f at 2026-05-01 12:00 UTC', () => {
     const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
     expect(advertisingEpoch(T0)).toBe(1_975_152); // 0x001E2370
-    expect(encodeAdvertisingServiceData(deriveAdvertisingId(crypto, secret, 1_975_152))).toEqual(Uint8Array.of(1, 0x72, 0xee, 0x38, 0x31, 0x1b, 0x0d, 0xe6, 0xc5));
+    expect(encodeAdvertisingServiceData(deriveAdvertisingId(crypto, secret, 1_975_152))).toEqual(
+      Uint8Array.of(1, 0x72, 0xee, 0x38, 0x31, 0x1b, 0x0d, 0xe6, 0xc5),
+    );
     expect(toHex(deriveAdvertisingId(crypto, secret, 1_975_152))).toBe('72ee38311b0de6c5');
   });
 
@@ -123,8 +125,16 @@ describe('advertising identifier: resolution by enrolled phones', () => {
   it('finds its cars among many advertisers', () => {
     const now = T0 + 5 * 60_000;
     const epoch = advertisingEpoch(now);
-    const others = Array.from({ length: 200 }, (_, i) => ({ name: `stranger-${i}`, id: deriveAdvertisingId(crypto, generateAdvertisingSecret(random), epoch) }));
-    const adverts = [...others.slice(0, 120), { name: 'A', id: deriveAdvertisingId(crypto, secretA, epoch) }, ...others.slice(120), { name: 'B', id: deriveAdvertisingId(crypto, secretB, epoch) }];
+    const others = Array.from({ length: 200 }, (_, i) => ({
+      name: `stranger-${i}`,
+      id: deriveAdvertisingId(crypto, generateAdvertisingSecret(random), epoch),
+    }));
+    const adverts = [
+      ...others.slice(0, 120),
+      { name: 'A', id: deriveAdvertisingId(crypto, secretA, epoch) },
+      ...others.slice(120),
+      { name: 'B', id: deriveAdvertisingId(crypto, secretB, epoch) },
+    ];
     const found = new AdvertisingIdResolver(crypto, cars).resolveAll(adverts, now);
     expect(found.map((f) => [f.name, f.match.carId, f.match.skew])).toEqual([
       ['A', 'my-car', 0],
@@ -136,7 +146,8 @@ describe('advertising identifier: resolution by enrolled phones', () => {
     const r = new AdvertisingIdResolver(crypto, cars);
     const phoneNow = T0 + 7 * 60_000;
     const e = advertisingEpoch(phoneNow);
-    for (const skew of [-1, 0, 1]) expect(r.resolve(deriveAdvertisingId(crypto, secretA, e + skew), phoneNow)).toEqual({ carId: 'my-car', epoch: e + skew, skew });
+    for (const skew of [-1, 0, 1])
+      expect(r.resolve(deriveAdvertisingId(crypto, secretA, e + skew), phoneNow)).toEqual({ carId: 'my-car', epoch: e + skew, skew });
     for (const skew of [-2, 2, 5]) expect(r.resolve(deriveAdvertisingId(crypto, secretA, e + skew), phoneNow)).toBeUndefined();
   });
 

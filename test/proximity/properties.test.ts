@@ -23,20 +23,22 @@ type Op =
 
 const KEYS = ['a', 'b'];
 /** Plausible and implausible readings: in range, out of range, the HCI "not available" 127. */
-const rssi = fc.oneof(
-  { weight: 20, arbitrary: fc.integer({ min: -105, max: -35 }) },
-  { weight: 1, arbitrary: fc.constantFrom(127, -128, Number.NaN) },
-);
+const rssi = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: -105, max: -35 }) }, { weight: 1, arbitrary: fc.constantFrom(127, -128, Number.NaN) });
 /** Mostly sampling-rate gaps, sometimes long silences. */
 const gap = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 600 }) }, { weight: 1, arbitrary: fc.integer({ min: 600, max: 15_000 }) });
 /** Runs of similar readings (someone standing somewhere) make zone changes and decisions likely. */
 const run = fc
-  .record({ key: fc.constantFrom(...KEYS), level: fc.integer({ min: -100, max: -40 }), spread: fc.integer({ min: 0, max: 12 }), n: fc.integer({ min: 1, max: 40 }) })
+  .record({
+    key: fc.constantFrom(...KEYS),
+    level: fc.integer({ min: -100, max: -40 }),
+    spread: fc.integer({ min: 0, max: 12 }),
+    n: fc.integer({ min: 1, max: 40 }),
+  })
   .chain(({ key, level, spread, n }) =>
     fc.array(
-      fc.record({ gap: fc.integer({ min: 100, max: 400 }), delta: fc.integer({ min: -spread, max: spread }) }).map(
-        ({ gap, delta }): Op => ({ kind: 'sample', key, gap, rssi: level + delta }),
-      ),
+      fc
+        .record({ gap: fc.integer({ min: 100, max: 400 }), delta: fc.integer({ min: -spread, max: spread }) })
+        .map(({ gap, delta }): Op => ({ kind: 'sample', key, gap, rssi: level + delta })),
       { minLength: n, maxLength: n },
     ),
   );
@@ -45,7 +47,15 @@ const single: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('lost' as const), key: fc.constantFrom(...KEYS), gap }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), gap }) },
 );
-const ops = fc.array(fc.oneof(run, single.map((o) => [o])), { maxLength: 30 }).map((chunks) => chunks.flat());
+const ops = fc
+  .array(
+    fc.oneof(
+      run,
+      single.map((o) => [o]),
+    ),
+    { maxLength: 30 },
+  )
+  .map((chunks) => chunks.flat());
 
 const options = fc.record({
   enterDwellMs: fc.integer({ min: 0, max: 2_000 }),

@@ -39,7 +39,9 @@ function meetsExpectation(trace: RssiTrace, events: ProximityEvent[]): boolean {
 describe('RSSI traces (data)', () => {
   it('the committed traces are exactly what scripts/gen-rssi-traces.ts produces', () => {
     const generated = generateTraces();
-    const files = readdirSync(TRACES_DIR).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(TRACES_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files).toEqual(generated.map((t) => `${t.name}.json`).sort());
     for (const t of generated) expect(readFileSync(new URL(`${t.name}.json`, TRACES_DIR), 'utf8'), t.name).toBe(formatTrace(t));
   });
@@ -48,7 +50,10 @@ describe('RSSI traces (data)', () => {
     const trace = load(name);
     const events = replay(trace);
     const got = decisionsOf(events).map((d) => ({ type: d.type, at: d.at }));
-    expect(got.map((d) => d.type), trace.expect.why).toEqual(trace.expect.decisions.map((d) => d.type));
+    expect(
+      got.map((d) => d.type),
+      trace.expect.why,
+    ).toEqual(trace.expect.decisions.map((d) => d.type));
     got.forEach((d, i) => {
       const w = trace.expect.decisions[i]!;
       expect(d.at, `${d.type} at ${d.at} outside [${w.notBeforeMs}, ${w.notAfterMs}]`).toBeGreaterThanOrEqual(w.notBeforeMs);
@@ -96,7 +101,10 @@ describe('RSSI scenarios with other noise (robustness)', () => {
       const trace = simulateScenario(name, seed);
       const events = replay(trace);
       // hard: exactly the expected decisions (no extra unlock/lock, none missing)
-      expect(decisionsOf(events).map((d) => d.type), `seed ${seed}`).toEqual(trace.expect.decisions.map((d) => d.type));
+      expect(
+        decisionsOf(events).map((d) => d.type),
+        `seed ${seed}`,
+      ).toEqual(trace.expect.decisions.map((d) => d.type));
       if (meetsExpectation(trace, events)) onTime++;
     }
     expect(onTime / SEEDS).toBeGreaterThanOrEqual(0.95);

@@ -4,17 +4,18 @@
  * and 517, with and without response, rotation + fallback, disconnects, bounds, typed errors.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  BleUnavailableError,
-  base64ToBytes,
-  bytesToBase64,
-  carFilter,
-  connectToCar,
-  findCar,
-  p1363Signature,
-} from '../../src/adapters/react-native/index.js';
+import { BleUnavailableError, base64ToBytes, bytesToBase64, carFilter, connectToCar, findCar, p1363Signature } from '../../src/adapters/react-native/index.js';
 import type { State } from 'react-native-ble-plx';
-import { LinkClosedError, RemoteError, TimeoutError, MemoryPhoneStore, MemoryVehicleStore, PhoneWallet, VehicleService, defaultPolicy } from '../../src/index.js';
+import {
+  LinkClosedError,
+  RemoteError,
+  TimeoutError,
+  MemoryPhoneStore,
+  MemoryVehicleStore,
+  PhoneWallet,
+  VehicleService,
+  defaultPolicy,
+} from '../../src/index.js';
 import { addVehicle, bench, type Bench } from './helpers.js';
 
 async function pairOwner(b: Bench) {

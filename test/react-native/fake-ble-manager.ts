@@ -14,17 +14,7 @@
  * - disconnects from either side, with the listener errors ble-plx gives; `cancelTransaction`
  *   rejects the pending call with `OperationCancelled`; `hangWrites` makes writes never answer.
  */
-import type {
-  BleError,
-  BleErrorCode,
-  Characteristic,
-  ConnectionOptions,
-  Device,
-  ScanOptions,
-  State,
-  Subscription,
-  UUID,
-} from 'react-native-ble-plx';
+import type { BleError, BleErrorCode, Characteristic, ConnectionOptions, Device, ScanOptions, State, Subscription, UUID } from 'react-native-ble-plx';
 import { bytesToBase64, base64ToBytes } from '../../src/adapters/react-native/index.js';
 import { PlxCharacteristic, PlxDevice, type PlxManagerWithStatus } from './plx-objects.js';
 import {
@@ -125,7 +115,15 @@ const sub = (remove: () => void): Subscription => ({ remove });
 const later = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export class FakeBleManager implements PlxManagerWithStatus {
-  readonly stats: FakeStats = { writesWithResponse: 0, writesWithoutResponse: 0, notifications: 0, largestWrite: 0, mtuRequests: [], rssiReads: 0, cancelled: 0 };
+  readonly stats: FakeStats = {
+    writesWithResponse: 0,
+    writesWithoutResponse: 0,
+    notifications: 0,
+    largestWrite: 0,
+    mtuRequests: [],
+    rssiReads: 0,
+    cancelled: 0,
+  };
   /** Writes never answer (a car that vanished without a disconnect event). */
   hangWrites = false;
   /** Report the cars on the advertising interval (false: only `advertise()`, for RSSI traces). */
@@ -275,11 +273,23 @@ export class FakeBleManager implements PlxManagerWithStatus {
     return this.#characteristic(c, PROXKEY_INFO_CHAR_UUID, { read: true }, bytesToBase64(info));
   }
 
-  writeCharacteristicWithResponseForDevice(deviceIdentifier: string, _s: UUID, characteristicUUID: UUID, base64Value: string, transactionId?: string): Promise<Characteristic> {
+  writeCharacteristicWithResponseForDevice(
+    deviceIdentifier: string,
+    _s: UUID,
+    characteristicUUID: UUID,
+    base64Value: string,
+    transactionId?: string,
+  ): Promise<Characteristic> {
     return this.#write(deviceIdentifier, characteristicUUID, base64Value, true, transactionId);
   }
 
-  writeCharacteristicWithoutResponseForDevice(deviceIdentifier: string, _s: UUID, characteristicUUID: UUID, base64Value: string, transactionId?: string): Promise<Characteristic> {
+  writeCharacteristicWithoutResponseForDevice(
+    deviceIdentifier: string,
+    _s: UUID,
+    characteristicUUID: UUID,
+    base64Value: string,
+    transactionId?: string,
+  ): Promise<Characteristic> {
     return this.#write(deviceIdentifier, characteristicUUID, base64Value, false, transactionId);
   }
 
@@ -373,7 +383,12 @@ export class FakeBleManager implements PlxManagerWithStatus {
     return new PlxDevice(this, { id: car.id, rssi, mtu, serviceData, serviceUUIDs: [PROXKEY_SERVICE_UUID] });
   }
 
-  #characteristic(c: Connection, uuid: UUID, p: { read?: boolean; write?: boolean; writeWithoutResponse?: boolean; notify?: boolean }, value: string | null = null): Characteristic {
+  #characteristic(
+    c: Connection,
+    uuid: UUID,
+    p: { read?: boolean; write?: boolean; writeWithoutResponse?: boolean; notify?: boolean },
+    value: string | null = null,
+  ): Characteristic {
     return new PlxCharacteristic(this, {
       uuid,
       deviceID: c.car.id,
@@ -385,4 +400,3 @@ export class FakeBleManager implements PlxManagerWithStatus {
     });
   }
 }
-

@@ -24,7 +24,12 @@ function keystore(fault: Partial<Record<'publicKey' | 'ecdh' | 'sign' | 'hang' |
     if (!sk) keys.set(alias, (sk = p256.utils.randomSecretKey()));
     return sk;
   };
-  const answer = (value: Uint8Array) => (fault.hang ? new Promise<string>(() => {}) : fault.throw ? Promise.reject(new Error('KeyPermanentlyInvalidatedException')) : Promise.resolve(bytesToBase64(value)));
+  const answer = (value: Uint8Array) =>
+    fault.hang
+      ? new Promise<string>(() => {})
+      : fault.throw
+        ? Promise.reject(new Error('KeyPermanentlyInvalidatedException'))
+        : Promise.resolve(bytesToBase64(value));
   return {
     calls,
     getOrCreateKey(alias) {
@@ -52,7 +57,9 @@ describe('hardware key custody (Secure Enclave / Android Keystore double)', () =
     const ks = keystore();
     const identity = await hardwareKeyCustody({ module: ks, alias: 'proxkey.phone' });
     const wallet = await PhoneWallet.open({ store: new MemoryPhoneStore(), identity });
-    expect(wallet.keyId).toBe((await PhoneWallet.open({ store: new MemoryPhoneStore(), identity: await hardwareKeyCustody({ module: ks, alias: 'proxkey.phone' }) })).keyId);
+    expect(wallet.keyId).toBe(
+      (await PhoneWallet.open({ store: new MemoryPhoneStore(), identity: await hardwareKeyCustody({ module: ks, alias: 'proxkey.phone' }) })).keyId,
+    );
 
     const { code } = await b.vehicle.openPairing();
     const pairLink = await connectToCar({ manager: b.manager });

@@ -45,7 +45,9 @@ async function pairAndUnlock(random?: RandomSource) {
 }
 
 /** What react-native-get-random-values installs: `crypto.getRandomValues`, and nothing else (no `subtle`). */
-const polyfill = { getRandomValues: <T extends ArrayBufferView | null>(a: T): T => (a && randomFillSync(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)), a) };
+const polyfill = {
+  getRandomValues: <T extends ArrayBufferView | null>(a: T): T => (a && randomFillSync(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)), a),
+};
 
 describe('the core without WebCrypto (React Native)', () => {
   afterEach(() => vi.unstubAllGlobals());
@@ -89,4 +91,3 @@ describe('proxkey/react-native checks the runtime before any radio work', () => 
     expect(() => assertRuntime()).not.toThrow();
   });
 });
-

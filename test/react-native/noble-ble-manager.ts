@@ -11,7 +11,13 @@ import { base64ToBytes, bytesToBase64 } from '../../src/adapters/react-native/in
 import { FakeBleError } from './fake-ble-manager.js';
 import { PlxCharacteristic, PlxDevice, type PlxManagerWithStatus } from './plx-objects.js';
 
-const STATES: Record<string, string> = { poweredOn: 'PoweredOn', poweredOff: 'PoweredOff', unauthorized: 'Unauthorized', unsupported: 'Unsupported', resetting: 'Resetting' };
+const STATES: Record<string, string> = {
+  poweredOn: 'PoweredOn',
+  poweredOff: 'PoweredOff',
+  unauthorized: 'Unauthorized',
+  unsupported: 'Unsupported',
+  resetting: 'Resetting',
+};
 const plxState = (s: string) => (STATES[s] ?? 'Unknown') as State;
 const stack = (uuid: string) => uuid.replace(/-/g, '').toLowerCase();
 const NOT_CONNECTED: BleErrorCode = 205;
@@ -44,7 +50,11 @@ export class NobleBleManager implements PlxManagerWithStatus {
     return { remove: () => void this.#noble.removeListener('stateChange', l) };
   }
 
-  async startDeviceScan(UUIDs: UUID[] | null, options: ScanOptions | null, listener: (error: BleError | null, scannedDevice: Device | null) => void): Promise<void> {
+  async startDeviceScan(
+    UUIDs: UUID[] | null,
+    options: ScanOptions | null,
+    listener: (error: BleError | null, scannedDevice: Device | null) => void,
+  ): Promise<void> {
     await this.stopDeviceScan();
     this.#onDiscover = (p) => {
       this.#peripherals.set(p.id, p);

@@ -78,13 +78,19 @@ describe('phone-side passive entry from RSSI traces (scan RSSI → ProximityEngi
     expect(r.zones).toEqual([]);
   });
 
-  it('a stranger car at the door is never sampled: only advertisements that resolve to the phone\'s car count', async () => {
+  it("a stranger car at the door is never sampled: only advertisements that resolve to the phone's car count", async () => {
     const b = await bench();
     const clock = { now: 0 };
     await ownerKey(b, clock);
     const events: ProximityEvent[] = [];
     const target = { carId: 'someone else', secret: new Uint8Array(32).fill(9) };
-    const passive = await PhonePassiveEntry.start({ manager: b.manager, cars: [target], now: () => clock.now, onDecision: () => {}, onEvent: (e) => events.push(e) });
+    const passive = await PhonePassiveEntry.start({
+      manager: b.manager,
+      cars: [target],
+      now: () => clock.now,
+      onDecision: () => {},
+      onEvent: (e) => events.push(e),
+    });
     for (const ev of load('walk-up').events) {
       clock.now = ev.t;
       if ('rssi' in ev) b.manager.advertise(b.carId, ev.rssi);
@@ -107,7 +113,13 @@ describe('connection RSSI (readRSSIForDevice) into the engine', () => {
     b.manager.autoAdvertise = false; // only the connection's RSSI from here on
     const decisions: ProximityDecision[] = [];
     let now = 0;
-    const passive = await PhonePassiveEntry.start({ manager: b.manager, cars: [advertisingCarOf(car)!], now: () => now, rssiIntervalMs: 1, onDecision: (d) => decisions.push(d) });
+    const passive = await PhonePassiveEntry.start({
+      manager: b.manager,
+      cars: [advertisingCarOf(car)!],
+      now: () => now,
+      rssiIntervalMs: 1,
+      onDecision: (d) => decisions.push(d),
+    });
     passive.follow(link, car.carId);
     for (let i = 0; i < 40 && decisions.length === 0; i++) {
       now += 250;
@@ -173,4 +185,3 @@ describe('the passive-entry timer', () => {
     await key.close();
   });
 });
-

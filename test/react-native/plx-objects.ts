@@ -74,7 +74,12 @@ export class PlxDevice implements Device {
   writeCharacteristicWithResponseForService(serviceUUID: UUID, characteristicUUID: UUID, valueBase64: string, transactionId?: string): Promise<Characteristic> {
     return this.#m.writeCharacteristicWithResponseForDevice(this.id, serviceUUID, characteristicUUID, valueBase64, transactionId);
   }
-  writeCharacteristicWithoutResponseForService(serviceUUID: UUID, characteristicUUID: UUID, valueBase64: string, transactionId?: string): Promise<Characteristic> {
+  writeCharacteristicWithoutResponseForService(
+    serviceUUID: UUID,
+    characteristicUUID: UUID,
+    valueBase64: string,
+    transactionId?: string,
+  ): Promise<Characteristic> {
     return this.#m.writeCharacteristicWithoutResponseForDevice(this.id, serviceUUID, characteristicUUID, valueBase64, transactionId);
   }
   monitorCharacteristicForService(
@@ -108,7 +113,10 @@ export class PlxCharacteristic implements Characteristic {
   value: string | null;
   readonly #m: PlxManagerWithStatus;
 
-  constructor(m: PlxManagerWithStatus, c: Pick<Characteristic, 'uuid' | 'deviceID' | 'isReadable' | 'isWritableWithResponse' | 'isWritableWithoutResponse' | 'isNotifiable' | 'value'>) {
+  constructor(
+    m: PlxManagerWithStatus,
+    c: Pick<Characteristic, 'uuid' | 'deviceID' | 'isReadable' | 'isWritableWithResponse' | 'isWritableWithoutResponse' | 'isNotifiable' | 'value'>,
+  ) {
     this.#m = m;
     this.uuid = c.uuid;
     this.deviceID = c.deviceID;

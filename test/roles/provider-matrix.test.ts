@@ -6,15 +6,7 @@
  * grant, the car's provider verifies it — randomized, high-S-or-not signatures across providers.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  deterministicRandom,
-  MemoryPhoneStore,
-  MemoryVehicleStore,
-  PhoneWallet,
-  VehicleService,
-  type CryptoProvider,
-  type SuiteId,
-} from '../../src/index.js';
+import { deterministicRandom, MemoryPhoneStore, MemoryVehicleStore, PhoneWallet, VehicleService, type CryptoProvider, type SuiteId } from '../../src/index.js';
 import { PROVIDERS } from '../crypto/providers.js';
 import { recordingLinkPair, wireSummary } from '../helpers/recording-link.js';
 

@@ -135,7 +135,8 @@ async function advertisingEpoch(w: World, phones: readonly Phone[], seen: { reso
   const advertised = currentAdvertisingId(crypto, w.car.advertisingSecret, w.now()).id;
   for (const p of phones) {
     const rec = p.wallet.cars()[0]!;
-    const resolves = () => new AdvertisingIdResolver(crypto, [{ carId: rec.carId, secret: p.wallet.cars()[0]!.advertisingSecret! }]).resolve(advertised, w.now());
+    const resolves = () =>
+      new AdvertisingIdResolver(crypto, [{ carId: rec.carId, secret: p.wallet.cars()[0]!.advertisingSecret! }]).resolve(advertised, w.now());
     if (resolves()) {
       expect(p.revoked, `${p.name} still recognises the car after its revocation`).toBe(false);
       seen.resolved++;
@@ -212,7 +213,10 @@ describe('soak: a simulated week of a car', () => {
       } else if (r < 0.08 && friends.some((f) => f.revoked)) {
         const revoked = friends.find((f) => f.revoked)!;
         const { link, served } = w.connect();
-        const status = await revoked.wallet.command(link, 'unlock').then((res) => res.status, (e: Error) => e.name);
+        const status = await revoked.wallet.command(link, 'unlock').then(
+          (res) => res.status,
+          (e: Error) => e.name,
+        );
         await served;
         expect(status).not.toBe('ok');
         counts.revokedTries++;
@@ -246,7 +250,7 @@ async function verifyFlat(samples: Sample[]) {
     last: +tenth(samples, 'last', key).toFixed(1),
     max: +Math.max(...samples.map((s) => s[key])).toFixed(1),
   });
-  if (process.env.SOAK_CURVE) console.log(samples.map((s) => `${s.rssMb.toFixed(0)}/${s.heapMb.toFixed(1)}`).join(" "));
+  if (process.env.SOAK_CURVE) console.log(samples.map((s) => `${s.rssMb.toFixed(0)}/${s.heapMb.toFixed(1)}`).join(' '));
   const summary = { samples: samples.length, heapMb: curve('heapMb'), rssMb: curve('rssMb'), handles: curve('handles'), fds: curve('fds') };
   console.log('soak curve (median of first / last tenth, max)', JSON.stringify(summary));
   expect(summary.heapMb.last).toBeLessThanOrEqual(summary.heapMb.first * 1.5 + 8);

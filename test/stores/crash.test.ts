@@ -50,7 +50,12 @@ function runAndKill(dir: string, killAfterMs: number): Promise<string[]> {
       if (timer) clearTimeout(timer);
       if (signal !== 'SIGKILL') return reject(new Error(`child exited on its own: ${err || out}`));
       // Only complete lines were acknowledged.
-      resolve(out.split('\n').slice(0, -1).filter((l) => l !== 'ready'));
+      resolve(
+        out
+          .split('\n')
+          .slice(0, -1)
+          .filter((l) => l !== 'ready'),
+      );
     });
   });
 }

@@ -3,15 +3,7 @@
  * the bound, actuator failures become authenticated denials, aborts are honoured, and nothing hangs.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  createMemoryLinkPair,
-  openPhoneSession,
-  runPhoneCommand,
-  AbortedError,
-  LinkClosedError,
-  TimeoutError,
-  type Link,
-} from '../../src/index.js';
+import { createMemoryLinkPair, openPhoneSession, runPhoneCommand, AbortedError, LinkClosedError, TimeoutError, type Link } from '../../src/index.js';
 import { makeCar, makeIdentity, phoneOptions } from '../helpers/fixture.js';
 
 async function setup() {
@@ -52,9 +44,7 @@ describe('phone driver', () => {
       },
     };
     void car.serve(challengeOnly);
-    await expect(openPhoneSession(phoneLink, { ...opts, vehicleKey: car.identity.publicKey }, 'unlock')).rejects.toBeInstanceOf(
-      LinkClosedError,
-    );
+    await expect(openPhoneSession(phoneLink, { ...opts, vehicleKey: car.identity.publicKey }, 'unlock')).rejects.toBeInstanceOf(LinkClosedError);
   });
 
   it('honours an AbortSignal', async () => {
@@ -62,9 +52,7 @@ describe('phone driver', () => {
     const [phoneLink] = createMemoryLinkPair();
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 20);
-    await expect(openPhoneSession(phoneLink, { ...opts, timeoutMs: 10_000, signal: ac.signal }, 'unlock')).rejects.toBeInstanceOf(
-      AbortedError,
-    );
+    await expect(openPhoneSession(phoneLink, { ...opts, timeoutMs: 10_000, signal: ac.signal }, 'unlock')).rejects.toBeInstanceOf(AbortedError);
   });
 
   it('refuses commands after the connection closed', async () => {

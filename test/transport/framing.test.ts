@@ -99,22 +99,19 @@ describe('framing round trip (property)', () => {
 
   it('streams of messages, the MTU changing between messages, with gaps below the timeout', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.record({ m: arbMessage(), mtu: arbMtu, gap: fc.integer({ min: 0, max: 999 }) }), { minLength: 1, maxLength: 8 }),
-        (items) => {
-          const r = new Reassembler();
-          let now = 0;
-          const got: ReassemblyOutput[] = [];
-          for (const { m, mtu, gap } of items) {
-            for (const f of fragmentMessage(m, valueSizeForMtu(mtu))) {
-              now += gap;
-              got.push(...r.push(f, now));
-            }
+      fc.property(fc.array(fc.record({ m: arbMessage(), mtu: arbMtu, gap: fc.integer({ min: 0, max: 999 }) }), { minLength: 1, maxLength: 8 }), (items) => {
+        const r = new Reassembler();
+        let now = 0;
+        const got: ReassemblyOutput[] = [];
+        for (const { m, mtu, gap } of items) {
+          for (const f of fragmentMessage(m, valueSizeForMtu(mtu))) {
+            now += gap;
+            got.push(...r.push(f, now));
           }
-          expect(errors(got)).toEqual([]);
-          expect(messages(got)).toEqual(items.map((i) => i.m));
-        },
-      ),
+        }
+        expect(errors(got)).toEqual([]);
+        expect(messages(got)).toEqual(items.map((i) => i.m));
+      }),
       { numRuns: 200 },
     );
   });
@@ -473,7 +470,12 @@ describe('FramedLink', () => {
   });
 
   it('a failing write closes the link with LinkClosedError', async () => {
-    const link = new FramedLink({ valueSize: 20, writeFragment: async () => { throw new Error('ATT error 0x0e'); } });
+    const link = new FramedLink({
+      valueSize: 20,
+      writeFragment: async () => {
+        throw new Error('ATT error 0x0e');
+      },
+    });
     await expect(link.send(new Uint8Array(5))).rejects.toThrow(/ATT error 0x0e/);
     expect(link.closeInfo?.by).toBe('transport');
   });

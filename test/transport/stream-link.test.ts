@@ -24,13 +24,17 @@ describe('StreamLink', () => {
 
   it('reassembles any chunking of any sequence of messages', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 1024 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 50 }), async (messages, chunk) => {
-        const { a, b, wire } = pair();
-        for (const m of messages) await a.send(m);
-        const all = Uint8Array.from(wire.flatMap((w) => [...w]));
-        for (let i = 0; i < all.length; i += chunk) b.deliver(all.subarray(i, i + chunk));
-        for (const m of messages) expect(await b.receive({ timeoutMs: 100 })).toEqual(m);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 1024 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 50 }),
+        async (messages, chunk) => {
+          const { a, b, wire } = pair();
+          for (const m of messages) await a.send(m);
+          const all = Uint8Array.from(wire.flatMap((w) => [...w]));
+          for (let i = 0; i < all.length; i += chunk) b.deliver(all.subarray(i, i + chunk));
+          for (const m of messages) expect(await b.receive({ timeoutMs: 100 })).toEqual(m);
+        },
+      ),
       { numRuns: 50 },
     );
   });

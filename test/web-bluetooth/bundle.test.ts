@@ -9,7 +9,16 @@ const ENTRY = new URL('../../src/adapters/web-bluetooth/index.ts', import.meta.u
 
 describe('proxkey/web-bluetooth in a browser bundle', () => {
   it('bundles with platform browser, without Node built-ins or the Node BLE stacks', async () => {
-    const result = await build({ entryPoints: [ENTRY], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [ENTRY],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((f) => /^node:|noble\/|bleno|src\/node\/|src\/cli\//.test(f) && !f.includes('@noble/'))).toEqual([]);
     expect(inputs.some((f) => f.includes('adapters/web-bluetooth/connect.ts'))).toBe(true);

@@ -39,7 +39,10 @@ interface Behaviour {
 
 class Characteristic extends EventTarget implements GattCharacteristicLike {
   value: DataView | undefined;
-  constructor(readonly onWrite: (bytes: Uint8Array) => void, readonly readBytes?: () => Uint8Array) {
+  constructor(
+    readonly onWrite: (bytes: Uint8Array) => void,
+    readonly readBytes?: () => Uint8Array,
+  ) {
     super();
   }
   async readValue(): Promise<DataView> {
@@ -78,11 +81,18 @@ function fakeCar(service: VehicleService | undefined, behaviour: Behaviour = {})
     log.push(`write ${bytes.length}`);
     carLink?.deliver(bytes);
   });
-  const info = new Characteristic(() => {}, () => {
-    if (behaviour.vanishOnInfoRead) server.vanish();
-    return behaviour.info ?? encodeGattInfo({ framingVersion: 1, maxMessageSize: 1024, protocolVersions: [1] });
-  });
-  const chars = new Map<string, Characteristic>([[PROXKEY_WRITE_CHAR_UUID, write], [PROXKEY_NOTIFY_CHAR_UUID, notify], [PROXKEY_INFO_CHAR_UUID, info]]);
+  const info = new Characteristic(
+    () => {},
+    () => {
+      if (behaviour.vanishOnInfoRead) server.vanish();
+      return behaviour.info ?? encodeGattInfo({ framingVersion: 1, maxMessageSize: 1024, protocolVersions: [1] });
+    },
+  );
+  const chars = new Map<string, Characteristic>([
+    [PROXKEY_WRITE_CHAR_UUID, write],
+    [PROXKEY_NOTIFY_CHAR_UUID, notify],
+    [PROXKEY_INFO_CHAR_UUID, info],
+  ]);
   const server: GattServerLike & { connected: boolean; vanish(): void } = {
     connected: false,
     async connect() {
@@ -201,9 +211,23 @@ describe('connectToCar (Web Bluetooth)', () => {
     ['no navigator.bluetooth', undefined, BleUnavailableError, /does not support Web Bluetooth/],
     ['chooser cancelled', rejecting(new DOMException('User cancelled the requestDevice() chooser.', 'NotFoundError')), AbortedError, /cancelled/],
     ['adapter off', rejecting(new DOMException('Bluetooth adapter not available.', 'NotFoundError')), BleUnavailableError, /Bluetooth is off/],
-    ['no user gesture', rejecting(new DOMException('Must be handling a user gesture to show a permission request.', 'SecurityError')), BleUnavailableError, /refused to show the Bluetooth chooser/],
+    [
+      'no user gesture',
+      rejecting(new DOMException('Must be handling a user gesture to show a permission request.', 'SecurityError')),
+      BleUnavailableError,
+      /refused to show the Bluetooth chooser/,
+    ],
     ['permission denied', rejecting(new DOMException('Permission denied.', 'NotAllowedError')), BleUnavailableError, /permission denied/],
-    ['requestDevice throws synchronously', { requestDevice: () => { throw new TypeError('bad filter'); } }, BleUnavailableError, /bad filter/],
+    [
+      'requestDevice throws synchronously',
+      {
+        requestDevice: () => {
+          throw new TypeError('bad filter');
+        },
+      },
+      BleUnavailableError,
+      /bad filter/,
+    ],
   ] as const)('%s: a typed error', async (_name, bluetooth, type, message) => {
     const err = await connectToCar({ bluetooth }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
@@ -211,7 +235,10 @@ describe('connectToCar (Web Bluetooth)', () => {
   });
 
   it('asks getAvailability when the chooser finds nothing: no adapter is not a cancel', async () => {
-    const bluetooth: BluetoothLike = { requestDevice: () => Promise.reject(new DOMException('No devices found.', 'NotFoundError')), getAvailability: async () => false };
+    const bluetooth: BluetoothLike = {
+      requestDevice: () => Promise.reject(new DOMException('No devices found.', 'NotFoundError')),
+      getAvailability: async () => false,
+    };
     await expect(connectToCar({ bluetooth })).rejects.toBeInstanceOf(BleUnavailableError);
   });
 });

@@ -28,7 +28,15 @@ describe.skipIf(missing.length > 0)('IndexedDB phone store and WebCrypto identit
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = await build({ entryPoints: [ENTRY], bundle: true, platform: 'browser', format: 'iife', globalName: 'proxkeyWeb', write: false, logLevel: 'silent' });
+    const bundle = await build({
+      entryPoints: [ENTRY],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'proxkeyWeb',
+      write: false,
+      logLevel: 'silent',
+    });
     const script = bundle.outputFiles[0]!.text;
     server = createServer((req, res) => {
       res.setHeader('content-type', req.url === '/lib.js' ? 'text/javascript' : 'text/html');
@@ -52,13 +60,26 @@ describe.skipIf(missing.length > 0)('IndexedDB phone store and WebCrypto identit
       const db = await lib.openPhoneDatabase({ name: 'store-contract' });
       const store = new lib.IndexedDbPhoneStore(db);
       const before = await store.load();
-      const car = { carId: 'ab'.repeat(16), name: 'Car', vehicleKey: new Uint8Array(65).fill(4), role: 'owner' as const, keyId: '01'.repeat(8), addedAt: 1, grant: Uint8Array.of(1, 2, 3) };
+      const car = {
+        carId: 'ab'.repeat(16),
+        name: 'Car',
+        vehicleKey: new Uint8Array(65).fill(4),
+        role: 'owner' as const,
+        keyId: '01'.repeat(8),
+        addedAt: 1,
+        grant: Uint8Array.of(1, 2, 3),
+      };
       await store.save({ cars: [car] });
       await store.save({ cars: [car, { ...car, carId: 'cd'.repeat(16), name: 'Second', role: 'shared' as const }] });
       db.close();
       const reopened = new lib.IndexedDbPhoneStore(await lib.openPhoneDatabase({ name: 'store-contract' }));
       const after = await reopened.load();
-      return { before: before === undefined, names: after?.cars.map((c) => `${c.name}:${c.role}`), grant: Array.from(after?.cars[0]?.grant ?? []), key: after?.cars[0]?.vehicleKey.length };
+      return {
+        before: before === undefined,
+        names: after?.cars.map((c) => `${c.name}:${c.role}`),
+        grant: Array.from(after?.cars[0]?.grant ?? []),
+        key: after?.cars[0]?.vehicleKey.length,
+      };
     });
     expect(result).toEqual({ before: true, names: ['Car:owner', 'Second:shared'], grant: [1, 2, 3], key: 65 });
   });

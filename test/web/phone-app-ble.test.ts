@@ -74,7 +74,11 @@ describe.skipIf(noBrowser.length > 0 || noBench.length > 0)(TITLE, () => {
     await clickAndSettle(page, '#btn-start-confirm');
     expect(await text(page, '#last-result')).toMatch(/^✓ start: ok at /);
     expect(executed('start')).toBe(1);
-    expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({ max: 20, oversized: 0, withResponse: 0 });
+    expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({
+      max: 20,
+      oversized: 0,
+      withResponse: 0,
+    });
     // one BLE connection to the bleno car per action: pair, unlock, lock, start
     expect(car.events.filter((e) => e.event === 'link')).toHaveLength(4);
   }, 120_000);

@@ -46,7 +46,10 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
 
   afterAll(async () => {
     const sorted = [...(car?.rttsMs ?? [])].sort((a, b) => a - b);
-    if (sorted.length) console.info(`[proxkey] browser ↔ car round trips through the CDP bridge: median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms over ${sorted.length} sessions`);
+    if (sorted.length)
+      console.info(
+        `[proxkey] browser ↔ car round trips through the CDP bridge: median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms over ${sorted.length} sessions`,
+      );
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await server?.close();
@@ -76,7 +79,11 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     expect(car.executed).toEqual(['unlock', 'lock', 'start']);
     expect(bridge.choosers).toBe(1); // the car picked at pairing is reused while the page is open
     // GATT semantics held: 20-byte values (MTU 23), all written without response
-    expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({ max: 20, oversized: 0, withResponse: 0 });
+    expect({ max: bridge.maxWriteSize, oversized: bridge.oversizedWrites, withResponse: bridge.writesWithResponse }).toEqual({
+      max: 20,
+      oversized: 0,
+      withResponse: 0,
+    });
   });
 
   it('keeps its key across a reload, and the key is not extractable', async () => {
@@ -98,7 +105,10 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
         r.onsuccess = () => resolve(r.result as { ecdh: CryptoKeyPair; sign: CryptoKeyPair });
         r.onerror = () => reject(new Error(String(r.error)));
       });
-      const exported = await crypto.subtle.exportKey('pkcs8', record.ecdh.privateKey).then(() => 'exported', (e: Error) => e.name);
+      const exported = await crypto.subtle.exportKey('pkcs8', record.ecdh.privateKey).then(
+        () => 'exported',
+        (e: Error) => e.name,
+      );
       db.close();
       return { ecdh: record.ecdh.privateKey.extractable, sign: record.sign.privateKey.extractable, exported };
     });
@@ -175,7 +185,12 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
       if (serviceWorkers === 'allow') await page.evaluate(async () => void (await navigator.serviceWorker.ready));
       await ctx.setOffline(true);
       const reloaded = await page.reload().then(
-        () => page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).then(() => 'app', async () => `not ready: ${await page.evaluate(() => JSON.stringify({ ready: document.body.dataset.ready, error: document.getElementById('error')?.textContent, html: document.documentElement.outerHTML.length }))}`),
+        () =>
+          page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).then(
+            () => 'app',
+            async () =>
+              `not ready: ${await page.evaluate(() => JSON.stringify({ ready: document.body.dataset.ready, error: document.getElementById('error')?.textContent, html: document.documentElement.outerHTML.length }))}`,
+          ),
         (e: Error) => e.message,
       );
       expect(reloaded, serviceWorkers).toMatch(serviceWorkers === 'allow' ? /^app$/ : /ERR_INTERNET_DISCONNECTED/);

@@ -44,7 +44,7 @@ function action(button: string | HTMLElement, work: () => Promise<void>): void {
 
 function currentCar(app: PhoneApp): CarRecord | undefined {
   const cars = app.wallet.cars();
-  const selected = ($<HTMLSelectElement>('car-select').value || undefined);
+  const selected = $<HTMLSelectElement>('car-select').value || undefined;
   return cars.find((c) => c.carId === selected) ?? cars[0];
 }
 
@@ -97,11 +97,13 @@ async function listKeys(app: PhoneApp): Promise<void> {
 }
 
 function wire(app: PhoneApp): void {
-  const run = (command: StandardCommand, intent = false) => async () => {
-    const car = currentCar(app);
-    if (car) showResult(await app.command(car.carId, command, intent));
-    render(app);
-  };
+  const run =
+    (command: StandardCommand, intent = false) =>
+    async () => {
+      const car = currentCar(app);
+      if (car) showResult(await app.command(car.carId, command, intent));
+      render(app);
+    };
   action('btn-pair', async () => {
     await app.pair($<HTMLInputElement>('pair-code').value);
     render(app);

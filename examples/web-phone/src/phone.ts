@@ -4,7 +4,15 @@
  * lifetime, so later actions reconnect without the chooser; a failed connect forgets it (the next
  * tap shows the chooser again).
  */
-import { PhoneWallet, decodeKeyList, parsePairingPayload, type CarRecord, type CommandInput, type CommandResult, type KeyListEntry } from '../../../src/index.js';
+import {
+  PhoneWallet,
+  decodeKeyList,
+  parsePairingPayload,
+  type CarRecord,
+  type CommandInput,
+  type CommandResult,
+  type KeyListEntry,
+} from '../../../src/index.js';
 import {
   IndexedDbPhoneStore,
   connectToCar,
@@ -30,7 +38,12 @@ export class PhoneApp {
   static async open(bluetooth: BluetoothLike | undefined): Promise<PhoneApp> {
     const db = await openPhoneDatabase();
     const identity = await webCryptoIdentity(db);
-    const wallet = await PhoneWallet.open({ store: new IndexedDbPhoneStore(db), identity: identity.custody, signingKey: identity.signingKey, label: 'web phone' });
+    const wallet = await PhoneWallet.open({
+      store: new IndexedDbPhoneStore(db),
+      identity: identity.custody,
+      signingKey: identity.signingKey,
+      label: 'web phone',
+    });
     return new PhoneApp(wallet, identity, bluetooth);
   }
 

@@ -426,13 +426,17 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   const wantPrivate = options.advertising?.privateAddress ?? 'auto';
   const hci = rotating && wantPrivate !== false ? rawHci(bleno) : undefined;
   if (rotating && wantPrivate === true && !hci)
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'privateAddress: this bleno has no raw HCI socket (Linux HCI bindings needed); use privateAddress: "auto" or false');
-  const privacy = hci && rotating && {
-    hci,
-    irk: deriveAddressIrk(rotating.crypto, rotating.secret),
-    random: options.advertising?.random ?? systemRandom,
-    intervalMs: Number(process.env.BLENO_ADVERTISING_INTERVAL) || 100,
-  };
+    throw new LocalError(
+      'ERR_INVALID_ARGUMENT',
+      'privateAddress: this bleno has no raw HCI socket (Linux HCI bindings needed); use privateAddress: "auto" or false',
+    );
+  const privacy = hci &&
+    rotating && {
+      hci,
+      irk: deriveAddressIrk(rotating.crypto, rotating.secret),
+      random: options.advertising?.random ?? systemRandom,
+      intervalMs: Number(process.env.BLENO_ADVERTISING_INTERVAL) || 100,
+    };
   /** With privacy: a fresh resolvable private address in the controller (advertising must be off). */
   const newAddress = async (timeoutMs: number): Promise<string | undefined> => {
     if (!privacy) return undefined;
@@ -537,7 +541,8 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       let lastRssi: number | undefined;
       let rssiTimer: ReturnType<typeof setTimeout> | undefined;
       const alive = () => !link.isClosed && !stopped;
-      const readRssi = async (o: { readonly timeoutMs?: number } = {}) => (alive() ? usableRssi(await rssi.read(handle, o.timeoutMs ?? 1000, alive)) : undefined);
+      const readRssi = async (o: { readonly timeoutMs?: number } = {}) =>
+        alive() ? usableRssi(await rssi.read(handle, o.timeoutMs ?? 1000, alive)) : undefined;
       const publicLink: PhoneLink = {
         address: conn.address,
         handle,
@@ -671,7 +676,11 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   const readvertise = async () => {
     if (stopped || !rotating) return;
     try {
-      await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 });
+      await step(
+        'stop advertising',
+        callbackToPromise((cb) => bleno.stopAdvertising(() => cb())),
+        { timeoutMs: 2000 },
+      );
       advertisingOk = false;
       if (stopped) return;
       // computed now, advertising off: the latest secret and clock
@@ -707,7 +716,11 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     const bound = { timeoutMs: startTimeoutMs, signal };
     await waitPoweredOn(bleno, 'bleno', bound);
     const service = new PrimaryService({ uuid: stackUuid(serviceUuid), characteristics: [writeChar, notifyChar, infoChar] });
-    await step('set GATT services', callbackToPromise((cb) => bleno.setServices([service], cb)), bound);
+    await step(
+      'set GATT services',
+      callbackToPromise((cb) => bleno.setServices([service], cb)),
+      bound,
+    );
     if (rotating) onAir = advertisementAt(rotating.now()); // power-on may have taken a while
     if (privacy) await step('advertise from a random address', useRandomAddressForAdvertising(privacy.hci, privacy.intervalMs, bound.timeoutMs), bound);
     const address = await newAddress(bound.timeoutMs);
@@ -746,7 +759,10 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     },
     async updateAdvertisingSecret(secret: Uint8Array): Promise<void> {
       assertArg(!!rotating, 'updateAdvertisingSecret: the car was started without `advertising`');
-      assertArg(secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
+      assertArg(
+        secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH,
+        `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`,
+      );
       rotating.secret = secret.slice();
       if (privacy) privacy.irk = deriveAddressIrk(rotating.crypto, rotating.secret);
       secretChanged = true;
@@ -771,14 +787,22 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
       if (rotationTimer) clearTimeout(rotationTimer);
       rotationTimer = undefined;
       await advertisingOp; // bounded: each step of a rotation in flight has its own timeout
-      await step('stop advertising', callbackToPromise((cb) => bleno.stopAdvertising(() => cb())), { timeoutMs: 2000 }).catch(() => {});
+      await step(
+        'stop advertising',
+        callbackToPromise((cb) => bleno.stopAdvertising(() => cb())),
+        { timeoutMs: 2000 },
+      ).catch(() => {});
       for (const [key, conn] of connections) {
         if (conn.graceTimer) clearTimeout(conn.graceTimer);
         conn.link?.terminate('transport', 'car stopped');
         disconnect(key === 'single' ? undefined : key);
       }
       connections.clear();
-      await step('remove GATT services', callbackToPromise((cb) => bleno.setServices([], cb)), { timeoutMs: 2000 }).catch(() => {});
+      await step(
+        'remove GATT services',
+        callbackToPromise((cb) => bleno.setServices([], cb)),
+        { timeoutMs: 2000 },
+      ).catch(() => {});
       detach();
       for (const w of waiters.splice(0)) w.reject(new LinkClosedError('car peripheral stopped'));
     },

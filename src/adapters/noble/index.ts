@@ -44,27 +44,12 @@ import {
   type AdvertisingFilterOptions as SharedFilterOptions,
   type AdvertisingPlacement,
 } from '../car-advertising.js';
-import {
-  clampMtu,
-  importFirst,
-  stackUuid,
-  step,
-  waitPoweredOn,
-  type Emitter,
-  type GattLinkOptions,
-  type HciOptions,
-} from '../common.js';
+import { clampMtu, importFirst, stackUuid, step, waitPoweredOn, type Emitter, type GattLinkOptions, type HciOptions } from '../common.js';
 
 export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, type HciOptions } from '../common.js';
 export { AdvertisingIdResolver, type AdvertisingCar, type AdvertisingMatch } from '../../protocol/advertising-id.js';
 export { advertisingCarOf, type AdvertisementView, type AdvertisingPlacement } from '../car-advertising.js';
-export {
-  PROXKEY_SERVICE_UUID,
-  PROXKEY_WRITE_CHAR_UUID,
-  PROXKEY_NOTIFY_CHAR_UUID,
-  PROXKEY_INFO_CHAR_UUID,
-  type GattInfo,
-} from '../../transport/framing.js';
+export { PROXKEY_SERVICE_UUID, PROXKEY_WRITE_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_INFO_CHAR_UUID, type GattInfo } from '../../transport/framing.js';
 
 // ---------------------------------------------------------------------------------------------
 // The parts of noble we use (structural: both families match, no type import of an optional peer)
@@ -289,7 +274,11 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
   if (options.peripheral) await waitPoweredOn(options.noble, 'noble', { timeoutMs: options.powerOnTimeoutMs ?? 5000, signal });
 
   const service = stackUuid(options.serviceUuid ?? PROXKEY_SERVICE_UUID);
-  const [writeUuid, notifyUuid, infoUuid] = [PROXKEY_WRITE_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_INFO_CHAR_UUID].map(stackUuid) as [string, string, string];
+  const [writeUuid, notifyUuid, infoUuid] = [PROXKEY_WRITE_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_INFO_CHAR_UUID].map(stackUuid) as [
+    string,
+    string,
+    string,
+  ];
 
   let link: FramedLink | undefined;
   let notify: NobleCharacteristic | undefined;
@@ -323,17 +312,26 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
         /* best effort */
       }
     });
-    const { characteristics } = await radio('GATT discovery', peripheral.discoverSomeServicesAndCharacteristicsAsync([service], [writeUuid, notifyUuid, infoUuid]));
+    const { characteristics } = await radio(
+      'GATT discovery',
+      peripheral.discoverSomeServicesAndCharacteristicsAsync([service], [writeUuid, notifyUuid, infoUuid]),
+    );
     const byUuid = (u: string) => characteristics.find((c) => stackUuid(c.uuid) === u);
     const write = byUuid(writeUuid);
     notify = byUuid(notifyUuid);
     const infoChar = byUuid(infoUuid);
     if (!write || !notify || !infoChar) {
-      throw new RemoteError('ERR_UNSUPPORTED', `not a proxkey car: missing characteristic(s) ${[!write && 'write', !notify && 'notify', !infoChar && 'info'].filter(Boolean).join(', ')}`);
+      throw new RemoteError(
+        'ERR_UNSUPPORTED',
+        `not a proxkey car: missing characteristic(s) ${[!write && 'write', !notify && 'notify', !infoChar && 'info'].filter(Boolean).join(', ')}`,
+      );
     }
     const info = decodeGattInfo(new Uint8Array(await radio('read info', infoChar.readAsync())));
     if (info.framingVersion !== FRAMING_VERSION) {
-      throw new RemoteError('ERR_UNSUPPORTED', `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`);
+      throw new RemoteError(
+        'ERR_UNSUPPORTED',
+        `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`,
+      );
     }
 
     const withoutResponse = options.writeWithoutResponse ?? false;

@@ -152,14 +152,15 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
       partialTimeoutMs: options.partialTimeoutMs,
       writeTimeoutMs: options.writeTimeoutMs ?? 5000,
       writeFragment: (fragment) => writeFragment(c, fragment, withoutResponse, options.writeTimeoutMs ?? 5000),
-      onClose: (closeInfo) => void c.release(disconnectTimeoutMs).then(() => {
-        resolveDisconnected();
-        try {
-          options.onDisconnected?.(closeInfo);
-        } catch {
-          /* observers must not break the adapter */
-        }
-      }),
+      onClose: (closeInfo) =>
+        void c.release(disconnectTimeoutMs).then(() => {
+          resolveDisconnected();
+          try {
+            options.onDisconnected?.(closeInfo);
+          } catch {
+            /* observers must not break the adapter */
+          }
+        }),
     });
     c.keep(monitorNotifications(c));
     return new PlxCarLink(c.link, info, device, mtu, withoutResponse, disconnected, () => readConnectionRssi(manager, device.id));
@@ -177,7 +178,10 @@ async function setUp(c: Connection, options: ConnectToCarOptions, bound: RadioBo
   const { manager, deviceId, lost, service } = c;
   const wantMtu = options.mtu ?? MAX_ATT_MTU;
   const cancelConnect = () => void manager.cancelDeviceConnection(deviceId).catch(() => {});
-  let connected = await radio(manager, 'connect', () => manager.connectToDevice(deviceId, { requestMTU: wantMtu, timeout: bound.timeoutMs }), bound, { lost, cancel: cancelConnect });
+  let connected = await radio(manager, 'connect', () => manager.connectToDevice(deviceId, { requestMTU: wantMtu, timeout: bound.timeoutMs }), bound, {
+    lost,
+    cancel: cancelConnect,
+  });
   await radio(manager, 'GATT discovery', (tx) => manager.discoverAllServicesAndCharacteristicsForDevice(deviceId, tx), bound, { lost });
   const chars = pickCharacteristics(await radio(manager, 'list characteristics', () => manager.characteristicsForDevice(deviceId, service), bound, { lost }));
   try {

@@ -52,7 +52,10 @@ export function p1363Signature(bytes: Uint8Array): Uint8Array {
   try {
     return p256.Signature.fromBytes(bytes, 'der').toBytes('compact');
   } catch (err) {
-    throw new LocalError('ERR_INVALID_STATE', `hardware key: the keystore returned a malformed signature (${err instanceof Error ? err.message : String(err)})`);
+    throw new LocalError(
+      'ERR_INVALID_STATE',
+      `hardware key: the keystore returned a malformed signature (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 

@@ -5,13 +5,7 @@
  */
 import type { BleError, Device, ScanOptions as PlxScanOptions } from 'react-native-ble-plx';
 import { PROXKEY_SERVICE_UUID } from '../../transport/framing.js';
-import {
-  advertisingFilterOver,
-  carFilterOver,
-  chooseCar,
-  type AdvertisementView,
-  type AdvertisingFilterOptions,
-} from '../car-advertising.js';
+import { advertisingFilterOver, carFilterOver, chooseCar, type AdvertisementView, type AdvertisingFilterOptions } from '../car-advertising.js';
 import { stackUuid, step } from '../common.js';
 import type { CarRecord } from '../../keys/state.js';
 import { base64ToBytes } from './base64.js';
@@ -139,5 +133,3 @@ export async function findCar(options: FindCarOptions): Promise<Device> {
     await scan.stop();
   }
 }
-
-

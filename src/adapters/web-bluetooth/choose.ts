@@ -53,7 +53,10 @@ export async function chooserError(bluetooth: BluetoothLike, e: unknown): Promis
     return new AbortedError('choosing a car (the chooser was cancelled or no car was picked)', e);
   }
   if (name === 'SecurityError')
-    return new BleUnavailableError(`the browser refused to show the Bluetooth chooser: ${message}`, 'Call it from a button press, on a page served over HTTPS or from localhost.');
+    return new BleUnavailableError(
+      `the browser refused to show the Bluetooth chooser: ${message}`,
+      'Call it from a button press, on a page served over HTTPS or from localhost.',
+    );
   if (name === 'NotAllowedError')
     return new BleUnavailableError(`Bluetooth permission denied: ${message}`, 'Allow this site to use Bluetooth in the browser settings.');
   return new BleUnavailableError(`Web Bluetooth failed: ${message}`, BROWSER_HINT);

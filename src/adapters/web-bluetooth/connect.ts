@@ -62,8 +62,7 @@ export function webValueSize(server: Pick<GattServerLike, 'maxWriteWithoutRespon
   return typeof m === 'number' && Number.isInteger(m) && m >= DEFAULT_WEB_VALUE_SIZE ? Math.min(m, MAX_ATT_VALUE) : DEFAULT_WEB_VALUE_SIZE;
 }
 
-const bytesOf = (v: DataView | undefined): Uint8Array | undefined =>
-  v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() : undefined;
+const bytesOf = (v: DataView | undefined): Uint8Array | undefined => (v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() : undefined);
 
 interface Gatt {
   readonly server: GattServerLike;
@@ -74,7 +73,9 @@ interface Gatt {
 
 async function discover(server: GattServerLike, serviceUuid: string, radio: <T>(what: string, p: Promise<T>) => Promise<T>): Promise<Gatt> {
   const service = await radio('proxkey service', server.getPrimaryService(serviceUuid)).catch((e: unknown) => {
-    throw e instanceof LinkClosedError && /NotFound|No Services|not found/i.test(e.message) ? new RemoteError('ERR_UNSUPPORTED', 'not a proxkey car: no proxkey service') : e;
+    throw e instanceof LinkClosedError && /NotFound|No Services|not found/i.test(e.message)
+      ? new RemoteError('ERR_UNSUPPORTED', 'not a proxkey car: no proxkey service')
+      : e;
   });
   const char = (what: string, uuid: string) => radio(`${what} characteristic`, service.getCharacteristic(uuid));
   const write = await char('write', PROXKEY_WRITE_CHAR_UUID);
@@ -163,7 +164,8 @@ function framedLink(gatt: Gatt, options: WebConnectOptions, onReleased: () => vo
     maxMessageSize: Math.min(options.maxMessageSize ?? gatt.info.maxMessageSize, gatt.info.maxMessageSize),
     ...(options.partialTimeoutMs !== undefined && { partialTimeoutMs: options.partialTimeoutMs }),
     writeTimeoutMs: options.writeTimeoutMs ?? 5000,
-    writeFragment: (fragment) => (withoutResponse ? gatt.write.writeValueWithoutResponse(new Uint8Array(fragment)) : gatt.write.writeValueWithResponse(new Uint8Array(fragment))),
+    writeFragment: (fragment) =>
+      withoutResponse ? gatt.write.writeValueWithoutResponse(new Uint8Array(fragment)) : gatt.write.writeValueWithResponse(new Uint8Array(fragment)),
     onClose: (info) => {
       onReleased();
       try {

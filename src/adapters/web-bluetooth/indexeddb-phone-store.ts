@@ -20,7 +20,10 @@ export class IndexedDbPhoneStore implements PhoneStore {
     if (typeof record !== 'object' || record === null || !('version' in record) || !('state' in record))
       throw new StoreError('ERR_STORE_CORRUPT', 'IndexedDB phone state: not a proxkey record');
     if (record.version !== STATE_SCHEMA_VERSION)
-      throw new StoreError('ERR_STORE_VERSION', `IndexedDB phone state: schema version ${String(record.version)}, this app reads ${STATE_SCHEMA_VERSION}: update the app`);
+      throw new StoreError(
+        'ERR_STORE_VERSION',
+        `IndexedDB phone state: schema version ${String(record.version)}, this app reads ${STATE_SCHEMA_VERSION}: update the app`,
+      );
     try {
       return phoneStateFromJson(record.state);
     } catch (e) {

@@ -92,7 +92,8 @@ export async function openPhoneDatabase(options: PhoneDatabaseOptions = {}): Pro
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(storeFailure(`open ${name}`, req.error));
-    req.onblocked = () => reject(new StoreError('ERR_STORE_VERSION', `IndexedDB ${name} is held open by an older version of this app in another tab: close it`));
+    req.onblocked = () =>
+      reject(new StoreError('ERR_STORE_VERSION', `IndexedDB ${name} is held open by an older version of this app in another tab: close it`));
   });
   const db = await withDeadline(`IndexedDB open ${name}`, work, { timeoutMs });
   return new PhoneDatabase(db, timeoutMs);

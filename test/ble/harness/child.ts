@@ -23,7 +23,11 @@ export function spawnNode(args: readonly string[], options: SpawnOptions = {}): 
 }
 
 /** Run `node args…` to exit (killed after `timeoutMs`): its exit code and output. */
-export async function runNode(args: readonly string[], options: SpawnOptions = {}, timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+export async function runNode(
+  args: readonly string[],
+  options: SpawnOptions = {},
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; out: string; err: string }> {
   const c = spawnNode(args, options);
   c.proc.stdin!.end();
   const timer = setTimeout(() => c.proc.kill('SIGKILL'), timeoutMs);

@@ -222,7 +222,12 @@ export class Emulator {
       Emulator.#live.add(emu);
       try {
         // btvirt opens bredrle, bredr, amp, le, mon in that order
-        await waitFor('btvirt sockets', 5000, () => existsSync(ALL_SOCKETS[4]!), () => btvirt.child.exitCode === null);
+        await waitFor(
+          'btvirt sockets',
+          5000,
+          () => existsSync(ALL_SOCKETS[4]!),
+          () => btvirt.child.exitCode === null,
+        );
         await probe();
       } catch (err) {
         await emu.stop();
@@ -247,7 +252,12 @@ export class Emulator {
     const port = at ?? join(this.dir, `hci-${id}`);
     const m = startManaged(`socat-${id}`, 'socat', ['-d', `pty,link=${port},raw,echo=0`, `UNIX-CONNECT:${SERVER}`], this.dir);
     this.#controllers.add(m);
-    await waitFor(`socat pty for ${id}`, 5000, () => existsSync(port), () => m.child.exitCode === null);
+    await waitFor(
+      `socat pty for ${id}`,
+      5000,
+      () => existsSync(port),
+      () => m.child.exitCode === null,
+    );
     return {
       name: id,
       port,

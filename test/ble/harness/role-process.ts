@@ -132,7 +132,10 @@ export class RoleProcess {
         if (!this.alive) return done(() => reject(new Error(`${this.role} exited before the awaited event\n${this.#output}`)));
       };
       const timer = setTimeout(
-        () => done(() => reject(new Error(`${this.role}: saw ${this.events.filter(pred).length} of ${count} awaited events within ${timeoutMs} ms\n${this.#output}`))),
+        () =>
+          done(() =>
+            reject(new Error(`${this.role}: saw ${this.events.filter(pred).length} of ${count} awaited events within ${timeoutMs} ms\n${this.#output}`)),
+          ),
         timeoutMs,
       );
       const done = (f: () => void) => {

@@ -126,7 +126,13 @@ async function main() {
     },
   );
   const id = car.advertisement.id;
-  emit('ready', { address: car.address, onAirAddress: car.advertisement.address ?? null, advertisingId: id ? toHex(id) : null, processStart: performance.timeOrigin, t: Date.now() });
+  emit('ready', {
+    address: car.address,
+    onAirAddress: car.advertisement.address ?? null,
+    advertisingId: id ? toHex(id) : null,
+    processStart: performance.timeOrigin,
+    t: Date.now(),
+  });
 }
 
 /** The wall clock for advertising: real, or shifted so an epoch boundary comes CAR_ADV_BOUNDARY_IN_MS after start. */

@@ -69,7 +69,12 @@ async function main() {
       async holdCar({ secrets, scanTimeoutMs = 15_000 }: { secrets: string[]; scanTimeoutMs?: number }) {
         const { link, connectMs } = await connect({ scanTimeoutMs }, secrets);
         const id = advertisingIdOf(link.peripheral);
-        return { connectMs, address: link.peripheral.address, addressType: (link.peripheral as { addressType?: string }).addressType, id: id ? toHex(id) : null };
+        return {
+          connectMs,
+          address: link.peripheral.address,
+          addressType: (link.peripheral as { addressType?: string }).addressType,
+          id: id ? toHex(id) : null,
+        };
       },
       /** Disconnect the held link. */
       async releaseHeld() {
@@ -144,7 +149,17 @@ async function main() {
         }
       },
       /** Connect, run the commands in one session, disconnect. Typed errors come back as such. */
-      async session({ commands, phoneSecret, carPublic, timeouts }: { commands: PhoneCommand[]; phoneSecret: string; carPublic: string; timeouts?: Record<string, number> }) {
+      async session({
+        commands,
+        phoneSecret,
+        carPublic,
+        timeouts,
+      }: {
+        commands: PhoneCommand[];
+        phoneSecret: string;
+        carPublic: string;
+        timeouts?: Record<string, number>;
+      }) {
         const t0 = performance.now();
         const { link, connectMs } = await connect(timeouts);
         try {

@@ -14,14 +14,7 @@ import {
   type Link,
   type ServeSummary,
 } from '../../../src/index.js';
-import {
-  MemoryPhoneStore,
-  MemoryVehicleStore,
-  PhoneWallet,
-  VehicleService,
-  openPhoneSession,
-  serveVehicleSession,
-} from '../../../src/index.js';
+import { MemoryPhoneStore, MemoryVehicleStore, PhoneWallet, VehicleService, openPhoneSession, serveVehicleSession } from '../../../src/index.js';
 
 import { nodeCrypto } from '../../../src/node/node-crypto.js';
 

@@ -35,16 +35,20 @@ export function serve(handlers: Record<string, Handler>, onExit: () => Promise<v
     clearTimeout(hard);
     process.exit(code);
   };
-  process.on('message', (msg: { id: number; cmd: string; args: unknown }) => void (async () => {
-    const h = handlers[msg.cmd];
-    try {
-      if (!h) throw new Error(`unknown command ${msg.cmd}`);
-      const result = await h(msg.args);
-      process.send?.({ id: msg.id, ok: true, result });
-    } catch (err) {
-      process.send?.({ id: msg.id, ok: false, error: toRpcError(err) });
-    }
-  })());
+  process.on(
+    'message',
+    (msg: { id: number; cmd: string; args: unknown }) =>
+      void (async () => {
+        const h = handlers[msg.cmd];
+        try {
+          if (!h) throw new Error(`unknown command ${msg.cmd}`);
+          const result = await h(msg.args);
+          process.send?.({ id: msg.id, ok: true, result });
+        } catch (err) {
+          process.send?.({ id: msg.id, ok: false, error: toRpcError(err) });
+        }
+      })(),
+  );
   process.on('SIGTERM', () => void exit(0));
   process.on('SIGINT', () => void exit(0));
   process.on('disconnect', () => void exit(0));

@@ -92,7 +92,8 @@ class FakeDevice extends EventTarget {
     this.chars = new Map([config.write, config.notify, config.info].map((u) => [u, new FakeCharacteristic(this, u)] as const));
   }
   assertConnected(): void {
-    if (!this.gatt.connected) throw new DOMException('GATT Server is disconnected. Cannot perform GATT operations. (Re)connect first with `device.gatt.connect`.', 'NetworkError');
+    if (!this.gatt.connected)
+      throw new DOMException('GATT Server is disconnected. Cannot perform GATT operations. (Re)connect first with `device.gatt.connect`.', 'NetworkError');
   }
   /** The car went away. */
   lost(): void {
@@ -111,7 +112,10 @@ export function install(config: FakeBluetoothConfig): void {
   const bluetooth = {
     async requestDevice(options: unknown): Promise<FakeDevice> {
       if (!navigator.userActivation.isActive)
-        throw new DOMException("Failed to execute 'requestDevice' on 'Bluetooth': Must be handling a user gesture to show a permission request.", 'SecurityError');
+        throw new DOMException(
+          "Failed to execute 'requestDevice' on 'Bluetooth': Must be handling a user gesture to show a permission request.",
+          'SecurityError',
+        );
       const id = (await call('requestDevice', { options: JSON.stringify(options) })) as string;
       const device = devices.get(id) ?? new FakeDevice(id, config);
       devices.set(id, device);

@@ -29,8 +29,14 @@ let bundled: Promise<string> | undefined;
 
 /** The init script that installs the fake with `config`. */
 export async function fakeBluetoothScript(config: FakeBluetoothConfig): Promise<string> {
-  bundled ??= build({ entryPoints: [PAGE], bundle: true, platform: 'browser', format: 'iife', globalName: '__proxkeyFakeBluetooth', write: false, logLevel: 'silent' }).then(
-    (r) => r.outputFiles[0]!.text,
-  );
+  bundled ??= build({
+    entryPoints: [PAGE],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: '__proxkeyFakeBluetooth',
+    write: false,
+    logLevel: 'silent',
+  }).then((r) => r.outputFiles[0]!.text);
   return `${await bundled}\n__proxkeyFakeBluetooth.install(${JSON.stringify(config)});`;
 }
