@@ -134,6 +134,8 @@ async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui) {
       proximity.onEvent(e);
       logSessionEvent(ui, e, keyId);
     },
+    // what no session's answer carries (a failed audit append, a failing callback): the car serves on
+    onError: (e) => ui.info(`  car error (${e.code}): ${e.message}`),
   });
   const reportPassiveEntry = (d: ProximityDecision) =>
     void car.passiveEntry(d).then(
@@ -155,7 +157,8 @@ function carRadio(c: CarConfig, car: VehicleService, proximity: ReturnType<typeo
       startCarPeripheral({
         bleno,
         // the rotating id only enrolled phones recognise; no name (it would be a static identifier)
-        advertising: { secret: car.advertisingSecret },
+        // epochs on the car's trusted clock: a reset clock never re-uses an old epoch
+        advertising: { secret: car.advertisingSecret, now: car.now },
         onAdvertisingError: (e) => {
           ui.info(`  re-advertising failed (retrying): ${e.message}`);
           health.advertisingFailed(e);
@@ -189,6 +192,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   let stopButton: (() => void) | undefined;
   let control: Server | undefined;
   let watchdog: ReturnType<typeof setInterval> | undefined;
+  let timeFloor: ReturnType<typeof setInterval> | undefined;
   const signals = stopSignal();
   try {
     const peripheral = await radio.start();
@@ -202,6 +206,9 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     ui.result({ event: 'ready', name: car.name, carId: car.carId, keys, privateAddress }, ready);
     notifier.ready(ready);
     watchdog = startWatchdog(notifier);
+    timeFloor = startTimeFloorSaver(car, ui);
+    if (car.clockBehind)
+      ui.info(`  the system clock is behind the car's last saved time: using ${new Date(car.now()).toISOString()} until it catches up (NTP)`);
     if (a.pair) await pairing.open();
     const outcome = await Promise.race([signals.stopped, radio.failed]);
     if (outcome instanceof Error) {
@@ -213,6 +220,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   } finally {
     notifier.stopping();
     if (watchdog) clearInterval(watchdog);
+    if (timeFloor) clearInterval(timeFloor);
     stopSecretWatch?.();
     proximity.stop();
     stopButton?.();
@@ -223,6 +231,20 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     await car.flushAudit().catch(() => undefined);
     signals.dispose();
   }
+}
+
+/**
+ * Save the car's trusted time hourly (docs/PROTOCOL.md §8): after a reboot without network (a Pi
+ * has no RTC) the car's time never goes below it. A failed save is logged and retried next hour.
+ */
+function startTimeFloorSaver(car: VehicleService, ui: Ui): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    if (car.clockBehind)
+      ui.info(`  the system clock is behind the car's last saved time: using ${new Date(car.now()).toISOString()} until it catches up (NTP)`);
+    car.persistTimeFloor().catch((e: unknown) => ui.info(`  could not save the time floor: ${(e as Error).message}`));
+  }, 3_600_000);
+  timer.unref();
+  return timer;
 }
 
 /** Ping systemd's watchdog at half its period. */
