@@ -13,21 +13,30 @@ export type Lane = <T>(work: () => Promise<T>) => Promise<T>;
 
 export function createSerialLane(options: { readonly maxWaiting?: number } = {}): Lane {
   const maxWaiting = options.maxWaiting ?? 256;
-  const waiting: { run: () => void; refuse: () => void }[] = [];
+  const waiting: { go: () => void; refuse: (e: Error) => void }[] = [];
   let busy = false;
+  /** Resolves when it is this caller's turn. Awaited by the caller itself, so its work runs in
+   * the caller's own async context (hooks that rely on it see their own connection). */
+  const turn = () =>
+    new Promise<void>((go, refuse) => {
+      if (!busy) {
+        busy = true;
+        return go();
+      }
+      waiting.push({ go, refuse });
+      if (waiting.length > maxWaiting) waiting.shift()!.refuse(new LinkClosedError('the car is overloaded: handshake dropped'));
+    });
   const next = () => {
     const job = waiting.pop();
-    if (job) job.run();
+    if (job) job.go();
     else busy = false;
   };
-  return <T>(work: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const run = () => {
-        busy = true;
-        work().then(resolve, reject).finally(next);
-      };
-      if (!busy) return run();
-      waiting.push({ run, refuse: () => reject(new LinkClosedError('the car is overloaded: handshake dropped')) });
-      if (waiting.length > maxWaiting) waiting.shift()!.refuse();
-    });
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    await turn();
+    try {
+      return await work();
+    } finally {
+      next();
+    }
+  };
 }
