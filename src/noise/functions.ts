@@ -40,6 +40,12 @@ export interface NoiseHash {
   readonly hashLength: number;
   hash(data: Uint8Array): Uint8Array;
   hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Optional one-call Noise HKDF (spec §4.3): `outputs` × HASHLEN bytes of RFC 5869 HKDF with
+   * salt = chaining key and empty info, which is exactly Noise's HKDF. A provider's native HKDF
+   * saves the three separate HMAC calls.
+   */
+  hkdf?(chainingKey: Uint8Array, ikm: Uint8Array, outputs: 2 | 3): Uint8Array[];
 }
 
 export interface NoiseSuite {

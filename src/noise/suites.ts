@@ -111,7 +111,15 @@ export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   hashLength: 32,
   hash: (data) => crypto.sha256(data),
   hmac: (key, data) => crypto.hmacSha256(key, data),
+  // Noise's HKDF is RFC 5869 HKDF(salt = ck, info = empty): one native call instead of three HMACs
+  hkdf: (chainingKey, ikm, outputs) => {
+    const okm = crypto.hkdfSha256(ikm, chainingKey, NO_INFO, 32 * outputs);
+    const out = Array.from({ length: outputs }, (_, i) => okm.slice(32 * i, 32 * (i + 1)));
+    okm.fill(0);
+    return out;
+  },
 });
+const NO_INFO = new Uint8Array(0);
 export const sha512Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA512', sha512);
 export const blake2sHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2s', blake2s);
 export const blake2bHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2b', blake2b);

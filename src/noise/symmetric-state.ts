@@ -7,6 +7,7 @@ const EMPTY = new Uint8Array(0);
 
 /** HKDF as defined by Noise (spec §4.3), returning 2 or 3 outputs of HASHLEN bytes. */
 export function noiseHkdf(hash: NoiseHash, chainingKey: Uint8Array, ikm: Uint8Array, outputs: 2 | 3): Uint8Array[] {
+  if (hash.hkdf) return hash.hkdf(chainingKey, ikm, outputs);
   const tempKey = hash.hmac(chainingKey, ikm);
   const out1 = hash.hmac(tempKey, Uint8Array.of(1));
   const out2 = hash.hmac(tempKey, concatBytes(out1, Uint8Array.of(2)));
