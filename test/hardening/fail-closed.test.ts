@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
-import { pairOwner, shareTo, sleep, world } from './world.js';
+import { pairOwner, shareTo, sleep, world, FailingSaveStore } from './world.js';
 
 /** A car whose actuator is `actuator`, with one paired owner; returns the owner's unlock status. */
 async function unlockWith(actuator: Actuator) {
@@ -205,14 +205,7 @@ describe('a session ended from outside mid-command', () => {
 
 describe('store failures never crash the car', () => {
   it('a save failing during a grant redemption: internal-error, nothing enrolled, serve() resolves, the car serves on', async () => {
-    class FailingStore extends MemoryVehicleStore {
-      fail = false;
-      override async save(s: VehicleState) {
-        if (this.fail) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-        return super.save(s);
-      }
-    }
-    const store = new FailingStore();
+    const store = new FailingSaveStore('EACCES');
     const w = await world({ store });
     const owner = await pairOwner(w);
     const { friend } = await shareTo(w, owner, 'friend');

@@ -3,8 +3,8 @@
  * pairing mode is still open and unused when a PAIR_CONFIRM arrives.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryVehicleStore, MessageType, type Link, type VehicleState } from '../../src/index.js';
-import { FAST_SCRYPT, pairOwner, world, type World } from './world.js';
+import { MessageType, type Link } from '../../src/index.js';
+import { FAST_SCRYPT, pairOwner, world, type World, FailingSaveStore } from './world.js';
 
 /** Wrap a phone's link so its PAIR_CONFIRM waits until `gate` opens. */
 function holdConfirm(link: Link, gate: Promise<void>, reached: () => void): Link {
@@ -104,14 +104,7 @@ describe('pairing never crashes the car', () => {
   });
 
   it('a store that fails to save the owner: the phone is refused (internal-error), nothing enrolled, the car serves on', async () => {
-    class FailingStore extends MemoryVehicleStore {
-      fail = false;
-      override async save(s: VehicleState) {
-        if (this.fail) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        return super.save(s);
-      }
-    }
-    const store = new FailingStore();
+    const store = new FailingSaveStore('ENOSPC');
     const errors: string[] = [];
     const w = await world({ store, car: { onError: (e) => errors.push(e.code) } });
     const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });

@@ -8,6 +8,7 @@ import {
   VehicleService,
   type Actuator,
   type VehicleServiceOptions,
+  type VehicleState,
   type VehicleStore,
 } from '../../src/index.js';
 
@@ -67,6 +68,18 @@ export async function shareTo(w: World, owner: PhoneWallet, name: string, grant:
   const { share, grantId } = await owner.share(friend.keyRequest(name), { permissions: grant.permissions ?? ['unlock', 'lock', 'start'], ...grant });
   await friend.acceptShare(share);
   return { friend, grantId };
+}
+
+/** A memory store whose saves fail (with `code`, e.g. ENOSPC, EACCES) while `fail` is set. */
+export class FailingSaveStore extends MemoryVehicleStore {
+  fail = false;
+  constructor(readonly code = 'ENOSPC') {
+    super();
+  }
+  override async save(s: VehicleState): Promise<void> {
+    if (this.fail) throw Object.assign(new Error(`${this.code}: simulated disk failure`), { code: this.code });
+    return super.save(s);
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
