@@ -451,7 +451,7 @@ describe('role state machines under arbitrary command sequences', () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.info('state-machine coverage:', JSON.stringify(stats));
+    if (process.env.PROXKEY_TEST_REPORTS) console.info('state-machine coverage:', JSON.stringify(stats));
     // The interesting paths were reached (with the fixed default seed this is deterministic).
     const must = ['execute', 'car rejects garbage', 'phone rejects garbage', 'car rejects replay', 'phone rejects replay', 'phone result'];
     for (const k of [...must, 'deny session-expired', 'deny rate-limited', 'deny relay-suspected', 'deny intent-required'])
