@@ -43,10 +43,12 @@ const STEP_MS = 200_000;
 const START_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 /**
- * The audit bound documented for FileVehicleStore by the car-hardening work (issue 10): rotation
- * at 1 MiB, 4 rotated files kept → at most 5 MiB on disk. A week here writes well under 1 MiB.
+ * The audit files rotate at 64 KiB here (1 MiB by default) with 16 kept, so a week (≈ 0.5 MB)
+ * rotates several times and nothing is dropped: the bound is (1 + 16) × 64 KiB, and the entries
+ * read back across the files must be every decision, in order.
  */
-const AUDIT_BOUND_BYTES = 5 * 1024 * 1024;
+const AUDIT_OPTIONS = { maxAuditBytes: 64 * 1024, keepAuditFiles: 16 };
+const AUDIT_BOUND_BYTES = (1 + AUDIT_OPTIONS.keepAuditFiles) * AUDIT_OPTIONS.maxAuditBytes;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -90,7 +92,7 @@ async function world() {
   const executed = new Map<string, number>();
   const decisions: string[] = [];
   const car = await VehicleService.open({
-    store: new FileVehicleStore(dir),
+    store: new FileVehicleStore(dir, AUDIT_OPTIONS),
     crypto,
     now,
     name: 'Soak car',
@@ -270,8 +272,9 @@ async function verifyNothingLost(w: World, okSeen: Map<string, number>, phones: 
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
   console.log('soak audit', { entries: audit.length, bytes: auditBytes, boundBytes: AUDIT_BOUND_BYTES });
   expect(auditBytes).toBeLessThanOrEqual(AUDIT_BOUND_BYTES);
+  expect(readdirSync(dir).filter((f) => /^audit\.\d+\.jsonl$/.test(f)).length).toBeGreaterThan(1); // rotation ran
   // the car reopened from its files knows every key and revocation, and the last secret
-  const reopened = await VehicleService.open({ store: new FileVehicleStore(dir), crypto, actuator: () => undefined });
+  const reopened = await VehicleService.open({ store: new FileVehicleStore(dir, AUDIT_OPTIONS), crypto, actuator: () => undefined });
   const keys = new Map((await reopened.registry.list()).map((k) => [k.id, k]));
   for (const p of phones) {
     expect(keys.has(p.wallet.keyId), `${p.name} enrolled`).toBe(true);
