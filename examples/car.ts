@@ -31,7 +31,7 @@ const hci = process.env.PROXKEY_HCI;
 const bleno = await loadBleno(hci === undefined ? {} : /^\d+$/.test(hci) ? { deviceId: Number(hci) } : { uart: { port: hci } }); // throws a BleUnavailableError saying what to install/configure
 const peripheral = await startCarPeripheral({
   bleno,
-  advertising: { secret: car.advertisingSecret },
+  advertising: { secret: car.advertisingSecret, now: car.now }, // epochs on the car's trusted clock
   onLink: (link) => void car.serve(link).catch((e: unknown) => console.log(`session: ${(e as Error).message}`)),
 });
 // a revocation rotates the advertising secret (the revoked phone can no longer recognise the car)

@@ -39,8 +39,11 @@ async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateD
   switch (op) {
     case 'pair':
       throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
-    case 'revoke':
-      return { ok: true, ...(await car.revoke(target, 'local', { ...(cascade && { cascade: true }) })) };
+    case 'revoke': {
+      const r = await car.revoke(target, 'local', { ...(cascade && { cascade: true }) });
+      await car.flushAudit({ final: true }); // this process exits right after: its audit line first
+      return { ok: true, ...r };
+    }
     case 'audit':
       return { ok: true, entries: await car.audit() };
     case 'status':

@@ -228,7 +228,7 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
     control?.close();
     await radio.stop();
     await Promise.race([Promise.allSettled([...active]), new Promise((r) => setTimeout(r, 3_000).unref())]);
-    await car.flushAudit().catch(() => undefined);
+    await car.flushAudit({ final: true }).catch(() => undefined);
     signals.dispose();
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Keeps what an unauthenticated peer can write to the car's audit log bounded.
  *
- * Entries about enrolled keys (their commands, enrollments, revocations, local actions) always
- * pass. Entries caused by peers the car does not know — a stranger's handshake (`unknown-key`),
- * a pairing attempt while pairing is closed, a failed pairing — pass at most `burst` per
- * `windowMs`; the rest are counted, and the first entry after the window closes is preceded by
- * one `suppressed` summary (how many, of what). Pure: time is passed in.
+ * The caller says which entries are unauthenticated: caused by a peer that holds no valid key
+ * (a stranger's handshake, a revoked or expired key, a grant that does not redeem, a failed
+ * pairing, a pairing attempt while pairing is closed). Those pass at most `burst` per
+ * `windowMs`; the rest are counted, and the first entry after the window closes (or `flush`) is
+ * preceded by one `suppressed` summary (how many, of what). Every other entry always passes.
+ * Pure: time is passed in.
  */
 import type { AuditEntry } from './state.js';
 
@@ -19,13 +20,6 @@ export interface AuditLimiterOptions {
 export const AUDIT_PROBE_BURST = 10;
 export const AUDIT_PROBE_WINDOW_MS = 60_000;
 
-/** True for entries no enrolled key (nor the car's owner at the car) caused. */
-export function isUnauthenticatedEntry(e: AuditEntry): boolean {
-  if (e.event === 'pairing') return e.result !== 'ok';
-  if (e.event === 'command') return e.result === 'unknown-key' || e.keyId === '';
-  return false;
-}
-
 export class AuditLimiter {
   readonly #burst: number;
   readonly #windowMs: number;
@@ -38,9 +32,9 @@ export class AuditLimiter {
     this.#windowMs = options.windowMs ?? AUDIT_PROBE_WINDOW_MS;
   }
 
-  /** The entries to write for `entry` at `now` (possibly a summary first, possibly none). */
-  admit(entry: AuditEntry, now: number): AuditEntry[] {
-    if (!isUnauthenticatedEntry(entry)) return [entry];
+  /** The entries to write for `entry` at `now`: possibly a summary first, possibly none. */
+  admit(entry: AuditEntry, now: number, unauthenticated: boolean): AuditEntry[] {
+    if (!unauthenticated) return [entry];
     const out: AuditEntry[] = [];
     if (now - this.#windowStart >= this.#windowMs) {
       const summary = this.flush(now);

@@ -45,8 +45,10 @@ export const AUDIT_MAX_AGE_MS = 365 * 24 * 3600_000;
 export class FileVehicleStore implements VehicleStore {
   readonly statePath: string;
   readonly auditPath: string;
+  readonly revocationsPath: string;
   readonly #limits: Required<FileVehicleStoreOptions>;
   #auditChecked = false;
+  #lastSaved: VehicleState | undefined;
 
   constructor(
     readonly dir: string,
@@ -54,6 +56,7 @@ export class FileVehicleStore implements VehicleStore {
   ) {
     this.statePath = join(dir, 'vehicle.json');
     this.auditPath = join(dir, 'audit.jsonl');
+    this.revocationsPath = join(dir, 'revocations.jsonl');
     this.#limits = {
       maxAuditBytes: options.maxAuditBytes ?? AUDIT_MAX_BYTES,
       keepAuditFiles: options.keepAuditFiles ?? AUDIT_KEEP_FILES,
@@ -80,15 +83,29 @@ export class FileVehicleStore implements VehicleStore {
       return undefined;
     }
     try {
-      return vehicleStateFromJson(data);
+      this.#lastSaved = vehicleStateFromJson(data);
+      return this.#lastSaved;
     } catch (e) {
       throw new StoreError('ERR_STORE_CORRUPT', `${this.statePath}: ${(e as Error).message}`, { cause: e });
     }
   }
 
+  /**
+   * Save atomically. Revocations the new state adds are first appended (fsync'd) to
+   * `revocations.jsonl`, which is never rotated: a restore from an older backup re-applies them.
+   */
   async save(state: VehicleState): Promise<void> {
     await ensureDir(this.dir);
+    const before = this.#lastSaved ?? (await this.load().catch(() => undefined));
+    const added = newRevocations(before, state);
+    if (added.length) await appendDurableOrRestore(this.revocationsPath, added.map((r) => checksummedLine(JSON.stringify(r))).join(''));
     await writeJsonDocument(this.statePath, vehicleStateToJson(state));
+    this.#lastSaved = state;
+  }
+
+  /** Every key and grant id ever revoked here, from `revocations.jsonl` (oldest first). */
+  async readRevocations(): Promise<{ keyId?: string; grantId?: string }[]> {
+    return (await readChecksummedLines(this.revocationsPath)).lines.map((j) => JSON.parse(j) as { keyId?: string; grantId?: string });
   }
 
   /**
@@ -100,8 +117,7 @@ export class FileVehicleStore implements VehicleStore {
       await this.#repairTornTail();
       this.#auditChecked = true;
     }
-    const json = JSON.stringify(entry);
-    const line = `${crc(json)} ${json}\n`;
+    const line = checksummedLine(JSON.stringify(entry));
     const size = await fileSize(this.auditPath);
     if (size > 0 && size + Buffer.byteLength(line) > this.#limits.maxAuditBytes) await this.#rotate();
     await appendDurableOrRestore(this.auditPath, line);
@@ -130,7 +146,9 @@ export class FileVehicleStore implements VehicleStore {
     await rm(this.#rotated(keepAuditFiles), { force: true });
     for (let i = keepAuditFiles - 1; i >= 1; i--) await rename(this.#rotated(i), this.#rotated(i + 1)).catch(ignoreMissing);
     await rename(this.auditPath, this.#rotated(1));
-    const cutoff = Date.now() - maxAuditAgeMs;
+    // Age relative to the newest entry's file, not the wall clock: a clock that jumps ahead never deletes history.
+    const newest = (await stat(this.#rotated(1)).catch(() => undefined))?.mtimeMs ?? 0;
+    const cutoff = newest - maxAuditAgeMs;
     for (let i = 2; i <= keepAuditFiles; i++) {
       const st = await stat(this.#rotated(i)).catch(() => undefined);
       if (st && st.mtimeMs < cutoff) await rm(this.#rotated(i), { force: true });
@@ -145,33 +163,59 @@ export class FileVehicleStore implements VehicleStore {
   }
 }
 
-/** Entries of one audit file; a torn last line is ignored, any other bad line is corruption. */
-async function readAuditFile(path: string): Promise<{ entries: AuditEntry[]; goodBytes: number; torn: boolean }> {
+/** `crc ‖ ' ' ‖ json ‖ '\n'`: one line of the car's append-only logs. */
+function checksummedLine(json: string): string {
+  return `${crc(json)} ${json}\n`;
+}
+
+/**
+ * The JSON of each checksummed line of a log file; a torn last line (an append that never
+ * completed) is ignored, any other bad line is corruption (`StoreError`).
+ */
+async function readChecksummedLines(path: string): Promise<{ lines: string[]; goodBytes: number; torn: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], goodBytes: 0, torn: false };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], goodBytes: 0, torn: false };
     throw e;
   }
-  const lines = text.split('\n');
-  const last = lines.pop()!; // '' when the file ends with a newline
-  const entries: AuditEntry[] = [];
+  const raw = text.split('\n');
+  const last = raw.pop()!; // '' when the file ends with a newline
+  const lines: string[] = [];
   let goodBytes = 0;
-  for (const [i, line] of lines.entries()) {
+  for (const [i, line] of raw.entries()) {
     const sp = line.indexOf(' ');
     const json = line.slice(sp + 1);
-    let entry: AuditEntry | undefined;
-    try {
-      if (sp === 16 && crc(json) === line.slice(0, 16)) entry = auditEntryFromJson(JSON.parse(json));
-    } catch {
-      entry = undefined;
-    }
-    if (!entry) throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
-    entries.push(entry);
+    if (sp !== 16 || crc(json) !== line.slice(0, 16))
+      throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
+    lines.push(json);
     goodBytes += Buffer.byteLength(line) + 1;
   }
-  return { entries, goodBytes, torn: last.length > 0 };
+  return { lines, goodBytes, torn: last.length > 0 };
+}
+
+/** Entries of one audit file (see `readChecksummedLines`). */
+async function readAuditFile(path: string): Promise<{ entries: AuditEntry[]; goodBytes: number; torn: boolean }> {
+  const { lines, goodBytes, torn } = await readChecksummedLines(path);
+  const entries = lines.map((json, i) => {
+    try {
+      return auditEntryFromJson(JSON.parse(json));
+    } catch {
+      throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is not an audit entry; the log was not modified (move it away to start a new one)`);
+    }
+  });
+  return { entries, goodBytes, torn };
+}
+
+/** Keys and grants `after` revokes that `before` did not. */
+function newRevocations(before: VehicleState | undefined, after: VehicleState): { keyId?: string; grantId?: string }[] {
+  const keys = new Set(before?.keys.filter((k) => k.revoked).map((k) => k.id));
+  const grants = new Set(before?.revokedGrants);
+  return [
+    ...after.keys.filter((k) => k.revoked && !keys.has(k.id)).map((k) => ({ keyId: k.id })),
+    ...after.revokedGrants.filter((g) => !grants.has(g)).map((g) => ({ grantId: g })),
+  ];
 }
 
 /** Size in bytes, or -1 when the file does not exist. */

@@ -8,7 +8,7 @@
  * });
  * const car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e) => proximity.onEvent(e) });
  * await startCarPeripheral({
- *   bleno, advertising: { secret: car.advertisingSecret },
+ *   bleno, advertising: { secret: car.advertisingSecret, now: car.now },
  *   onRssi: (link, rssi) => proximity.onRssi(link, rssi),
  *   onLink: (link) => {
  *     void link.closed.then(() => proximity.onClose(link));

@@ -8,6 +8,7 @@
  * secret is replaced if that changed anything, so a phone revoked since the backup stays locked out.
  */
 import { copyFile, constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { LocalError, StoreError } from '../errors.js';
@@ -24,6 +25,12 @@ export async function backupVehicleState(dir: string, file: string): Promise<{ k
   const state = await store.load(); // validates (checksum, schema) before copying
   if (!state) throw new LocalError('ERR_INVALID_STATE', `${dir}: no car here to back up`);
   await copy(store.statePath, file, constants.COPYFILE_EXCL);
+  const fd = await open(file, 'r');
+  try {
+    await fd.sync(); // the copy itself is durable, not only its directory entry
+  } finally {
+    await fd.close();
+  }
   await fsyncDir(join(file, '..'));
   return { keys: state.keys.length };
 }
@@ -52,7 +59,9 @@ export async function restoreVehicleState(dir: string, file: string, options: Re
   await ensureDir(dir);
   if (!options.force && (await readJsonDocument(store.statePath).catch(() => 'unreadable')) !== undefined)
     throw new LocalError('ERR_INVALID_STATE', `${store.statePath} exists: refusing to overwrite a car (pass force to replace it)`);
-  const { state: restored, reapplied } = reapplyRevocations(state, await store.readAudit(), options.random);
+  const audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
+  const recorded = await store.readRevocations();
+  const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
   await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
   return { keys: restored.keys.length, reapplied };
 }
@@ -62,8 +71,9 @@ export function reapplyRevocations(
   state: VehicleState,
   audit: readonly AuditEntry[],
   random: (n: number) => Uint8Array,
+  recorded: readonly { keyId?: string; grantId?: string }[] = [],
 ): { state: VehicleState; reapplied: string[] } {
-  const targets = new Set<string>();
+  const targets = new Set<string>(recorded.flatMap((r) => [r.keyId, r.grantId].filter((t): t is string => typeof t === 'string')));
   for (const e of audit) {
     if (e.event !== 'revoke') continue;
     if (e.keyId) targets.add(e.keyId);

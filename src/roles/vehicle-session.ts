@@ -54,6 +54,14 @@ export interface VehicleSessionOptions extends RoleEnvironment {
   readonly sessionMaxAgeMs?: number;
   /** At most this many commands per session. Default 32. */
   readonly maxCommands?: number;
+  /**
+   * Runs the handshake's public-key work (the Noise message only: never hooks, policy or
+   * storage). A car serving many connections passes one FIFO/LIFO lane so handshakes run one at
+   * a time; `signal` drops a job whose connection is gone. Default: run at once.
+   */
+  readonly handshakeLane?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+  /** The connection's signal, for `handshakeLane`. */
+  readonly signal?: AbortSignal;
 }
 
 export type VehicleSessionState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
@@ -203,9 +211,12 @@ export class VehicleSession {
       random: this.#o.random,
     });
     let payload: Uint8Array;
-    try {
+    const noise = async () => {
       await hs.writeMessage(EMPTY); // message 1 = e ‖ empty payload: the challenge we already sent
-      payload = await hs.readMessage(m.noise);
+      return hs.readMessage(m.noise);
+    };
+    try {
+      payload = await (this.#o.handshakeLane ? this.#o.handshakeLane(noise, this.#o.signal) : noise());
     } catch (err) {
       hs.destroy();
       return rejected(err);
@@ -238,18 +249,31 @@ export class VehicleSession {
 
   /** An authenticated body from the phone. */
   async #onBody(plaintext: Uint8Array, now: number): Promise<Output> {
-    let body: Body;
+    let body: Body | undefined;
+    let undecodable: DenyReason | undefined;
     try {
       body = decodeBody(plaintext);
     } catch (err) {
-      const reason: DenyReason =
+      undecodable =
         err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
-      // Authenticated but not understood: an authenticated denial; the session stays usable.
-      return this.#deny(undefined, reason, false);
     }
-    if (body.kind === BodyKind.Close) return this.#finish([], body.reason, []);
-    if (body.kind !== BodyKind.Command) return this.#deny(undefined, 'malformed', false);
-    return this.#onCommand(body, now);
+    if (body?.kind === BodyKind.Close) return this.#finish([], body.reason, []);
+    // Every other body counts toward the session's limits, understood or not, before anything
+    // else is looked at: a session cannot be kept alive (nor the audit log fed) with garbage.
+    this.#commands++;
+    const command = body?.kind === BodyKind.Command ? body : undefined;
+    const limit = this.#limitReached(now);
+    if (limit) return this.#deny(command?.command, limit, command?.intent ?? false);
+    // Authenticated but not understood: an authenticated denial; the session stays usable.
+    if (!command) return this.#deny(undefined, undecodable ?? 'malformed', false);
+    return this.#onCommand(command, now);
+  }
+
+  /** `session-expired` past the session's lifetime, `rate-limited` past its command budget. */
+  #limitReached(now: number): DenyReason | undefined {
+    if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return 'session-expired';
+    if (this.#commands > (this.#o.maxCommands ?? 32)) return 'rate-limited';
+    return undefined;
   }
 
   /** The key directory's answer; a directory that fails is no answer (the command is denied). */
@@ -274,7 +298,6 @@ export class VehicleSession {
 
   async #onCommand(body: CommandBody, now: number): Promise<Output> {
     const { command, intent } = body;
-    this.#commands++;
     let key = await this.#lookup(this.#peerKey!);
     if (key === 'failed') return this.#deny(command, 'internal-error', intent);
     if (!key) {
@@ -292,8 +315,6 @@ export class VehicleSession {
 
   async #decide(body: CommandBody, key: KeyRecord, now: number): Promise<Output> {
     const { command, intent } = body;
-    if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return this.#deny(command, 'session-expired', intent);
-    if (this.#commands > (this.#o.maxCommands ?? 32)) return this.#deny(command, 'rate-limited', intent);
     const hooks = this.#o.hooks ?? {};
     // A hook that fails gives no verdict (proximity unknown, ranging not ok): fail closed.
     const proximity = await Promise.resolve()

@@ -24,6 +24,7 @@ import { TrustedClock } from '../keys/trusted-clock.js';
 import { checkedDecision } from '../roles/authorize.js';
 import { ActuationLock } from '../transport/actuation.js';
 import { createSerialLane } from '../transport/serial-lane.js';
+import { boundedHooks, boundedPolicy } from './bounded-callbacks.js';
 import { carIdOf } from '../keys/grant.js';
 import { KeyRegistry, type RevokeResult } from '../keys/key-registry.js';
 import { encodeKeyList } from '../keys/key-list.js';
@@ -47,6 +48,8 @@ export interface VehicleServiceOptions {
   readonly random?: RandomSource;
   /** Wall-clock ms since the Unix epoch (validity windows, audit). Default `Date.now`. */
   readonly now?: Clock;
+  /** A clock that never jumps, for time elapsed while the wall clock is behind (`TrustedClock`). Default `performance.now`. */
+  readonly monotonic?: Clock;
   readonly policy?: Policy;
   readonly hooks?: VehicleHooks;
   /** The car's key in external custody (HSM, TPM). Default: a software key kept in the store. */
@@ -94,6 +97,7 @@ export class VehicleService {
   readonly #random: RandomSource;
   readonly #now: Clock;
   readonly #policy: Policy;
+  readonly #hooks: VehicleHooks | undefined;
   readonly #sessions = new Map<string, Set<(reason: DenyReason) => void>>();
   #pairing: PairingMode | undefined;
   readonly #secretListeners = new Set<(secret: Uint8Array) => void>();
@@ -113,7 +117,8 @@ export class VehicleService {
     this.#random = o.random ?? systemRandom;
     this.#clock = clock;
     this.#now = clock.now;
-    this.#policy = o.policy ?? defaultPolicy();
+    this.#policy = boundedPolicy(o.policy ?? defaultPolicy());
+    this.#hooks = o.hooks && boundedHooks(o.hooks);
     this.name = o.name ?? registry.state.name ?? 'car';
     this.#auditLimiter = new AuditLimiter(o.auditLimits);
   }
@@ -126,7 +131,8 @@ export class VehicleService {
     const crypto = options.crypto ?? nobleCrypto;
     const random = options.random ?? systemRandom;
     const registry = await KeyRegistry.open({ store: options.store, crypto });
-    const clock = new TrustedClock(options.now ?? Date.now, Math.max(registry.state.timeFloor ?? 0, await lastAuditTime(options.store)));
+    const floor = Math.max(registry.state.timeFloor ?? 0, await lastAuditTime(options.store));
+    const clock = new TrustedClock(options.now ?? Date.now, floor, ...(options.monotonic ? [options.monotonic] : []));
     registry.setClock(clock.now);
     if (!registry.state.advertisingSecret || (!options.identity && !registry.state.identity)) {
       const secret = options.identity ? undefined : (await generateP256KeyPair(crypto, random)).secretKey;
@@ -178,7 +184,7 @@ export class VehicleService {
    * `onError`.
    */
   async serve(link: Link, options: { readonly signal?: AbortSignal } = {}): Promise<ServeSummary> {
-    const connection = this.#admit(options.signal);
+    const { connection, release } = this.#admit(options.signal);
     let keyId: string | undefined;
     try {
       return await serveVehicleSession(link, {
@@ -190,16 +196,18 @@ export class VehicleService {
         identity: this.identity,
         keys: this.registry,
         policy: this.#policy,
-        ...(this.#o.hooks && { hooks: this.#o.hooks }),
+        ...(this.#hooks && { hooks: this.#hooks }),
         actuator: this.#o.actuator,
         actuationLock: this.#actuation,
         admin: (command, key) => this.#admin(command, key),
         handshakeLane: this.#handshakeLane,
         onEvent: (e) => {
           if (e.type === 'authenticated') keyId = e.keyId;
-          if ((e.type === 'authenticated' && e.known) || e.type === 'enrolled') connection.trusted = true;
+          // Trusted (never evicted, always audited): a key that is enrolled and valid right now,
+          // or one its grant just enrolled. Revoked or expired keys are treated as strangers.
+          if ((e.type === 'authenticated' && this.#isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
           if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
-          this.#record(e);
+          this.#record(e, connection.trusted);
           try {
             this.#o.onEvent?.(e, keyId);
           } catch {
@@ -216,7 +224,7 @@ export class VehicleService {
         },
       });
     } finally {
-      this.#connections.splice(this.#connections.indexOf(connection), 1);
+      release();
       await this.flushAudit().catch((e: unknown) => this.#reportError(e));
     }
   }
@@ -225,21 +233,26 @@ export class VehicleService {
    * Register a connection; beyond the cap evict unauthenticated ones — those past the grace
    * period first (they hold a slot without answering), oldest first — never an authenticated one.
    */
-  #admit(signal: AbortSignal | undefined): Connection {
+  #admit(signal: AbortSignal | undefined): { connection: Connection; release: () => void } {
     const now = performance.now();
     const connection: Connection = { control: new AbortController(), since: now, trusted: false };
     if (signal?.aborted) connection.control.abort(signal.reason);
-    signal?.addEventListener('abort', () => connection.control.abort(signal.reason), { once: true });
+    const onAbort = () => connection.control.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const release = () => {
+      signal?.removeEventListener('abort', onAbort);
+      this.#connections.splice(this.#connections.indexOf(connection), 1);
+    };
     this.#connections.push(connection);
     const cap = this.#o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS;
     const grace = this.#o.unauthenticatedGraceMs ?? UNAUTHENTICATED_GRACE_MS;
     const waiting = this.#connections.filter((c) => !c.trusted && !c.control.signal.aborted);
     const excess = waiting.length - cap;
-    if (excess <= 0) return connection;
+    if (excess <= 0) return { connection, release };
     const stale = waiting.filter((c) => now - c.since > grace);
     const young = waiting.filter((c) => now - c.since <= grace);
     for (const old of [...stale, ...young].slice(0, excess)) old.control.abort('evicted');
-    return connection;
+    return { connection, release };
   }
 
   #trackSession(id: string, end: (reason: DenyReason) => void): () => void {
@@ -355,7 +368,7 @@ export class VehicleService {
     let result: 'ok' | DenyReason = 'unknown-key';
     if (key) {
       const ranging = await Promise.resolve()
-        .then(() => this.#o.hooks?.ranging?.(key.id, command))
+        .then(() => this.#hooks?.ranging?.(key.id, command))
         .catch((): RangingVerdict => ({ ok: false }));
       const verdict = await checkedDecision(() =>
         this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging }),
@@ -370,6 +383,8 @@ export class VehicleService {
               lock: this.#actuation,
               ...(this.#o.session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: this.#o.session.actuatorTimeoutMs }),
               ...(this.#o.session?.actuationWaitMs !== undefined && { actuationWaitMs: this.#o.session.actuationWaitMs }),
+              // it may have waited for the lock: a revocation meanwhile means nothing is driven
+              stillAllowed: () => (this.registry.state.keys.find((k) => k.id === key.id)?.revoked ? 'revoked' : undefined),
             },
             command,
             key,
@@ -378,28 +393,37 @@ export class VehicleService {
         result = outcome.status;
       }
     }
-    this.#log({
-      at: this.#now(),
-      event: 'passive-entry',
-      keyId: decision.keyId,
-      command: name,
-      result,
-      proximity: zone,
-      detail: `${decision.type} (${decision.cause}${decision.distanceM === undefined ? '' : `, ${decision.distanceM.toFixed(1)} m`})`,
-    });
+    this.#log(
+      {
+        at: this.#now(),
+        event: 'passive-entry',
+        keyId: decision.keyId,
+        command: name,
+        result,
+        proximity: zone,
+        detail: `${decision.type} (${decision.cause}${decision.distanceM === undefined ? '' : `, ${decision.distanceM.toFixed(1)} m`})`,
+      },
+      !this.#isActiveKey(decision.keyId),
+    );
     return result;
   }
 
   /** The audit log, oldest first (after flushing pending entries and the count of suppressed ones). */
   async audit(): Promise<AuditEntry[]> {
-    const summary = this.#auditLimiter.flush(this.#now());
-    if (summary) this.#log(summary);
-    await this.flushAudit();
+    await this.flushAudit({ final: true });
     return this.#o.store.readAudit();
   }
 
-  /** Wait until every audit entry so far is durable. Rethrows the first append failure. */
-  async flushAudit(): Promise<void> {
+  /**
+   * Wait until every audit entry so far is durable. Rethrows the first append failure.
+   * `final` (at shutdown, and when the log is read) also writes the pending count of suppressed
+   * unauthenticated entries, so none goes uncounted.
+   */
+  async flushAudit(options: { readonly final?: boolean } = {}): Promise<void> {
+    if (options.final) {
+      const summary = this.#auditLimiter.flush(this.#now());
+      if (summary) this.#log(summary);
+    }
     await this.#audit;
     if (this.#auditError) {
       const e = this.#auditError;
@@ -435,26 +459,40 @@ export class VehicleService {
     }
   }
 
-  #record(e: VehicleEvent): void {
+  /** An enrolled key that is not revoked and inside its validity window now. */
+  #isActiveKey(keyId: string): boolean {
+    const key = this.registry.state.keys.find((k) => k.id === keyId);
+    const now = this.#now();
+    return !!key && !key.revoked && (key.notBefore === undefined || now >= key.notBefore) && (key.notAfter === undefined || now <= key.notAfter);
+  }
+
+  /** Audit a session's decision or enrollment; `trusted`: the session's key was valid (never rate-limited). */
+  #record(e: VehicleEvent, trusted: boolean): void {
     if (e.type === 'decision')
-      this.#log({
-        at: e.at,
-        event: 'command',
-        keyId: e.keyId,
-        ...(e.command && { command: commandName(e.command) }),
-        result: e.result,
-        rttMs: Math.round(e.rttMs * 10) / 10,
-        intent: e.intent,
-        ...(e.proximity && { proximity: e.proximity.zone }),
-        ...(e.ranging && { ranging: e.ranging.ok }),
-      });
+      this.#log(
+        {
+          at: e.at,
+          event: 'command',
+          keyId: e.keyId,
+          ...(e.command && { command: commandName(e.command) }),
+          result: e.result,
+          rttMs: Math.round(e.rttMs * 10) / 10,
+          intent: e.intent,
+          ...(e.proximity && { proximity: e.proximity.zone }),
+          ...(e.ranging && { ranging: e.ranging.ok }),
+        },
+        !trusted,
+      );
     else if (e.type === 'enrolled')
       this.#log({ at: this.#now(), event: 'enroll', keyId: e.key.id, result: 'ok', detail: `grant ${e.key.grantId} from ${e.key.issuerKeyId}` });
   }
 
-  /** Queue audit entries (unauthenticated ones rate-limited); a failed append is kept for `flushAudit`. */
-  #log(entry: AuditEntry): void {
-    for (const e of this.#auditLimiter.admit(entry, this.#now()))
+  /**
+   * Queue audit entries; `unauthenticated` ones (caused by a peer that holds no valid key: default
+   * failed pairings) are rate-limited. A failed append is kept for `flushAudit`.
+   */
+  #log(entry: AuditEntry, unauthenticated = entry.event === 'pairing' && entry.result !== 'ok'): void {
+    for (const e of this.#auditLimiter.admit(entry, this.#now(), unauthenticated))
       this.#audit = this.#audit
         .then(() => this.#o.store.appendAudit(e))
         .catch((err: unknown) => {

@@ -4,14 +4,15 @@
  * - `ActuationLock`: a FIFO mutex. A command that cannot start within its wait bound is `busy`
  *   (nothing is driven); passive-entry decisions and every session of a car share one lock, so
  *   two phones sending `unlock` and `lock` at the same instant never energise two relays at once.
- * - `runActuator`: calls the application's actuator with an AbortSignal that fires at the time
- *   bound; a throw or a timeout is `actuator-failed`; any result is checked fail-closed by the role.
+ * - `runActuator`: once the lock is held, re-checks that the command is still allowed (the key
+ *   may have been revoked while it waited), then calls the application's actuator with an
+ *   AbortSignal that fires at the time bound; a throw or a timeout is `actuator-failed` (the lock
+ *   is held until the actuator really returns); any result is checked fail-closed by the role.
  */
-import { ProxkeyError } from '../errors.js';
 import type { Command } from '../protocol/commands.js';
+import type { DenyReason } from '../protocol/reasons.js';
 import type { KeyRecord } from '../roles/types.js';
 import type { ExecutionOutcome } from '../roles/vehicle-session.js';
-import { withDeadline } from './deadline.js';
 
 /** What an actuator is given besides the command: `signal` aborts when its time is up. */
 export interface ActuatorContext {
@@ -77,6 +78,11 @@ export interface RunActuatorOptions {
   readonly lock?: ActuationLock;
   /** Max wait for the lock before answering `busy`. Default 3 000 ms. */
   readonly actuationWaitMs?: number;
+  /**
+   * Asked once the lock is held, right before acting: a reason here (the key was revoked, the
+   * session ended while the command waited) denies it and nothing is driven.
+   */
+  readonly stillAllowed?: () => Promise<DenyReason | undefined> | DenyReason | undefined;
 }
 
 /**
@@ -84,26 +90,36 @@ export interface RunActuatorOptions {
  * timeout is `actuator-failed`, a full queue is `busy`, never an escape (an abort propagates).
  */
 export async function runActuator(options: RunActuatorOptions, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
-  const act = async (): Promise<ExecutionOutcome> => {
-    const timeoutMs = options.actuatorTimeoutMs ?? ACTUATOR_TIMEOUT_MS;
+  let answer!: (outcome: ExecutionOutcome) => void;
+  const answered = new Promise<ExecutionOutcome>((resolve) => (answer = resolve));
+  const act = async (): Promise<void> => {
+    const denied = await Promise.resolve()
+      .then(() => options.stillAllowed?.())
+      .catch((): DenyReason => 'internal-error');
+    if (denied) return answer({ ok: false, reason: denied });
     const control = new AbortController();
+    const timer = setTimeout(() => {
+      // Answer at the bound, but keep the lock until the actuator really returns: one physical
+      // action at a time holds even for an actuator that ignores its signal.
+      control.abort();
+      answer({ ok: false, reason: 'actuator-failed' });
+    }, options.actuatorTimeoutMs ?? ACTUATOR_TIMEOUT_MS);
     try {
-      const r = await withDeadline(
-        'actuator',
-        Promise.resolve().then(() => options.actuator(command, key, { signal: control.signal })),
-        {
-          timeoutMs,
-        },
-      );
-      return r ?? { ok: true };
-    } catch (err) {
-      if (err instanceof ProxkeyError && err.code === 'ERR_ABORTED') throw err;
-      return { ok: false, reason: 'actuator-failed' };
+      const r = await Promise.resolve().then(() => options.actuator(command, key, { signal: control.signal }));
+      // Only `undefined` (a void actuator) means success; anything else is checked fail-closed by the role.
+      answer(r === undefined ? { ok: true } : r);
+    } catch {
+      answer({ ok: false, reason: 'actuator-failed' });
     } finally {
+      clearTimeout(timer);
       control.abort();
     }
   };
-  if (!options.lock) return act();
-  const r = await options.lock.run(options.actuationWaitMs ?? ACTUATION_WAIT_MS, act);
-  return r === 'busy' ? { ok: false, reason: 'busy' } : r;
+  if (!options.lock) {
+    void act();
+    return answered;
+  }
+  const turn = options.lock.run(options.actuationWaitMs ?? ACTUATION_WAIT_MS, act);
+  const first = await Promise.race([answered, turn]);
+  return first === 'busy' ? { ok: false, reason: 'busy' } : answered;
 }

@@ -7,9 +7,10 @@
  * Handshakes the flood keeps waiting run out their own time bound (the phone's, and the car's
  * `handshakeTimeoutMs`). At most `maxWaiting` wait; beyond that the oldest waiting is refused.
  */
-import { LinkClosedError } from '../errors.js';
+import { AbortedError, LinkClosedError } from '../errors.js';
 
-export type Lane = <T>(work: () => Promise<T>) => Promise<T>;
+/** Runs `work` in turn; a job whose `signal` aborted while it waited is dropped (never run). */
+export type Lane = <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 
 export function createSerialLane(options: { readonly maxWaiting?: number } = {}): Lane {
   const maxWaiting = options.maxWaiting ?? 256;
@@ -31,9 +32,10 @@ export function createSerialLane(options: { readonly maxWaiting?: number } = {})
     if (job) job.go();
     else busy = false;
   };
-  return async <T>(work: () => Promise<T>): Promise<T> => {
+  return async <T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     await turn();
     try {
+      if (signal?.aborted) throw new AbortedError('handshake', signal.reason);
       return await work();
     } finally {
       next();

@@ -50,11 +50,6 @@ export interface ServeVehicleOptions extends VehicleSessionOptions {
    * an authenticated CLOSE with that reason.
    */
   readonly onSession?: (keyId: string, end: (reason: DenyReason) => void) => (() => void) | void;
-  /**
-   * Wraps the handshake step (the car's three ECDH). A car serving many connections passes a
-   * queue here so concurrent handshakes run one at a time instead of all finishing late.
-   */
-  readonly handshakeLane?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface ServeSummary {
@@ -177,23 +172,22 @@ async function runLoop(s: Served): Promise<void> {
       s.end = r.paired ? 'paired' : 'rejected-input';
       return;
     }
-    const handshake = session.state === 'challenged';
     // Stamped on arrival: the relay RTT never includes the car's own crypto or other sessions' work.
-    const step = () => session.receive(bytes, arrivedAt);
-    let o = handshake && options.handshakeLane ? await options.handshakeLane(step) : await step();
+    let o = await session.receive(bytes, arrivedAt);
     if (!s.dispose && session.keyId && o.events.some((e) => e.type === 'authenticated'))
       s.dispose = options.onSession?.(session.keyId, (reason) => s.endFromOutside(reason));
     done = await s.deliver(o);
     const exec = o.events.find((e) => e.type === 'execute');
     if (!done && exec?.type === 'execute') {
-      o = await session.complete(await execute(options, exec.command, exec.key));
+      o = await session.complete(await execute(s, exec.command, exec.key));
       done = await s.deliver(o);
     }
   }
 }
 
 /** Admin commands go to the admin handler (no actuator bound, no lock); the rest to the actuator. */
-async function execute(options: ServeVehicleOptions, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
+async function execute(s: Served, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
+  const { options } = s;
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
     try {
@@ -208,10 +202,19 @@ async function execute(options: ServeVehicleOptions, command: Command, key: KeyR
       ...(options.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: options.actuatorTimeoutMs }),
       ...(options.actuationLock && { lock: options.actuationLock }),
       ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
+      // The command may have waited for the lock: a revocation meanwhile (or any end from
+      // outside) means it is not driven.
+      stillAllowed: async () => s.endedBy ?? (await stillEnrolled(options, key)),
     },
     command,
     key,
   );
+}
+
+/** `revoked` unless the key directory still holds this key, not revoked. */
+async function stillEnrolled(options: ServeVehicleOptions, key: KeyRecord): Promise<DenyReason | undefined> {
+  const now = await options.keys.findKey(key.publicKey);
+  return now && !now.revoked ? undefined : 'revoked';
 }
 
 function endFor(err: unknown, endedBy: DenyReason | undefined): End {

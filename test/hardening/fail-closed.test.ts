@@ -23,6 +23,7 @@ describe('results fail closed', () => {
     ['{ ok: false, reason: "bogus" }', { ok: false, reason: 'bogus' }, 'actuator-failed'],
     ['{ ok: "yes" }', { ok: 'yes' }, 'actuator-failed'],
     ['a string', 'done', 'actuator-failed'],
+    ['null', null, 'actuator-failed'],
     ['{ ok: false, reason: "busy" } (a known reason is kept)', { ok: false, reason: 'busy' }, 'busy'],
     ['300 bytes of data', { ok: true, data: new Uint8Array(300) }, 'internal-error'],
     ['data that is not bytes', { ok: true, data: [1, 2, 3] }, 'internal-error'],
@@ -125,6 +126,59 @@ describe('one physical action at a time', () => {
     expect(maxRunning).toBe(1);
   });
 
+  it('a command queued behind another is not driven if its key is revoked while it waits', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const ownerInActuator = new Promise<void>((r) => (entered = r));
+    const driven: string[] = [];
+    let holding = false;
+    const w = await world({
+      actuator: async (c, key) => {
+        driven.push(`${c.kind} ${key.id}`);
+        if (!holding) return;
+        entered();
+        await held;
+      },
+    });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'lock')).status).toBe('ok'); // enrolled
+    driven.length = 0;
+    holding = true;
+    const ownerUnlock = owner.command(w.connect().link, 'unlock', { timeoutMs: 10_000 }); // holds the actuator
+    await ownerInActuator;
+    holding = false;
+    const friendUnlock = friend.open(w.connect().link, 'unlock', { timeoutMs: 10_000 }).catch((e: unknown) => e); // queued
+    await sleep(300); // its handshake is done and it waits for the actuator
+    await w.car.revoke(friend.keyId);
+    release();
+    expect((await ownerUnlock).status).toBe('ok');
+    const r = (await friendUnlock) as { result?: { status: string } };
+    expect(r.result?.status ?? 'closed').not.toBe('ok');
+    expect(driven).toEqual([`unlock ${owner.keyId}`]); // the friend's unlock was never driven
+  });
+
+  it('an actuator that ignores its signal still never overlaps the next action', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const w = await world({
+      actuator: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(150); // ignores the abort
+        running--;
+      },
+      car: { session: { actuatorTimeoutMs: 40, actuationWaitMs: 2_000 } },
+    });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    const [a, b] = await Promise.all([owner.command(w.connect().link, 'unlock'), friend.command(w.connect().link, 'lock')]);
+    expect(a.status).toBe('actuator-failed'); // answered at the bound
+    expect(['actuator-failed', 'ok']).toContain(b.status);
+    expect(maxRunning).toBe(1);
+  });
+
   it("the actuator's signal aborts when its time is up", async () => {
     let aborted = false;
     const w = await world({
@@ -200,6 +254,57 @@ describe('a session ended from outside mid-command', () => {
     expect(result.status).toBe('ok');
     expect(await connection.awaitClose()).toBe('revoked');
     await expect(served).resolves.toMatchObject({ end: 'revoked' });
+  });
+});
+
+describe('a slow hook delays only its own session', () => {
+  it("a ranging hook that takes 1.5 s for one phone does not hold up another phone's handshake", async () => {
+    let slowKey = '';
+    const w = await world({
+      car: {
+        hooks: {
+          ranging: async (keyId) => {
+            if (keyId === slowKey) await sleep(1_500);
+            return { ok: true };
+          },
+        },
+      },
+    });
+    const slow = await pairOwner(w, 'slow');
+    const fast = await pairOwner(w, 'fast');
+    slowKey = slow.keyId;
+    const order: string[] = [];
+    const a = slow.command(w.connect().link, 'unlock').then((r) => order.push(`slow ${r.status}`));
+    await sleep(50);
+    const b = fast.command(w.connect().link, 'unlock').then((r) => order.push(`fast ${r.status}`));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['fast ok', 'slow ok']);
+  });
+});
+
+describe('a hung policy or hook never hangs the car', () => {
+  it('a policy that never answers denies with internal-error after its bound, and the car serves on', async () => {
+    let hang = true;
+    const w = await world({
+      car: { policy: () => (hang ? new Promise<never>(() => undefined) : { allow: true }) },
+    });
+    const owner = await pairOwner(w);
+    expect((await owner.command(w.connect().link, 'unlock', { timeoutMs: 10_000 })).status).toBe('internal-error');
+    hang = false;
+    expect((await owner.command(w.connect().link, 'unlock')).status).toBe('ok');
+  });
+});
+
+describe('session limits', () => {
+  it('every command counts toward maxCommands (the handshake command included): the session then ends rate-limited', async () => {
+    const w = await world({ car: { session: { maxCommands: 5 } } });
+    const owner = await pairOwner(w);
+    const { link, served } = w.connect();
+    const { connection } = await owner.open(link, 'unlock');
+    const statuses: string[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await connection.send({ kind: 'custom', code: 0x90 + i })).status);
+    expect(statuses).toEqual(['ok', 'ok', 'ok', 'ok', 'rate-limited']);
+    await expect(served).resolves.toMatchObject({ end: 'rate-limited' });
   });
 });
 

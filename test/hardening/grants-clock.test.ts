@@ -138,6 +138,23 @@ describe('the clock never goes below its persisted floor', () => {
     expect(w.car.now()).toBe(T0 + 6 * HOUR);
   });
 
+  it('while the wall clock is behind, trusted time still advances (pairing windows expire, sessions age)', async () => {
+    const w = await world();
+    await pairOwner(w);
+    w.clock.t = T0 + 10 * HOUR;
+    await w.car.persistTimeFloor();
+    w.clock.t = 0; // reboot without RTC
+    w.clock.mono = 1_000;
+    await w.reopen();
+    const start = w.car.now();
+    expect(w.car.clockBehind).toBe(true);
+    await w.car.openPairing({ scrypt: { log2N: 10, r: 8, p: 1 }, ttlMs: 60_000 });
+    expect(w.car.pairingStatus).toBe('active');
+    w.clock.mono += 61_000; // a minute passes on the monotonic clock; the wall clock is still 1970
+    expect(w.car.now()).toBe(start + 61_000);
+    expect(w.car.pairingStatus).toBe('expired');
+  });
+
   it('every durable write records the floor', async () => {
     const store = new MemoryVehicleStore();
     const w = await world({ store });

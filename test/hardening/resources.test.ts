@@ -96,6 +96,25 @@ describe('unauthenticated probes cannot grow the audit log without bound', () =>
   }, 120_000);
 });
 
+describe("strangers' entries are rate-limited, an owner's never", () => {
+  it('200 fresh keys presenting garbage grants write a bounded log; an owner revoking an unknown id is still logged', async () => {
+    const w = await world();
+    const owner = await pairOwner(w);
+    for (let i = 0; i < 200; i++) {
+      const stranger = await w.phone(`stranger${i}`);
+      // a share sealed to the stranger by an owner of another car: its grant does not redeem here
+      const other = await world({ seed: `other${i % 3}` });
+      const otherOwner = await pairOwner(other);
+      await stranger.acceptShare((await otherOwner.share(stranger.keyRequest())).share).catch(() => undefined);
+      await stranger.command(w.connect().link, 'unlock', { car: stranger.cars()[0]?.carId }).catch(() => undefined);
+      if (i === 100) expect((await owner.command(w.connect().link, { kind: 'revoke', target: '0123456789abcdef' })).status).toBe('unknown-key');
+    }
+    const audit = await w.car.audit();
+    expect(audit.filter((e) => e.event === 'command' && e.keyId !== owner.keyId).length).toBeLessThanOrEqual(20);
+    expect(audit.some((e) => e.keyId === owner.keyId && e.command === 'revoke' && e.result === 'unknown-key')).toBe(true);
+  }, 120_000);
+});
+
 describe('concurrent unauthenticated connections are capped', () => {
   it('under 40 silent connections an owner still unlocks; the oldest unauthenticated ones were dropped', async () => {
     const w = await world({ car: { maxUnauthenticated: 8 } });

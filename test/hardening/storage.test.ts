@@ -116,6 +116,25 @@ describe('a lost state file is never a new car', () => {
     expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
   });
 
+  it('a revocation stays in force after restore even when the audit log rotated it away', async () => {
+    const dir = tmp();
+    const backup = join(tmp(), 'car-backup.json');
+    const store = new FileVehicleStore(dir, { maxAuditBytes: 2_048, keepAuditFiles: 1 });
+    const w = await world({ store });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    await backupVehicleState(dir, backup);
+    await w.car.revoke(friend.keyId);
+    for (let i = 0; i < 60; i++) await store.appendAudit({ at: i, event: 'command', keyId: owner.keyId, result: 'ok', detail: 'x'.repeat(40) });
+    expect((await store.readAudit()).some((e) => e.event === 'revoke')).toBe(false); // rotated away
+    unlinkSync(join(dir, 'vehicle.json'));
+    const restored = await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n).fill(5) });
+    expect(restored.reapplied).toEqual([friend.keyId]);
+    await w.reopen();
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
+  });
+
   it('restore refuses to overwrite a car, and refuses a file that is not a backup', async () => {
     const dir = tmp();
     const w = await world({ store: new FileVehicleStore(dir) });

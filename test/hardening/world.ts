@@ -18,7 +18,7 @@ export const T0 = 1_767_225_600_000; // 2026-01-01
 export interface World {
   car: VehicleService;
   store: VehicleStore;
-  clock: { t: number };
+  clock: { t: number; mono: number };
   executed: string[];
   phone(name: string): Promise<PhoneWallet>;
   connect(): { link: ReturnType<typeof createMemoryLinkPair>[0]; served: ReturnType<VehicleService['serve']> };
@@ -27,7 +27,7 @@ export interface World {
 
 export async function world(options: { seed?: string; actuator?: Actuator; store?: VehicleStore; car?: Partial<VehicleServiceOptions> } = {}): Promise<World> {
   const seed = options.seed ?? 'hardening';
-  const clock = { t: T0 };
+  const clock = { t: T0, mono: 0 };
   const executed: string[] = [];
   const store = options.store ?? new MemoryVehicleStore();
   const actuator: Actuator =
@@ -35,7 +35,15 @@ export async function world(options: { seed?: string; actuator?: Actuator; store
     ((c) => {
       executed.push(c.kind);
     });
-  const base = { store, random: deterministicRandom(`${seed}-car`), now: () => clock.t, name: 'Test car', actuator, ...options.car };
+  const base = {
+    store,
+    random: deterministicRandom(`${seed}-car`),
+    now: () => clock.t,
+    monotonic: () => clock.mono,
+    name: 'Test car',
+    actuator,
+    ...options.car,
+  };
   const w: World = {
     car: await VehicleService.open(base),
     store,

@@ -1,0 +1,40 @@
+/**
+ * The car's policy and hooks are application code; a slow or hung one must delay only its own
+ * session, never the car. These wrappers bound each call: a late proximity answer is no verdict,
+ * a late ranging answer is failed ranging, a late policy answer is a throw (`internal-error`).
+ */
+import type { Command } from '../protocol/commands.js';
+import type { Policy, ProximityVerdict, RangingVerdict, VehicleHooks } from '../roles/types.js';
+import { withDeadline } from '../transport/deadline.js';
+
+export const PROXIMITY_HOOK_TIMEOUT_MS = 1_000;
+export const RANGING_HOOK_TIMEOUT_MS = 5_000;
+export const POLICY_TIMEOUT_MS = 2_000;
+
+export function boundedHooks(hooks: VehicleHooks): VehicleHooks {
+  const bounded: VehicleHooks = {};
+  if (hooks.proximity)
+    bounded.proximity = (keyId: string): Promise<ProximityVerdict | undefined> =>
+      withDeadline(
+        'proximity hook',
+        Promise.resolve().then(() => hooks.proximity?.(keyId)),
+        { timeoutMs: PROXIMITY_HOOK_TIMEOUT_MS },
+      ).catch(() => undefined);
+  if (hooks.ranging)
+    bounded.ranging = (keyId: string, command: Command): Promise<RangingVerdict | undefined> =>
+      withDeadline(
+        'ranging hook',
+        Promise.resolve().then(() => hooks.ranging?.(keyId, command)),
+        { timeoutMs: RANGING_HOOK_TIMEOUT_MS },
+      ).catch((): RangingVerdict => ({ ok: false }));
+  return bounded;
+}
+
+export function boundedPolicy(policy: Policy): Policy {
+  return (ctx) =>
+    withDeadline(
+      'policy',
+      Promise.resolve().then(() => policy(ctx)),
+      { timeoutMs: POLICY_TIMEOUT_MS },
+    );
+}
