@@ -7,7 +7,7 @@ import { DeniedError, LinkClosedError } from '../errors.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
 import { CheckFailure, expectThat, loadTranscripts, recordedShapes, shapes, type Check } from './conformance-check.js';
-import { editedLink, readUntilClosed, type SendEdit } from './conformance-link.js';
+import { editedLink, heldOpen, readUntilClosed, type SendEdit } from './conformance-link.js';
 import type { Link } from '../transport/link.js';
 import type { PhoneWallet } from '../service/phone-wallet.js';
 import type { CommandResult } from '../transport/phone-driver.js';
@@ -56,8 +56,7 @@ async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: 
   const inner = await t.connect();
   const received: Uint8Array[] = [];
   const link = editedLink(observed(inner, received), edit);
-  const held: Link = { ...link, send: link.send, receive: link.receive, close: () => undefined, closed: link.closed, isClosed: false };
-  await action(held).catch(() => undefined);
+  await action(heldOpen(link)).catch(() => undefined);
   const tail = await readUntilClosed(observed(inner, received), t.timeoutMs);
   inner.close('check over');
   const at = received.findIndex((m) => m[0] === 0x0f);
@@ -66,7 +65,10 @@ async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: 
   expectThat(at >= 0, `no ALERT (received ${shapes(received).join(' ') || 'nothing'})`);
   // §6: once a channel exists the car's close(reason) may send RECORD{CLOSE} (19 bytes) before it hangs up
   const after = received.slice(at + 1);
-  expectThat(after.every((m) => m[0] === 0x03 && m.length === CLOSE_RECORD_LENGTH) && after.length <= 1, `after the ALERT the car sent ${shapes(after).join(' ')}`);
+  expectThat(
+    after.every((m) => m[0] === 0x03 && m.length === CLOSE_RECORD_LENGTH) && after.length <= 1,
+    `after the ALERT the car sent ${shapes(after).join(' ')}`,
+  );
   expectThat(tail.closed, 'the car did not close the link');
   const alert = received[at]!;
   return `ALERT(${alert[1] ?? '?'}) then close`;
@@ -106,10 +108,9 @@ function transcriptChecks(): Check<CarTarget>[] {
       const inner = await t.connect();
       const received: Uint8Array[] = [];
       const link = observed(inner, received);
-      const held: Link = { ...link, send: link.send, receive: link.receive, close: () => undefined, closed: link.closed, isClosed: false };
       const results: string[] = [];
       const [first, ...rest] = v.steps;
-      const { result, connection } = await wallet.open(held, first!.command as CommandInput, { intent: first!.intent === true, ...wait(t) });
+      const { result, connection } = await wallet.open(heldOpen(link), first!.command as CommandInput, { intent: first!.intent === true, ...wait(t) });
       results.push(result.status);
       for (const s of rest) results.push((await connection.send(s.command as CommandInput, { intent: s.intent === true })).status);
       await connection.close();
@@ -155,13 +156,11 @@ export function carChecks(): Check<CarTarget>[] {
       },
     },
     ...transcriptChecks(),
-    ...(['unlock', 'lock', 'trunk'] as const).map(
-      (command): Check<CarTarget> => ({
-        id: `command-${command}`,
-        expects: `HANDSHAKE carrying ${command} from the owner: RESULT(ok)`,
-        run: async (t) => expectStatus(await statusOf(t, owner(t), command), 'ok'),
-      }),
-    ),
+    ...(['unlock', 'lock', 'trunk'] as const).map((command): Check<CarTarget> => ({
+      id: `command-${command}`,
+      expects: `HANDSHAKE carrying ${command} from the owner: RESULT(ok)`,
+      run: async (t) => expectStatus(await statusOf(t, owner(t), command), 'ok'),
+    })),
     {
       id: 'session-commands',
       expects: 'unlock in the HANDSHAKE, then lock and unlock as RECORDs on the same session: three RESULT(ok), in order',
@@ -214,7 +213,10 @@ export function carChecks(): Check<CarTarget>[] {
         while (statuses.length <= t.maxCommands && connection.isOpen) statuses.push((await connection.send('lock')).status);
         await connection.close();
         const last = statuses.at(-1);
-        expectThat(statuses.slice(0, t.maxCommands).every((s) => s === 'ok'), `a denial before the limit: ${statuses.join(',')}`);
+        expectThat(
+          statuses.slice(0, t.maxCommands).every((s) => s === 'ok'),
+          `a denial before the limit: ${statuses.join(',')}`,
+        );
         expectThat(statuses.length === t.maxCommands + 1 && last === 'rate-limited', `command ${statuses.length} got ${last}, not rate-limited`);
         return `command ${statuses.length}: rate-limited`;
       },
@@ -280,7 +282,7 @@ function malformedChecks(): Check<CarTarget>[] {
     },
     {
       id: 'replayed-handshake',
-      expects: "a HANDSHAKE recorded from an earlier session, replayed to a new CHALLENGE: ALERT, then the car closes, nothing executed",
+      expects: 'a HANDSHAKE recorded from an earlier session, replayed to a new CHALLENGE: ALERT, then the car closes, nothing executed',
       run: async (t) => {
         const first = editedLink(await t.connect(), () => undefined);
         await owner(t).command(first, 'lock', wait(t));

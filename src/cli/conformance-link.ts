@@ -33,6 +33,21 @@ export function editedLink(inner: Link, edit: SendEdit): Link & { readonly sent:
   };
 }
 
+/** `inner` whose `close` is ignored: the runner reads what the peer sends after our role hung up. */
+export function heldOpen(inner: Link): Link {
+  return {
+    send: (m, o) => inner.send(m, o),
+    receive: (o) => inner.receive(o),
+    close: () => undefined,
+    get closed() {
+      return inner.closed;
+    },
+    get isClosed() {
+      return inner.isClosed;
+    },
+  };
+}
+
 /**
  * A session's view of `inner`: closing it ends the view, not the stream, and a control frame
  * from the peer ends the view too (kept in `control` for the runner), so the peer's report can
@@ -119,7 +134,7 @@ function alertReason(m: Uint8Array): string {
 }
 
 /**
- * `inner` read eagerly (one reader at a time; a receive's abort is seen within its timeout): every message the peer sent before closing stays receivable after the
+ * `inner` read eagerly (one reader at a time): every message the peer sent before closing stays receivable after the
  * close (a plain link drops what is queued when it closes), so the runner judges everything the
  * peer said — a CLOSE just before it hung up, a report just before the end of the stream.
  */
@@ -149,12 +164,15 @@ export function drainedLink(inner: Link): Link {
         const left = deadline === undefined ? undefined : deadline - Date.now();
         if (left !== undefined && left <= 0) throw new TimeoutError('receive', options!.timeoutMs!);
         await new Promise<void>((resolve) => {
-          const timer = left === undefined ? undefined : setTimeout(resolve, left);
-          waiting = () => {
+          const wake = () => {
             clearTimeout(timer);
+            options?.signal?.removeEventListener('abort', wake);
             waiting = undefined;
             resolve();
           };
+          const timer = left === undefined ? undefined : setTimeout(wake, left);
+          options?.signal?.addEventListener('abort', wake, { once: true });
+          waiting = wake;
         });
       }
       return kept.shift()!;

@@ -91,7 +91,10 @@ function expectStatuses(r: Report, want: string): string {
 
 /** The phone refused what the car sent: no result accepted, an error reported, no HANDSHAKE/RECORD after `allowed`. */
 function expectRefused(x: Exchange, allowedSends = 0): string {
-  expectThat(x.report.results.every((r) => r.status !== 'ok'), `the phone accepted ${statuses(x.report)}`);
+  expectThat(
+    x.report.results.every((r) => r.status !== 'ok'),
+    `the phone accepted ${statuses(x.report)}`,
+  );
   expectThat(x.report.error !== undefined, 'the phone reported no error');
   // a RECORD{CLOSE} (19 bytes) on the way out is allowed: the phone's close() sends it (§6)
   const protocol = x.sent.filter((m) => m[0] === 0x02 || (m[0] === 0x03 && m.length !== 1 + 2 + 16)).length;
@@ -164,27 +167,48 @@ export function phoneChecks(): Check<PhoneTarget>[] {
     {
       id: 'max-commands',
       expects: 'a car allowing 2 commands per session, directive unlock, lock, lock: the phone reports ok, ok, rate-limited',
-      run: async (t) => expectStatuses((await exchange(t, commands('unlock', 'lock', 'lock'), serve(await carFrom(t, car(t).registry.state, 2)))).report, 'ok, ok, rate-limited'),
+      run: async (t) =>
+        expectStatuses(
+          (await exchange(t, commands('unlock', 'lock', 'lock'), serve(await carFrom(t, car(t).registry.state, 2)))).report,
+          'ok, ok, rate-limited',
+        ),
     },
     {
       id: 'unknown-key',
       expects: 'the same car with no key enrolled: the phone reports unknown-key (or an unknown-key error), never ok',
       run: async (t) => {
         const x = await exchange(t, commands('unlock'), serve(await carFrom(t, { ...car(t).registry.state, keys: [], revokedGrants: [] })));
-        expectThat(statuses(x.report) === 'unknown-key' || (x.report.results.length === 0 && x.report.error !== undefined), `the phone reported ${statuses(x.report)}`);
+        expectThat(
+          statuses(x.report) === 'unknown-key' || (x.report.results.length === 0 && x.report.error !== undefined),
+          `the phone reported ${statuses(x.report)}`,
+        );
         return statuses(x.report) || x.report.error;
       },
     },
     ...malformedChecks(),
     {
-      id: 'revoked',
-      expects: "the car revokes the phone's key (a second owner keeps the car administrable): the phone's next unlock is denied revoked, never ok",
+      id: 'revoke-closes-session',
+      expects:
+        "directive unlock with awaitClose; the car revokes the phone's key once the unlock's RESULT is sent (a second owner keeps the car administrable): the phone reports CLOSE(revoked); its next unlock is denied revoked",
       run: async (t) => {
         await pairSecondOwner(car(t));
-        await car(t).revoke(t.phoneKeyId!);
+        const x = await exchange(t, { ...commands('unlock'), awaitClose: true }, async (session) => {
+          let resultSent!: () => void;
+          const sent = new Promise<void>((resolve) => (resultSent = resolve));
+          // the CHALLENGE is message 0, the unlock's RESULT message 1: revoke once it is on its way
+          const serving = car(t).serve(editedLink(session, (_m, i) => void (i === 1 && setTimeout(resultSent, 0))));
+          await Promise.race([sent, serving]);
+          await car(t).revoke(t.phoneKeyId!);
+          await serving;
+        });
+        expectStatuses(x.report, 'ok');
+        expectThat(
+          x.report.closeReason === 'revoked',
+          `the phone reported close ${x.report.closeReason ?? 'none'}${x.report.error ? ` (${x.report.error})` : ''}`,
+        );
         const again = (await exchange(t, commands('unlock'), serve(car(t)))).report;
-        expectThat(statuses(again) === 'revoked' || (again.results.length === 0 && again.error !== undefined), `the phone reported ${statuses(again)}`);
-        return statuses(again) || again.error;
+        expectThat(statuses(again) === 'revoked' || (again.results.length === 0 && again.error !== undefined), `then the phone reported ${statuses(again)}`);
+        return `CLOSE(revoked), then ${statuses(again) || again.error}`;
       },
     },
   ];

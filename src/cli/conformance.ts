@@ -54,7 +54,9 @@ export async function conformance(a: ConformanceArgs, write: (text: string) => v
     write(`proxkey conformance: role ${a.role} at ${t.connect}${a.self ? ' (proxkey itself)' : ''}\n`);
     const outcomes =
       a.role === 'car'
-        ? await runChecks<CarTarget>(carChecks(), { connect, code: t.code ?? a.code ?? '', maxCommands: a.maxCommands ?? 32, timeoutMs: a.timeoutMs }, (o) => write(line(o)))
+        ? await runChecks<CarTarget>(carChecks(), { connect, code: t.code ?? a.code ?? '', maxCommands: a.maxCommands ?? 32, timeoutMs: a.timeoutMs }, (o) =>
+            write(line(o)),
+          )
         : await runChecks<PhoneTarget>(phoneChecks(), { connect, timeoutMs: a.timeoutMs, executed: [] }, (o) => write(line(o)));
     const failed = outcomes.filter((o) => !o.passed).length;
     write(`${outcomes.length - failed} passed, ${failed} failed\n`);

@@ -2,7 +2,7 @@
  * `proxkey conformance` against proxkey's own roles passes; against a deliberately broken car the
  * specific checks fail; `proxkey decode` reads the published transcripts' messages.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,22 +13,26 @@ import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { listenSocketLinks } from '../../src/node/socket-link.js';
 import { VehicleService } from '../../src/service/vehicle-service.js';
 import { cli } from './run-cli.js';
-import unlock from '../vectors/protocol-unlock-lock-start.json';
 
+const unlock = JSON.parse(readFileSync(new URL('../vectors/protocol-unlock-lock-start.json', import.meta.url), 'utf8')) as { messages: { hex: string }[] };
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-conformance-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('proxkey conformance --self', () => {
-  it.each(['car', 'phone'])('--role %s passes every check against proxkey itself', async (role) => {
-    const r = await cli('conformance', '--role', role, '--self');
-    expect(r.err).toBe('');
-    expect(r.out).not.toMatch(/^FAIL/m);
-    const [, passed, failed] = /^(\d+) passed, (\d+) failed$/m.exec(r.out)!;
-    expect(Number(failed)).toBe(0);
-    expect(Number(passed)).toBeGreaterThanOrEqual(role === 'car' ? 20 : 12);
-    expect(r.out).toMatch(/^pass {2}vector:unlock-lock-start/m);
-    expect(r.code).toBe(0);
-  }, 60_000);
+  it.each(['car', 'phone'])(
+    '--role %s passes every check against proxkey itself',
+    async (role) => {
+      const r = await cli('conformance', '--role', role, '--self');
+      expect(r.err).toBe('');
+      expect(r.out).not.toMatch(/^FAIL/m);
+      const [, passed, failed] = /^(\d+) passed, (\d+) failed$/m.exec(r.out)!;
+      expect(Number(failed)).toBe(0);
+      expect(Number(passed)).toBeGreaterThanOrEqual(role === 'car' ? 20 : 12);
+      expect(r.out).toMatch(/^pass {2}vector:unlock-lock-start/m);
+      expect(r.code).toBe(0);
+    },
+    60_000,
+  );
 
   it('usage errors: no target, a bad address, a car without its code', async () => {
     for (const argv of [
