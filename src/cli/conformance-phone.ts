@@ -77,7 +77,7 @@ async function exchange(t: PhoneTarget, directive: Directive, carSide: (session:
   }
 }
 
-const commands = (...list: (string | DirectiveCommand)[]): Directive => ({
+const commands = (...list: (string | DirectiveCommand)[]): Extract<Directive, { action: 'commands' }> => ({
   action: 'commands',
   commands: list.map((c) => (typeof c === 'string' ? { command: c } : c)),
 });

@@ -3,11 +3,16 @@
  * specific checks fail; `proxkey decode` reads the published transcripts' messages.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conformance } from '../../src/cli/conformance.js';
+import { decodeControl, encodeControl, type Directive } from '../../src/cli/conformance-control.js';
+import { CipherState } from '../../src/noise/cipher-state.js';
+import { aesGcmCipher } from '../../src/noise/suites.js';
+import { encodeBody, encodeMessage } from '../../src/protocol/messages.js';
+import { toHex } from '../../src/bytes.js';
 import { MemoryVehicleStore } from '../../src/keys/store.js';
 import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { listenSocketLinks } from '../../src/node/socket-link.js';
@@ -51,19 +56,43 @@ describe('proxkey conformance against a broken car', () => {
   let server: Server | undefined;
   afterAll(() => server?.close());
 
-  it('a car whose policy allows everything fails the denial checks, and the run exits 1', async () => {
+  it('a car whose policy allows everything fails the denial checks, and the run exits 1 (over TCP)', async () => {
     const car = await VehicleService.open({ store: new MemoryVehicleStore(), crypto: nodeCrypto, actuator: () => undefined, policy: () => ({ allow: true }) });
     const { code } = await car.openPairing();
-    const path = join(dir, 'broken.sock');
-    server = await listenSocketLinks(path, (link) => void car.serve(link));
+    server = await listenSocketLinks('127.0.0.1:0', (link) => void car.serve(link));
+    const { port } = server.address() as AddressInfo;
     let out = '';
-    const exit = await conformance({ role: 'car', connect: `unix:${path}`, code, timeoutMs: 3_000 }, (s) => (out += s));
+    const exit = await conformance({ role: 'car', connect: `tcp:127.0.0.1:${port}`, code, timeoutMs: 3_000 }, (s) => (out += s));
     expect(exit).toBe(1);
     expect(out).toMatch(/^FAIL {2}intent-required {2}expected intent-required, got ok$/m);
     expect(out).toMatch(/^FAIL {2}not-permitted {2}expected not-permitted, got ok$/m);
     expect(out).toMatch(/^pass {2}command-unlock/m);
     expect(out).toMatch(/^pass {2}bad-mac-handshake/m);
     expect(out).toMatch(/^\d+ passed, [1-9]\d* failed$/m);
+  }, 60_000);
+});
+
+describe('proxkey conformance against a broken phone', () => {
+  let server: Server | undefined;
+  afterAll(() => server?.close());
+
+  it('a phone that reports ok without checking what the car sent fails the malformed-input checks', async () => {
+    const path = join(dir, 'lying-phone.sock');
+    // reads the directive and the car's first message, sends nothing, and claims success
+    server = await listenSocketLinks(path, (link) => {
+      void (async () => {
+        const directive = decodeControl(await link.receive({ timeoutMs: 3_000 })) as Directive;
+        await link.receive({ timeoutMs: 3_000 });
+        const results = directive.action === 'commands' ? directive.commands.map(() => ({ status: 'ok' })) : [];
+        await link.send(encodeControl({ results, ...(directive.action === 'pair' && { paired: true }) }));
+        link.close();
+      })().catch(() => link.close());
+    });
+    let out = '';
+    const exit = await conformance({ role: 'phone', connect: `unix:${path}`, timeoutMs: 3_000 }, (s) => (out += s));
+    expect(exit).toBe(1);
+    for (const id of ['pair', 'garbage-challenge', 'bad-point-challenge', 'bad-mac-result', 'impostor-car'])
+      expect(out).toMatch(new RegExp(`^FAIL  ${id}  `, 'm'));
   }, 60_000);
 });
 
@@ -93,5 +122,26 @@ describe('proxkey decode', () => {
     const keys = join(dir, 'keys.json');
     writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: '00'.repeat(32), carToPhone: '11'.repeat(32) }));
     expect(JSON.parse((await cli('decode', hex(2), '--keys', keys)).out)).toMatchObject({ body: 'not decryptable with these keys at nonce 0' });
+  });
+
+  it('with the session keys, decrypts a RECORD and prints its body (either direction, at a given nonce)', async () => {
+    const key = new Uint8Array(32).fill(7);
+    const sender = new CipherState(aesGcmCipher(nodeCrypto), key);
+    const seal = async (body: Parameters<typeof encodeBody>[0]) =>
+      toHex(encodeMessage({ type: 0x03, ciphertext: await sender.encryptWithAd(Uint8Array.of(0x03), encodeBody(body)) }));
+    const first = await seal({ kind: 0x10, command: { kind: 'unlock' }, intent: true, extensions: [] });
+    const second = await seal({ kind: 0x11, status: 'not-permitted', data: Uint8Array.of(1, 2) });
+    const keys = join(dir, 'session-keys.json');
+    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: toHex(key), carToPhone: '11'.repeat(32) }));
+    expect(JSON.parse((await cli('decode', first, '--keys', keys)).out)).toMatchObject({
+      message: 'Record',
+      direction: 'phone→car',
+      body: { kind: 0x10, command: { kind: 'unlock' }, intent: true },
+    });
+    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: '11'.repeat(32), carToPhone: toHex(key), nonce: 1 }));
+    expect(JSON.parse((await cli('decode', second, '--keys', keys)).out)).toMatchObject({
+      direction: 'car→phone',
+      body: { kind: 0x11, status: 'not-permitted', data: '0102' },
+    });
   });
 });
