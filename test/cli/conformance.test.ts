@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conformance } from '../../src/cli/conformance.js';
+import { carChecks } from '../../src/cli/conformance-car.js';
+import { phoneChecks } from '../../src/cli/conformance-phone.js';
 import { decodeControl, encodeControl, type Directive } from '../../src/cli/conformance-control.js';
 import { CipherState } from '../../src/noise/cipher-state.js';
 import { aesGcmCipher } from '../../src/noise/suites.js';
@@ -22,6 +24,14 @@ import { cli } from './run-cli.js';
 const unlock = JSON.parse(readFileSync(new URL('../vectors/protocol-unlock-lock-start.json', import.meta.url), 'utf8')) as { messages: { hex: string }[] };
 const dir = mkdtempSync(join(tmpdir(), 'proxkey-conformance-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('docs/CONFORMANCE.md', () => {
+  it('describes every check of both roles', () => {
+    const doc = readFileSync(new URL('../../docs/CONFORMANCE.md', import.meta.url), 'utf8');
+    for (const c of [...carChecks(), ...phoneChecks()].filter((c) => !c.id.startsWith('vector:'))) expect(doc, c.id).toContain(`\`${c.id}\``);
+    expect(doc).toContain('`vector:<name>`');
+  });
+});
 
 describe('proxkey conformance --self', () => {
   it.each(['car', 'phone'])(
