@@ -2,6 +2,7 @@
  * `proxkey conformance` against proxkey's own roles passes; against a deliberately broken car the
  * specific checks fail; `proxkey decode` reads the published transcripts' messages.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { MemoryVehicleStore } from '../../src/keys/store.js';
 import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { listenSocketLinks } from '../../src/node/socket-link.js';
 import { VehicleService } from '../../src/service/vehicle-service.js';
+import { defaultPolicy } from '../../src/policy/default-policy.js';
 import { cli } from './run-cli.js';
 
 const unlock = JSON.parse(readFileSync(new URL('../vectors/protocol-unlock-lock-start.json', import.meta.url), 'utf8')) as { messages: { hex: string }[] };
@@ -79,6 +81,45 @@ describe('proxkey conformance against a broken car', () => {
     expect(out).toMatch(/^pass {2}command-unlock/m);
     expect(out).toMatch(/^pass {2}bad-mac-handshake/m);
     expect(out).toMatch(/^\d+ passed, [1-9]\d* failed$/m);
+  }, 60_000);
+});
+
+describe('proxkey conformance against a car that reseeds its random generator per connection', () => {
+  let server: Server | undefined;
+  afterAll(() => server?.close());
+
+  it('its CHALLENGE repeats, so a replayed handshake runs again: replayed-handshake fails, the rest passes', async () => {
+    let counter = 0;
+    const random = (n: number) => {
+      const out = new Uint8Array(n);
+      for (let at = 0; at < n; at += 32)
+        out.set(
+          createHash('sha256')
+            .update(`seed ${counter++}`)
+            .digest()
+            .subarray(0, n - at),
+          at,
+        );
+      return out;
+    };
+    const car = await VehicleService.open({
+      store: new MemoryVehicleStore(),
+      crypto: nodeCrypto,
+      random,
+      actuator: () => undefined,
+      policy: defaultPolicy({ maxRttMs: Infinity }),
+    });
+    const { code } = await car.openPairing();
+    const path = join(dir, 'reseeding.sock');
+    server = await listenSocketLinks(path, (link) => {
+      counter = 1_000; // "boot": the same draws on every connection
+      void car.serve(link);
+    });
+    let out = '';
+    const exit = await conformance({ role: 'car', connect: `unix:${path}`, code, timeoutMs: 3_000 }, (s) => (out += s));
+    expect(exit).toBe(1);
+    expect(out).toMatch(/^FAIL {2}replayed-handshake {2}the car answered with 1 RECORD\(s\) instead of ALERT/m);
+    expect(out).toMatch(/^\d+ passed, 1 failed$/m);
   }, 60_000);
 });
 
