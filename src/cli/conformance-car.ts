@@ -7,7 +7,7 @@ import { DeniedError, LinkClosedError } from '../errors.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
 import { CheckFailure, expectThat, loadTranscripts, recordedShapes, shapes, type Check } from './conformance-check.js';
-import { editedLink, heldOpen, readUntilClosed, type SendEdit } from './conformance-link.js';
+import { editedLink, heldOpen, readUntilClosed, recording, type SendEdit } from './conformance-link.js';
 import type { Link } from '../transport/link.js';
 import type { PhoneWallet } from '../service/phone-wallet.js';
 import type { CommandResult } from '../transport/phone-driver.js';
@@ -55,9 +55,9 @@ function expectStatus(got: string, ...want: string[]): string {
 async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: Link) => Promise<unknown>, recordsBefore = 0): Promise<string> {
   const inner = await t.connect();
   const received: Uint8Array[] = [];
-  const link = editedLink(observed(inner, received), edit);
+  const link = editedLink(recording(inner, received), edit);
   await action(heldOpen(link)).catch(() => undefined);
-  const tail = await readUntilClosed(observed(inner, received), t.timeoutMs);
+  const tail = await readUntilClosed(recording(inner, received), t.timeoutMs);
   inner.close('check over');
   const at = received.findIndex((m) => m[0] === 0x0f);
   const before = (at < 0 ? received : received.slice(0, at)).filter((m) => m[0] === 0x03).length;
@@ -74,25 +74,6 @@ async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: 
   return `ALERT(${alert[1] ?? '?'}) then close`;
 }
 
-/** `inner` whose received messages are appended to `into`. */
-function observed(inner: Link, into: Uint8Array[]): Link {
-  return {
-    send: (m, o) => inner.send(m, o),
-    receive: async (o) => {
-      const m = await inner.receive(o);
-      into.push(m);
-      return m;
-    },
-    close: (r) => inner.close(r),
-    get closed() {
-      return inner.closed;
-    },
-    get isClosed() {
-      return inner.isClosed;
-    },
-  };
-}
-
 /** type ‖ AEAD(CLOSE body: kind ‖ reason) ‖ tag. */
 const CLOSE_RECORD_LENGTH = 1 + 2 + 16;
 
@@ -107,7 +88,7 @@ function transcriptChecks(): Check<CarTarget>[] {
       const wallet = v.enrolled ? owner(t) : await strangerOf(t);
       const inner = await t.connect();
       const received: Uint8Array[] = [];
-      const link = observed(inner, received);
+      const link = recording(inner, received);
       const results: string[] = [];
       const [first, ...rest] = v.steps;
       const { result, connection } = await wallet.open(heldOpen(link), first!.command as CommandInput, { intent: first!.intent === true, ...wait(t) });

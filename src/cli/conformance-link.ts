@@ -12,18 +12,12 @@ import { isControlFrame } from './conformance-control.js';
 /** `edit(message, index)` returns the bytes to send instead (undefined: send it unchanged). */
 export type SendEdit = (message: Uint8Array, index: number) => Uint8Array | undefined;
 
-/** A view of `inner` whose outgoing messages pass through `edit` first; `sent` records what went out. */
-export function editedLink(inner: Link, edit: SendEdit): Link & { readonly sent: readonly Uint8Array[] } {
-  const sent: Uint8Array[] = [];
+/** `inner` with some of its methods replaced; the close state is always `inner`'s. */
+function delegate(inner: Link, replace: Partial<Pick<Link, 'send' | 'receive' | 'close'>>): Link {
   return {
-    sent,
-    send: (message: Uint8Array, options?: SendOptions) => {
-      const out = edit(message, sent.length) ?? message;
-      sent.push(out);
-      return inner.send(out, options);
-    },
-    receive: (options?: ReceiveOptions) => inner.receive(options),
-    close: (reason?: string) => inner.close(reason),
+    send: replace.send ?? ((m, o) => inner.send(m, o)),
+    receive: replace.receive ?? ((o) => inner.receive(o)),
+    close: replace.close ?? ((r) => inner.close(r)),
     get closed() {
       return inner.closed;
     },
@@ -33,19 +27,31 @@ export function editedLink(inner: Link, edit: SendEdit): Link & { readonly sent:
   };
 }
 
+/** A view of `inner` whose outgoing messages pass through `edit` first; `sent` records what went out. */
+export function editedLink(inner: Link, edit: SendEdit): Link & { readonly sent: readonly Uint8Array[] } {
+  const sent: Uint8Array[] = [];
+  const send = (message: Uint8Array, options?: SendOptions) => {
+    const out = edit(message, sent.length) ?? message;
+    sent.push(out);
+    return inner.send(out, options);
+  };
+  return Object.assign(delegate(inner, { send }), { sent });
+}
+
 /** `inner` whose `close` is ignored: the runner reads what the peer sends after our role hung up. */
 export function heldOpen(inner: Link): Link {
-  return {
-    send: (m, o) => inner.send(m, o),
-    receive: (o) => inner.receive(o),
-    close: () => undefined,
-    get closed() {
-      return inner.closed;
+  return delegate(inner, { close: () => undefined });
+}
+
+/** `inner` whose received messages are also appended to `into`. */
+export function recording(inner: Link, into: Uint8Array[]): Link {
+  return delegate(inner, {
+    receive: async (options?: ReceiveOptions) => {
+      const m = await inner.receive(options);
+      into.push(m);
+      return m;
     },
-    get isClosed() {
-      return inner.isClosed;
-    },
-  };
+  });
 }
 
 /**
