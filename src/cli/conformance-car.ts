@@ -110,7 +110,12 @@ async function strangerOf(t: CarTarget): Promise<PhoneWallet> {
   return phoneKnowing(car);
 }
 
+/** Every check for a car under test, in the order they run (later ones use the owner and friend set up earlier). */
 export function carChecks(): Check<CarTarget>[] {
+  return [...pairingChecks(), ...transcriptChecks(), ...commandChecks(), ...grantChecks(), ...malformedChecks(), revocationCheck()];
+}
+
+function pairingChecks(): Check<CarTarget>[] {
   return [
     {
       id: 'pair-wrong-code',
@@ -136,7 +141,11 @@ export function carChecks(): Check<CarTarget>[] {
         return `car ${car.carId.slice(0, 8)} "${car.name}", key ${car.keyId}`;
       },
     },
-    ...transcriptChecks(),
+  ];
+}
+
+function commandChecks(): Check<CarTarget>[] {
+  return [
     ...(['unlock', 'lock', 'trunk'] as const).map((command): Check<CarTarget> => ({
       id: `command-${command}`,
       expects: `HANDSHAKE carrying ${command} from the owner: RESULT(ok)`,
@@ -202,6 +211,11 @@ export function carChecks(): Check<CarTarget>[] {
         return `command ${statuses.length}: rate-limited`;
       },
     },
+  ];
+}
+
+function grantChecks(): Check<CarTarget>[] {
+  return [
     {
       id: 'grant-redeem',
       expects: "a friend presents the owner's grant (unlock, lock) with its first unlock: RESULT(ok); the grant is not needed afterwards",
@@ -220,22 +234,24 @@ export function carChecks(): Check<CarTarget>[] {
       expects: 'the friend (unlock, lock) sends trunk: RESULT(not-permitted)',
       run: async (t) => expectStatus(await statusOf(t, friend(t), 'trunk'), 'not-permitted'),
     },
-    ...malformedChecks(),
-    {
-      id: 'revoke-closes-session',
-      expects: "the owner revokes the friend's key while the friend's session is open: the friend gets CLOSE(revoked); its next session is denied revoked",
-      run: async (t) => {
-        const { connection } = await friend(t).open(await t.connect(), 'unlock', wait(t));
-        const closed = connection.awaitClose({ timeoutMs: t.timeoutMs });
-        const r: CommandResult = await owner(t).command(await t.connect(), { kind: 'revoke', target: friend(t).keyId }, wait(t));
-        expectThat(r.ok, `revoke answered ${r.status}`);
-        const reason = await closed;
-        expectThat(reason === 'revoked', `the friend's session ended with ${reason ?? 'no CLOSE'}`);
-        const again = await statusOf(t, friend(t), 'unlock').catch((e: unknown) => (e instanceof LinkClosedError ? 'closed' : Promise.reject(e)));
-        return `CLOSE(revoked), then ${expectStatus(again, 'revoked', 'alert:revoked', 'unknown-key', 'alert:unknown-key')}`;
-      },
-    },
   ];
+}
+
+function revocationCheck(): Check<CarTarget> {
+  return {
+    id: 'revoke-closes-session',
+    expects: "the owner revokes the friend's key while the friend's session is open: the friend gets CLOSE(revoked); its next session is denied revoked",
+    run: async (t) => {
+      const { connection } = await friend(t).open(await t.connect(), 'unlock', wait(t));
+      const closed = connection.awaitClose({ timeoutMs: t.timeoutMs });
+      const r: CommandResult = await owner(t).command(await t.connect(), { kind: 'revoke', target: friend(t).keyId }, wait(t));
+      expectThat(r.ok, `revoke answered ${r.status}`);
+      const reason = await closed;
+      expectThat(reason === 'revoked', `the friend's session ended with ${reason ?? 'no CLOSE'}`);
+      const again = await statusOf(t, friend(t), 'unlock').catch((e: unknown) => (e instanceof LinkClosedError ? 'closed' : Promise.reject(e)));
+      return `CLOSE(revoked), then ${expectStatus(again, 'revoked', 'alert:revoked', 'unknown-key', 'alert:unknown-key')}`;
+    },
+  };
 }
 
 function malformedChecks(): Check<CarTarget>[] {

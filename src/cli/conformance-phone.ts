@@ -118,23 +118,30 @@ function transcriptChecks(): Check<PhoneTarget>[] {
   }));
 }
 
+/** Every check for a phone under test, in the order they run (`pair` sets up the runner's car). */
 export function phoneChecks(): Check<PhoneTarget>[] {
-  return [
-    {
-      id: 'pair',
-      expects: "directive pair with the car's code: the phone completes SPAKE2+ and is enrolled as an owner",
-      run: async (t) => {
-        t.car = await carFrom(t, undefined);
-        const { code } = await t.car.openPairing();
-        const x = await exchange(t, { action: 'pair', code }, serve(t.car));
-        expectThat(x.report.paired === true, `the phone reported ${x.report.error ?? 'not paired'}`);
-        const owners = t.car.registry.state.keys.filter((k) => k.role === 'owner');
-        expectThat(owners.length === 1, `${owners.length} owners enrolled`);
-        t.phoneKeyId = owners[0]!.id;
-        return `key ${t.phoneKeyId}`;
-      },
+  return [pairCheck(), ...transcriptChecks(), ...behaviourChecks(), ...malformedChecks(), revocationCheck()];
+}
+
+function pairCheck(): Check<PhoneTarget> {
+  return {
+    id: 'pair',
+    expects: "directive pair with the car's code: the phone completes SPAKE2+ and is enrolled as an owner",
+    run: async (t) => {
+      t.car = await carFrom(t, undefined);
+      const { code } = await t.car.openPairing();
+      const x = await exchange(t, { action: 'pair', code }, serve(t.car));
+      expectThat(x.report.paired === true, `the phone reported ${x.report.error ?? 'not paired'}`);
+      const owners = t.car.registry.state.keys.filter((k) => k.role === 'owner');
+      expectThat(owners.length === 1, `${owners.length} owners enrolled`);
+      t.phoneKeyId = owners[0]!.id;
+      return `key ${t.phoneKeyId}`;
     },
-    ...transcriptChecks(),
+  };
+}
+
+function behaviourChecks(): Check<PhoneTarget>[] {
+  return [
     {
       id: 'session-commands',
       expects: 'directive unlock, lock, trunk: one HANDSHAKE then two RECORDs; the phone reports ok, ok, ok and the car executed them in order',
@@ -185,33 +192,35 @@ export function phoneChecks(): Check<PhoneTarget>[] {
         return statuses(x.report) || x.report.error;
       },
     },
-    ...malformedChecks(),
-    {
-      id: 'revoke-closes-session',
-      expects:
-        "directive unlock with awaitClose; the car revokes the phone's key once the unlock's RESULT is sent (a second owner keeps the car administrable): the phone reports CLOSE(revoked); its next unlock is denied revoked",
-      run: async (t) => {
-        await pairSecondOwner(car(t));
-        const x = await exchange(t, { ...commands('unlock'), awaitClose: true }, async (session) => {
-          let resultSent!: () => void;
-          const sent = new Promise<void>((resolve) => (resultSent = resolve));
-          // the CHALLENGE is message 0, the unlock's RESULT message 1: revoke once it is on its way
-          const serving = car(t).serve(editedLink(session, (_m, i) => void (i === 1 && setTimeout(resultSent, 0))));
-          await Promise.race([sent, serving]);
-          await car(t).revoke(t.phoneKeyId!);
-          await serving;
-        });
-        expectStatuses(x.report, 'ok');
-        expectThat(
-          x.report.closeReason === 'revoked',
-          `the phone reported close ${x.report.closeReason ?? 'none'}${x.report.error ? ` (${x.report.error})` : ''}`,
-        );
-        const again = (await exchange(t, commands('unlock'), serve(car(t)))).report;
-        expectThat(statuses(again) === 'revoked' || (again.results.length === 0 && again.error !== undefined), `then the phone reported ${statuses(again)}`);
-        return `CLOSE(revoked), then ${statuses(again) || again.error}`;
-      },
-    },
   ];
+}
+
+function revocationCheck(): Check<PhoneTarget> {
+  return {
+    id: 'revoke-closes-session',
+    expects:
+      "directive unlock with awaitClose; the car revokes the phone's key once the unlock's RESULT is sent (a second owner keeps the car administrable): the phone reports CLOSE(revoked); its next unlock is denied revoked",
+    run: async (t) => {
+      await pairSecondOwner(car(t));
+      const x = await exchange(t, { ...commands('unlock'), awaitClose: true }, async (session) => {
+        let resultSent!: () => void;
+        const sent = new Promise<void>((resolve) => (resultSent = resolve));
+        // the CHALLENGE is message 0, the unlock's RESULT message 1: revoke once it is on its way
+        const serving = car(t).serve(editedLink(session, (_m, i) => void (i === 1 && setTimeout(resultSent, 0))));
+        await Promise.race([sent, serving]);
+        await car(t).revoke(t.phoneKeyId!);
+        await serving;
+      });
+      expectStatuses(x.report, 'ok');
+      expectThat(
+        x.report.closeReason === 'revoked',
+        `the phone reported close ${x.report.closeReason ?? 'none'}${x.report.error ? ` (${x.report.error})` : ''}`,
+      );
+      const again = (await exchange(t, commands('unlock'), serve(car(t)))).report;
+      expectThat(statuses(again) === 'revoked' || (again.results.length === 0 && again.error !== undefined), `then the phone reported ${statuses(again)}`);
+      return `CLOSE(revoked), then ${statuses(again) || again.error}`;
+    },
+  };
 }
 
 /** The car refuses to revoke its last owner: enroll the runner's own phone as a second one. */
