@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../bytes.js';
 import { CipherState } from '../noise/cipher-state.js';
 import { aesGcmCipher, chaChaPolyCipher } from '../noise/suites.js';
-import { MessageType } from '../protocol/constants.js';
-import { decodeBody, decodeMessage } from '../protocol/messages.js';
+import { LIMITS, MessageType } from '../protocol/constants.js';
+import { decodeBody, decodeMessage, maskHas, type WireMessage } from '../protocol/messages.js';
 import { decodePairing, isPairingType } from '../protocol/pairing.js';
 import { nodeCrypto } from '../node/node-crypto.js';
 import { FRAGMENT_END, FRAGMENT_RESERVED, FRAGMENT_SEQ_MASK, FRAGMENT_START } from '../transport/framing.js';
@@ -23,6 +23,7 @@ export interface SessionKeys {
 }
 
 type Fields = Record<string, unknown>;
+const PUBLIC_KEY = LIMITS.publicKey;
 
 const hexOf = (v: unknown): unknown => (v instanceof Uint8Array ? toHex(v) : v);
 const readable = (o: object): Fields => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, hexOf(v)]));
@@ -37,7 +38,7 @@ export async function decodeBytes(bytes: Uint8Array, keys?: SessionKeys): Promis
   if (isPairingType(type)) return { message: typeName(type), ...readable(decodePairing(bytes)) };
   if (type & (FRAGMENT_START | FRAGMENT_END) && !(type & FRAGMENT_RESERVED)) return decodeFragment(bytes);
   const m = decodeMessage(bytes);
-  const fields: Fields = { message: typeName(m.type), ...readable(m) };
+  const fields: Fields = { message: typeName(m.type), ...readable(m), ...explained(m) };
   if (m.type !== MessageType.Record || !keys) return fields;
   for (const [direction, key] of [
     ['phone→car', keys.phoneToCar],
@@ -47,6 +48,21 @@ export async function decodeBytes(bytes: Uint8Array, keys?: SessionKeys): Promis
     if (body) return { ...fields, direction, body: readable(decodeBody(body)) };
   }
   return { ...fields, body: `not decryptable with these keys at nonce ${keys.nonce ?? 0}` };
+}
+
+/** Bitmasks as the ids they offer; Noise message 2 as its three parts (e, encrypted s, encrypted payload). */
+function explained(m: WireMessage): Fields {
+  const ids = (mask: number) => [1, 2, 3, 4, 5, 6, 7, 8].filter((id) => maskHas(mask, id));
+  if (m.type === MessageType.Challenge) return { versionsOffered: ids(m.versions), suitesOffered: ids(m.suites) };
+  if (m.type !== MessageType.Handshake) return {};
+  const staticEnd = PUBLIC_KEY + PUBLIC_KEY + LIMITS.tag;
+  return {
+    noiseParts: {
+      e: toHex(m.noise.subarray(0, PUBLIC_KEY)),
+      encryptedStatic: toHex(m.noise.subarray(PUBLIC_KEY, staticEnd)),
+      encryptedPayload: toHex(m.noise.subarray(staticEnd)),
+    },
+  };
 }
 
 async function tryDecrypt(suite: 1 | 2, key: Uint8Array, nonce: number, ciphertext: Uint8Array): Promise<Uint8Array | undefined> {

@@ -196,7 +196,7 @@ const OPTION_HELP: Record<string, string> = {
   hci: '--hci <n>           Bluetooth adapter hciN (default 0; or PROXKEY_HCI=<n>)',
   uart: '--uart <path>       a serial HCI controller (USB/UART dongle, or an emulated one)\n                      instead of hciN (or PROXKEY_HCI=<path>)',
   timeout: '--timeout <ms>      bound for each wait on the radio (default 10000)',
-  role: '--role car|phone   which role the implementation under test plays',
+  role: '--role car|phone    which role the implementation under test plays',
   connect: '--connect <addr>    the implementation under test: tcp:HOST:PORT or unix:PATH',
   self: "--self              test proxkey's own role, served on a unix socket",
   code: '--code <digits>     the pairing code the car under test shows (role car)',

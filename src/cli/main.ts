@@ -184,7 +184,7 @@ async function runConformance(v: Values): Promise<number> {
         ...(v.self && { self: true }),
         ...(v.code && { code: v.code }),
         ...(v['max-commands'] && { maxCommands: int(v['max-commands'], '--max-commands')! }),
-        timeoutMs: int(v.timeout, '--timeout') ?? 5_000,
+        timeoutMs: int(v.timeout, '--timeout') ?? 10_000,
       },
       (text) => process.stdout.write(text),
     );

@@ -154,9 +154,12 @@ describe('proxkey decode', () => {
     const c = await cli('decode', hex(0));
     expect(c.code).toBe(0);
     const challenge = JSON.parse(c.out) as Record<string, unknown>;
-    expect(challenge).toMatchObject({ message: 'Challenge', versions: 1, suites: 3, ephemeral: hex(0).slice(6) });
+    expect(challenge).toMatchObject({ message: 'Challenge', versions: 1, suites: 3, versionsOffered: [1], suitesOffered: [1, 2], ephemeral: hex(0).slice(6) });
     const h = JSON.parse((await cli('decode', hex(1))).out) as Record<string, unknown>;
     expect(h).toMatchObject({ message: 'Handshake', version: 1, suite: 1, noise: hex(1).slice(6) });
+    const parts = h.noiseParts as { e: string; encryptedStatic: string; encryptedPayload: string };
+    expect(parts.e + parts.encryptedStatic + parts.encryptedPayload).toBe(hex(1).slice(6));
+    expect([parts.e.length, parts.encryptedStatic.length]).toEqual([130, 162]);
   });
 
   it('reads @file, reports an ALERT and a fragment, and rejects garbage with exit 1', async () => {
