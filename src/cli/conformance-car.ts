@@ -4,6 +4,7 @@
  * each check with what it sends and expects.
  */
 import { DeniedError, LinkClosedError } from '../errors.js';
+import { MessageType } from '../protocol/constants.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
 import { CheckFailure, expectThat, loadTranscripts, recordedShapes, shapes, type Check } from './conformance-check.js';
@@ -119,16 +120,23 @@ function pairingChecks(): Check<CarTarget>[] {
   return [
     {
       id: 'pair-wrong-code',
-      expects: 'PAIR_START then SPAKE2+ with a wrong code: pairing fails, nothing is enrolled',
+      expects: 'PAIR_START then SPAKE2+ with a wrong code: the car runs the exchange (PAIR_PARAMS, PAIR_RESPONSE), the key confirmation fails, no PAIR_DONE',
       run: async (t) => {
         const wrong = t.code.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
         const phone = await freshPhone();
-        const paired = await phone.pair(await t.connect(), wrong, wait(t)).then(
+        const received: Uint8Array[] = [];
+        const paired = await phone.pair(recording(await t.connect(), received), wrong, wait(t)).then(
           () => true,
           () => false,
         );
-        expectThat(!paired, 'the car paired with a wrong code');
-        return 'refused';
+        const types = received.map((m) => m[0]);
+        expectThat(!paired && !types.includes(MessageType.PairDone), 'the car paired with a wrong code');
+        // the refusal must come from the key confirmation, not from a car that never ran the exchange
+        expectThat(
+          types.includes(MessageType.PairParams) && types.includes(MessageType.PairResponse),
+          `no SPAKE2+ exchange (received ${shapes(received).join(' ')})`,
+        );
+        return 'PAIR_PARAMS, PAIR_RESPONSE, no PAIR_DONE';
       },
     },
     {

@@ -39,7 +39,8 @@ async function carFrom(t: PhoneTarget, state: VehicleState | undefined, maxComma
     name: 'proxkey conformance car',
     policy: defaultPolicy({ maxRttMs: Infinity }),
     actuator: (command) => void t.executed.push(command.kind),
-    session: { maxCommands },
+    // a phone that goes quiet fails its check within the run's bound, not the car's 30 s idle default
+    session: { maxCommands, handshakeTimeoutMs: t.timeoutMs, idleTimeoutMs: t.timeoutMs },
   });
 }
 

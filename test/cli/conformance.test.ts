@@ -147,6 +147,26 @@ describe('proxkey conformance against a broken phone', () => {
   }, 60_000);
 });
 
+describe('proxkey conformance against a peer that hangs up at once', () => {
+  it.each(['car', 'phone'] as const)(
+    '--role %s: every check fails, promptly, and the run ends with exit 1',
+    async (role) => {
+      const path = join(dir, `hang-up-${role}.sock`);
+      const server = await listenSocketLinks(path, (link) => link.close('go away'));
+      try {
+        let out = '';
+        const exit = await conformance({ role, connect: `unix:${path}`, code: '12345678', timeoutMs: 2_000 }, (s) => (out += s));
+        expect(exit).toBe(1);
+        expect(out).not.toMatch(/^pass/m);
+        expect(out).toMatch(/^0 passed, \d+ failed$/m);
+      } finally {
+        server.close();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('proxkey decode', () => {
   const hex = (i: number) => unlock.messages[i]!.hex;
 
