@@ -102,7 +102,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'decode <hex | @file> [--keys FILE]',
     summary: 'decode a protocol message or framing fragment',
     details:
-      'Prints the fields of a CHALLENGE, HANDSHAKE header, RECORD, ALERT, pairing message or fragment as JSON. With --keys (JSON: suite, phoneToCar, carToPhone, nonce) a RECORD is decrypted and its body decoded.',
+      'Prints the fields of a CHALLENGE, HANDSHAKE header, RECORD, ALERT, pairing message or fragment as JSON; @file reads a capture, one message per line. With --keys (JSON: suite, phoneToCar, carToPhone, nonce) the RECORDs are decrypted in order and their bodies decoded (docs/CONFORMANCE.md).',
     maxArgs: 1,
     options: ['keys'],
   },

@@ -20,7 +20,7 @@ import { COMMANDS, carHelp, commandHelp, mainHelp } from './help.js';
 import { phoneAccept, phoneCommand, phoneKeys, phonePair, phoneRequestKey, phoneShare, phoneStatus, type PhoneArgs } from './phone.js';
 import { carSetup } from './setup.js';
 import { conformance, ConformanceUsageError } from './conformance.js';
-import { decodeBytes, inputBytes, type SessionKeys } from './decode.js';
+import { decodeMessages, inputMessages, sessionKeys } from './decode.js';
 import { createUi, describeError } from './ui.js';
 
 export { COMMANDS } from './help.js';
@@ -196,9 +196,12 @@ async function runConformance(v: Values): Promise<number> {
 
 async function runDecode(input: string | undefined, v: Values): Promise<number> {
   if (!input) throw new UsageError('decode needs the bytes: hex, or @file');
-  const keys = v.keys ? (JSON.parse(readFileSync(v.keys, 'utf8')) as SessionKeys) : undefined;
-  process.stdout.write(`${JSON.stringify(await decodeBytes(inputBytes(input), keys), null, 2)}\n`);
-  return 0;
+  const keys = v.keys ? sessionKeys(JSON.parse(readFileSync(v.keys, 'utf8'))) : undefined;
+  const decoded = await decodeMessages(inputMessages(input), keys);
+  process.stdout.write(`${JSON.stringify(decoded.length === 1 ? decoded[0] : decoded, null, 2)}\n`);
+  const failed = decoded.find((d) => 'error' in d);
+  if (failed) process.stderr.write(`error: ${String(failed.error)}\n`);
+  return failed ? 1 : 0;
 }
 
 /** One line for a failure; Bluetooth failures say which of the machine's causes applies. */

@@ -195,27 +195,49 @@ describe('proxkey decode', () => {
     expect(r).toMatchObject({ message: 'Record', ciphertext: hex(2).slice(2) });
     const keys = join(dir, 'keys.json');
     writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: '00'.repeat(32), carToPhone: '11'.repeat(32) }));
-    expect(JSON.parse((await cli('decode', hex(2), '--keys', keys)).out)).toMatchObject({ body: 'not decryptable with these keys at nonce 0' });
+    expect(JSON.parse((await cli('decode', hex(2), '--keys', keys)).out)).toMatchObject({
+      body: 'not decryptable with these keys at nonces phone→car 0, car→phone 0',
+    });
   });
 
-  it('with the session keys, decrypts a RECORD and prints its body (either direction, at a given nonce)', async () => {
-    const key = new Uint8Array(32).fill(7);
-    const sender = new CipherState(aesGcmCipher(nodeCrypto), key);
-    const seal = async (body: Parameters<typeof encodeBody>[0]) =>
-      toHex(encodeMessage({ type: 0x03, ciphertext: await sender.encryptWithAd(Uint8Array.of(0x03), encodeBody(body)) }));
-    const first = await seal({ kind: 0x10, command: { kind: 'unlock' }, intent: true, extensions: [] });
-    const second = await seal({ kind: 0x11, status: 'not-permitted', data: Uint8Array.of(1, 2) });
+  it('with the session keys, decrypts a capture: each direction in order, its nonce advancing', async () => {
+    const phoneKey = new Uint8Array(32).fill(7);
+    const carKey = new Uint8Array(32).fill(9);
+    const phone = new CipherState(aesGcmCipher(nodeCrypto), phoneKey);
+    const car = new CipherState(aesGcmCipher(nodeCrypto), carKey);
+    const seal = async (from: CipherState, body: Parameters<typeof encodeBody>[0]) =>
+      toHex(encodeMessage({ type: 0x03, ciphertext: await from.encryptWithAd(Uint8Array.of(0x03), encodeBody(body)) }));
+    const capture = [
+      `# a session after its handshake`,
+      hex(0),
+      await seal(car, { kind: 0x11, status: 'ok', data: new Uint8Array(0) }),
+      await seal(phone, { kind: 0x10, command: { kind: 'lock' }, intent: false, extensions: [] }),
+      await seal(car, { kind: 0x11, status: 'not-permitted', data: Uint8Array.of(1, 2) }),
+      await seal(phone, { kind: 0x12, reason: 'ok' }),
+    ];
+    const file = join(dir, 'capture.hex');
+    writeFileSync(file, capture.join('\n'));
     const keys = join(dir, 'session-keys.json');
-    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: toHex(key), carToPhone: '11'.repeat(32) }));
-    expect(JSON.parse((await cli('decode', first, '--keys', keys)).out)).toMatchObject({
-      message: 'Record',
-      direction: 'phone→car',
-      body: { kind: 0x10, command: { kind: 'unlock' }, intent: true },
-    });
-    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: '11'.repeat(32), carToPhone: toHex(key), nonce: 1 }));
-    expect(JSON.parse((await cli('decode', second, '--keys', keys)).out)).toMatchObject({
-      direction: 'car→phone',
-      body: { kind: 0x11, status: 'not-permitted', data: '0102' },
-    });
+    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: toHex(phoneKey), carToPhone: toHex(carKey) }));
+    const r = await cli('decode', `@${file}`, '--keys', keys);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as Record<string, unknown>[];
+    expect(out.map((m) => m.message)).toEqual(['Challenge', 'Record', 'Record', 'Record', 'Record']);
+    expect(out.slice(1).map((m) => `${String(m.direction)} ${String(m.nonce)}`)).toEqual(['car→phone 0', 'phone→car 0', 'car→phone 1', 'phone→car 1']);
+    expect(out[2]).toMatchObject({ body: { kind: 0x10, command: { kind: 'lock' }, intent: false } });
+    expect(out[3]).toMatchObject({ body: { kind: 0x11, status: 'not-permitted', data: '0102' } });
+    // starting at nonce 1, the first record of each direction no longer opens
+    writeFileSync(keys, JSON.stringify({ suite: 1, phoneToCar: toHex(phoneKey), carToPhone: toHex(carKey), nonce: 1 }));
+    const shifted = JSON.parse((await cli('decode', `@${file}`, '--keys', keys)).out) as Record<string, unknown>[];
+    expect(shifted[1]!.body).toMatch(/^not decryptable/);
+    expect(shifted[3]).toMatchObject({ direction: 'car→phone', nonce: 1 });
+  });
+
+  it('a keys file of the wrong shape is refused with one line', async () => {
+    const keys = join(dir, 'bad-keys.json');
+    writeFileSync(keys, JSON.stringify({ suite: 3, phoneToCar: 'zz' }));
+    const r = await cli('decode', hex(2), '--keys', keys);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: --keys: expected/);
   });
 });
