@@ -7,7 +7,7 @@ import { DeniedError, LinkClosedError } from '../errors.js';
 import { MessageType } from '../protocol/constants.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
-import { CheckFailure, expectThat, loadTranscripts, recordedShapes, shapes, type Check } from './conformance-check.js';
+import { CheckFailure, expectThat, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
 import { editedLink, heldOpen, readUntilClosed, recording, type SendEdit } from './conformance-link.js';
 import type { Link } from '../transport/link.js';
 import type { PhoneWallet } from '../service/phone-wallet.js';
@@ -82,7 +82,7 @@ const flipLast: SendEdit = (m, i) => (i === 0 ? Uint8Array.from(m, (b, j) => (j 
 
 /** Live replays of the published transcripts: same commands, same results, same message sizes. */
 function transcriptChecks(): Check<CarTarget>[] {
-  return loadTranscripts().map((v) => ({
+  return transcriptChecksOr((v) => ({
     id: `vector:${v.name}`,
     expects: `the steps of protocol-${v.name}.json, live (${v.enrolled ? 'the owner' : 'an unenrolled phone'}): the recorded results and the car's message types and sizes`,
     run: async (t) => {

@@ -1,5 +1,6 @@
 /** A conformance check: an id, what it proves, and how to run it against a target. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** A check failed: `message` says what the peer did instead of what the spec requires. */
 export class CheckFailure extends Error {}
@@ -49,15 +50,37 @@ export interface TranscriptShape {
   readonly messages: readonly { readonly from: 'vehicle' | 'phone'; readonly hex: string }[];
 }
 
-/** The published transcripts: from `PROXKEY_VECTORS`, else test/vectors next to this package. */
-export function loadTranscripts(dir = process.env.PROXKEY_VECTORS ?? new URL('../../test/vectors/', import.meta.url).pathname): TranscriptShape[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => /^protocol-.*\.json$/.test(f));
-  } catch {
-    return [];
+/** Where the transcripts are: `PROXKEY_VECTORS`, else test/vectors of the checkout this runs from (src/cli or dist). */
+function vectorDirs(): string[] {
+  if (process.env.PROXKEY_VECTORS) return [process.env.PROXKEY_VECTORS];
+  return ['../../test/vectors/', '../test/vectors/'].map((rel) => new URL(rel, import.meta.url).pathname);
+}
+
+/** The published transcripts (test/vectors/protocol-*.json), from the first directory that has them. */
+export function loadTranscripts(): TranscriptShape[] {
+  for (const dir of vectorDirs()) {
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => /^protocol-.*\.json$/.test(f));
+    } catch {
+      continue;
+    }
+    if (files.length) return files.sort().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as TranscriptShape);
   }
-  return files.sort().map((f) => JSON.parse(readFileSync(`${dir.replace(/\/?$/, '/')}${f}`, 'utf8')) as TranscriptShape);
+  return [];
+}
+
+/** The live transcript checks, or one failing check saying where to find the transcripts. */
+export function transcriptChecksOr<C>(make: (t: TranscriptShape) => Check<C>): Check<C>[] {
+  const transcripts = loadTranscripts();
+  if (transcripts.length) return transcripts.map(make);
+  return [
+    {
+      id: 'vectors',
+      expects: 'the published transcripts are found',
+      run: () => Promise.reject(new CheckFailure('no protocol-*.json found: set PROXKEY_VECTORS to the directory of the published transcripts')),
+    },
+  ];
 }
 
 /** `type:length` of each message: what a live run must match (keys and randomness differ, sizes do not). */

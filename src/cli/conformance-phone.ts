@@ -12,7 +12,7 @@ import { encodeMessage } from '../protocol/messages.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { createMemoryLinkPair } from '../transport/memory-link.js';
 import type { Link } from '../transport/link.js';
-import { CheckFailure, expectThat, loadTranscripts, recordedShapes, shapes, type Check } from './conformance-check.js';
+import { CheckFailure, expectThat, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
 import { dataBytes, decodeControl, encodeControl, isControlFrame, type Directive, type DirectiveCommand, type Report } from './conformance-control.js';
 import { editedLink, SessionLink } from './conformance-link.js';
 import { freshPhone } from './conformance-wallets.js';
@@ -104,7 +104,7 @@ function expectRefused(x: Exchange, allowedSends = 0): string {
 }
 
 function transcriptChecks(): Check<PhoneTarget>[] {
-  return loadTranscripts().map((v) => ({
+  return transcriptChecksOr((v) => ({
     id: `vector:${v.name}`,
     expects: `the steps of protocol-${v.name}.json, live (${v.enrolled ? 'enrolled' : 'not enrolled'}): the recorded results and the phone's message types and sizes`,
     run: async (t) => {

@@ -51,6 +51,19 @@ describe('proxkey conformance --self', () => {
     60_000,
   );
 
+  it('without the published transcripts one check, vectors, fails and says where to point PROXKEY_VECTORS', async () => {
+    const empty = mkdtempSync(join(dir, 'no-vectors-'));
+    process.env.PROXKEY_VECTORS = empty;
+    try {
+      const r = await cli('conformance', '--role', 'car', '--self');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^FAIL {2}vectors {2}no protocol-\*\.json found: set PROXKEY_VECTORS/m);
+      expect(r.out).toMatch(/^\d+ passed, 1 failed$/m);
+    } finally {
+      delete process.env.PROXKEY_VECTORS;
+    }
+  }, 60_000);
+
   it('usage errors: no target, a bad address, a car without its code', async () => {
     for (const argv of [
       ['conformance', '--role', 'car'],
