@@ -6,6 +6,8 @@
 import { DeniedError, LinkClosedError } from '../errors.js';
 import { MessageType } from '../protocol/constants.js';
 import type { CommandInput } from '../protocol/commands.js';
+import { reasonFromCode } from '../protocol/reasons.js';
+import { commandInput } from './conformance-control.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
 import { CheckFailure, expectThat, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
 import { editedLink, heldOpen, readUntilClosed, recording, type SendEdit } from './conformance-link.js';
@@ -57,9 +59,13 @@ async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: 
   const inner = await t.connect();
   const received: Uint8Array[] = [];
   const link = editedLink(recording(inner, received), edit);
-  await action(heldOpen(link)).catch(() => undefined);
-  const tail = await readUntilClosed(recording(inner, received), t.timeoutMs);
-  inner.close('check over');
+  let tail;
+  try {
+    await action(heldOpen(link)).catch(() => undefined);
+    tail = await readUntilClosed(recording(inner, received), t.timeoutMs);
+  } finally {
+    inner.close('check over');
+  }
   const at = received.findIndex((m) => m[0] === 0x0f);
   const before = (at < 0 ? received : received.slice(0, at)).filter((m) => m[0] === 0x03).length;
   expectThat(before <= recordsBefore, `the car answered with ${before - recordsBefore} RECORD(s) instead of ALERT (${shapes(received).join(' ')})`);
@@ -71,8 +77,8 @@ async function expectAlertAndClose(t: CarTarget, edit: SendEdit, action: (link: 
     `after the ALERT the car sent ${shapes(after).join(' ')}`,
   );
   expectThat(tail.closed, 'the car did not close the link');
-  const alert = received[at]!;
-  return `ALERT(${alert[1] ?? '?'}) then close`;
+  const code = received[at]![1] ?? 0;
+  return `ALERT(${reasonFromCode(code) ?? `0x${code.toString(16)}`}) then close`;
 }
 
 /** type ‖ AEAD(CLOSE body: kind ‖ reason) ‖ tag. */
@@ -91,13 +97,16 @@ function transcriptChecks(): Check<CarTarget>[] {
       const received: Uint8Array[] = [];
       const link = recording(inner, received);
       const results: string[] = [];
-      const [first, ...rest] = v.steps;
-      const { result, connection } = await wallet.open(heldOpen(link), first!.command as CommandInput, { intent: first!.intent === true, ...wait(t) });
-      results.push(result.status);
-      for (const s of rest) results.push((await connection.send(s.command as CommandInput, { intent: s.intent === true })).status);
-      await connection.close();
-      await readUntilClosed(link, Math.min(t.timeoutMs, 500));
-      inner.close('check over');
+      try {
+        const [first, ...rest] = v.steps;
+        const { result, connection } = await wallet.open(heldOpen(link), commandInput(first!.command), { intent: first!.intent === true, ...wait(t) });
+        results.push(result.status);
+        for (const s of rest) results.push((await connection.send(commandInput(s.command), { intent: s.intent === true })).status);
+        await connection.close();
+        await readUntilClosed(link, Math.min(t.timeoutMs, 500));
+      } finally {
+        inner.close('check over');
+      }
       expectThat(results.join() === v.results.join(), `results ${results.join()} instead of ${v.results.join()}`);
       const want = recordedShapes(v, 'vehicle').join(' ');
       expectThat(shapes(received).join(' ') === want, `car messages ${shapes(received).join(' ')} instead of ${want}`);

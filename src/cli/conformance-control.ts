@@ -6,8 +6,15 @@
  */
 import { fromHex, toHex, utf8 } from '../bytes.js';
 import { RemoteError } from '../errors.js';
+import type { CommandInput } from '../protocol/commands.js';
 
 export const CONTROL_FRAME_TYPE = 0x7e;
+
+/** A directive command name as the wallet takes it (`custom:130` → a custom command). */
+export function commandInput(name: string): CommandInput {
+  const custom = /^custom:(\d+)$/.exec(name);
+  return custom ? { kind: 'custom', code: Number(custom[1]) } : (name as CommandInput);
+}
 
 /** One command for the phone under test: a name (`unlock`, `list-keys`, `advertising-secret`, `custom:130`) and its intent flag. */
 export interface DirectiveCommand {

@@ -4,18 +4,11 @@
  * conformance-control.ts). A foreign phone implements the same loop (docs/CONFORMANCE.md).
  */
 import { ProxkeyError } from '../errors.js';
-import type { CommandInput } from '../protocol/commands.js';
 import type { PhoneWallet } from '../service/phone-wallet.js';
 import type { Link } from '../transport/link.js';
 import type { CommandResult } from '../transport/phone-driver.js';
-import { dataHex, decodeControl, encodeControl, type Directive, type Report } from './conformance-control.js';
+import { commandInput, dataHex, decodeControl, encodeControl, type Directive, type Report } from './conformance-control.js';
 import { SessionLink } from './conformance-link.js';
-
-/** A directive command name as the wallet takes it (`custom:130` → a custom command). */
-export function commandInput(name: string): CommandInput {
-  const custom = /^custom:(\d+)$/.exec(name);
-  return custom ? { kind: 'custom', code: Number(custom[1]) } : (name as CommandInput);
-}
 
 function errorCode(e: unknown): string {
   return e instanceof ProxkeyError ? e.code : 'ERR_INTERNAL';
