@@ -90,6 +90,22 @@ export const COMMANDS: Record<string, CommandHelp> = {
     maxArgs: 0,
     options: ['hci', 'uart', 'json'],
   },
+  conformance: {
+    usage: 'conformance --role car|phone (--connect tcp:HOST:PORT | unix:PATH | --self) [--code C] [--max-commands N]',
+    summary: 'test another implementation of the car or the phone',
+    details:
+      'Drives the implementation over the byte-stream binding (docs/BLE.md) through the published transcripts and a scripted set of live behaviours (commands, denials, limits, malformed input, pairing, grants, revocation). One line per check, then "N passed, N failed"; exit 1 if any failed. The setup contract is docs/CONFORMANCE.md. --self runs the set against proxkey itself.',
+    maxArgs: 0,
+    options: ['role', 'connect', 'self', 'code', 'max-commands', 'timeout'],
+  },
+  decode: {
+    usage: 'decode <hex | @file> [--keys FILE]',
+    summary: 'decode a protocol message or framing fragment',
+    details:
+      'Prints the fields of a CHALLENGE, HANDSHAKE header, RECORD, ALERT, pairing message or fragment as JSON; @file reads a capture, one message per line. With --keys (JSON: suite, phoneToCar, carToPhone, nonce) the RECORDs are decrypted in order and their bodies decoded (docs/CONFORMANCE.md).',
+    maxArgs: 1,
+    options: ['keys'],
+  },
   'car serve': {
     usage: 'car serve --dir DIR [--config FILE] [--name N] [--pair] [--hci N | --uart PATH]',
     summary: 'run the car: advertise and serve phones',
@@ -180,12 +196,19 @@ const OPTION_HELP: Record<string, string> = {
   hci: '--hci <n>           Bluetooth adapter hciN (default 0; or PROXKEY_HCI=<n>)',
   uart: '--uart <path>       a serial HCI controller (USB/UART dongle, or an emulated one)\n                      instead of hciN (or PROXKEY_HCI=<path>)',
   timeout: '--timeout <ms>      bound for each wait on the radio (default 10000)',
+  role: '--role car|phone    which role the implementation under test plays',
+  connect: '--connect <addr>    the implementation under test: tcp:HOST:PORT or unix:PATH',
+  self: "--self              test proxkey's own role, served on a unix socket",
+  code: '--code <digits>     the pairing code the car under test shows (role car)',
+  'max-commands': "--max-commands <n>  the car's commands-per-session limit (default 32)",
+  keys: '--keys <file>       JSON with the session keys, to decrypt RECORDs',
   json: '--json              one JSON object per result, for scripts',
 };
 
 export function mainHelp(): string {
-  const phone = Object.entries(COMMANDS).filter(([n]) => !n.startsWith('car ') && n !== 'doctor');
-  const car = Object.entries(COMMANDS).filter(([n]) => n.startsWith('car ') || n === 'doctor');
+  const machine = (n: string) => n.startsWith('car ') || ['doctor', 'conformance', 'decode'].includes(n);
+  const phone = Object.entries(COMMANDS).filter(([n]) => !machine(n));
+  const car = Object.entries(COMMANDS).filter(([n]) => machine(n));
   const rows = (list: [string, CommandHelp][]) => list.map(([name, h]) => `  ${name.padEnd(14)} ${h.summary}`).join('\n');
   return `proxkey — a phone as a car key over Bluetooth LE
 

@@ -7,6 +7,7 @@
  * Argument parsing uses Node's built-in `util.parseArgs` (strict, no dependency): the command set
  * is small and fixed, so a framework would add supply chain without adding much.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ import { bluetoothProblem, doctor } from './doctor.js';
 import { COMMANDS, carHelp, commandHelp, mainHelp } from './help.js';
 import { phoneAccept, phoneCommand, phoneKeys, phonePair, phoneRequestKey, phoneShare, phoneStatus, type PhoneArgs } from './phone.js';
 import { carSetup } from './setup.js';
+import { conformance, ConformanceUsageError } from './conformance.js';
+import { decodeMessages, inputMessages, sessionKeys } from './decode.js';
 import { createUi, describeError } from './ui.js';
 
 export { COMMANDS } from './help.js';
@@ -45,6 +48,12 @@ const OPTIONS = {
   force: { type: 'boolean' },
   cascade: { type: 'boolean' },
   'scrypt-log2n': { type: 'string' },
+  role: { type: 'string' },
+  connect: { type: 'string' },
+  self: { type: 'boolean' },
+  code: { type: 'string' },
+  'max-commands': { type: 'string' },
+  keys: { type: 'string' },
 } as const;
 
 function defaultState(): string {
@@ -126,6 +135,10 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
       return phoneCommand(phone(), { kind: 'revoke', target: args[0], ...(v.cascade && { cascade: true }) }, ui).then((r) => r.code);
     case 'doctor':
       return doctor(radio(v), ui);
+    case 'conformance':
+      return runConformance(v);
+    case 'decode':
+      return runDecode(args[0], v);
     case 'car serve':
       return carServe(carArgs(v), ui);
     case 'car setup':
@@ -159,6 +172,36 @@ function dispatch(name: string, args: readonly string[], v: Values, ui: ReturnTy
     default:
       throw new UsageError(`unknown command "${name}"`);
   }
+}
+
+async function runConformance(v: Values): Promise<number> {
+  if (v.role !== 'car' && v.role !== 'phone') throw new UsageError('--role: car or phone');
+  try {
+    return await conformance(
+      {
+        role: v.role,
+        ...(v.connect && { connect: v.connect }),
+        ...(v.self && { self: true }),
+        ...(v.code && { code: v.code }),
+        ...(v['max-commands'] && { maxCommands: int(v['max-commands'], '--max-commands')! }),
+        timeoutMs: int(v.timeout, '--timeout') ?? 10_000,
+      },
+      (text) => process.stdout.write(text),
+    );
+  } catch (e) {
+    if (e instanceof ConformanceUsageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function runDecode(input: string | undefined, v: Values): Promise<number> {
+  if (!input) throw new UsageError('decode needs the bytes: hex, or @file');
+  const keys = v.keys ? sessionKeys(JSON.parse(readFileSync(v.keys, 'utf8'))) : undefined;
+  const decoded = await decodeMessages(inputMessages(input), keys);
+  process.stdout.write(`${JSON.stringify(decoded.length === 1 ? decoded[0] : decoded, null, 2)}\n`);
+  const failed = decoded.find((d) => 'error' in d);
+  if (failed) process.stderr.write(`error: ${String(failed.error)}\n`);
+  return failed ? 1 : 0;
 }
 
 /** One line for a failure; Bluetooth failures say which of the machine's causes applies. */
