@@ -3,12 +3,12 @@
  * X448, SHA-512, BLAKE2) are named only when a caller passes `VECTOR_FUNCTIONS`, so a bundle of the
  * roles leaves them out.
  */
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import { parseProtocolName, VECTOR_FUNCTIONS } from '../../src/noise/index.js';
 import { SUITE_IDS, SUITES } from '../../src/protocol/constants.js';
 import { noiseProtocolFor } from '../../src/roles/suite.js';
+import { browserBundle } from '../helpers/browser-bundle.js';
 
 const crypto = nobleCrypto;
 const shape = (p: ReturnType<typeof parseProtocolName>) => ({
@@ -43,16 +43,7 @@ describe('Noise suites', () => {
   });
 
   it('a browser bundle of the roles carries no X25519, X448, Ed25519 or BLAKE2 code', async () => {
-    const result = await build({
-      stdin: { contents: "export * from './src/roles/index.ts';", resolveDir: new URL('../..', import.meta.url).pathname, loader: 'ts' },
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      minify: true,
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await browserBundle({ contents: "export * from './src/roles/index.ts';" });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((f) => f.endsWith('src/roles/vehicle-session.ts'))).toBe(true);
     expect(inputs.filter((f) => /ed25519|ed448|blake2|montgomery|vector-functions|crypto\/extra/.test(f))).toEqual([]);
