@@ -1,4 +1,6 @@
 /** Loading whichever bleno is installed, bound to the configured HCI controller. */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { importFirst, type HciOptions, type LoadedStack } from '../common.js';
 import { recordBlenoRelease } from './private-fields.js';
 import type { BlenoLike } from './types.js';
@@ -25,7 +27,7 @@ export async function loadBleno(options: LoadBlenoOptions = {}): Promise<BlenoLi
     if (options.deviceId !== undefined) process.env.BLENO_HCI_DEVICE_ID = String(options.deviceId);
   });
   const bleno = bindController(name, module, options);
-  recordBlenoRelease(bleno, name, await packageVersion(name));
+  recordBlenoRelease(bleno, name, packageVersion(name));
   return bleno;
 }
 
@@ -40,12 +42,12 @@ function bindController(name: string, module: LoadedStack, options: HciOptions):
   return module as BlenoLike;
 }
 
-/** The installed release of `name` (its package.json), or undefined when it cannot be read. */
-async function packageVersion(name: string): Promise<string | undefined> {
+/** The installed release of `name` (its package.json, resolved as `import` would), or undefined when it cannot be read. */
+function packageVersion(name: string): string | undefined {
   try {
-    const spec = `${name}/package.json`; // not a literal: bundlers and tsc leave the optional peer alone
-    const json = (await import(spec, { with: { type: 'json' } })) as { default?: { version?: unknown } };
-    return typeof json.default?.version === 'string' ? json.default.version : undefined;
+    const path = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    const version = (JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
   } catch {
     return undefined;
   }
