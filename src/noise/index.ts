@@ -5,15 +5,12 @@ export { HandshakeState, type HandshakeOptions, type HandshakeResult } from './h
 export { getPattern, PATTERN_NAMES, type HandshakePattern, type Token } from './patterns.js';
 export {
   aesGcmCipher,
-  blake2bHash,
-  blake2sHash,
   chaChaPolyCipher,
   p256Dh,
   parseProtocolName,
-  sha256Hash,
-  sha512Hash,
-  x25519Dh,
-  x448Dh,
+  providerSha256Hash,
   xChaChaPolyCipher,
+  type NoiseFunctionTable,
   type NoiseProtocol,
 } from './suites.js';
+export { blake2bHash, blake2sHash, sha256Hash, sha512Hash, VECTOR_FUNCTIONS, x25519Dh, x448Dh } from './vector-functions.js';

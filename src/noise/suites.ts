@@ -3,10 +3,12 @@
  *
  * - `P256`: unofficial but established (snow): 65-byte uncompressed public keys, DH output =
  *   32-byte X coordinate. Every received key is validated (on curve, not identity).
+ * - Only the functions proxkey's suites can use live here (P-256, the three AEADs, SHA-256 through
+ *   the provider); the vector-only ones (X25519, X448, SHA-512, BLAKE2) are in `vector-functions.ts`,
+ *   named by `parseProtocolName` only when the caller passes them.
  * - `AESGCM`: nonce = 4 zero bytes ‖ u64 big-endian counter. `ChaChaPoly`: 4 zero bytes ‖ u64
  *   little-endian. `XChaChaPoly` (snow): 16 zero bytes ‖ u64 little-endian.
  */
-import { x25519, x448, blake2b, blake2s, hmac, sha256, sha512 } from '../crypto/extra.js';
 import { assertP256PublicKey } from '../crypto/p256.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
 import type { AeadAlgorithm, CryptoProvider } from '../crypto/provider.js';
@@ -40,40 +42,6 @@ export function p256Dh(crypto: CryptoProvider): NoiseDH {
   };
 }
 
-function montgomeryDh(name: string, len: number, curve: typeof x25519): NoiseDH {
-  const keyFrom = (secret: Uint8Array): NoiseKey => {
-    const secretKey = secret.slice();
-    return {
-      publicKey: curve.getPublicKey(secretKey),
-      async dh(remote) {
-        try {
-          return curve.getSharedSecret(secretKey, remote);
-        } catch (cause) {
-          throw new RemoteError('ERR_INVALID_POINT', `invalid ${name} public key`, { cause });
-        }
-      },
-      wipe: () => secretKey.fill(0),
-    };
-  };
-  return {
-    name,
-    publicKeyLength: len,
-    dhLength: len,
-    async generateKeyPair(random) {
-      return keyFrom(random(len));
-    },
-    async keyFromSecret(secret) {
-      return keyFrom(secret);
-    },
-    validatePublicKey(publicKey) {
-      if (publicKey.length !== len) throw new RemoteError('ERR_INVALID_POINT', `invalid ${name} public key length`);
-    },
-  };
-}
-
-export const x25519Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('25519', 32, x25519);
-export const x448Dh: NoiseDH = /* @__PURE__ */ montgomeryDh('448', 56, x448);
-
 function aeadCipher(crypto: CryptoProvider, name: string, alg: AeadAlgorithm, nonceOf: (n: number) => Uint8Array): NoiseCipher {
   return {
     name,
@@ -94,17 +62,6 @@ export const aesGcmCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(
 export const chaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'ChaChaPoly', 'chacha20-poly1305', nonce(12, 4, true));
 export const xChaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true));
 
-type NobleHash = ((data: Uint8Array) => Uint8Array) & { outputLen: number; blockLen: number; create(): unknown };
-function nobleHash(name: string, h: NobleHash): NoiseHash {
-  return {
-    name,
-    hashLength: h.outputLen,
-    hash: (data) => h(data),
-    hmac: (key, data) => hmac(h as typeof sha256, key, data),
-  };
-}
-
-export const sha256Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA256', sha256);
 /** SHA-256 (and its HMAC) through the provider, native where the provider is: proxkey's own suites use this one. */
 export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   name: 'SHA256',
@@ -120,33 +77,48 @@ export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   },
 });
 const NO_INFO = new Uint8Array(0);
-export const sha512Hash: NoiseHash = /* @__PURE__ */ nobleHash('SHA512', sha512);
-export const blake2sHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2s', blake2s);
-export const blake2bHash: NoiseHash = /* @__PURE__ */ nobleHash('BLAKE2b', blake2b);
 
 export interface NoiseProtocol extends NoiseSuite {
   readonly name: string;
   readonly pattern: HandshakePattern;
 }
 
+/** More Noise functions by protocol-name token (`25519`, `SHA512`, …), each built for a provider. */
+export interface NoiseFunctionTable {
+  readonly dh?: Readonly<Record<string, (crypto: CryptoProvider) => NoiseDH>>;
+  readonly cipher?: Readonly<Record<string, (crypto: CryptoProvider) => NoiseCipher>>;
+  readonly hash?: Readonly<Record<string, (crypto: CryptoProvider) => NoiseHash>>;
+}
+
+const PROVIDER_FUNCTIONS = {
+  dh: { P256: p256Dh },
+  cipher: { AESGCM: aesGcmCipher, ChaChaPoly: chaChaPolyCipher, XChaChaPoly: xChaChaPolyCipher },
+  hash: { SHA256: providerSha256Hash },
+} as const satisfies NoiseFunctionTable;
+
+function lookUp<T>(
+  token: string,
+  own: Readonly<Record<string, (crypto: CryptoProvider) => T>>,
+  extra: Readonly<Record<string, (crypto: CryptoProvider) => T>> | undefined,
+  crypto: CryptoProvider,
+): T | undefined {
+  const build = Object.hasOwn(own, token) ? own[token] : extra && Object.hasOwn(extra, token) ? extra[token] : undefined;
+  return build?.(crypto);
+}
+
 /**
  * Parse `Noise_<pattern>_<dh>_<cipher>_<hash>` into a pattern and functions backed by `crypto`.
- * Throws `LocalError('ERR_INVALID_ARGUMENT')` for anything unsupported.
+ * Known without `extra`: P256, AESGCM, ChaChaPoly, XChaChaPoly, SHA256 (through the provider);
+ * pass `VECTOR_FUNCTIONS` (or your own table) for more.
+ * @throws `LocalError('ERR_INVALID_ARGUMENT')` for a malformed name or functions neither table has.
  */
-export function parseProtocolName(name: string, crypto: CryptoProvider): NoiseProtocol {
+export function parseProtocolName(name: string, crypto: CryptoProvider, extra: NoiseFunctionTable = {}): NoiseProtocol {
   const parts = name.split('_');
   if (parts.length !== 5 || parts[0] !== 'Noise') throw new LocalError('ERR_INVALID_ARGUMENT', `not a Noise protocol name: ${name}`);
   const [, patternName, dhName, cipherName, hashName] = parts as [string, string, string, string, string];
-  const dhs: Record<string, () => NoiseDH> = { P256: () => p256Dh(crypto), '25519': () => x25519Dh, '448': () => x448Dh };
-  const dh = dhs[dhName]?.();
-  const ciphers: Record<string, () => NoiseCipher> = {
-    AESGCM: () => aesGcmCipher(crypto),
-    ChaChaPoly: () => chaChaPolyCipher(crypto),
-    XChaChaPoly: () => xChaChaPolyCipher(crypto),
-  };
-  const cipher = ciphers[cipherName]?.();
-  const hashes: Record<string, NoiseHash> = { SHA256: providerSha256Hash(crypto), SHA512: sha512Hash, BLAKE2s: blake2sHash, BLAKE2b: blake2bHash };
-  const hash = hashes[hashName];
+  const dh = lookUp(dhName, PROVIDER_FUNCTIONS.dh, extra.dh, crypto);
+  const cipher = lookUp(cipherName, PROVIDER_FUNCTIONS.cipher, extra.cipher, crypto);
+  const hash = lookUp(hashName, PROVIDER_FUNCTIONS.hash, extra.hash, crypto);
   if (!dh || !cipher || !hash) throw new LocalError('ERR_INVALID_ARGUMENT', `unsupported Noise functions in ${name}`);
   return { name, pattern: getPattern(patternName), dh, cipher, hash };
 }

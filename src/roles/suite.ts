@@ -1,14 +1,21 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { KeyCustody } from '../crypto/custody.js';
-import type { NoiseKey } from '../noise/functions.js';
-import { parseProtocolName, type NoiseProtocol } from '../noise/suites.js';
+import type { NoiseCipher, NoiseKey } from '../noise/functions.js';
+import { getPattern } from '../noise/patterns.js';
+import { aesGcmCipher, chaChaPolyCipher, p256Dh, providerSha256Hash, type NoiseProtocol } from '../noise/suites.js';
 import { LocalError } from '../errors.js';
 import { SUITE_IDS, SUITES, type SuiteId } from '../protocol/constants.js';
 import { isSuiteId } from '../protocol/messages.js';
 
-/** The Noise protocol for a suite id. */
+/** Each suite's cipher; the rest of every suite is KX, P-256 and SHA-256 (`SUITES` names them). */
+const SUITE_CIPHERS: Readonly<Record<SuiteId, (crypto: CryptoProvider) => NoiseCipher>> = { 1: aesGcmCipher, 2: chaChaPolyCipher };
+
+/**
+ * The Noise protocol for a suite id, built directly from its functions (not parsed from its name,
+ * so no table of other curves and hashes ends up in a bundle of the roles).
+ */
 export function noiseProtocolFor(suite: SuiteId, crypto: CryptoProvider): NoiseProtocol {
-  return parseProtocolName(SUITES[suite], crypto);
+  return { name: SUITES[suite], pattern: getPattern('KX'), dh: p256Dh(crypto), cipher: SUITE_CIPHERS[suite](crypto), hash: providerSha256Hash(crypto) };
 }
 
 /** A long-term key in custody, seen as a Noise static key (only ECDH is needed by Noise). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/bytes.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
-import { HandshakeState, parseProtocolName, type CipherState } from '../../src/noise/index.js';
+import { HandshakeState, parseProtocolName, VECTOR_FUNCTIONS, type CipherState } from '../../src/noise/index.js';
 import { PROVIDERS } from '../crypto/providers.js';
 
 interface Vector {
@@ -33,7 +33,7 @@ const noRandom = () => {
 };
 
 async function side(crypto: CryptoProvider, v: Vector, initiator: boolean): Promise<HandshakeState> {
-  const p = parseProtocolName(v.protocol_name, crypto);
+  const p = parseProtocolName(v.protocol_name, crypto, VECTOR_FUNCTIONS);
   const pre = initiator ? 'init' : 'resp';
   const hex = (k: keyof Vector) => (typeof v[k] === 'string' ? fromHex(v[k]) : undefined);
   const s = hex(`${pre}_static` as keyof Vector);
@@ -57,7 +57,7 @@ async function side(crypto: CryptoProvider, v: Vector, initiator: boolean): Prom
 async function replay(crypto: CryptoProvider, v: Vector): Promise<void> {
   const init = await side(crypto, v, true);
   const resp = await side(crypto, v, false);
-  const oneWay = parseProtocolName(v.protocol_name, crypto).pattern.oneWay;
+  const oneWay = parseProtocolName(v.protocol_name, crypto, VECTOR_FUNCTIONS).pattern.oneWay;
   let transport: { i: [CipherState, CipherState]; r: [CipherState, CipherState] } | undefined;
   for (const [i, m] of v.messages.entries()) {
     const fromInit = oneWay || i % 2 === 0;

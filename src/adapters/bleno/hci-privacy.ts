@@ -11,11 +11,15 @@
  *
  * The controller then keeps the random address for advertising until the next change; connections
  * already open keep theirs. On a stack without a raw HCI socket (macOS bindings, where the OS
- * already rotates the address, or a test double) `rawHci` returns undefined.
+ * already rotates the address, or a test double) `rawHci` returns undefined; likewise on a bleno
+ * release whose private layout was not checked (`private-fields.ts`).
  */
 import { LinkClosedError, LocalError } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
-import type { Emitter } from '../common.js';
+import type { CryptoProvider, RandomSource } from '../../crypto/provider.js';
+import { deriveAddressIrk, formatAddress, resolvablePrivateAddress } from '../../protocol/private-address.js';
+import { step, type Emitter } from '../common.js';
+import { blenoHciLayer } from './private-fields.js';
 
 const HCI_COMMAND_PKT = 0x01;
 const HCI_EVENT_PKT = 0x04;
@@ -33,10 +37,16 @@ interface HciSocketLike extends Emitter {
   write(data: Uint8Array): void;
 }
 
+function isHciSocket(socket: unknown): socket is HciSocketLike {
+  if (typeof socket !== 'object' || socket === null) return false;
+  const s = socket as Partial<HciSocketLike>;
+  return typeof s.write === 'function' && typeof s.on === 'function';
+}
+
 /** The bindings' HCI socket, when this bleno runs on Linux HCI bindings; otherwise undefined. */
 export function rawHci(bleno: unknown): RawHci | undefined {
-  const socket = (bleno as { _bindings?: { _hci?: { _socket?: HciSocketLike } } })._bindings?._hci?._socket;
-  if (!socket || typeof socket.write !== 'function' || typeof socket.on !== 'function') return undefined;
+  const socket = blenoHciLayer(bleno)?._socket;
+  if (!isHciSocket(socket)) return undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const once = (opcode: number, params: Uint8Array, timeoutMs: number): Promise<Uint8Array> => {
     let onData!: (data: Uint8Array) => void;
@@ -90,4 +100,37 @@ export function useRandomAddressForAdvertising(hci: RawHci, intervalMs: number, 
 /** Set the controller's random address (6 bytes, most significant first). Advertising must be off. */
 export function setRandomAddress(hci: RawHci, address: Uint8Array, timeoutMs: number): Promise<unknown> {
   return hci.command(LE_SET_RANDOM_ADDRESS, address.slice().reverse(), timeoutMs);
+}
+
+/** A car's resolvable private addresses, derived from its advertising secret (docs/PRIVACY.md). */
+export interface PrivateAddresses {
+  /** Advertise from a fresh resolvable private address (advertising must be off); resolves it as "aa:bb:…". */
+  next(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<string>;
+  /** Derive later addresses from a new advertising secret. */
+  rekey(secret: Uint8Array): void;
+}
+
+export interface PrivateAddressOptions {
+  readonly crypto: CryptoProvider;
+  readonly secret: Uint8Array;
+  readonly random: RandomSource;
+  /** Advertising interval in ms (bleno's default 100, or `BLENO_ADVERTISING_INTERVAL`). */
+  readonly intervalMs: number;
+}
+
+/** Private addresses sent over `hci`: the identity resolving key follows the advertising secret. */
+export function privateAddresses(hci: RawHci, { crypto, secret, random, intervalMs }: PrivateAddressOptions): PrivateAddresses {
+  let irk = deriveAddressIrk(crypto, secret);
+  return {
+    async next(bound) {
+      // again each time: after an adapter reset bleno re-initialises it with the public address
+      await step('advertise from a random address', useRandomAddressForAdvertising(hci, intervalMs, bound.timeoutMs), bound);
+      const address = resolvablePrivateAddress(irk, random);
+      await step('set random address', setRandomAddress(hci, address, bound.timeoutMs), { timeoutMs: bound.timeoutMs });
+      return formatAddress(address);
+    },
+    rekey(next) {
+      irk = deriveAddressIrk(crypto, next);
+    },
+  };
 }

@@ -103,7 +103,7 @@ export class GattBridge {
           await this.backend.subscribe(conn);
           return { value: true };
         case 'write':
-          return await this.#write(page, conn, arg);
+          return await this.#write(conn, arg);
         case 'disconnect':
           this.#connections.delete(page);
           if (conn) await this.backend.disconnect(conn);
@@ -140,7 +140,7 @@ export class GattBridge {
     return { value: true };
   }
 
-  async #write(page: Page, conn: Connection | undefined, arg: Record<string, unknown>): Promise<GattReply> {
+  async #write(conn: Connection | undefined, arg: Record<string, unknown>): Promise<GattReply> {
     if (!conn?.subscribed) return domError('NetworkError', 'GATT Server is disconnected.');
     if (arg.uuid !== UUIDS.write) return domError('NotSupportedError', 'GATT operation not permitted.');
     const value = Array.isArray(arg.bytes) ? Uint8Array.from(arg.bytes.map(Number)) : new Uint8Array(0);
