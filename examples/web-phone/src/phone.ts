@@ -12,6 +12,7 @@ import {
   type CommandInput,
   type CommandResult,
   type KeyListEntry,
+  webCryptoProvider,
 } from '../../../src/index.js';
 import {
   IndexedDbPhoneStore,
@@ -39,6 +40,8 @@ export class PhoneApp {
     const db = await openPhoneDatabase();
     const identity = await webCryptoIdentity(db);
     const wallet = await PhoneWallet.open({
+      // the browser's own P-256 and AES-GCM (faster than pure JS on a phone); @noble for the rest
+      crypto: webCryptoProvider(),
       store: new IndexedDbPhoneStore(db),
       identity: identity.custody,
       signingKey: identity.signingKey,
