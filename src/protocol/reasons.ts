@@ -1,31 +1,59 @@
 /**
- * Denial reasons: stable names and their wire codes (one byte). 0 means success.
- * Names are what applications match on; codes are what travels.
+ * Denial reasons: stable names, their wire codes, and what each means (terminal, retryable,
+ * human text) — one table, everything else derived from it.
  */
-export const DENY_REASONS = {
-  'unknown-key': 0x01,
-  'not-permitted': 0x02,
-  expired: 0x03,
-  'not-yet-valid': 0x04,
-  revoked: 0x05,
-  'out-of-range': 0x06,
-  'relay-suspected': 0x07,
-  'intent-required': 0x08,
-  'ranging-failed': 0x09,
-  busy: 0x0a,
-  malformed: 0x0b,
-  unsupported: 0x0c,
-  'session-expired': 0x0d,
-  'actuator-failed': 0x0e,
-  'rate-limited': 0x0f,
-  'internal-error': 0x10,
-  'unknown-command': 0x11,
-  'invalid-grant': 0x12,
-  'pairing-closed': 0x13,
-  'pairing-failed': 0x14,
-} as const;
+/**
+ * What a reason means, in one place (docs/PROTOCOL.md §3.3 is generated from the same facts):
+ * - `code`: the wire byte;
+ * - `endsSession`: when the car *denies a command* with it, the session is over (CLOSE follows);
+ *   as a command's own outcome (e.g. `revoke` of an unknown id) it never ends the session;
+ * - `retry`: what the phone can do — `now` (transient: send again), `later` (when conditions
+ *   change: closer, in the window, after the actuator), `user` (needs the user: confirm,
+ *   re-pair, the right code), `never` (this key or command will not work);
+ * - `settlesGrant`: a first command that presented a grant got this answer only after the car
+ *   decided on the grant (enrolled it, or it is dead): the phone stops presenting it;
+ * - `text`: what it means for the user, in a few words.
+ */
+export interface ReasonMeaning {
+  readonly code: number;
+  readonly endsSession: boolean;
+  readonly retry: 'now' | 'later' | 'user' | 'never';
+  readonly settlesGrant: boolean;
+  readonly text: string;
+}
 
-export type DenyReason = keyof typeof DENY_REASONS;
+const meaning = (code: number, endsSession: boolean, retry: ReasonMeaning['retry'], settlesGrant: boolean, text: string): ReasonMeaning =>
+  Object.freeze({ code, endsSession, retry, settlesGrant, text });
+
+export const REASONS = Object.freeze({
+  'unknown-key': meaning(0x01, true, 'user', false, 'this car does not know this phone (pair first, or ask the owner for a key)'),
+  'not-permitted': meaning(0x02, false, 'never', true, 'this key is not allowed to do that'),
+  expired: meaning(0x03, false, 'never', true, 'this key has expired'),
+  'not-yet-valid': meaning(0x04, false, 'later', true, 'this key is not valid yet'),
+  revoked: meaning(0x05, true, 'never', true, 'this key was revoked by the owner'),
+  'out-of-range': meaning(0x06, false, 'later', true, 'the phone is not close enough to the car'),
+  'relay-suspected': meaning(0x07, false, 'later', true, 'the answer took too long (possible relay attack): move closer and retry'),
+  'intent-required': meaning(0x08, false, 'user', true, 'the car needs an explicit confirmation for this command'),
+  'ranging-failed': meaning(0x09, false, 'later', true, 'secure ranging did not confirm the distance'),
+  busy: meaning(0x0a, false, 'now', true, 'the car is busy with another action: retry'),
+  malformed: meaning(0x0b, false, 'never', false, 'the car could not understand the message (a bug in this phone or interference)'),
+  unsupported: meaning(0x0c, false, 'never', false, 'the car does not support this version, suite or extension'),
+  'session-expired': meaning(0x0d, true, 'now', false, 'the session expired: retry'),
+  'actuator-failed': meaning(0x0e, false, 'later', true, 'the car accepted the command but its actuator failed'),
+  'rate-limited': meaning(0x0f, true, 'now', false, 'too many commands in one session: reconnect and retry'),
+  'internal-error': meaning(0x10, false, 'later', false, 'the car failed internally (storage or configuration): retry later, or tell its owner'),
+  'unknown-command': meaning(0x11, false, 'never', true, 'this car does not know that command'),
+  'invalid-grant': meaning(0x12, true, 'never', true, 'the shared key is not valid for this car'),
+  'pairing-closed': meaning(0x13, false, 'user', false, 'the car is not in pairing mode (press its pairing button)'),
+  'pairing-failed': meaning(0x14, false, 'user', false, 'wrong pairing code'),
+} as const satisfies Record<string, ReasonMeaning>);
+
+/** Denial reasons and their wire codes (one byte). 0 means success. Names are what applications match on. */
+export const DENY_REASONS: { readonly [R in keyof typeof REASONS]: number } = Object.freeze(
+  Object.fromEntries(Object.entries(REASONS).map(([name, m]) => [name, m.code])) as { [R in keyof typeof REASONS]: number },
+);
+
+export type DenyReason = keyof typeof REASONS;
 
 const BY_CODE = new Map<number, DenyReason>(Object.entries(DENY_REASONS).map(([name, code]) => [code, name as DenyReason]));
 
@@ -42,24 +70,12 @@ export function isDenyReason(value: unknown): value is DenyReason {
   return typeof value === 'string' && Object.hasOwn(DENY_REASONS, value);
 }
 
-/**
- * What a denial means for the user, in a few words, for any application (the CLI adds its flags).
- * Reasons a user never causes (malformed, internal-error, …) are left to the application.
- */
-export const DENY_REASON_TEXT: Readonly<Partial<Record<DenyReason, string>>> = Object.freeze({
-  'unknown-key': 'this car does not know this phone (pair first, or ask the owner for a key)',
-  'not-permitted': 'this key is not allowed to do that',
-  expired: 'this key has expired',
-  'not-yet-valid': 'this key is not valid yet',
-  revoked: 'this key was revoked by the owner',
-  'out-of-range': 'the phone is not close enough to the car',
-  'relay-suspected': 'the answer took too long (possible relay attack): move closer and retry',
-  'intent-required': 'the car needs an explicit confirmation for this command',
-  'ranging-failed': 'secure ranging did not confirm the distance',
-  busy: 'the car is busy: retry',
-  'actuator-failed': 'the car accepted the command but its actuator failed',
-  'session-expired': 'the session expired: retry',
-  'invalid-grant': 'the shared key is not valid for this car',
-  'pairing-closed': 'the car is not in pairing mode (press its pairing button)',
-  'pairing-failed': 'wrong pairing code',
-});
+/** What a denial means for the user, in a few words, for any application (the CLI adds its flags). */
+export const DENY_REASON_TEXT: Readonly<Record<DenyReason, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(REASONS).map(([name, m]) => [name, m.text])) as Record<DenyReason, string>,
+);
+
+/** True when a car's denial with `reason` ends the session (see `REASONS`). */
+export function reasonEndsSession(reason: DenyReason): boolean {
+  return REASONS[reason].endsSession;
+}

@@ -35,7 +35,7 @@ import {
   HANDSHAKE_HEADER_LENGTH,
 } from '../protocol/messages.js';
 import { buildPrologue } from '../protocol/prologue.js';
-import { isDenyReason, type DenyReason } from '../protocol/reasons.js';
+import { isDenyReason, reasonEndsSession, type DenyReason } from '../protocol/reasons.js';
 import { checkedDecision } from './authorize.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
@@ -69,8 +69,6 @@ export type VehicleSessionState = 'new' | 'challenged' | 'executing' | 'ready' |
 /** Outcome of executing a command, reported by the driver through `complete()`. */
 export type ExecutionOutcome = { readonly ok: true; readonly data?: Uint8Array } | { readonly ok: false; readonly reason: DenyReason };
 
-/** Reasons after which the car ends the session (the key cannot go on). */
-const TERMINAL: ReadonlySet<DenyReason> = new Set(['unknown-key', 'revoked', 'session-expired', 'rate-limited', 'invalid-grant']);
 const EMPTY = new Uint8Array(0);
 
 interface Pending {
@@ -347,7 +345,7 @@ export class VehicleSession {
     const channel = this.#channel!;
     const send = [await channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
     const events: VehicleEvent[] = [this.#decision(command, reason, intent, proximity, ranging)];
-    if (!TERMINAL.has(reason)) return out(send, events);
+    if (!reasonEndsSession(reason)) return out(send, events);
     send.push(await channel.seal({ kind: BodyKind.Close, reason }));
     return this.#finish(send, reason, events);
   }

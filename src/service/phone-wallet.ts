@@ -18,24 +18,14 @@ import type { PhoneStore } from '../keys/store.js';
 import { MIN_ADVERTISING_SECRET_LENGTH } from '../protocol/advertising-id.js';
 import type { CommandInput } from '../protocol/commands.js';
 import { keyIdOf } from '../protocol/key-id.js';
+import { REASONS } from '../protocol/reasons.js';
 import type { CommandOptions } from '../roles/phone-session.js';
 import type { Link } from '../transport/link.js';
 import { pairPhone } from '../transport/pairing-driver.js';
 import { openPhoneSession, type CommandResult, type PhoneConnection } from '../transport/phone-driver.js';
 
-const GRANT_SETTLED = new Set<string>([
-  'ok',
-  'not-permitted',
-  'not-yet-valid',
-  'relay-suspected',
-  'intent-required',
-  'out-of-range',
-  'ranging-failed',
-  'actuator-failed',
-  'unknown-command',
-  'revoked',
-  'expired',
-]);
+/** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
+const GRANT_SETTLED = new Set<string>(['ok', ...Object.entries(REASONS).flatMap(([name, m]) => (m.settlesGrant ? [name] : []))]);
 
 export interface PhoneWalletOptions {
   readonly store: PhoneStore;
