@@ -1,5 +1,15 @@
 export { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, SUITES, SUITE_IDS, type ProtocolVersion, type SuiteId } from './constants.js';
-export { DENY_REASONS, DENY_REASON_TEXT, REASONS, isDenyReason, reasonCode, reasonEndsSession, reasonFromCode, type DenyReason, type ReasonMeaning } from './reasons.js';
+export {
+  DENY_REASONS,
+  DENY_REASON_TEXT,
+  REASONS,
+  isDenyReason,
+  reasonCode,
+  reasonEndsSession,
+  reasonFromCode,
+  type DenyReason,
+  type ReasonMeaning,
+} from './reasons.js';
 export {
   commandCode,
   commandArgs,
