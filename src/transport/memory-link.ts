@@ -23,7 +23,7 @@
  * Without `mtu` whole messages travel as single packets (the original behaviour); with no
  * latency they are delivered on the next microtask.
  */
-import { AbortedError, LinkClosedError, assertArg, assertBytes } from '../errors.js';
+import { assertArg } from '../errors.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 import { MessageQueue } from './message-queue.js';
 import { FRAGMENT_START, FramedLink, valueSizeForMtu, type FramingOptions } from './framing.js';
@@ -222,9 +222,7 @@ class MemoryLink implements Link, Endpoint {
   }
 
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
-    assertBytes(message, 'message');
-    if (this.isClosed) throw new LinkClosedError(`link closed (${this.#inbox.closeInfo!.by}): ${this.#inbox.closeInfo!.reason}`);
-    if (options.signal?.aborted) throw new AbortedError('send', options.signal.reason);
+    this.#inbox.assertCanSend(message, options);
     this.channel.send(this.index, message.slice(), true);
   }
 

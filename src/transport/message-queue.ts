@@ -2,9 +2,9 @@
  * The receive side shared by every `Link` implementation: a FIFO of whole messages with waiting
  * receivers, closing, timeouts and aborts. Implementations push what arrives and call `close`.
  */
-import { LinkClosedError } from '../errors.js';
+import { AbortedError, assertBytes, LinkClosedError } from '../errors.js';
 import { withDeadline } from './deadline.js';
-import type { LinkCloseInfo, ReceiveOptions } from './link.js';
+import type { LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 
 interface Waiter {
   resolve(m: Uint8Array): void;
@@ -24,6 +24,13 @@ export class MessageQueue {
 
   get closeInfo(): LinkCloseInfo | undefined {
     return this.#closed;
+  }
+
+  /** What every `Link.send` checks first: bytes, an open link, a signal not aborted. */
+  assertCanSend(message: Uint8Array, options: SendOptions = {}): void {
+    assertBytes(message, 'message');
+    if (this.#closed) throw new LinkClosedError(`link closed (${this.#closed.by}): ${this.#closed.reason}`);
+    if (options.signal?.aborted) throw new AbortedError('send', options.signal.reason);
   }
 
   push(message: Uint8Array): void {

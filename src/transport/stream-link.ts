@@ -8,7 +8,7 @@
  * protocol's largest message) or an empty message closes the link as a transport error, so a
  * peer cannot make us buffer more than one maximal message.
  */
-import { assertBytes, LinkClosedError, AbortedError } from '../errors.js';
+import { LinkClosedError } from '../errors.js';
 import { LIMITS } from '../protocol/constants.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 import { MessageQueue } from './message-queue.js';
@@ -44,9 +44,7 @@ export class StreamLink implements Link {
   }
 
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
-    assertBytes(message, 'message');
-    if (this.isClosed) throw new LinkClosedError(`link closed (${this.#inbox.closeInfo!.by}): ${this.#inbox.closeInfo!.reason}`);
-    if (options.signal?.aborted) throw new AbortedError('send', options.signal.reason);
+    this.#inbox.assertCanSend(message, options);
     if (message.length === 0 || message.length > this.#max) throw new LinkClosedError(`message of ${message.length} bytes cannot be framed`);
     const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
     new DataView(framed.buffer).setUint16(0, message.length);
