@@ -9,36 +9,12 @@
  * Match on `err.code`, never on `err.message` (messages may improve; codes are stable).
  */
 
-/** Every stable error code proxkey raises. */
-export type ErrorCode =
+/** Every stable error code proxkey raises (one list; the type and `isErrorCode` derive from it). */
+export const ERROR_CODES = [
   // local (misuse)
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_INVALID_STATE'
-  // remote (peer)
-  | 'ERR_DECODE'
-  | 'ERR_DECRYPT'
-  | 'ERR_INVALID_POINT'
-  | 'ERR_UNEXPECTED_MESSAGE'
-  | 'ERR_UNSUPPORTED'
-  | 'ERR_BLE_UNAVAILABLE'
-  | 'ERR_ALERT'
-  | 'ERR_DENIED'
-  | 'ERR_SESSION_EXPIRED'
-  | 'ERR_PAIRING_FAILED'
-  // durable state
-  | 'ERR_STORE_CORRUPT'
-  | 'ERR_STORE_VERSION'
-  | 'ERR_STORE_MISSING'
-  // a bug or a failing callback, caught at a boundary that must not throw
-  | 'ERR_INTERNAL'
-  // I/O
-  | 'ERR_TIMEOUT'
-  | 'ERR_ABORTED'
-  | 'ERR_LINK_CLOSED';
-
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_INVALID_ARGUMENT',
   'ERR_INVALID_STATE',
+  // remote (peer)
   'ERR_DECODE',
   'ERR_DECRYPT',
   'ERR_INVALID_POINT',
@@ -49,18 +25,25 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_DENIED',
   'ERR_SESSION_EXPIRED',
   'ERR_PAIRING_FAILED',
+  // durable state
   'ERR_STORE_CORRUPT',
   'ERR_STORE_VERSION',
   'ERR_STORE_MISSING',
+  // a bug or a failing callback, caught at a boundary that must not throw
   'ERR_INTERNAL',
+  // I/O
   'ERR_TIMEOUT',
   'ERR_ABORTED',
   'ERR_LINK_CLOSED',
-]);
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** True for a stable proxkey error code (e.g. one that crossed a process boundary as text). */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && ERROR_CODES.has(value);
+  return typeof value === 'string' && KNOWN_CODES.has(value);
 }
 
 /** Base class of all proxkey errors. */

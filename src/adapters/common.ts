@@ -5,7 +5,7 @@
 import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
 import { withDeadline } from '../transport/deadline.js';
 import { MAX_ATT_MTU, MIN_ATT_MTU } from '../transport/framing.js';
-import type { LinkCloseInfo } from '../transport/link.js';
+import type { Link, LinkCloseInfo } from '../transport/link.js';
 
 /**
  * BLE cannot be used here: no noble/bleno package installed, no adapter, no permission, or the
@@ -187,4 +187,23 @@ export const COMPANY_ID_ADVERTISING_ID_LENGTH = 6;
  */
 export function usableRssi(raw: number | undefined): number | undefined {
   return raw !== undefined && Number.isInteger(raw) && raw >= -127 && raw <= -2 ? raw : undefined;
+}
+
+/**
+ * A `Link` that is `link` plus adapter-specific fields (`extra`; its getters stay live getters):
+ * the one way every adapter hands out its framed link.
+ */
+export function extendLink<T extends object>(link: Link, extra: T): Link & T {
+  const base: Link = {
+    get closed() {
+      return link.closed;
+    },
+    get isClosed() {
+      return link.isClosed;
+    },
+    send: (message, options) => link.send(message, options),
+    receive: (options) => link.receive(options),
+    close: (reason) => link.close(reason),
+  };
+  return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra)) as Link & T;
 }

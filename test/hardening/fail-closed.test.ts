@@ -8,6 +8,22 @@ import { describe, expect, it } from 'vitest';
 import { MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
 import { pairOwner, shareTo, sleep, world, FailingSaveStore } from './world.js';
 
+/** An actuator that takes `ms` (ignoring its signal) and records how many ran at once, and in what order. */
+function overlapProbe(ms: number) {
+  let running = 0;
+  let max = 0;
+  const order: string[] = [];
+  const actuator: Actuator = async (c) => {
+    running++;
+    max = Math.max(max, running);
+    order.push(`start ${c.kind}`);
+    await sleep(ms);
+    order.push(`end ${c.kind}`);
+    running--;
+  };
+  return { actuator, order, maxRunning: () => max };
+}
+
 /** A car whose actuator is `actuator`, with one paired owner; returns the owner's unlock status. */
 async function unlockWith(actuator: Actuator) {
   const w = await world({ actuator });
@@ -65,26 +81,15 @@ describe('results fail closed', () => {
 
 describe('one physical action at a time', () => {
   it('unlock and lock from two phones at the same instant never run the actuator concurrently', async () => {
-    let running = 0;
-    let maxRunning = 0;
-    const order: string[] = [];
-    const w = await world({
-      actuator: async (c) => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        order.push(`start ${c.kind}`);
-        await sleep(40);
-        order.push(`end ${c.kind}`);
-        running--;
-      },
-    });
+    const probe = overlapProbe(40);
+    const w = await world({ actuator: probe.actuator });
     const owner = await pairOwner(w);
     const { friend } = await shareTo(w, owner, 'friend');
     const [a, b] = await Promise.all([owner.command(w.connect().link, 'unlock'), friend.command(w.connect().link, 'lock')]);
     expect([a.status, b.status]).toEqual(['ok', 'ok']);
-    expect(maxRunning).toBe(1);
-    expect(order).toHaveLength(4);
-    expect(order[0]!.split(' ')[1]).toBe(order[1]!.split(' ')[1]); // start X, end X, start Y, end Y
+    expect(probe.maxRunning()).toBe(1);
+    expect(probe.order).toHaveLength(4);
+    expect(probe.order[0]!.split(' ')[1]).toBe(probe.order[1]!.split(' ')[1]); // start X, end X, start Y, end Y
   });
 
   it('a command that cannot start within the wait bound is busy, and nothing is driven for it', async () => {
@@ -107,23 +112,15 @@ describe('one physical action at a time', () => {
   });
 
   it('passive-entry decisions share the same lock', async () => {
-    let running = 0;
-    let maxRunning = 0;
-    const w = await world({
-      actuator: async () => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        await sleep(30);
-        running--;
-      },
-    });
+    const probe = overlapProbe(30);
+    const w = await world({ actuator: probe.actuator });
     const owner = await pairOwner(w);
     const [cmd, passive] = await Promise.all([
       owner.command(w.connect().link, 'unlock'),
       w.car.passiveEntry({ type: 'walk-away-lock', keyId: owner.keyId, cause: 'far', at: w.clock.t, distanceM: 20 } as never),
     ]);
     expect([cmd.status, passive]).toEqual(['ok', 'ok']);
-    expect(maxRunning).toBe(1);
+    expect(probe.maxRunning()).toBe(1);
   });
 
   it('a command queued behind another is not driven if its key is revoked while it waits', async () => {
@@ -160,15 +157,9 @@ describe('one physical action at a time', () => {
   });
 
   it('an actuator that ignores its signal still never overlaps the next action', async () => {
-    let running = 0;
-    let maxRunning = 0;
+    const probe = overlapProbe(150); // ignores the abort
     const w = await world({
-      actuator: async () => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        await sleep(150); // ignores the abort
-        running--;
-      },
+      actuator: probe.actuator,
       car: { session: { actuatorTimeoutMs: 40, actuationWaitMs: 2_000 } },
     });
     const owner = await pairOwner(w);
@@ -176,7 +167,7 @@ describe('one physical action at a time', () => {
     const [a, b] = await Promise.all([owner.command(w.connect().link, 'unlock'), friend.command(w.connect().link, 'lock')]);
     expect(a.status).toBe('actuator-failed'); // answered at the bound
     expect(['actuator-failed', 'ok']).toContain(b.status);
-    expect(maxRunning).toBe(1);
+    expect(probe.maxRunning()).toBe(1);
   });
 
   it("the actuator's signal aborts when its time is up", async () => {

@@ -39,9 +39,8 @@ describe('a phone bounds the scrypt cost an unauthenticated car may ask', () => 
     const phone = await w.phone('victim');
     const [p, c] = createMemoryLinkPair();
     void impostorCar(c, { log2N: 18, r: 16, p: 4 });
-    const t = performance.now();
+    // Refused before scrypt runs: at the old bound this would take ~60 s and exceed the test timeout.
     await expect(phone.pair(p, '12345678')).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
-    expect(performance.now() - t).toBeLessThan(20_000); // far below the ~60 s the old bound allowed (not a perf assertion: the test would time out)
   });
 
   it('one constant for both sides: ≤ 64 MiB and ≤ 4× the default work', () => {
@@ -100,11 +99,11 @@ describe("strangers' entries are rate-limited, an owner's never", () => {
   it('200 fresh keys presenting garbage grants write a bounded log; an owner revoking an unknown id is still logged', async () => {
     const w = await world();
     const owner = await pairOwner(w);
+    // owners of other cars: a share they seal to a stranger carries a grant that does not redeem here
+    const otherOwners = await Promise.all([0, 1, 2].map(async (k) => pairOwner(await world({ seed: `other${k}` }))));
     for (let i = 0; i < 200; i++) {
       const stranger = await w.phone(`stranger${i}`);
-      // a share sealed to the stranger by an owner of another car: its grant does not redeem here
-      const other = await world({ seed: `other${i % 3}` });
-      const otherOwner = await pairOwner(other);
+      const otherOwner = otherOwners[i % 3]!;
       await stranger.acceptShare((await otherOwner.share(stranger.keyRequest())).share).catch(() => undefined);
       await stranger.command(w.connect().link, 'unlock', { car: stranger.cars()[0]?.carId }).catch(() => undefined);
       if (i === 100) expect((await owner.command(w.connect().link, { kind: 'revoke', target: '0123456789abcdef' })).status).toBe('unknown-key');

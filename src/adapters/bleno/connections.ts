@@ -7,8 +7,8 @@
 import { FramedLink } from '../../transport/framed-link.js';
 import { MAX_ATT_VALUE, MIN_ATT_MTU } from '../../transport/fragment-codec.js';
 import { PROXKEY_INFO_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_WRITE_CHAR_UUID } from '../../transport/gatt-profile.js';
-import type { LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
-import { stackUuid, usableRssi } from '../common.js';
+import type { LinkCloseInfo } from '../../transport/link.js';
+import { extendLink, stackUuid, usableRssi } from '../common.js';
 import type { LinkQueue } from './link-queue.js';
 import { sampleRssi, type RssiSource } from './rssi-sampling.js';
 import type { BlenoLike, PhoneLink } from './types.js';
@@ -189,7 +189,7 @@ export class CarConnections {
     const { rssi, rssiIntervalMs, onRssi } = this.#o;
     let lastRssi: number | undefined;
     const alive = () => !link.isClosed && !this.#stopped;
-    const phoneLink: PhoneLink = {
+    const phoneLink: PhoneLink = extendLink(link, {
       address,
       handle,
       maxValueSize,
@@ -197,16 +197,7 @@ export class CarConnections {
         return lastRssi;
       },
       readRssi: async (o: { readonly timeoutMs?: number } = {}) => (alive() ? usableRssi(await rssi.read(handle, o.timeoutMs ?? 1000, alive)) : undefined),
-      get closed() {
-        return link.closed;
-      },
-      get isClosed() {
-        return link.isClosed;
-      },
-      send: (message: Uint8Array, o?: SendOptions) => link.send(message, o),
-      receive: (o?: ReceiveOptions) => link.receive(o),
-      close: (reason?: string) => link.close(reason),
-    };
+    });
     if (rssiIntervalMs > 0) {
       const onReading = (value: number) => {
         lastRssi = value;

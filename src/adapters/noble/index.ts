@@ -34,7 +34,7 @@ import {
   type FramingOptions,
   type GattInfo,
 } from '../../transport/framing.js';
-import type { Link, ReceiveOptions, SendOptions } from '../../transport/link.js';
+import type { Link } from '../../transport/link.js';
 import type { CarRecord } from '../../keys/state.js';
 import {
   advertisingFilterOver,
@@ -44,7 +44,7 @@ import {
   type AdvertisingFilterOptions as SharedFilterOptions,
   type AdvertisingPlacement,
 } from '../car-advertising.js';
-import { clampMtu, importFirst, stackUuid, step, waitPoweredOn, type Emitter, type GattLinkOptions, type HciOptions } from '../common.js';
+import { clampMtu, extendLink, importFirst, stackUuid, step, waitPoweredOn, type Emitter, type GattLinkOptions, type HciOptions } from '../common.js';
 
 export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, type HciOptions } from '../common.js';
 export { AdvertisingIdResolver, type AdvertisingCar, type AdvertisingMatch } from '../../protocol/advertising-id.js';
@@ -371,21 +371,12 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
 }
 
 function makeCarLink(link: FramedLink, info: GattInfo, peripheral: NoblePeripheral, disconnected: Promise<void>): CarLink {
-  return {
+  return extendLink(link, {
     info,
     peripheral,
     disconnected,
     get mtu() {
       return clampMtu(peripheral.mtu);
     },
-    get closed() {
-      return link.closed;
-    },
-    get isClosed() {
-      return link.isClosed;
-    },
-    send: (message: Uint8Array, o?: SendOptions) => link.send(message, o),
-    receive: (o?: ReceiveOptions) => link.receive(o),
-    close: (reason?: string) => link.close(reason),
-  };
+  });
 }

@@ -24,7 +24,7 @@ import {
   type GattInfo,
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo } from '../../transport/link.js';
-import { step } from '../common.js';
+import { extendLink, step } from '../common.js';
 import { chooseCar, type ChooseCarOptions } from './choose.js';
 import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from './types.js';
 
@@ -178,19 +178,5 @@ function framedLink(gatt: Gatt, options: WebConnectOptions, onReleased: () => vo
 }
 
 function carLink(link: FramedLink, gatt: Gatt, device: BluetoothDeviceLike, disconnected: Promise<void>): WebCarLink {
-  return {
-    info: gatt.info,
-    device,
-    valueSize: webValueSize(gatt.server),
-    disconnected,
-    get closed() {
-      return link.closed;
-    },
-    get isClosed() {
-      return link.isClosed;
-    },
-    send: (m, o) => link.send(m, o),
-    receive: (o) => link.receive(o),
-    close: (reason) => link.close(reason),
-  };
+  return extendLink(link, { info: gatt.info, device, valueSize: webValueSize(gatt.server), disconnected });
 }
