@@ -15,13 +15,13 @@ import {
   PhoneSession,
   softwareKey,
   toHex,
-  VehicleSession,
   type CryptoProvider,
   type RandomSource,
   type StandardCommand,
   type SuiteId,
   type DenyReason,
 } from '../src/index.js';
+import { TestCar } from '../test/helpers/test-car.js';
 
 export interface TranscriptStep {
   readonly command: StandardCommand;
@@ -77,7 +77,7 @@ async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider) {
   const phonePub = (await softwareKey(crypto, fromHex(d.phoneStaticSecret))).publicKey;
   const keys = new MemoryKeyStore(crypto);
   if (d.enrolled) await keys.enroll(phonePub, { role: 'owner' });
-  return new VehicleSession({
+  return new TestCar({
     crypto,
     random: scripted(d.vehicleEphemeralSecret),
     now,

@@ -14,7 +14,7 @@ import { Gpio } from '../node/gpio.js';
 import { linkProximity } from '../node/link-proximity.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { ProximityEngine, type ProximityDecision } from '../proximity/engine.js';
-import type { KeyRecord } from '../roles/types.js';
+import type { KeyRecord } from '../keys/key-record.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
@@ -130,8 +130,8 @@ async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui) {
     policy: defaultPolicy(c.policy ?? {}),
     hooks: proximity.hooks,
     actuator: actuatorFor(c, ui),
-    onEvent: (e, keyId) => {
-      proximity.onEvent(e);
+    onEvent: (e, keyId, link) => {
+      proximity.onEvent(e, link);
       logSessionEvent(ui, e, keyId);
     },
     // what no session's answer carries (a failed audit append, a failing callback): the car serves on
@@ -166,7 +166,7 @@ function carRadio(c: CarConfig, car: VehicleService, proximity: ReturnType<typeo
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {
           void link.closed.then(() => proximity.onClose(link));
-          const p = proximity.serve(link, () => car.serve(link)).catch((e: unknown) => ui.info(`  session error: ${(e as Error).message}`));
+          const p = car.serve(link).catch((e: unknown) => ui.info(`  session error: ${(e as Error).message}`));
           active.add(p);
           void p.finally(() => active.delete(p));
         },

@@ -5,7 +5,7 @@
  */
 import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { ByteReader } from '../protocol/reader.js';
-import type { KeyRecord } from '../roles/types.js';
+import type { KeyRecord } from './key-record.js';
 
 export const KEYS_PER_PAGE = 23;
 const BITS: Record<string, number> = { unlock: 1, lock: 2, start: 4, trunk: 8 };

@@ -2,7 +2,12 @@
  * The car's side of owner pairing, a sans-IO state machine (docs/PROTOCOL.md §12):
  *
  *   start ──PAIR_START──▶ params-sent ──PAIR_SHARE──▶ responded ──PAIR_CONFIRM──▶ enrolling
- *   enrolling ──complete(carInfo)──▶ closed (PAIR_DONE sent)
+ *   enrolling ──complete(carInfo)──▶ closed (PAIR_DONE sent)      enrolling ──refuse(reason)──▶ closed (ALERT)
+ *   any ──tick past the step deadline──▶ closed (nothing sent)
+ *
+ * Sans-IO like the session role: every step takes `now`; at PAIR_CONFIRM the role asks its driver
+ * to enroll the phone (`enroll-owner` request) and resumes with `complete()` or `refuse()`; the
+ * phone gets `stepTimeoutMs` for each answer (it runs scrypt in between): `nextDeadline()`/`tick()`.
  *
  * Pairing must be active (an explicit local action opened it); each SPAKE2+ response consumes one
  * attempt; a wrong code is detected by key confirmation and reveals nothing about the code.
@@ -16,36 +21,59 @@ import { decodePairing, decodePhoneInfo, encodeCarInfo, encodePairing, PAIRING_V
 import type { DenyReason } from '../protocol/reasons.js';
 import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
 import { output, StepGuard } from './step.js';
-import type { PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
+import type { EnrollOwnerRequest, PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
 
-export interface VehiclePairingOptions extends RoleEnvironment {
+export interface VehiclePairingOptions extends Omit<RoleEnvironment, 'now'> {
   readonly authority: PairingAuthority;
   /** The CHALLENGE bytes this connection started with (bound into the SPAKE2+ context). */
   readonly challenge: Uint8Array;
+  /** The phone must send its next pairing message within this (it runs scrypt first). Default 30 000 ms. */
+  readonly stepTimeoutMs?: number;
 }
 
-type State = 'start' | 'params-sent' | 'responded' | 'enrolling' | 'closed';
-type Output = RoleOutput<PairingVehicleEvent>;
+/** Default bound on each wait for the phone during pairing. */
+export const PAIRING_STEP_TIMEOUT_MS = 30_000;
+
+export type VehiclePairingState = 'start' | 'params-sent' | 'responded' | 'enrolling' | 'closed';
+type State = VehiclePairingState;
+type Output = RoleOutput<PairingVehicleEvent, EnrollOwnerRequest>;
 const EMPTY = new Uint8Array(0);
 
 export class VehiclePairingSession {
-  readonly #o: VehiclePairingOptions;
+  readonly #options: VehiclePairingOptions;
   #state: State = 'start';
+  /** The instant of the last message from the phone (the step deadline counts from it). */
+  #lastHeard: number | undefined;
   readonly #guard = new StepGuard<State>('pairing');
   #params: Uint8Array | undefined;
   #verifier: Spake2PlusVerifier | undefined;
   #carToPhone: Uint8Array | undefined;
 
   constructor(options: VehiclePairingOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   get state(): State {
     return this.#state;
   }
 
-  async receive(bytes: Uint8Array): Promise<Output> {
+  /** When the phone's next message is due (undefined while enrolling, before the first message and once closed). */
+  nextDeadline(): number | undefined {
+    if (this.#lastHeard === undefined || this.#state === 'enrolling' || this.#state === 'closed') return undefined;
+    return this.#lastHeard + (this.#options.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS);
+  }
+
+  /** Past the deadline, pairing ends quietly (the attempt, if started, stays consumed). */
+  tick(now: number): Output {
+    const deadline = this.nextDeadline();
+    if (deadline === undefined || now < deadline) return out([]);
+    return this.#end('session-expired', []);
+  }
+
+  /** Feed one message from the phone, with the instant it arrived. */
+  async receive(bytes: Uint8Array, now: number): Promise<Output> {
     return this.#guard.run(this.#state, ['start', 'params-sent', 'responded'], async () => {
+      this.#lastHeard = now;
       if (bytes[0] === MessageType.Alert) {
         // After our response, an alert means the phone rejected our confirmation: a wrong code.
         const events: PairingVehicleEvent[] =
@@ -58,13 +86,13 @@ export class VehiclePairingSession {
       } catch (e) {
         return reject(e);
       }
-      return this.#step(m);
+      return this.#step(m, now);
     });
   }
 
   /** The owner is enrolled (durably): send the car's identity to the phone. */
-  async complete(car: CarInfo): Promise<Output> {
-    return this.#guard.run(this.#state, ['enrolling'], () => this.#complete(car));
+  async complete(car: CarInfo, now: number): Promise<Output> {
+    return this.#guard.run(this.#state, ['enrolling'], () => this.#complete(car, now));
   }
 
   /**
@@ -72,26 +100,26 @@ export class VehiclePairingSession {
    * `internal-error`: the store failed). Pairing mode reopens (if still in time); the phone
    * gets ALERT(reason) and nothing is enrolled.
    */
-  async refuse(reason: DenyReason): Promise<Output> {
+  async refuse(reason: DenyReason, now: number): Promise<Output> {
     return this.#guard.run(this.#state, ['enrolling'], async () => {
-      this.#o.authority.release?.(this.#o.now());
+      this.#options.authority.release?.(now);
       return this.#fail(reason, new RemoteError('ERR_PAIRING_FAILED', `enrollment refused: ${reason}`));
     });
   }
 
-  async #complete(car: CarInfo): Promise<Output> {
-    const { crypto, authority, now } = this.#o;
+  async #complete(car: CarInfo, now: number): Promise<Output> {
+    const { crypto, authority } = this.#options;
     const sealed = await crypto.aeadSeal('aes-256-gcm', this.#carToPhone!, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
-    authority.succeeded(now());
+    authority.succeeded(now);
     const res = this.#end('ok', [{ type: 'paired', keyId: car.keyId }]);
     return { ...res, send: [encodePairing({ type: MessageType.PairDone, sealed })] };
   }
 
-  async #step(m: PairingMessage): Promise<Output> {
-    const { authority, crypto, random, now } = this.#o;
+  async #step(m: PairingMessage, now: number): Promise<Output> {
+    const { authority, crypto, random } = this.#options;
     if (this.#state === 'start' && m.type === MessageType.PairStart) {
       if (m.version !== PAIRING_VERSION) return this.#fail('unsupported', new RemoteError('ERR_UNSUPPORTED', 'pairing version'));
-      const creds = authority.credentials(now());
+      const creds = authority.credentials(now);
       if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode'));
       const params = encodePairing({ type: MessageType.PairParams, salt: creds.salt, ...creds.scrypt });
       this.#params = params;
@@ -99,12 +127,12 @@ export class VehiclePairingSession {
       return out([params]);
     }
     if (this.#state === 'params-sent' && m.type === MessageType.PairShare) {
-      const creds = authority.credentials(now());
+      const creds = authority.credentials(now);
       if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended'));
       const verifier = new Spake2PlusVerifier({
         w0: creds.w0,
         L: creds.L,
-        context: pairingContext(this.#o.challenge, this.#params!),
+        context: pairingContext(this.#options.challenge, this.#params!),
         idProver: EMPTY,
         idVerifier: EMPTY,
         crypto,
@@ -116,7 +144,7 @@ export class VehiclePairingSession {
       } catch (e) {
         return reject(e);
       }
-      authority.attemptStarted(now());
+      authority.attemptStarted(now);
       this.#verifier = verifier;
       this.#state = 'responded';
       return out([encodePairing({ type: MessageType.PairResponse, ...response })]);
@@ -137,12 +165,11 @@ export class VehiclePairingSession {
         if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
         // Single use in fact: re-check, atomically with the enrollment that follows, that pairing
         // mode is still open and unused (another phone may have confirmed first, or time ran out).
-        const t = now();
-        if (!(authority.claim ? authority.claim(t) : authority.credentials(t) !== undefined))
+        if (!(authority.claim ? authority.claim(now) : authority.credentials(now) !== undefined))
           return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended before this phone confirmed'));
         this.#carToPhone = keys.carToPhone;
         this.#state = 'enrolling';
-        return out([], [{ type: 'enroll', phone: info }]);
+        return { ...out([]), request: { type: 'enroll-owner', phone: info } };
       } catch (e) {
         if (!(e instanceof RemoteError)) throw e;
         return this.#fail('pairing-failed', e);
@@ -151,6 +178,13 @@ export class VehiclePairingSession {
       }
     }
     return reject(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${this.#state}`));
+  }
+
+  /** End pairing from outside (the car shuts down, the connection is dropped). Idempotent; nothing is sent. */
+  close(now: number): Output {
+    if (this.#state === 'closed') return out([], [], true);
+    if (this.#state === 'enrolling') this.#options.authority.release?.(now);
+    return this.#end('ok', []);
   }
 
   #fail(reason: DenyReason, error: RemoteError): Output {
