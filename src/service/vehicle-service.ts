@@ -142,7 +142,9 @@ export class VehicleService {
         value: undefined,
       }));
     }
-    const identity = options.identity ?? (await softwareKey(crypto, registry.state.identity!.secretKey));
+    const stored = registry.state.identity;
+    if (!options.identity && !stored) throw new ProxkeyError('ERR_INTERNAL', 'vehicle state has no identity after initialisation');
+    const identity = options.identity ?? (await softwareKey(crypto, stored?.secretKey ?? new Uint8Array(0)));
     registry.setVehicleKey(identity.publicKey);
     return new VehicleService(options, registry, identity, clock);
   }
@@ -170,8 +172,11 @@ export class VehicleService {
     return carIdOf(this.#crypto, this.identity.publicKey);
   }
 
+  /** The secret the car's rotating advertising ids are derived from (created at first start, renewed at each revocation). */
   get advertisingSecret(): Uint8Array {
-    return this.registry.state.advertisingSecret!;
+    const secret = this.registry.state.advertisingSecret;
+    if (!secret) throw new ProxkeyError('ERR_INTERNAL', 'vehicle state has no advertising secret');
+    return secret;
   }
 
   /**
