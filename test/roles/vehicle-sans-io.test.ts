@@ -9,6 +9,7 @@ import {
   decodeMessage,
   MessageType,
   openPhoneSession,
+  PairingMode,
   SESSION_DEFAULTS,
   VehicleConnection,
   VehicleSession,
@@ -187,6 +188,31 @@ describe('vehicle connection: the phone’s first answer decides session or pair
     const o2 = await conn2.receive(hs, T0 + 3);
     expect(conn2.mode).toBe('session');
     expect(o2.request?.type).toBe('find-key');
+  });
+});
+
+describe('vehicle pairing role: sans-IO', () => {
+  it('the step deadline counts from the phone’s last message; past it pairing ends quietly', async () => {
+    const w = await makeWorld();
+    const { mode } = await PairingMode.open({ crypto, random: deterministicRandom('pm'), now: () => T0, carName: 'car', carId: '00'.repeat(16) });
+    const conn = new VehicleConnection({
+      crypto,
+      random: deterministicRandom('pair-deadline'),
+      identity: w.carKey,
+      pairingAuthority: () => mode,
+      pairingStepTimeoutMs: 2_000,
+    });
+    await conn.start(T0);
+    const params = await conn.receive(Uint8Array.of(MessageType.PairStart, 1), T0 + 100);
+    expect(conn.mode).toBe('pairing');
+    expect(params.send).toHaveLength(1);
+    expect(params.request).toBeUndefined();
+    expect(conn.nextDeadline()).toBe(T0 + 2_100);
+    expect((await conn.tick(T0 + 2_099)).done).toBe(false);
+    const o = await conn.tick(T0 + 2_100);
+    expect(o).toMatchObject({ send: [], done: true });
+    expect(o.events).toEqual([{ type: 'closed', reason: 'session-expired' }]);
+    expect(conn.closed).toBe(true);
   });
 });
 
