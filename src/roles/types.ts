@@ -39,7 +39,7 @@ export interface RoleOutput<E, R = never> {
   readonly done: boolean;
 }
 
-/** What the vehicle role reports (the car's driver adds `enrolled`: see `VehicleEvent`). */
+/** What the vehicle role reports (the car's driver stamps decisions with the time and adds `enrolled`: see `VehicleEvent`). */
 export type VehicleSessionEvent =
   | { readonly type: 'authenticated'; readonly keyId: string; readonly known: boolean; readonly rttMs: number }
   /** Every decision, for the audit log: denials at once, executions once completed. */
@@ -52,7 +52,6 @@ export type VehicleSessionEvent =
       readonly intent: boolean;
       readonly proximity: ProximityVerdict | undefined;
       readonly ranging: RangingVerdict | undefined;
-      readonly at: number;
     }
   | { readonly type: 'error'; readonly error: ProxkeyError }
   | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };
@@ -80,21 +79,23 @@ export interface PairingCredentials {
 
 /** The car's pairing mode, as the pairing role sees it. */
 export interface PairingAuthority {
+  // The authority keeps its own time (the car's trusted clock: pairing mode expires in wall time);
+  // the pairing role passes none, so its steps' monotonic `now` never meets wall-clock expiry.
   /** Credentials while pairing mode is active (not expired, attempts left, unused), else undefined. */
-  credentials(now: number): PairingCredentials | undefined;
+  credentials(): PairingCredentials | undefined;
   /** A SPAKE2+ response was sent: one attempt is consumed (a failure unless `succeeded` follows). */
-  attemptStarted(now: number): void;
+  attemptStarted(): void;
   /**
    * A phone proved the code (PAIR_CONFIRM verified): take pairing mode for it, atomically. True
    * only while pairing mode is still open (not expired, not cancelled, not used or taken by
    * another phone); from then on every other attempt finds it closed. Optional for
-   * compatibility: an authority without it is claimed when `credentials(now)` is defined.
+   * compatibility: an authority without it is claimed when `credentials()` is defined.
    */
-  claim?(now: number): boolean;
+  claim?(): boolean;
   /** The claimed enrollment could not be saved: pairing mode is open again (if still in time). */
-  release?(now: number): void;
+  release?(): void;
   /** The attempt succeeded and the owner is enrolled: pairing mode ends (single use). */
-  succeeded(now: number): void;
+  succeeded(): void;
 }
 
 /** The phone that proved the pairing code, as it described itself. */

@@ -5,7 +5,8 @@
  *   enrolling ──complete(carInfo)──▶ closed (PAIR_DONE sent)      enrolling ──refuse(reason)──▶ closed (ALERT)
  *   any ──tick past the step deadline──▶ closed (nothing sent)
  *
- * Sans-IO like the session role: every step takes `now`; at PAIR_CONFIRM the role asks its driver
+ * Sans-IO like the session role: every step takes a monotonic `now` (the pairing authority keeps
+ * wall-clock expiry itself); at PAIR_CONFIRM the role asks its driver
  * to enroll the phone (`enroll-owner` request) and resumes with `complete()` or `refuse()`; the
  * phone gets `stepTimeoutMs` for each answer (it runs scrypt in between): `nextDeadline()`/`tick()`.
  *
@@ -13,7 +14,7 @@
  * attempt; a wrong code is detected by key confirmation and reveals nothing about the code.
  */
 import { assertP256PublicKey } from '../crypto/p256.js';
-import { RemoteError } from '../errors.js';
+import { LocalError, RemoteError } from '../errors.js';
 import { Spake2PlusVerifier } from '../pake/spake2plus.js';
 import { MessageType } from '../protocol/constants.js';
 import { encodeMessage } from '../protocol/messages.js';
@@ -34,37 +35,39 @@ export interface VehiclePairingOptions extends Omit<RoleEnvironment, 'now'> {
 /** Default bound on each wait for the phone during pairing. */
 export const PAIRING_STEP_TIMEOUT_MS = 30_000;
 
-export type VehiclePairingState = 'start' | 'params-sent' | 'responded' | 'enrolling' | 'closed';
-type State = VehiclePairingState;
+type State =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'params-sent'; readonly params: Uint8Array; readonly heardAt: number }
+  | { readonly kind: 'responded'; readonly verifier: Spake2PlusVerifier; readonly heardAt: number }
+  | { readonly kind: 'enrolling'; readonly carToPhone: Uint8Array }
+  | { readonly kind: 'closed' };
+
+export type VehiclePairingState = State['kind'];
 type Output = RoleOutput<PairingVehicleEvent, EnrollOwnerRequest>;
 const EMPTY = new Uint8Array(0);
 
 export class VehiclePairingSession {
   readonly #options: VehiclePairingOptions;
-  #state: State = 'start';
-  /** The instant of the last message from the phone (the step deadline counts from it). */
-  #lastHeard: number | undefined;
-  readonly #guard = new StepGuard<State>('pairing');
-  #params: Uint8Array | undefined;
-  #verifier: Spake2PlusVerifier | undefined;
-  #carToPhone: Uint8Array | undefined;
+  #state: State = { kind: 'start' };
+  readonly #guard = new StepGuard<VehiclePairingState>('pairing');
 
   constructor(options: VehiclePairingOptions) {
     this.#options = options;
   }
 
-  get state(): State {
-    return this.#state;
+  get state(): VehiclePairingState {
+    return this.#state.kind;
   }
 
-  /** When the phone's next message is due (undefined while enrolling, before the first message and once closed). */
+  /** When the phone's next message is due (counted from its last one); undefined before the first, while enrolling and once closed. */
   nextDeadline(): number | undefined {
-    if (this.#lastHeard === undefined || this.#state === 'enrolling' || this.#state === 'closed') return undefined;
-    return this.#lastHeard + (this.#options.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS);
+    const s = this.#state;
+    return 'heardAt' in s ? s.heardAt + (this.#options.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS) : undefined;
   }
 
   /** Past the deadline, pairing ends quietly (the attempt, if started, stays consumed). */
   tick(now: number): Output {
+    if (this.#state.kind === 'closed') return out([], [], true);
     const deadline = this.nextDeadline();
     if (deadline === undefined || now < deadline) return out([]);
     return this.#end('session-expired', []);
@@ -72,12 +75,11 @@ export class VehiclePairingSession {
 
   /** Feed one message from the phone, with the instant it arrived. */
   async receive(bytes: Uint8Array, now: number): Promise<Output> {
-    return this.#guard.run(this.#state, ['start', 'params-sent', 'responded'], async () => {
-      this.#lastHeard = now;
+    return this.#guard.run(this.#state.kind, ['start', 'params-sent', 'responded'], async () => {
       if (bytes[0] === MessageType.Alert) {
         // After our response, an alert means the phone rejected our confirmation: a wrong code.
         const events: PairingVehicleEvent[] =
-          this.#state === 'responded' ? [{ type: 'error', error: new RemoteError('ERR_PAIRING_FAILED', 'the phone reported a wrong code') }] : [];
+          this.#state.kind === 'responded' ? [{ type: 'error', error: new RemoteError('ERR_PAIRING_FAILED', 'the phone reported a wrong code') }] : [];
         return this.#end('ok', events);
       }
       let m: PairingMessage;
@@ -86,13 +88,25 @@ export class VehiclePairingSession {
       } catch (e) {
         return reject(e);
       }
-      return this.#step(m, now);
+      const s = this.#state;
+      if (s.kind === 'start' && m.type === MessageType.PairStart) return this.#onStart(m.version, now);
+      if (s.kind === 'params-sent' && m.type === MessageType.PairShare) return this.#onShare(s.params, m.shareP, now);
+      if (s.kind === 'responded' && m.type === MessageType.PairConfirm) return this.#onConfirm(s.verifier, m.confirmP, m.sealed);
+      return reject(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${s.kind}`));
     });
   }
 
   /** The owner is enrolled (durably): send the car's identity to the phone. */
-  async complete(car: CarInfo, now: number): Promise<Output> {
-    return this.#guard.run(this.#state, ['enrolling'], () => this.#complete(car, now));
+  async complete(car: CarInfo, _now: number): Promise<Output> {
+    return this.#guard.run(this.#state.kind, ['enrolling'], async () => {
+      const s = this.#state;
+      if (s.kind !== 'enrolling') throw new LocalError('ERR_INVALID_STATE', 'pairing: not enrolling');
+      const { crypto, authority } = this.#options;
+      const sealed = await crypto.aeadSeal('aes-256-gcm', s.carToPhone, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
+      authority.succeeded();
+      const res = this.#end('ok', [{ type: 'paired', keyId: car.keyId }]);
+      return { ...res, send: [encodePairing({ type: MessageType.PairDone, sealed })] };
+    });
   }
 
   /**
@@ -100,91 +114,80 @@ export class VehiclePairingSession {
    * `internal-error`: the store failed). Pairing mode reopens (if still in time); the phone
    * gets ALERT(reason) and nothing is enrolled.
    */
-  async refuse(reason: DenyReason, now: number): Promise<Output> {
-    return this.#guard.run(this.#state, ['enrolling'], async () => {
-      this.#options.authority.release?.(now);
+  async refuse(reason: DenyReason, _now: number): Promise<Output> {
+    return this.#guard.run(this.#state.kind, ['enrolling'], async () => {
+      this.#options.authority.release?.();
       return this.#fail(reason, new RemoteError('ERR_PAIRING_FAILED', `enrollment refused: ${reason}`));
     });
   }
 
-  async #complete(car: CarInfo, now: number): Promise<Output> {
-    const { crypto, authority } = this.#options;
-    const sealed = await crypto.aeadSeal('aes-256-gcm', this.#carToPhone!, PAIRING_NONCE, encodeCarInfo(car), Uint8Array.of(MessageType.PairDone));
-    authority.succeeded(now);
-    const res = this.#end('ok', [{ type: 'paired', keyId: car.keyId }]);
-    return { ...res, send: [encodePairing({ type: MessageType.PairDone, sealed })] };
-  }
-
-  async #step(m: PairingMessage, now: number): Promise<Output> {
-    const { authority, crypto, random } = this.#options;
-    if (this.#state === 'start' && m.type === MessageType.PairStart) {
-      if (m.version !== PAIRING_VERSION) return this.#fail('unsupported', new RemoteError('ERR_UNSUPPORTED', 'pairing version'));
-      const creds = authority.credentials(now);
-      if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode'));
-      const params = encodePairing({ type: MessageType.PairParams, salt: creds.salt, ...creds.scrypt });
-      this.#params = params;
-      this.#state = 'params-sent';
-      return out([params]);
-    }
-    if (this.#state === 'params-sent' && m.type === MessageType.PairShare) {
-      const creds = authority.credentials(now);
-      if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended'));
-      const verifier = new Spake2PlusVerifier({
-        w0: creds.w0,
-        L: creds.L,
-        context: pairingContext(this.#options.challenge, this.#params!),
-        idProver: EMPTY,
-        idVerifier: EMPTY,
-        crypto,
-        random,
-      });
-      let response;
-      try {
-        response = verifier.respond(m.shareP); // validates shareP; no state change on a bad point
-      } catch (e) {
-        return reject(e);
-      }
-      authority.attemptStarted(now);
-      this.#verifier = verifier;
-      this.#state = 'responded';
-      return out([encodePairing({ type: MessageType.PairResponse, ...response })]);
-    }
-    if (this.#state === 'responded' && m.type === MessageType.PairConfirm) {
-      let sharedKey: Uint8Array;
-      try {
-        sharedKey = this.#verifier!.finish(m.confirmP).sharedKey;
-      } catch (e) {
-        if (!(e instanceof RemoteError)) throw e;
-        return this.#fail('pairing-failed', new RemoteError('ERR_PAIRING_FAILED', 'key confirmation failed: wrong code'));
-      }
-      const keys = pairingKeys(crypto, sharedKey);
-      sharedKey.fill(0);
-      try {
-        const info = decodePhoneInfo(await crypto.aeadOpen('aes-256-gcm', keys.phoneToCar, PAIRING_NONCE, m.sealed, Uint8Array.of(MessageType.PairConfirm)));
-        assertP256PublicKey(info.publicKey, 'phone key');
-        if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
-        // Single use in fact: re-check, atomically with the enrollment that follows, that pairing
-        // mode is still open and unused (another phone may have confirmed first, or time ran out).
-        if (!(authority.claim ? authority.claim(now) : authority.credentials(now) !== undefined))
-          return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended before this phone confirmed'));
-        this.#carToPhone = keys.carToPhone;
-        this.#state = 'enrolling';
-        return { ...out([]), request: { type: 'enroll-owner', phone: info } };
-      } catch (e) {
-        if (!(e instanceof RemoteError)) throw e;
-        return this.#fail('pairing-failed', e);
-      } finally {
-        keys.phoneToCar.fill(0);
-      }
-    }
-    return reject(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${this.#state}`));
-  }
-
   /** End pairing from outside (the car shuts down, the connection is dropped). Idempotent; nothing is sent. */
-  close(now: number): Output {
-    if (this.#state === 'closed') return out([], [], true);
-    if (this.#state === 'enrolling') this.#options.authority.release?.(now);
+  close(_now: number): Output {
+    if (this.#state.kind === 'closed') return out([], [], true);
+    if (this.#state.kind === 'enrolling') this.#options.authority.release?.();
     return this.#end('ok', []);
+  }
+
+  // ------------------------------------------------------------------ transitions (§12)
+
+  /** start + PAIR_START: the scrypt parameters, if pairing mode is open. */
+  #onStart(version: number, now: number): Output {
+    if (version !== PAIRING_VERSION) return this.#fail('unsupported', new RemoteError('ERR_UNSUPPORTED', 'pairing version'));
+    const creds = this.#options.authority.credentials();
+    if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode'));
+    const params = encodePairing({ type: MessageType.PairParams, salt: creds.salt, ...creds.scrypt });
+    this.#state = { kind: 'params-sent', params, heardAt: now };
+    return out([params]);
+  }
+
+  /** params-sent + PAIR_SHARE: the SPAKE2+ response (one attempt consumed). */
+  #onShare(params: Uint8Array, shareP: Uint8Array, now: number): Output {
+    const { authority, crypto, random, challenge } = this.#options;
+    const creds = authority.credentials();
+    if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended'));
+    const verifier = new Spake2PlusVerifier({ w0: creds.w0, L: creds.L, context: pairingContext(challenge, params), idProver: EMPTY, idVerifier: EMPTY, crypto, random });
+    let response;
+    try {
+      response = verifier.respond(shareP); // validates shareP; no state change on a bad point
+    } catch (e) {
+      return reject(e);
+    }
+    authority.attemptStarted();
+    this.#state = { kind: 'responded', verifier, heardAt: now };
+    return out([encodePairing({ type: MessageType.PairResponse, ...response })]);
+  }
+
+  /** responded + PAIR_CONFIRM: key confirmation, the phone's sealed identity, then ask to enroll it. */
+  async #onConfirm(verifier: Spake2PlusVerifier, confirmP: Uint8Array, sealedInfo: Uint8Array): Promise<Output> {
+    const { authority, crypto } = this.#options;
+    let sharedKey: Uint8Array;
+    try {
+      sharedKey = verifier.finish(confirmP).sharedKey;
+    } catch (e) {
+      if (!(e instanceof RemoteError)) throw e;
+      return this.#fail('pairing-failed', new RemoteError('ERR_PAIRING_FAILED', 'key confirmation failed: wrong code'));
+    }
+    const keys = pairingKeys(crypto, sharedKey);
+    sharedKey.fill(0);
+    try {
+      const info = decodePhoneInfo(await crypto.aeadOpen('aes-256-gcm', keys.phoneToCar, PAIRING_NONCE, sealedInfo, Uint8Array.of(MessageType.PairConfirm)));
+      assertP256PublicKey(info.publicKey, 'phone key');
+      if (info.signingKey) assertP256PublicKey(info.signingKey, 'phone signing key');
+      // Single use in fact: re-check, atomically with the enrollment that follows, that pairing
+      // mode is still open and unused (another phone may have confirmed first, or time ran out).
+      if (!(authority.claim ? authority.claim() : authority.credentials() !== undefined)) {
+        keys.carToPhone.fill(0);
+        return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended before this phone confirmed'));
+      }
+      this.#state = { kind: 'enrolling', carToPhone: keys.carToPhone };
+      return { ...out([]), request: { type: 'enroll-owner', phone: info } };
+    } catch (e) {
+      keys.carToPhone.fill(0);
+      if (!(e instanceof RemoteError)) throw e;
+      return this.#fail('pairing-failed', e);
+    } finally {
+      keys.phoneToCar.fill(0);
+    }
   }
 
   #fail(reason: DenyReason, error: RemoteError): Output {
@@ -193,8 +196,8 @@ export class VehiclePairingSession {
   }
 
   #end(reason: 'ok' | DenyReason, events: PairingVehicleEvent[]): Output {
-    this.#state = 'closed';
-    this.#carToPhone?.fill(0);
+    if (this.#state.kind === 'enrolling') this.#state.carToPhone.fill(0);
+    this.#state = { kind: 'closed' };
     return out([], [...events, { type: 'closed', reason }], true);
   }
 }

@@ -5,8 +5,10 @@
  *   ready ──RECORD{COMMAND}──▶ finding-key ──▶ …          a denial at any arrow ──▶ ready (or closed)
  *   any ──close / ALERT / CLOSE / terminal denial / deadline (tick)──▶ closed
  *
- * Bytes and answers in; bytes, events and at most one request out. Every step takes `now`. The
- * role awaits nothing but the crypto provider: what it needs from the car (is this key enrolled?
+ * Bytes and answers in; bytes, events and at most one request out. Every step takes `now`, a
+ * monotonic time in ms (deadlines, the relay RTT and ages are durations; the car's wall-clock time
+ * is the driver's business). The role awaits nothing but the crypto provider (through the
+ * handshake lane when one is given): what it needs from the car (is this key enrolled?
  * redeem this grant; may it run this command? run it) it asks as the output's `request` and
  * resumes when the driver calls `answer()`. Timers are data: `nextDeadline()` and `tick(now)`.
  * Input that fails to decode or authenticate yields an `error` event (and an alert to send) and
@@ -224,6 +226,7 @@ export class VehicleSession {
    * with an authenticated CLOSE(`session-expired`). Before the deadline: nothing happens.
    */
   async tick(now: number): Promise<Output> {
+    if (this.#state.kind === 'closed') return out([], [], undefined, true);
     const deadline = this.nextDeadline();
     if (deadline === undefined || now < deadline) return out([]);
     return this.close('session-expired');
@@ -335,7 +338,8 @@ export class VehicleSession {
     const { session } = s;
     if (s.command) return this.#withKey(session, s.command, verified, now);
     const authenticated: VehicleSessionEvent = { type: 'authenticated', keyId: session.keyId, known: verified === 'known', rttMs: session.rttMs };
-    const res = await this.#onBody(session, s.payload ?? EMPTY, now, verified);
+    // The handshake's own command is judged as of its arrival (age 0), however long the lookup took.
+    const res = await this.#onBody(session, s.payload ?? EMPTY, session.establishedAt, verified);
     return { ...res, events: [authenticated, ...res.events] };
   }
 
@@ -372,12 +376,17 @@ export class VehicleSession {
     return out([], [], { type: 'execute', command: command.command, intent: command.intent, rttMs: session.rttMs });
   }
 
-  /** executing + answer: RESULT with the outcome (checked fail-closed). */
+  /** executing + answer: RESULT with the outcome (checked fail-closed); a terminal reason (e.g. `revoked` while it waited) also closes. */
   async #onExecuted(session: Established, command: CommandBody, verdicts: Verdicts, outcome: unknown, now: number): Promise<Output> {
     const { status, data } = checkedOutcome(outcome);
-    const record = await session.channel.seal({ kind: BodyKind.Result, status, data });
-    this.#state = { kind: 'ready', session, idleSince: now };
-    return out([record], [this.#decision(session, command, status, verdicts, now)]);
+    const send = [await session.channel.seal({ kind: BodyKind.Result, status, data })];
+    const events = [this.#decision(session, command, status, verdicts)];
+    if (status === 'ok' || !reasonEndsSession(status)) {
+      this.#state = { kind: 'ready', session, idleSince: now };
+      return out(send, events);
+    }
+    send.push(await session.channel.seal({ kind: BodyKind.Close, reason: status }));
+    return this.#finish(send, status, events);
   }
 
   /** `session-expired` past the session's lifetime, `rate-limited` past its command budget. */
@@ -390,7 +399,7 @@ export class VehicleSession {
   /** Authenticated denial (RESULT); terminal reasons also close the session (CLOSE). */
   async #deny(session: Established, command: CommandBody | undefined, reason: DenyReason, verdicts: Verdicts, now: number): Promise<Output> {
     const send = [await session.channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
-    const events: VehicleSessionEvent[] = [this.#decision(session, command, reason, verdicts, now)];
+    const events: VehicleSessionEvent[] = [this.#decision(session, command, reason, verdicts)];
     if (!reasonEndsSession(reason)) {
       this.#state = { kind: 'ready', session, idleSince: now };
       return out(send, events);
@@ -399,9 +408,9 @@ export class VehicleSession {
     return this.#finish(send, reason, events);
   }
 
-  #decision(session: Established, body: CommandBody | undefined, result: 'ok' | DenyReason, verdicts: Verdicts, now: number): VehicleSessionEvent {
+  #decision(session: Established, body: CommandBody | undefined, result: 'ok' | DenyReason, verdicts: Verdicts): VehicleSessionEvent {
     const command: Command | undefined = body?.command;
-    return { type: 'decision', keyId: session.keyId, command, result, rttMs: session.rttMs, intent: body?.intent ?? false, ...verdicts, at: now };
+    return { type: 'decision', keyId: session.keyId, command, result, rttMs: session.rttMs, intent: body?.intent ?? false, ...verdicts };
   }
 
   #finish(send: Uint8Array[], reason: 'ok' | DenyReason, events: VehicleSessionEvent[] = []): Output {

@@ -14,6 +14,7 @@ import type { DenyReason } from '../protocol/reasons.js';
 import type { ProximityDecision } from '../proximity/engine.js';
 import type { ProximityVerdict } from '../roles/types.js';
 import { checkedOutcome, type ExecutionOutcome } from '../roles/vehicle-requests.js';
+import { boundedHooks, boundedPolicy } from '../transport/bounded-callbacks.js';
 
 /** What passive entry needs from the car. */
 export interface PassiveEntryCar {
@@ -36,7 +37,8 @@ export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityD
   const key = car.findKey(decision.keyId);
   let result: 'ok' | DenyReason = 'unknown-key';
   if (key) {
-    const { decision: verdict } = await authorizeCommand(car.policy, car.hooks, {
+    const hooks = car.hooks && boundedHooks(car.hooks);
+    const { decision: verdict } = await authorizeCommand(boundedPolicy(car.policy), hooks, {
       key,
       command,
       intent: false,

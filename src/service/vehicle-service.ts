@@ -41,7 +41,6 @@ import type { VehicleEvent } from '../transport/vehicle-event.js';
 import { runAdminCommand } from './admin-commands.js';
 import { ConnectionAdmission, MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS, type AdmittedConnection } from './admission.js';
 import { AuditTrail, lastAuditTime } from './audit-trail.js';
-import { boundedHooks, boundedPolicy } from './bounded-callbacks.js';
 import { runPassiveEntry } from './passive-entry.js';
 
 export { MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS } from './admission.js';
@@ -112,8 +111,8 @@ export class VehicleService {
     this.#random = o.random ?? systemRandom;
     this.#clock = clock;
     this.#now = clock.now;
-    this.#policy = boundedPolicy(o.policy ?? defaultPolicy());
-    this.#hooks = o.hooks && boundedHooks(o.hooks);
+    this.#policy = o.policy ?? defaultPolicy();
+    this.#hooks = o.hooks;
     this.name = o.name ?? registry.state.name ?? 'car';
     this.#audit = new AuditTrail(o.store, this.#now, o.auditLimits);
     this.#admission = new ConnectionAdmission(o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS, o.unauthenticatedGraceMs ?? UNAUTHENTICATED_GRACE_MS);
@@ -202,6 +201,7 @@ export class VehicleService {
       crypto: this.#crypto,
       random: this.#random,
       now: this.#now,
+      ...(this.#options.monotonic && { monotonic: this.#options.monotonic }),
       identity: this.identity,
       keys: this.registry,
       policy: this.#policy,

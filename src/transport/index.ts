@@ -10,7 +10,7 @@ export {
   type ServeVehicleOptions,
   type VehiclePairingHooks,
 } from './vehicle-driver.js';
-export type { VehicleEvent } from './vehicle-event.js';
+export { stampedEvent, type VehicleEvent } from './vehicle-event.js';
 export { VehicleAnswerer, KEY_DIRECTORY_TIMEOUT_MS, type VehicleAnswererOptions } from './vehicle-answers.js';
 export { openPhoneSession, runPhoneCommand, PhoneConnection, type CommandResult, type PhoneConnectOptions } from './phone-driver.js';
 export { pairPhone, type PairedCar, type PairPhoneOptions } from './pairing-driver.js';

@@ -2,17 +2,20 @@
  * Answering the vehicle role's requests (`find-key`, `redeem-grant`, `authorize`) from the car's
  * key directory, policy and hooks — the application code the role itself never awaits. One
  * instance per session: it remembers the key record the lookup found, which the policy, the
- * actuator and the audit are then given. Every call is bounded and fails closed: a directory that
- * throws or hangs is `failed` / `internal-error`, never a known key.
+ * actuator and the audit are then given. Lookups, the policy and the hooks are bounded and fail
+ * closed (a directory that throws or hangs is `failed`, never a known key; a hung policy denies
+ * `internal-error`). A grant redemption is not time-bounded: it must persist before it answers,
+ * and a late answer must not turn a durable enrollment into a failure.
  */
 import type { KeyDirectory, KeyRecord } from '../keys/key-record.js';
 import { authorizeCommand } from '../policy/authorize.js';
 import type { Policy, VehicleHooks } from '../policy/types.js';
 import { isDenyReason } from '../protocol/reasons.js';
 import type { VehicleAnswer, VehicleRequest } from '../roles/vehicle-requests.js';
+import { boundedHooks, boundedPolicy } from './bounded-callbacks.js';
 import { withDeadline } from './deadline.js';
 
-/** Bound on one key-directory call (a lookup, or a redemption that persists first). */
+/** Bound on one key-directory lookup. */
 export const KEY_DIRECTORY_TIMEOUT_MS = 10_000;
 
 export interface VehicleAnswererOptions {
@@ -32,7 +35,8 @@ export class VehicleAnswerer {
   #key: KeyRecord | undefined;
 
   constructor(options: VehicleAnswererOptions) {
-    this.#options = options;
+    // Bounded here, whoever drives: a slow or hung policy or hook delays only its own session.
+    this.#options = { ...options, policy: boundedPolicy(options.policy), ...(options.hooks && { hooks: boundedHooks(options.hooks) }) };
   }
 
   /** The record of the session's key, as last found (or enrolled). */
@@ -67,7 +71,7 @@ export class VehicleAnswerer {
     if (!keys.redeemGrant) return 'unsupported';
     let r: KeyRecord | string;
     try {
-      r = await withDeadline('grant redemption', keys.redeemGrant(grant, presenter, now), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
+      r = await keys.redeemGrant(grant, presenter, now);
     } catch {
       return 'internal-error';
     }

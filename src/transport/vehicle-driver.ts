@@ -28,8 +28,9 @@ import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 import type { VehicleSessionOptions } from '../roles/vehicle-session.js';
 import { runActuator, type ActuationLock, type Actuator } from './actuation.js';
 import type { Link } from './link.js';
-import { VehicleAnswerer } from './vehicle-answers.js';
-import type { VehicleEvent } from './vehicle-event.js';
+import { withDeadline } from './deadline.js';
+import { KEY_DIRECTORY_TIMEOUT_MS, VehicleAnswerer } from './vehicle-answers.js';
+import { stampedEvent, type VehicleEvent } from './vehicle-event.js';
 
 export { runActuator, ActuationLock, type Actuator, type ActuatorContext } from './actuation.js';
 
@@ -50,8 +51,14 @@ export interface VehiclePairingHooks {
 }
 
 export interface ServeVehicleOptions extends VehicleSessionOptions {
-  /** The car's trusted time (ms since the Unix epoch): each step's `now`. */
+  /** The car's trusted time (ms since the Unix epoch): policy, grant windows, audit (`at`). */
   readonly now: Clock;
+  /**
+   * A clock that never jumps (ms), for the roles' steps: handshake/idle/pairing deadlines, the
+   * relay RTT, session ages — so a wall clock that steps back cannot stretch them. Default
+   * `performance.now`.
+   */
+  readonly monotonic?: Clock;
   readonly keys: KeyDirectory;
   readonly policy: Policy;
   readonly hooks?: VehicleHooks;
@@ -108,6 +115,8 @@ class Served {
   dispose: (() => void) | void = undefined;
   readonly connection: VehicleConnection;
   readonly answerer: VehicleAnswerer;
+  /** The roles' time (monotonic). */
+  readonly stepTime: Clock;
   /** Aborts the wait for the phone's next message (outer signal or an end from outside). */
   readonly receiveControl = new AbortController();
 
@@ -115,6 +124,7 @@ class Served {
     readonly link: Link,
     readonly options: ServeVehicleOptions,
   ) {
+    this.stepTime = options.monotonic ?? (() => performance.now());
     this.connection = new VehicleConnection({
       ...options,
       pairingAuthority: () => options.pairing?.authority(),
@@ -127,6 +137,12 @@ class Served {
       connection: options.connection ?? link,
       onEnrolled: (key) => this.emit([{ type: 'enrolled', key }]),
     });
+  }
+
+  /** The role's events, decisions stamped with the car's trusted time. */
+  emitRole(events: readonly VehicleSessionEvent[]): void {
+    const at = this.options.now();
+    this.emit(events.map((e) => stampedEvent(e, at)));
   }
 
   emit(events: readonly VehicleEvent[]): void {
@@ -147,7 +163,7 @@ class Served {
     if (this.connection.mode === 'pairing') {
       for (const e of o.events.filter(isPairingEvent)) notify(this.options.onPairingEvent, e);
       if (o.events.some((e) => e.type === 'paired')) this.paired = true;
-    } else this.emit(o.events.filter(isSessionEvent));
+    } else this.emitRole(o.events.filter(isSessionEvent));
     for (const m of o.send) await this.link.send(m, { signal: this.options.signal });
     const closing = o.events.find((e) => e.type === 'closed');
     if (closing?.type === 'closed') this.end = closing.reason;
@@ -160,21 +176,21 @@ class Served {
 
   /** The role's next input: the answer to its request, or the phone's next message (or its deadline). */
   async next(request: VehicleConnectionRequest | undefined): Promise<VehicleConnectionOutput> {
-    const { connection, options } = this;
-    if (request) return connection.answer(await this.#answer(request), options.now());
+    const { connection } = this;
+    if (request) return connection.answer(await this.#answer(request), this.stepTime());
     const deadline = connection.nextDeadline();
-    const timeoutMs = deadline === undefined ? FALLBACK_WAIT_MS : Math.max(0, deadline - options.now());
+    const timeoutMs = deadline === undefined ? FALLBACK_WAIT_MS : Math.max(0, deadline - this.stepTime());
     let bytes: Uint8Array;
     try {
       bytes = await this.link.receive({ timeoutMs, signal: this.receiveControl.signal });
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
-      const o = await connection.tick(options.now());
+      const o = await connection.tick(this.stepTime());
       this.timedOut = o.done;
       return o;
     }
     // Stamped on arrival: the relay RTT never includes the car's own crypto or other sessions' work.
-    return connection.receive(bytes, options.now());
+    return connection.receive(bytes, this.stepTime());
   }
 
   async #answer(request: VehicleConnectionRequest): Promise<VehicleConnectionAnswer> {
@@ -201,8 +217,8 @@ class Served {
   async closeConnection(reason: 'ok' | DenyReason): Promise<void> {
     if (this.connection.closed) return;
     try {
-      const o = await this.connection.close(reason, this.options.now());
-      if (this.connection.mode === 'session') this.emit(o.events.filter(isSessionEvent));
+      const o = await this.connection.close(reason, this.stepTime());
+      if (this.connection.mode === 'session') this.emitRole(o.events.filter(isSessionEvent));
       if (!this.link.isClosed) for (const m of o.send) await this.link.send(m).catch(() => undefined);
     } catch {
       /* a role that cannot even close has nothing left to send */
@@ -221,7 +237,8 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   } catch (err) {
     s.end = endFor(err, s.endedBy);
     if (s.end === 'internal-error') reportInternal(s, err);
-    await s.closeConnection(s.end === 'internal-error' ? 'internal-error' : (s.endedBy ?? 'ok'));
+    // A send that timed out (the radio stalled) ends the session as expired; a bug as internal-error.
+    await s.closeConnection(s.end === 'internal-error' ? 'internal-error' : s.end === 'timeout' ? 'session-expired' : (s.endedBy ?? 'ok'));
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     try {
@@ -237,7 +254,7 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
 
 /** The straight loop: one output → send it → its request answered, or the next message → … */
 async function runLoop(s: Served): Promise<void> {
-  let o = await s.connection.start(s.options.now());
+  let o = await s.connection.start(s.stepTime());
   while (!(await s.deliver(o))) {
     if (s.endedBy && !o.request) throw new AbortedError('session', s.endedBy);
     o = await s.next(o.request);
@@ -274,7 +291,7 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
 
 /** `revoked` unless the key directory still holds this key, not revoked. */
 async function stillEnrolled(keys: KeyDirectory, key: KeyRecord): Promise<DenyReason | undefined> {
-  const now = await keys.findKey(key.publicKey);
+  const now = await withDeadline('key lookup', keys.findKey(key.publicKey), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
   return now && !now.revoked ? undefined : 'revoked';
 }
 

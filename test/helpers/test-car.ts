@@ -3,9 +3,11 @@
  * authorization requests answered at once by the real `VehicleAnswerer` (the driver's answers)
  * from a world's key store and policy, and time from a manual clock unless given. It stops at
  * `execute` (reported as an `execute` entry among the events) so a test can decide the outcome
- * with `complete()`. What the role produced across the answered steps is merged into one output.
+ * with `complete()`. What the role produced across the answered steps is merged into one output;
+ * decisions are stamped with the clock's time as the driver does.
  */
 import {
+  stampedEvent,
   VehicleAnswerer,
   VehicleSession,
   type Command,
@@ -16,6 +18,7 @@ import {
   type Policy,
   type RoleOutput,
   type VehicleEvent,
+  type VehicleSessionEvent,
   type VehicleHooks,
   type VehicleRequest,
   type VehicleSessionOptions,
@@ -81,21 +84,23 @@ export class TestCar {
   }
 
   /** Answer every request but `execute`; merge the outputs. */
-  async #settle(first: RoleOutput<VehicleEvent, VehicleRequest>): Promise<TestCarOutput> {
+  async #settle(first: RoleOutput<VehicleSessionEvent, VehicleRequest>): Promise<TestCarOutput> {
+    const stamp = (es: readonly VehicleSessionEvent[]) => es.map((e) => stampedEvent(e, this.#now()));
     const send = [...first.send];
-    const events: TestCarEvent[] = [...first.events];
+    const events: TestCarEvent[] = stamp(first.events);
     let o = first;
     while (o.request && o.request.type !== 'execute') {
       const answer = await this.#answerer.answer(o.request, this.#now());
       events.push(...this.#enrolled.splice(0));
       o = await this.session.answer(answer, this.#now());
       send.push(...o.send);
-      events.push(...o.events);
+      events.push(...stamp(o.events));
     }
     if (o.request?.type === 'execute') {
       const { command, intent, rttMs } = o.request;
       const key = this.#answerer.key;
-      if (key) events.push({ type: 'execute', command, intent, rttMs, key });
+      if (!key) throw new Error('TestCar: the role asked to execute a command for a key no lookup found');
+      events.push({ type: 'execute', command, intent, rttMs, key });
     }
     return { send, events, done: o.done };
   }

@@ -6,7 +6,7 @@
 import type { Command } from '../protocol/commands.js';
 import type { ProximityVerdict, RangingVerdict } from '../roles/types.js';
 import type { Policy, VehicleHooks } from '../policy/types.js';
-import { withDeadline } from '../transport/deadline.js';
+import { withDeadline } from './deadline.js';
 
 export const PROXIMITY_HOOK_TIMEOUT_MS = 1_000;
 export const RANGING_HOOK_TIMEOUT_MS = 5_000;
