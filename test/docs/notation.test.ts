@@ -73,6 +73,7 @@ describe('PROTOCOL.md §12 against the code', () => {
     const [lo] = PAIRING_SCRYPT_BOUNDS.log2N;
     expect(rows[0]![1]).toBe(`${lo}, 1, 1`);
     expect(128 * 2 ** lo).toBeLessThanOrEqual(64 * 1024);
+    expect(scryptWithinBounds(lo - 1, 1, 1)).toBe(false);
   });
 });
 
