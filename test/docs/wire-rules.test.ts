@@ -9,6 +9,7 @@ import {
   buildPrologue,
   concatBytes,
   decodeBody,
+  encodeBody,
   defaultPolicy,
   MemoryKeyStore,
   noise,
@@ -145,6 +146,13 @@ describe('§3.2 the extension limit counts the 3-byte headers', () => {
   it('509 bytes of value (512 with its header) decode; 510 do not', () => {
     expect(decodeBody(withExtension(509))).toMatchObject({ kind: 0x10, extensions: [{ type: 1 }] });
     expect(() => decodeBody(withExtension(510))).toThrow(/extensions too long/);
+  });
+
+  it('so the largest valid HANDSHAKE is 745 bytes (BLE.md, MCU.md §5): 64 bytes of args and 512 of extensions', () => {
+    const body = encodeBody({ kind: 0x10, command: { kind: 'custom', code: 0x80, args: new Uint8Array(64) }, intent: false, extensions: [{ type: 1, value: new Uint8Array(509) }] });
+    expect(3 + 65 + 81 + body.length + 16).toBe(745);
+    expect(() => encodeBody({ kind: 0x10, command: { kind: 'unlock' }, intent: false, extensions: [{ type: 1, value: new Uint8Array(510) }] })).toThrow(/at most 512/);
+    for (const name of ['BLE.md', 'MCU.md'] as const) expect(specDoc(name)).toContain('745');
   });
 });
 
