@@ -149,3 +149,58 @@ describe('PROTOCOL.md §12, recomputed from the text', () => {
     expect([code, asked]).toEqual(['00000005', [4, 4, 16]]);
   });
 });
+
+describe('PROTOCOL.md §12.4: who sends which ALERT', () => {
+  const rows = tableRows(section(doc, '### 12.4'), 'situation');
+  const row = (start: string) => rows.find(([situation]) => situation!.startsWith(start))!;
+
+  async function upToResponse(phoneCode?: string) {
+    const car = scripted(CODE_DRAW, SALT, Y);
+    const { mode, code } = await PairingMode.open({ crypto: nobleCrypto, random: car.random, now: () => 0, scrypt: SCRYPT });
+    const ephemeral = await softwareKey(nobleCrypto, new Uint8Array(32).fill(0x22));
+    const challenge = encodeMessage({ type: 0x01, versions: 0x01, suites: 0x03, ephemeral: ephemeral.publicKey });
+    const v = new VehiclePairingSession({ crypto: nobleCrypto, random: car.random, now: () => 0, authority: mode, challenge });
+    const identity = await softwareKey(nobleCrypto, new Uint8Array(32).fill(0x33));
+    const p = new PhonePairingSession({ crypto: nobleCrypto, random: scripted(X).random, now: () => 0, code: phoneCode ?? code, identity });
+    const params = (await v.receive((await p.receive(challenge)).send[0]!)).send[0]!;
+    const share = (await p.receive(params)).send[0]!;
+    return { v, p, mode, params, share };
+  }
+
+  it('a wrong code: the phone sends ALERT(pairing-failed) on confirmV, the car answers nothing', async () => {
+    expect(row('confirmV wrong')).toEqual(expect.arrayContaining(['ALERT(`pairing-failed`)', '**phone**']));
+    const t = await upToResponse('87654321');
+    const response = (await t.v.receive(t.share)).send[0]!;
+    const phoneOut = await t.p.receive(response);
+    expect(phoneOut.send.map((m) => [...m])).toEqual([[0x0f, 0x14]]);
+    expect(phoneOut.events.find((e) => e.type === 'error')).toMatchObject({ error: { code: 'ERR_PAIRING_FAILED', message: 'wrong pairing code' } });
+    const carOut = await t.v.receive(phoneOut.send[0]!);
+    expect([carOut.send, carOut.done, t.mode.attempts]).toEqual([[], true, 1]);
+  });
+
+  it('a wrong confirmP: the car sends ALERT(pairing-failed)', async () => {
+    expect(row('confirmP wrong')).toEqual(expect.arrayContaining(['ALERT(`pairing-failed`)', '**car**']));
+    const t = await upToResponse();
+    const confirm = (await t.p.receive((await t.v.receive(t.share)).send[0]!)).send[0]!.slice();
+    confirm[1]! ^= 0x01;
+    expect((await t.v.receive(confirm)).send.map((m) => [...m])).toEqual([[0x0f, 0x14]]);
+  });
+
+  it('an invalid shareP: ALERT(malformed), no attempt consumed; PAIR_PARAMS out of bounds: the phone sends nothing', async () => {
+    expect(row('shareP not a valid point')[1]).toBe('ALERT(`malformed`)');
+    const t = await upToResponse();
+    const bad = Uint8Array.of(0x22, 0x04, ...new Uint8Array(64).fill(1));
+    expect((await t.v.receive(bad)).send.map((m) => [...m])).toEqual([[0x0f, 0x0b]]);
+    expect(t.mode.attempts).toBe(0);
+
+    expect(row('PAIR_PARAMS outside the bounds')[1]).toBe('nothing');
+    const identity = await softwareKey(nobleCrypto, new Uint8Array(32).fill(0x33));
+    const p = new PhonePairingSession({ crypto: nobleCrypto, random: scripted(X).random, now: () => 0, code: '12345678', identity });
+    const ephemeral = await softwareKey(nobleCrypto, new Uint8Array(32).fill(0x22));
+    await p.receive(encodeMessage({ type: 0x01, versions: 0x01, suites: 0x03, ephemeral: ephemeral.publicKey }));
+    const tooSmall = Uint8Array.of(0x21, 16, ...SALT, 7, 1, 1); // log2N 7: below the floor
+    const o = await p.receive(tooSmall);
+    expect(o.send).toEqual([]);
+    expect(o.events.find((e) => e.type === 'error')).toMatchObject({ error: { code: 'ERR_UNSUPPORTED' } });
+  });
+});
