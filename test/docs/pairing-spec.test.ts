@@ -13,14 +13,20 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import {
   concatBytes,
+  createMemoryLinkPair,
   encodeMessage,
   fromHex,
   nobleCrypto,
+  MemoryPhoneStore,
+  MemoryVehicleStore,
   PairingMode,
   PhonePairingSession,
+  PhoneWallet,
   softwareKey,
+  systemRandom,
   toHex,
   VehiclePairingSession,
+  VehicleService,
   type RandomSource,
 } from '../../src/index.js';
 import { section, specDoc, tableRows } from './spec-text.js';
@@ -202,5 +208,21 @@ describe('PROTOCOL.md §12.4: who sends which ALERT', () => {
     const o = await p.receive(tooSmall);
     expect(o.send).toEqual([]);
     expect(o.events.find((e) => e.type === 'error')).toMatchObject({ error: { code: 'ERR_UNSUPPORTED' } });
+  });
+});
+
+describe('§2.2: a car consumes its draws in the order events happen', () => {
+  it('first start 32 ‖ 32, pairing mode 4 ‖ 16, then the pairing connection 32 (its CHALLENGE) ‖ 40 (y); the phone 40', async () => {
+    const carDraws: number[] = [];
+    const phoneDraws: number[] = [];
+    const car = await VehicleService.open({ store: new MemoryVehicleStore(), random: (k) => (carDraws.push(k), systemRandom(k)), actuator: () => undefined });
+    const { code } = await car.openPairing({ scrypt: SCRYPT });
+    const phone = await PhoneWallet.open({ store: new MemoryPhoneStore(), identity: await softwareKey(nobleCrypto, new Uint8Array(32).fill(0x33)), random: (k) => (phoneDraws.push(k), systemRandom(k)) });
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const served = car.serve(carLink);
+    await phone.pair(phoneLink, code, { timeoutMs: 5_000 });
+    await served;
+    expect(carDraws).toEqual([32, 32, 4, 16, 32, 40]);
+    expect(phoneDraws).toEqual([40]);
   });
 });
