@@ -105,7 +105,7 @@ export class PhoneSession {
     // Local configuration, not peer input: a misuse error.
     if (!isP256PublicKey(options.vehicleKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'vehicleKey: not a valid P-256 public key');
     const timeoutMs = options.timeoutMs ?? PHONE_ANSWER_TIMEOUT_MS;
-    if (!(timeoutMs > 0)) throw new LocalError('ERR_INVALID_ARGUMENT', 'timeoutMs: a positive number of ms');
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new LocalError('ERR_INVALID_ARGUMENT', 'timeoutMs: a finite number of ms ≥ 0');
     this.#options = options;
     this.#suites = checkSuites(options.suites);
     this.#timeoutMs = timeoutMs;
