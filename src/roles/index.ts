@@ -1,5 +1,5 @@
 export { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions, type VehicleSessionState } from './vehicle-session.js';
-export { PhoneSession, type CommandOptions, type PhoneSessionOptions, type PhoneSessionState } from './phone-session.js';
+export { PHONE_ANSWER_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions, type PhoneSessionState } from './phone-session.js';
 export type {
   KeyDirectory,
   KeyRecord,
