@@ -34,7 +34,7 @@ import { buildPrologue } from '../protocol/prologue.js';
 import { deniedError, type DenyReason } from '../protocol/reasons.js';
 import { isP256PublicKey } from '../crypto/p256.js';
 import { SecureChannel } from './channel.js';
-import { output, StepGuard } from './step.js';
+import { asPeerError, output, rejectedInput, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 
@@ -151,7 +151,7 @@ export class PhoneSession {
   async receive(bytes: Uint8Array, now: number = this.#options.now()): Promise<Output> {
     return this.#guard.run(this.#state.kind, RECEIVING, async () => {
       const input = await this.#read(bytes, now);
-      return input instanceof RemoteError ? rejected(input) : this.#transition(input);
+      return input instanceof RemoteError ? rejectedInput(input) : this.#transition(input);
     });
   }
 
@@ -197,7 +197,7 @@ export class PhoneSession {
     const s = this.#state;
     switch (input.on) {
       case 'challenge':
-        if (s.kind !== 'awaiting-challenge') return rejected(unexpectedMessage(MessageType.Challenge, s.kind));
+        if (s.kind !== 'awaiting-challenge') return rejectedInput(unexpectedMessage(MessageType.Challenge, s.kind));
         return this.#answerChallenge(s.first, input);
       case 'body':
         if (input.body.kind === BodyKind.Close) return this.#end(input.body.reason);
@@ -226,7 +226,7 @@ export class PhoneSession {
     try {
       m = decodeMessage(bytes);
     } catch (e) {
-      return asRemoteError(e);
+      return asPeerError(e);
     }
     if (m.type === MessageType.Alert) return { on: 'alert', reason: m.reason };
     if (m.type === MessageType.Challenge) return { on: 'challenge', message: m, header: bytes.subarray(0, CHALLENGE_HEADER_LENGTH), now };
@@ -236,13 +236,13 @@ export class PhoneSession {
     try {
       plaintext = await s.channel.decrypt(m.ciphertext);
     } catch (e) {
-      return asRemoteError(e);
+      return asPeerError(e);
     }
     try {
       return { on: 'body', body: decodeBody(plaintext), now };
     } catch (e) {
       // Authenticated garbage from the car itself: nothing sensible can follow.
-      return { on: 'garbled-body', error: asRemoteError(e) };
+      return { on: 'garbled-body', error: asPeerError(e) };
     }
   }
 
@@ -260,7 +260,7 @@ export class PhoneSession {
       noise = await hs.writeMessage(encodeBody(first));
     } catch (err) {
       hs.destroy();
-      return rejected(err);
+      return rejectedInput(err);
     }
     const { send, receive, handshakeHash } = hs.result;
     this.#negotiated = { suite, handshakeHash };
@@ -310,14 +310,4 @@ const out = (send: Uint8Array[], events: PhoneEvent[] = [], done = false): Outpu
 
 function unexpectedMessage(type: number, state: PhoneSessionState): RemoteError {
   return new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${type.toString(16)} in state ${state}`);
-}
-
-/** Peer input errors are `RemoteError`s; anything else is a bug and propagates. */
-function asRemoteError(err: unknown): RemoteError {
-  if (!(err instanceof RemoteError)) throw err;
-  return err;
-}
-
-function rejected(err: unknown): Output {
-  return out([], [{ type: 'error', error: asRemoteError(err) }]);
 }

@@ -1,11 +1,11 @@
 /**
  * The phone role's timers are data: `nextDeadline()` says when the answer it waits for is due,
  * `tick(now)` past it ends the session — no timers, no clock read inside a step (the manual clock
- * never moves here: every instant is an argument).
+ * never moves here: every instant is an argument). Both the session and the pairing role.
  */
 import { describe, expect, it } from 'vitest';
-import { PHONE_ANSWER_TIMEOUT_MS, TimeoutError } from '../../src/index.js';
-import { Actuator, carReceive, errorsOf, eventTypes, makeWorld, newCar, newPhone } from '../helpers/adversary.js';
+import { deterministicRandom, PairingMode, PHONE_ANSWER_TIMEOUT_MS, PhonePairingSession, TimeoutError, VehiclePairingSession } from '../../src/index.js';
+import { Actuator, carReceive, crypto, errorsOf, eventTypes, makeWorld, newCar, newPhone } from '../helpers/adversary.js';
 
 describe('phone role deadlines', () => {
   it('waits for the challenge until begin + timeoutMs; a tick at the deadline ends the session, nothing sent, nothing may have run', async () => {
@@ -63,5 +63,47 @@ describe('phone role deadlines', () => {
     const w = await makeWorld();
     expect(() => newPhone(w, 'd4', { timeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => newPhone(w, 'd4', { timeoutMs: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('phone pairing role deadlines', () => {
+  const scrypt = { log2N: 10, r: 1, p: 1 }; // fast: the deadlines are the subject here
+
+  async function pairingPair(timeoutMs = 1_000) {
+    const w = await makeWorld();
+    const { mode, code } = await PairingMode.open({ crypto, random: deterministicRandom('pm'), now: w.clock.now, scrypt });
+    const phone = new PhonePairingSession({ crypto, random: deterministicRandom('pp'), now: w.clock.now, code, identity: w.phoneKey, timeoutMs }, 0);
+    const car = newCar(w, 'pair');
+    const challenge = (await car.start()).send[0]!;
+    const carPairing = new VehiclePairingSession({ crypto, random: deterministicRandom('vp'), now: w.clock.now, authority: mode, challenge });
+    return { w, phone, challenge, carPairing };
+  }
+
+  it('each wait is bounded from the step that sent the previous message; a tick before PAIR_CONFIRM: nothing may have happened', async () => {
+    const { phone, challenge, carPairing } = await pairingPair();
+    expect(phone.nextDeadline()).toBe(1_000);
+    const [start] = (await phone.receive(challenge, 5)).send;
+    expect(phone.nextDeadline()).toBe(1_005);
+    const [params] = (await carPairing.receive(start!)).send;
+    await phone.receive(params!, 20);
+    expect(phone.state).toBe('awaiting-response');
+    expect(phone.nextDeadline()).toBe(1_020);
+    expect(await phone.tick(1_019)).toEqual({ send: [], events: [], done: false });
+    const o = await phone.tick(1_020);
+    expect(o.events).toMatchObject([{ type: 'error', error: { code: 'ERR_TIMEOUT', mayHaveSucceeded: false } }, { type: 'closed' }]);
+    expect(phone.nextDeadline()).toBeUndefined();
+  });
+
+  it('a tick after PAIR_CONFIRM was sent: the car may have enrolled this phone', async () => {
+    const { phone, challenge, carPairing } = await pairingPair();
+    const [start] = (await phone.receive(challenge, 0)).send;
+    const [params] = (await carPairing.receive(start!)).send;
+    const [share] = (await phone.receive(params!, 0)).send;
+    const [response] = (await carPairing.receive(share!)).send;
+    const [confirm] = (await phone.receive(response!, 0)).send;
+    expect((await carPairing.receive(confirm!)).events.map((e) => e.type)).toContain('enroll');
+    expect(phone.state).toBe('awaiting-done');
+    const o = await phone.tick(1_000);
+    expect(o.events).toMatchObject([{ type: 'error', error: { code: 'ERR_TIMEOUT', mayHaveSucceeded: true, transient: true } }, { type: 'closed' }]);
   });
 });
