@@ -11,7 +11,7 @@ import { systemRandom } from '../crypto/random.js';
 import { equalBytes } from '../bytes.js';
 import { LinkClosedError, LocalError, RemoteError } from '../errors.js';
 import { carIdOf, issueGrant } from '../keys/grant.js';
-import { keyRequestFromString, keyRequestToString } from '../keys/key-request.js';
+import { keyRequestFromString, keyRequestToString, type KeyRequest } from '../keys/key-request.js';
 import { openShare, sealShare } from '../keys/share.js';
 import { EMPTY_PHONE_STATE, type CarRecord, type PhoneState } from '../keys/state.js';
 import type { PhoneStore } from '../keys/store.js';
@@ -43,6 +43,14 @@ export interface PhoneWalletOptions {
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+}
+
+/** What an owner shares: which car, the permissions (default unlock, lock), a time window (ms since the epoch). */
+export interface ShareOptions {
+  readonly car?: string;
+  readonly permissions?: readonly string[];
+  readonly notBefore?: number;
+  readonly notAfter?: number;
 }
 
 /** Options of a command on a car: the user's intent, the wait bounds, which car (`car(ref)`). */
@@ -178,32 +186,12 @@ export class PhoneWallet {
    * Owner: grant the phone that made `request` a key to `car` — permissions (default unlock, lock),
    * a time window — as a sealed share string only that phone can open.
    */
-  async share(
-    request: string,
-    options: { readonly car?: string; readonly permissions?: readonly string[]; readonly notBefore?: number; readonly notAfter?: number } = {},
-  ): Promise<{ share: string; grantId: string }> {
+  async share(request: string, options: ShareOptions = {}): Promise<{ share: string; grantId: string }> {
     const car = this.car(options.car);
     if (car.role !== 'owner') throw new LocalError('ERR_INVALID_STATE', 'only an owner can share this car');
-    const { publicKey: subject, label } = keyRequestFromString(request);
-    const { permissions = ['unlock', 'lock'], notBefore, notAfter } = options;
-    const grant = await issueGrant({
-      crypto: this.#crypto,
-      random: this.#random,
-      issuer: this.identity,
-      issuerKeyId: car.keyId,
-      vehicleKey: car.vehicleKey,
-      subject,
-      permissions,
-      ...(notBefore !== undefined && { notBefore }),
-      ...(notAfter !== undefined && { notAfter }),
-      label,
-    });
-    const share = await sealShare(this.#crypto, this.#random, {
-      vehicleKey: car.vehicleKey,
-      advertisingSecret: car.advertisingSecret ?? new Uint8Array(32),
-      carName: car.name,
-      grant,
-    });
+    const grant = await this.#issueGrant(car, keyRequestFromString(request), options);
+    const advertisingSecret = car.advertisingSecret ?? new Uint8Array(32);
+    const share = await sealShare(this.#crypto, this.#random, { vehicleKey: car.vehicleKey, advertisingSecret, carName: car.name, grant });
     return { share, grantId: grant.grantId };
   }
 
@@ -226,6 +214,23 @@ export class PhoneWallet {
   async forget(ref: string): Promise<void> {
     const car = this.car(ref);
     await this.#save({ ...this.#state, cars: this.#state.cars.filter((c) => c.carId !== car.carId) });
+  }
+
+  /** The owner's signed grant for the phone that made `request`. */
+  async #issueGrant(car: CarRecord, request: KeyRequest, options: ShareOptions) {
+    const { permissions = ['unlock', 'lock'], notBefore, notAfter } = options;
+    return issueGrant({
+      crypto: this.#crypto,
+      random: this.#random,
+      issuer: this.identity,
+      issuerKeyId: car.keyId,
+      vehicleKey: car.vehicleKey,
+      subject: request.publicKey,
+      permissions,
+      ...(notBefore !== undefined && { notBefore }),
+      ...(notAfter !== undefined && { notAfter }),
+      label: request.label,
+    });
   }
 
   /** What every role this phone runs is given: crypto, randomness, the clock. */
