@@ -30,10 +30,7 @@ export interface CommandResult {
   /** `ok`, or why the car refused (`REASONS[status].retry` says what the user can do). */
   readonly status: 'ok' | DenyReason;
   readonly data: Uint8Array;
-  /**
-   * ms from the step that sent the command to the result's arrival (phone clock); for the first
-   * command that step is the CHALLENGE's arrival, so it includes the phone's handshake work.
-   */
+  /** ms from sending the command to the result's arrival (phone clock). */
   readonly elapsedMs: number;
 }
 
@@ -42,6 +39,8 @@ type Output = RoleOutput<PhoneEvent>;
 export class PhoneConnection {
   #closed = false;
   #closeReason: 'ok' | DenyReason | undefined;
+  /** When the message carrying the command in flight was handed to the link (`options.now` clock). */
+  #commandSentAt = 0;
   readonly #timeoutMs: number;
   constructor(
     private readonly link: Link,
@@ -108,7 +107,7 @@ export class PhoneConnection {
   async #exchange(start: (() => Promise<Output>) | undefined): Promise<CommandResult> {
     try {
       if (start) await this.#apply(await start(), false);
-      return await this.#drive((o) => this.#resultOf(o), this.#timeoutMs);
+      return await this.#drive((o, at) => this.#resultOf(o, at), this.#timeoutMs);
     } catch (err) {
       await this.close();
       throw err;
@@ -116,19 +115,19 @@ export class PhoneConnection {
   }
 
   /** The loop: next output of the role, applied, until `settle` picks a value; an `error` event throws. */
-  async #drive<T>(settle: (o: Output) => T | undefined, idleWaitMs: number): Promise<T> {
+  async #drive<T>(settle: (o: Output, at: number) => T | undefined, idleWaitMs: number): Promise<T> {
     for (;;) {
-      const { output, fromCar } = await this.#next(idleWaitMs);
+      const { output, fromCar, at } = await this.#next(idleWaitMs);
       await this.#apply(output, fromCar);
       const error = output.events.find((e) => e.type === 'error');
       if (error?.type === 'error') throw error.error;
-      const value = settle(output);
+      const value = settle(output, at);
       if (value !== undefined) return value;
     }
   }
 
   /** Read the car's next message, waiting at most until the role's deadline, and feed it (or the deadline) to the role. */
-  async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean }> {
+  async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean; at: number }> {
     const deadline = this.session.nextDeadline();
     // Never longer than the bound, whatever the injected clock does.
     const waitMs = deadline === undefined ? idleWaitMs : Math.min(Math.max(deadline - this.options.now(), 0), this.#timeoutMs);
@@ -137,17 +136,18 @@ export class PhoneConnection {
       bytes = await this.link.receive({ timeoutMs: waitMs, signal: this.options.signal });
     } catch (err) {
       // The wait armed for the deadline ran out: the deadline has come, whatever the clock says.
-      if (err instanceof TimeoutError && deadline !== undefined)
-        return { output: await this.session.tick(Math.max(this.options.now(), deadline)), fromCar: false };
-      throw this.#ioFailure(err, this.session.commandInFlight);
+      if (!(err instanceof TimeoutError) || deadline === undefined) throw this.#ioFailure(err, this.session.commandInFlight);
+      const at = Math.max(this.options.now(), deadline);
+      return { output: await this.session.tick(at), fromCar: false, at };
     }
-    return { output: await this.session.receive(bytes, this.options.now()), fromCar: true };
+    const at = this.options.now();
+    return { output: await this.session.receive(bytes, at), fromCar: true, at };
   }
 
-  /** The result in `o`, or (when the car ended the session without one) the error saying why. */
-  #resultOf(o: Output): CommandResult | undefined {
+  /** The result in `o` (arrived `at`), or (when the car ended the session without one) the error saying why. */
+  #resultOf(o: Output, at: number): CommandResult | undefined {
     const r = o.events.find((e) => e.type === 'result');
-    if (r?.type === 'result') return { command: r.command, ok: r.status === 'ok', status: r.status, data: r.data, elapsedMs: r.elapsedMs };
+    if (r?.type === 'result') return { command: r.command, ok: r.status === 'ok', status: r.status, data: r.data, elapsedMs: at - this.#commandSentAt };
     if (!o.done) return undefined;
     // The car ended the session (authenticated CLOSE) instead of answering: it did not run the command.
     if (this.#closeReason && this.#closeReason !== 'ok') throw deniedError(this.#closeReason, true);
@@ -164,6 +164,7 @@ export class PhoneConnection {
         /* observers must not break the session */
       }
     }
+    if (o.send.length > 0 && this.session.commandInFlight) this.#commandSentAt = this.options.now();
     for (const m of o.send) await this.#send(m);
     if (o.done) {
       this.#closed = true;
