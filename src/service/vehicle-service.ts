@@ -123,6 +123,9 @@ export class VehicleService {
    * create the car's key and advertising secret and persist them before serving anyone.
    */
   static async open(options: VehicleServiceOptions): Promise<VehicleService> {
+    // The name travels in PAIR_DONE and shares (at most 64 UTF-8 bytes): refuse it now, not at the first pairing.
+    if (options.name !== undefined && new TextEncoder().encode(options.name).length > 64)
+      throw new LocalError('ERR_INVALID_ARGUMENT', 'car name: at most 64 bytes (UTF-8)');
     const crypto = options.crypto ?? nobleCrypto;
     const random = options.random ?? systemRandom;
     const registry = await KeyRegistry.open({ store: options.store, crypto });
