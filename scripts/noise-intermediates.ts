@@ -102,7 +102,7 @@ export function noiseIntermediates(calls: readonly CryptoCall[], protocolName: s
   const pattern = getPattern('KX');
   const cursor = new CallCursor(calls);
   const name = utf8(protocolName);
-  let h = new Uint8Array(32);
+  let h: Uint8Array = new Uint8Array(32);
   h.set(name); // names of proxkey's suites are ≤ 32 bytes: padded, not hashed
   let ck = h.slice();
   let k: Uint8Array | null = null;

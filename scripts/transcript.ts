@@ -121,29 +121,40 @@ export async function phoneFor(d: TranscriptDefinition, crypto: CryptoProvider) 
   return new PhoneSession({ crypto, random: scripted(d.phoneEphemeralSecret), now, identity, vehicleKey, suites: d.phoneSuites });
 }
 
-/** The intermediates one role computed, from the calls its recording provider saw. */
-function intermediatesOf(calls: readonly CryptoCall[], messages: readonly Uint8Array[], suite: SuiteId): NoiseIntermediates {
-  const challenge = messages[0]!;
-  const handshake = messages.find((m) => m[0] === 0x02)!;
-  return noiseIntermediates(calls, SUITES[suite], buildPrologue(challenge.subarray(0, 3), handshake.subarray(0, 3)));
+/** The intermediates one role computed, from the calls its recording provider saw (undefined before the handshake). */
+function intermediatesOf(calls: readonly CryptoCall[], messages: readonly TranscriptMessage[], until = Infinity): NoiseIntermediates | undefined {
+  const seen = messages.slice(0, until + 1);
+  const challenge = seen[0];
+  const handshake = seen.find((m) => m.from === 'phone' && m.hex.startsWith('02'));
+  if (!challenge || !handshake) return undefined;
+  const [c, h] = [fromHex(challenge.hex), fromHex(handshake.hex)];
+  return noiseIntermediates(calls, SUITES[h[2] as SuiteId], buildPrologue(c.subarray(0, 3), h.subarray(0, 3)));
 }
-
-/** Which suite the handshake (the first phone message) selected. */
-const suiteOf = (messages: readonly TranscriptMessage[]): SuiteId => fromHex(messages.find((m) => m.from === 'phone')!.hex)[2] as SuiteId;
 
 export interface Replay {
   readonly sent: string[];
   readonly results: ('ok' | DenyReason)[];
-  readonly intermediates: NoiseIntermediates;
+  readonly intermediates: NoiseIntermediates | undefined;
+}
+
+/** How far a replay goes: through message `until` (an index into `messages`; default all), and on which car ephemeral. */
+export interface ReplayOptions {
+  readonly until?: number;
+  readonly vehicleEphemeralSecret?: string;
 }
 
 /**
  * Play the vehicle role alone: its actions (`start`, `complete`) where the transcript has them,
- * and every recorded phone message in order. Returns what it sent and its Noise intermediates.
+ * and every recorded phone message in order. Returns what it sent, its Noise intermediates (when
+ * the handshake happened) and the session, to feed it more.
  */
-export async function playVehicle(v: TranscriptVector, crypto: CryptoProvider = nobleCrypto): Promise<Replay> {
+export async function playVehicle(
+  v: TranscriptVector,
+  crypto: CryptoProvider = nobleCrypto,
+  options: ReplayOptions = {},
+): Promise<Replay & { session: VehicleSession }> {
   const calls: CryptoCall[] = [];
-  const car = await vehicleFor(v, recordingCrypto(crypto, calls));
+  const car = await vehicleFor(v, recordingCrypto(crypto, calls), options.vehicleEphemeralSecret);
   const sent: Uint8Array[] = [];
   const act = async (after: number) => {
     for (const a of v.actions.filter((x) => x.by === 'vehicle' && x.afterMessage === after)) {
@@ -153,21 +164,24 @@ export async function playVehicle(v: TranscriptVector, crypto: CryptoProvider = 
     }
   };
   await act(-1);
-  for (const [i, m] of v.messages.entries()) {
+  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
     if (m.from !== 'phone') continue;
     if (car.state !== 'closed') sent.push(...(await car.receive(fromHex(m.hex))).send);
     await act(i);
   }
-  const all = v.messages.map((m) => fromHex(m.hex));
-  return { sent: sent.map(toHex), results: [], intermediates: intermediatesOf(calls, all, suiteOf(v.messages)) };
+  return { sent: sent.map(toHex), results: [], intermediates: intermediatesOf(calls, v.messages, options.until), session: car };
 }
 
 /**
  * Play the phone role alone: its actions (`begin`, `command`, `close`) where the transcript has
- * them, and every recorded vehicle message in order. Returns what it sent, its results and its
- * Noise intermediates.
+ * them, and every recorded vehicle message in order. Returns what it sent, its results, its
+ * Noise intermediates and the session.
  */
-export async function playPhone(v: TranscriptVector, crypto: CryptoProvider = nobleCrypto): Promise<Replay> {
+export async function playPhone(
+  v: TranscriptVector,
+  crypto: CryptoProvider = nobleCrypto,
+  options: ReplayOptions = {},
+): Promise<Replay & { session: PhoneSession }> {
   const calls: CryptoCall[] = [];
   const p = await phoneFor(v, recordingCrypto(crypto, calls));
   const sent: Uint8Array[] = [];
@@ -181,7 +195,7 @@ export async function playPhone(v: TranscriptVector, crypto: CryptoProvider = no
     }
   };
   await act(-1);
-  for (const [i, m] of v.messages.entries()) {
+  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
     if (m.from !== 'vehicle') continue;
     if (p.state !== 'closed') {
       const o = await p.receive(fromHex(m.hex));
@@ -193,8 +207,7 @@ export async function playPhone(v: TranscriptVector, crypto: CryptoProvider = no
     }
     await act(i);
   }
-  const all = v.messages.map((m) => fromHex(m.hex));
-  return { sent: sent.map(toHex), results, intermediates: intermediatesOf(calls, all, suiteOf(v.messages)) };
+  return { sent: sent.map(toHex), results, intermediates: intermediatesOf(calls, v.messages, options.until), session: p };
 }
 
 /** Run both roles against each other and record the transcript (messages, actions, intermediates). */
@@ -252,11 +265,9 @@ export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoPr
       }
     }
   }
-  const all = messages.map((m) => fromHex(m.hex));
-  const suite = suiteOf(messages);
-  const intermediates = intermediatesOf(carCalls, all, suite);
-  if (JSON.stringify(intermediatesOf(phoneCalls, all, suite)) !== JSON.stringify(intermediates))
-    throw new Error('transcript: the roles disagree on the Noise intermediates');
+  const intermediates = intermediatesOf(carCalls, messages);
+  if (!intermediates || JSON.stringify(intermediatesOf(phoneCalls, messages)) !== JSON.stringify(intermediates))
+    throw new Error('transcript: no handshake, or the roles disagree on the Noise intermediates');
   const identityPub = async (hex: string) => toHex((await softwareKey(crypto, fromHex(hex))).publicKey);
   return {
     ...d,

@@ -1,0 +1,246 @@
+/**
+ * Service-level transcripts ("flows", test/vectors/flow-*.json): a whole car (`VehicleService`)
+ * and phones (`PhoneWallet`) over in-memory links, each party on its own seeded randomness and
+ * the same fixed clock, every byte each side sent recorded per connection, with the application
+ * actions (API calls, actuator runs, local car actions) in the order they happened. Grants are
+ * signed deterministically (RFC 6979, `deterministicSigning`), so regenerating gives the same
+ * bytes on every CryptoProvider. Used by `npm run vectors` and test/flow-vectors.test.ts.
+ */
+import { p256 } from '@noble/curves/nist.js';
+import { concatBytes, toHex, utf8 } from '../src/bytes.js';
+import {
+  MemoryPhoneStore,
+  MemoryVehicleStore,
+  PhoneWallet,
+  SUITES,
+  VehicleService,
+  buildPrologue,
+  createMemoryLinkPair,
+  defaultPolicy,
+  type CryptoProvider,
+  type Link,
+  type RandomSource,
+  type SuiteId,
+  type VehicleServiceOptions,
+} from '../src/index.js';
+import { noiseIntermediates, recordingCrypto, type CryptoCall, type NoiseIntermediates } from './noise-intermediates.js';
+import type { TranscriptMessage } from './transcript.js';
+
+export const FLOW_CLOCK_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+/** P-256 group order n. */
+const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * `inner` whose ECDSA signatures are deterministic (RFC 6979, no extra entropy), low-S unless
+ * `highS()` says otherwise: then s is replaced by n − s, the other valid signature of the same
+ * message, which every verifier must accept (docs/PROTOCOL.md §2.1).
+ */
+export function deterministicSigning(inner: CryptoProvider, highS: () => boolean): CryptoProvider {
+  return {
+    ...inner,
+    p256Sign: async (secretKey, message) => {
+      const sig = p256.sign(message, secretKey, { prehash: true, lowS: true, format: 'compact', extraEntropy: false });
+      if (!highS()) return sig;
+      const s = N - BigInt(`0x${toHex(sig.subarray(32))}`);
+      return concatBytes(sig.subarray(0, 32), fromBigInt(s));
+    },
+  };
+}
+
+function fromBigInt(v: bigint): Uint8Array {
+  const hex = v.toString(16).padStart(64, '0');
+  return Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
+}
+
+/** True when a 64-byte P1363 signature's s is above n/2. */
+export const isHighS = (signature: Uint8Array): boolean => BigInt(`0x${toHex(signature.subarray(32))}`) > N / 2n;
+
+/** SHA-256(label ‖ u32 counter) blocks as a RandomSource; every draw is appended to `draws` (hex). */
+export function seededRandom(crypto: CryptoProvider, label: string, draws: string[]): RandomSource {
+  let counter = 0;
+  let pool: Uint8Array = new Uint8Array(0);
+  return (n) => {
+    while (pool.length < n)
+      pool = concatBytes(pool, crypto.sha256(concatBytes(utf8(`proxkey vectors ${label}`), Uint8Array.of(0, 0, counter >> 8, counter++ & 0xff))));
+    const out = pool.slice(0, n);
+    pool = pool.slice(n);
+    draws.push(toHex(out));
+    return out;
+  };
+}
+
+/** Bytes as hex, recursively (for JSON). */
+export function jsonable(v: unknown): unknown {
+  if (v instanceof Uint8Array) return toHex(v);
+  if (Array.isArray(v)) return v.map(jsonable);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonable(x)]));
+  return v;
+}
+
+/** Something a party did: `afterMessage` indexes its connection's `messages` (-1: before any). */
+export interface FlowAction {
+  readonly by: string;
+  readonly action: string;
+  readonly afterMessage: number;
+  readonly [detail: string]: unknown;
+}
+
+export interface FlowConnection {
+  readonly name: string;
+  /** The phone (party name) on this connection. */
+  readonly phone: string;
+  readonly messages: TranscriptMessage[];
+  readonly actions: FlowAction[];
+  /** The Noise handshake's intermediates (none on a pairing or a refused connection). */
+  intermediates?: NoiseIntermediates;
+}
+
+/** A local action between connections (no messages): a car action, an owner sharing a key, a phone accepting a share. */
+export interface FlowLocalAction {
+  readonly by: string;
+  readonly action: string;
+  /** Connections before it. */
+  readonly afterConnection: number;
+  readonly [detail: string]: unknown;
+}
+
+interface Party {
+  readonly crypto: CryptoProvider;
+  readonly calls: CryptoCall[];
+  readonly draws: string[];
+  readonly random: RandomSource;
+}
+
+/** A car and its phones, recording every connection. */
+export class Flow {
+  readonly connections: FlowConnection[] = [];
+  readonly local: FlowLocalAction[] = [];
+  readonly parties = new Map<string, Party>();
+  readonly phones = new Map<string, PhoneWallet>();
+  car!: VehicleService;
+  /** The car's advertising secret when it was created (hex). */
+  initialAdvertisingSecret = '';
+  /** Set while a grant is being signed high-S. */
+  highS = false;
+  #current: FlowConnection | undefined;
+
+  constructor(private readonly base: CryptoProvider) {}
+
+  #party(name: string): Party {
+    const calls: CryptoCall[] = [];
+    const draws: string[] = [];
+    const crypto = deterministicSigning(recordingCrypto(this.base, calls), () => this.highS);
+    const party = { crypto, calls, draws, random: seededRandom(this.base, name, draws) };
+    this.parties.set(name, party);
+    return party;
+  }
+
+  async openCar(options: Omit<VehicleServiceOptions, 'crypto' | 'random' | 'now' | 'monotonic' | 'store' | 'actuator'> & { store?: MemoryVehicleStore }) {
+    const p = this.#party('car');
+    this.car = await VehicleService.open({
+      name: 'vector car',
+      policy: defaultPolicy({ maxRttMs: Infinity }),
+      ...options,
+      store: options.store ?? new MemoryVehicleStore(),
+      crypto: p.crypto,
+      random: p.random,
+      now: () => FLOW_CLOCK_MS,
+      monotonic: () => 0,
+      actuator: (command) => {
+        this.act('car', 'execute', { command, outcome: command.kind === 'custom' ? { ok: true, data: customAnswer(command.args) } : { ok: true } });
+        return command.kind === 'custom' ? { ok: true, data: customAnswer(command.args) } : { ok: true };
+      },
+    });
+    this.initialAdvertisingSecret = toHex(this.car.advertisingSecret);
+    return this.car;
+  }
+
+  async openPhone(name: string, label = name): Promise<PhoneWallet> {
+    const p = this.#party(name);
+    const wallet = await PhoneWallet.open({ store: new MemoryPhoneStore(), crypto: p.crypto, random: p.random, now: () => FLOW_CLOCK_MS, label });
+    this.phones.set(name, wallet);
+    return wallet;
+  }
+
+  phone(name: string): PhoneWallet {
+    return this.phones.get(name)!;
+  }
+
+  /** A local action (recorded in order, between connections). */
+  note(by: string, action: string, details: Record<string, unknown> = {}): void {
+    this.local.push({ by, action, afterConnection: this.connections.length - 1, ...(jsonable(details) as object) });
+  }
+
+  /** An action inside the current connection: after the last message the other side sent. */
+  act(by: string, action: string, details: Record<string, unknown> = {}): void {
+    const c = this.#current;
+    if (!c) return this.note(by, action, details);
+    const from = by === 'car' ? 'phone' : 'vehicle';
+    const afterMessage = c.messages.map((m) => m.from).lastIndexOf(from);
+    c.actions.push({ by, action, afterMessage, ...(jsonable(details) as object) });
+  }
+
+  /** One connection of `phone` to the car: `run` drives the phone end; the car serves the other. */
+  async connect(name: string, phone: string, run: (link: Link) => Promise<void>): Promise<FlowConnection> {
+    const connection: FlowConnection = { name, phone, messages: [], actions: [] };
+    this.connections.push(connection);
+    this.#current = connection;
+    for (const p of this.parties.values()) p.calls.length = 0;
+    const [phoneEnd, carEnd] = createMemoryLinkPair();
+    const served = this.car.serve(this.#recorded(carEnd, 'vehicle', connection));
+    const link = this.#recorded(phoneEnd, 'phone', connection);
+    try {
+      await run(link);
+    } finally {
+      if (!link.isClosed) link.close('flow: connection over');
+      await served;
+      this.#current = undefined;
+    }
+    const intermediates = this.#intermediates(connection, 'car');
+    if (intermediates && JSON.stringify(this.#intermediates(connection, phone)) !== JSON.stringify(intermediates))
+      throw new Error(`flow ${name}: the car and the phone disagree on the Noise intermediates`);
+    if (intermediates) connection.intermediates = intermediates;
+    return connection;
+  }
+
+  #intermediates(c: FlowConnection, party: string): NoiseIntermediates | undefined {
+    const challenge = c.messages.find((m) => m.hex.startsWith('01'));
+    const handshake = c.messages.find((m) => m.from === 'phone' && m.hex.startsWith('02'));
+    const record = c.messages.find((m) => m.hex.startsWith('03'));
+    if (!challenge || !handshake || !record) return undefined;
+    const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
+    const suite = bytes(handshake.hex)[2] as SuiteId;
+    return noiseIntermediates(
+      this.parties.get(party)!.calls,
+      SUITES[suite],
+      buildPrologue(bytes(challenge.hex).subarray(0, 3), bytes(handshake.hex).subarray(0, 3)),
+    );
+  }
+
+  #recorded(inner: Link, from: TranscriptMessage['from'], c: FlowConnection): Link {
+    return {
+      send: (m, options) => {
+        if (!inner.isClosed) c.messages.push({ from, hex: toHex(m) });
+        return inner.send(m, options);
+      },
+      receive: (options) => inner.receive(options),
+      // Who drops the link first after a CLOSE or an ALERT depends on scheduling: not recorded.
+      close: (reason) => inner.close(reason),
+      get closed() {
+        return inner.closed;
+      },
+      get isClosed() {
+        return inner.isClosed;
+      },
+    };
+  }
+
+  /** Every party's random draws, in order (hex), for seeding a replay. */
+  draws(): Record<string, string[]> {
+    return Object.fromEntries([...this.parties].map(([name, p]) => [name, [...p.draws]]));
+  }
+}
+
+/** The vector car's answer to a custom command: "ok:" ‖ the args reversed. */
+export const customAnswer = (args: Uint8Array | undefined): Uint8Array => concatBytes(utf8('ok:'), Uint8Array.from(args ?? []).reverse());
