@@ -8,7 +8,6 @@
  */
 import { fromHex, toHex, utf8 } from '../src/bytes.js';
 import {
-  MemoryVehicleStore,
   computeVerifierRecord,
   decodeGrant,
   decodeKeyList,
@@ -23,7 +22,6 @@ import {
   type CryptoProvider,
   type Link,
   type PhoneWallet,
-  type VehicleState,
 } from '../src/index.js';
 import { decodeMessages, sessionKeys } from '../src/cli/decode.js';
 import { encodePairing } from '../src/protocol/pairing.js';
@@ -90,14 +88,13 @@ async function pair(flow: Flow, name: string, phone: string, code: string) {
 }
 
 async function openPairing(flow: Flow, scrypt: { log2N: number; r: number; p: number }) {
-  const { code, payload } = await flow.car.openPairing({ scrypt });
-  flow.note('car', 'open-pairing', { scrypt, code, payload });
-  return code;
+  const { code } = await flow.carAction({ action: 'open-pairing', scrypt });
+  return code as string;
 }
 
-async function newFlow(crypto: CryptoProvider, store?: MemoryVehicleStore) {
+async function newFlow(crypto: CryptoProvider) {
   const flow = new Flow(crypto);
-  await flow.openCar(store ? { store } : {});
+  await flow.openCar();
   return flow;
 }
 
@@ -159,21 +156,8 @@ async function raw(
   });
 }
 
-/** A store whose next save fails once armed (a full disk). */
-class FailingStore extends MemoryVehicleStore {
-  failNext = false;
-  override async save(state: VehicleState): Promise<void> {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('vector: disk full');
-    }
-    return super.save(state);
-  }
-}
-
 async function pairingRefusals(crypto: CryptoProvider): Promise<FlowVector> {
-  const store = new FailingStore();
-  const flow = await newFlow(crypto, store);
+  const flow = await newFlow(crypto);
   const owner = await flow.openPhone('owner', 'owner phone');
   await flow.openPhone('stranger', 'stranger phone');
   const start = toHex(encodePairing({ type: MessageType.PairStart, version: 1 }));
@@ -197,15 +181,13 @@ async function pairingRefusals(crypto: CryptoProvider): Promise<FlowVector> {
   });
   const wrong = code === '00000000' ? '00000001' : '00000000';
   await pair(flow, 'phone: wrong code (the phone sends ALERT(pairing-failed))', 'owner', wrong);
-  store.failNext = true;
+  await flow.carAction({ action: 'fail-next-save' });
   await pair(flow, 'internal-error: the enrollment cannot be saved', 'owner', code);
-  flow.note('car', 'close-pairing');
-  flow.car.cancelPairing();
+  await flow.carAction({ action: 'close-pairing' });
   // a phone key revoked before may not pair again
-  await flow.car.registry.enroll(owner.identity.publicKey, { role: 'owner', label: 'owner phone' });
-  await flow.car.registry.enroll(flow.phone('stranger').identity.publicKey, { role: 'owner', label: 'second owner' });
-  await flow.car.revoke(keyIdOf(crypto, owner.identity.publicKey));
-  flow.note('car', 'enroll-and-revoke', { enrolled: ['owner', 'stranger'], revoked: 'owner' });
+  await flow.carAction({ action: 'enroll', publicKey: toHex(owner.identity.publicKey), role: 'owner', label: 'owner phone' });
+  await flow.carAction({ action: 'enroll', publicKey: toHex(flow.phone('stranger').identity.publicKey), role: 'owner', label: 'second owner' });
+  await flow.carAction({ action: 'revoke', keyId: keyIdOf(crypto, owner.identity.publicKey) });
   code = await openPairing(flow, MCU_SCRYPT);
   await pair(flow, 'revoked: a revoked phone key pairs again', 'owner', code);
   return vector(
@@ -243,6 +225,7 @@ async function grantFlow(crypto: CryptoProvider): Promise<FlowVector> {
     'grant',
     'Grant issuance (key request, owner-signed grant, sealed share) and redemption in the first handshake; the second grant’s signature is high-S (s > n/2), which every car must accept.',
     {
+      ownerPublic: owner.identity.publicKey,
       grants: [first, second],
     },
   );
@@ -254,14 +237,11 @@ async function adminFlow(crypto: CryptoProvider): Promise<FlowVector> {
   const friend = await flow.openPhone('friend', 'friend phone');
   await pair(flow, 'pairing (setup)', 'owner', await openPairing(flow, MCU_SCRYPT));
   // 23 more keys, enrolled locally: 25 with the owner and the friend, so list-keys has two pages
-  const extra: string[] = [];
   for (let i = 0; i < 23; i++) {
     const key = (await softwareKey(crypto, crypto.sha256(utf8(`proxkey vectors key ${i}`)))).publicKey;
-    await flow.car.registry.enroll(key, { role: 'shared', label: `key ${i}`, permissions: ['unlock'], enrolledAt: FLOW_CLOCK_MS });
-    extra.push(toHex(key));
+    await flow.carAction({ action: 'enroll', publicKey: toHex(key), role: 'shared', label: `key ${i}`, permissions: ['unlock'] });
   }
-  await flow.car.registry.enroll(friend.identity.publicKey, { role: 'shared', label: 'friend', permissions: ['unlock', 'lock'], enrolledAt: FLOW_CLOCK_MS });
-  flow.note('car', 'enroll', { sharedKeys: extra, friend: friend.identity.publicKey, permissions: ['unlock'] });
+  await flow.carAction({ action: 'enroll', publicKey: toHex(friend.identity.publicKey), role: 'shared', label: 'friend', permissions: ['unlock', 'lock'] });
   // the friend has the car (a share gives it the car's key and secret; no grant needed: enrolled locally)
   const { share } = await owner.share(friend.keyRequest(), { permissions: ['unlock', 'lock'] });
   await friend.acceptShare(share);

@@ -7,7 +7,7 @@
  * bytes on every CryptoProvider. Used by `npm run vectors` and test/flow-vectors.test.ts.
  */
 import { p256 } from '@noble/curves/nist.js';
-import { concatBytes, toHex, utf8 } from '../src/bytes.js';
+import { concatBytes, fromHex, toHex, utf8 } from '../src/bytes.js';
 import {
   MemoryPhoneStore,
   MemoryVehicleStore,
@@ -20,8 +20,9 @@ import {
   type CryptoProvider,
   type Link,
   type RandomSource,
+  type Command,
   type SuiteId,
-  type VehicleServiceOptions,
+  type VehicleState,
 } from '../src/index.js';
 import { noiseIntermediates, recordingCrypto, type CryptoCall, type NoiseIntermediates } from './noise-intermediates.js';
 import type { TranscriptMessage } from './transcript.js';
@@ -112,6 +113,108 @@ interface Party {
   readonly random: RandomSource;
 }
 
+/** A store whose next save fails once armed (a full disk). */
+export class FailingStore extends MemoryVehicleStore {
+  failNext = false;
+  override async save(state: VehicleState): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('vector: disk full');
+    }
+    return super.save(state);
+  }
+}
+
+/** A local action of the car (between connections), as recorded in `localActions` and replayed. */
+export type CarAction =
+  | { readonly action: 'open-pairing'; readonly scrypt: { readonly log2N: number; readonly r: number; readonly p: number } }
+  | { readonly action: 'close-pairing' }
+  | {
+      readonly action: 'enroll';
+      readonly publicKey: string;
+      readonly role: 'owner' | 'shared';
+      readonly label: string;
+      readonly permissions?: readonly string[];
+    }
+  | { readonly action: 'revoke'; readonly keyId: string }
+  | { readonly action: 'fail-next-save' };
+
+/** The car action a recorded local action describes (throws for another party's action or an unknown one). */
+export function carActionOf(a: FlowLocalAction): CarAction {
+  const str = (k: string) => String(a[k]);
+  switch (a.action) {
+    case 'open-pairing': {
+      const s = a.scrypt as { log2N: number; r: number; p: number };
+      return { action: 'open-pairing', scrypt: { log2N: s.log2N, r: s.r, p: s.p } };
+    }
+    case 'close-pairing':
+    case 'fail-next-save':
+      return { action: a.action };
+    case 'enroll':
+      return {
+        action: 'enroll',
+        publicKey: str('publicKey'),
+        role: a.role === 'owner' ? 'owner' : 'shared',
+        label: str('label'),
+        ...(Array.isArray(a.permissions) && { permissions: a.permissions.map(String) }),
+      };
+    case 'revoke':
+      return { action: 'revoke', keyId: str('keyId') };
+    default:
+      throw new Error(`flow: no car action ${a.action}`);
+  }
+}
+
+/** Do `a` on the car; returns what it yields (the pairing code and payload for `open-pairing`). */
+export async function applyCarAction(car: VehicleService, store: FailingStore, a: CarAction): Promise<Record<string, unknown>> {
+  switch (a.action) {
+    case 'open-pairing': {
+      const { code, payload } = await car.openPairing({ scrypt: a.scrypt });
+      return { code, payload };
+    }
+    case 'close-pairing':
+      car.cancelPairing();
+      return {};
+    case 'enroll':
+      await car.registry.enroll(fromHex(a.publicKey), {
+        role: a.role,
+        label: a.label,
+        ...(a.permissions && { permissions: a.permissions }),
+        enrolledAt: FLOW_CLOCK_MS,
+      });
+      return {};
+    case 'revoke':
+      await car.revoke(a.keyId);
+      return {};
+    case 'fail-next-save':
+      store.failNext = true;
+      return {};
+  }
+}
+
+/** The car of every flow (and of its replay): fixed clock, the vector actuator. */
+export function openVectorCar(
+  crypto: CryptoProvider,
+  random: RandomSource,
+  store: FailingStore,
+  onExecute: (command: Command, outcome: unknown) => void = () => undefined,
+) {
+  return VehicleService.open({
+    name: 'vector car',
+    policy: defaultPolicy({ maxRttMs: Infinity }),
+    store,
+    crypto,
+    random,
+    now: () => FLOW_CLOCK_MS,
+    monotonic: () => 0,
+    actuator: (command) => {
+      const outcome = command.kind === 'custom' ? { ok: true as const, data: customAnswer(command.args) } : { ok: true as const };
+      onExecute(command, outcome);
+      return outcome;
+    },
+  });
+}
+
 /** A car and its phones, recording every connection. */
 export class Flow {
   readonly connections: FlowConnection[] = [];
@@ -136,24 +239,20 @@ export class Flow {
     return party;
   }
 
-  async openCar(options: Omit<VehicleServiceOptions, 'crypto' | 'random' | 'now' | 'monotonic' | 'store' | 'actuator'> & { store?: MemoryVehicleStore }) {
+  readonly store = new FailingStore();
+
+  async openCar() {
     const p = this.#party('car');
-    this.car = await VehicleService.open({
-      name: 'vector car',
-      policy: defaultPolicy({ maxRttMs: Infinity }),
-      ...options,
-      store: options.store ?? new MemoryVehicleStore(),
-      crypto: p.crypto,
-      random: p.random,
-      now: () => FLOW_CLOCK_MS,
-      monotonic: () => 0,
-      actuator: (command) => {
-        this.act('car', 'execute', { command, outcome: command.kind === 'custom' ? { ok: true, data: customAnswer(command.args) } : { ok: true } });
-        return command.kind === 'custom' ? { ok: true, data: customAnswer(command.args) } : { ok: true };
-      },
-    });
+    this.car = await openVectorCar(p.crypto, p.random, this.store, (command, outcome) => this.act('car', 'execute', { command, outcome }));
     this.initialAdvertisingSecret = toHex(this.car.advertisingSecret);
     return this.car;
+  }
+
+  /** A local car action, applied and recorded. */
+  async carAction(a: CarAction): Promise<Record<string, unknown>> {
+    const result = await applyCarAction(this.car, this.store, a);
+    this.note('car', a.action, { ...a, ...result });
+    return result;
   }
 
   async openPhone(name: string, label = name): Promise<PhoneWallet> {
