@@ -42,9 +42,10 @@ type CaseInput = Omit<NegativeCase, 'expect'>;
 const flipLast = (hex: string) => `${hex.slice(0, -2)}${(parseInt(hex.slice(-2), 16) ^ 1).toString(16).padStart(2, '0')}`;
 const setByte = (hex: string, index: number, value: number) => `${hex.slice(0, 2 * index)}${value.toString(16).padStart(2, '0')}${hex.slice(2 * index + 2)}`;
 
-/** A RECORD from the phone carrying `body` (hex), sealed with the transcript's phone → vehicle key at `nonce`. */
-async function phoneRecord(base: TranscriptVector, body: string, nonce: number, crypto: CryptoProvider): Promise<string> {
-  const state = new CipherState(aesGcmCipher(crypto), fromHex(base.intermediates.split.phoneToVehicle));
+/** A RECORD carrying `body` (hex), sealed with the transcript's key of `from`'s direction at `nonce`. */
+async function sealedRecord(base: TranscriptVector, from: 'phone' | 'vehicle', body: string, nonce: number, crypto: CryptoProvider): Promise<string> {
+  const { split } = base.intermediates;
+  const state = new CipherState(aesGcmCipher(crypto), fromHex(from === 'phone' ? split.phoneToVehicle : split.vehicleToPhone));
   state.setNonce(nonce);
   return toHex(concatBytes(Uint8Array.of(0x03), await state.encryptWithAd(Uint8Array.of(0x03), fromHex(body))));
 }
@@ -62,7 +63,7 @@ async function cases(base: TranscriptVector, crypto: CryptoProvider): Promise<Ca
     ...extra,
   });
   const p = (name: string, cls: string, after: number, input: string): CaseInput => ({ name, class: cls, role: 'phone', after, input });
-  const body = (hex: string) => phoneRecord(base, hex, 0, crypto);
+  const body = (hex: string) => sealedRecord(base, 'phone', hex, 0, crypto);
   return [
     v('empty message', 'wrong length', 0, ''),
     v('unknown message type 0x07', 'unknown message type', 0, `07${handshake.slice(2)}`),
@@ -88,6 +89,8 @@ async function cases(base: TranscriptVector, crypto: CryptoProvider): Promise<Ca
     v('COMMAND with reserved flag bit 0x02', 'authenticated body: reserved flag bits', 2, await body('10010200')),
     v('a body of unknown kind 0x13', 'authenticated body: unknown kind', 2, await body('1300')),
     v('a RESULT body sent by the phone', 'authenticated body: wrong direction', 2, await body('110000')),
+    v('COMMAND with 65 bytes of args', 'authenticated body: wrong length', 2, await body(`10810041${'00'.repeat(65)}`)),
+    v('COMMAND with extensions out of order', 'authenticated body: wrong encoding', 2, await body('100100000100000100')),
     p('CHALLENGE offering only suite 3', 'unsupported suite', -1, setByte(challenge, 2, 0x04)),
     p('CHALLENGE offering only version 2', 'unsupported version', -1, setByte(challenge, 1, 0x02)),
     p('CHALLENGE with an empty version offer', 'wrong encoding', -1, setByte(challenge, 1, 0)),
@@ -96,6 +99,12 @@ async function cases(base: TranscriptVector, crypto: CryptoProvider): Promise<Ca
     p('a RESULT with its last tag byte flipped', 'bad tag', 1, flipLast(result)),
     p('the unlock RESULT twice', 'replayed counter', 3, result),
     p('ALERT with an unknown reason 0xFF', 'unknown reason (read as malformed)', 1, '0fff'),
+    p(
+      'an authenticated RESULT whose body does not decode (unknown kind 0x13)',
+      'authenticated body: unknown kind',
+      3,
+      await sealedRecord(base, 'vehicle', '1300', 1, crypto),
+    ),
   ];
 }
 
