@@ -227,6 +227,8 @@ export class Flow {
   /** Set while a grant is being signed high-S. */
   highS = false;
   #current: FlowConnection | undefined;
+  /** Index in the current connection's messages of the last one each end has received (-1: none). */
+  #received = { vehicle: -1, phone: -1 };
 
   constructor(private readonly base: CryptoProvider) {}
 
@@ -271,12 +273,11 @@ export class Flow {
     this.local.push({ by, action, afterConnection: this.connections.length - 1, ...(jsonable(details) as object) });
   }
 
-  /** An action inside the current connection: after the last message the other side sent. */
+  /** An action inside the current connection: after the last message its actor had received. */
   act(by: string, action: string, details: Record<string, unknown> = {}): void {
     const c = this.#current;
     if (!c) return this.note(by, action, details);
-    const from = by === 'car' ? 'phone' : 'vehicle';
-    const afterMessage = c.messages.map((m) => m.from).lastIndexOf(from);
+    const afterMessage = this.#received[by === 'car' ? 'vehicle' : 'phone'];
     c.actions.push({ by, action, afterMessage, ...(jsonable(details) as object) });
   }
 
@@ -285,6 +286,7 @@ export class Flow {
     const connection: FlowConnection = { name, phone, messages: [], actions: [] };
     this.connections.push(connection);
     this.#current = connection;
+    this.#received = { vehicle: -1, phone: -1 };
     for (const p of this.parties.values()) p.calls.length = 0;
     const [phoneEnd, carEnd] = createMemoryLinkPair();
     const served = this.car.serve(this.#recorded(carEnd, 'vehicle', connection));
@@ -323,7 +325,13 @@ export class Flow {
         if (!inner.isClosed) c.messages.push({ from, hex: toHex(m) });
         return inner.send(m, options);
       },
-      receive: (options) => inner.receive(options),
+      receive: async (options) => {
+        const m = await inner.receive(options);
+        // messages arrive in order: the next one the other end sent
+        const after = this.#received[from];
+        this.#received[from] = c.messages.findIndex((x, i) => i > after && x.from !== from);
+        return m;
+      },
       // Who drops the link first after a CLOSE or an ALERT depends on scheduling: not recorded.
       close: (reason) => inner.close(reason),
       get closed() {
