@@ -33,6 +33,8 @@ export interface ReceiverCase {
   readonly name: string;
   /** The receiver rule of docs/BLE.md this case breaks (or "ok"). */
   readonly rule: string;
+  /** Its number in docs/BLE.md "Receiver rules" (0: the case breaks none). */
+  readonly bleRule: number;
   readonly maxMessageSize: number;
   readonly partialTimeoutMs: number;
   readonly steps: readonly ReceiverStep[];
@@ -57,39 +59,50 @@ function framedMessages(unlock: readonly TranscriptMessage[]): { name: string; h
   ];
 }
 
-function receiverCases(handshake: string, valid: string): ReceiverCase[] {
+function receiverCases(challengeHex: string, handshake: string, valid: string): ReceiverCase[] {
   const f = fragmentMessage(fromHex(handshake), valueSizeForMtu(23)).map(toHex); // 9 values: S, 1..7, E|8
   const ok = { value: valid, atMs: 5 }; // after every violation, the next S fragment is received cleanly
   const at = (values: string[], t = 0) => values.map((value) => ({ value, atMs: t }));
   const setLast = (hex: string, b: string) => `${hex}${b}`;
   const header = (hex: string, h: number) => `${h.toString(16).padStart(2, '0')}${hex.slice(2)}`;
-  const cases: [string, string, { value: string; atMs: number }[], number?][] = [
-    ['a whole message in 9 values at MTU 23', 'ok', at(f)],
-    ['an empty value', 'empty value', [...at(['']), ok]],
-    ['reserved header bits set (0xD0)', 'reserved bits', [...at(['d001']), ok]],
-    ['a continuation without a start', 'continuation without a start', [...at([f[1]!]), ok]],
-    ['a first fragment with index 1', 'wrong index', [...at(['c101']), ok]],
-    ['a lost fragment (index 2 after 0); its later continuations are dropped silently', 'wrong index', [...at([f[0]!, f[2]!, f[3]!, f[8]!]), ok]],
-    ['a repeated fragment', 'wrong index', [...at([f[0]!, f[1]!, f[1]!]), ok]],
-    ['one byte beyond the announced total', 'bytes beyond the total', [...at([...f.slice(0, 8), setLast(f[8]!, '00')]), ok]],
-    ['the E bit on a middle fragment', 'early E', [...at([f[0]!, header(f[1]!, 0x41)]), ok]],
-    ['the last fragment without the E bit', 'missing E', [...at([...f.slice(0, 8), header(f[8]!, 0x08)]), ok]],
-    ['a single-value message above the maximum (16 here)', 'message above the maximum', [...at([`c0${'00'.repeat(17)}`]), ok], 16],
-    ['an announced total above the maximum (1025), refused before buffering', 'message above the maximum', [...at([`800401${'00'.repeat(17)}`]), ok]],
-    ['an announced total that fits in the first value, without E', 'missing E', [...at(['800002aabb']), ok]],
-    ['a first fragment shorter than its header', 'wrong length', [...at(['8000']), ok]],
-    ['an empty continuation', 'empty value', [...at([f[0]!, '01']), ok]],
-    ['a new S before the previous message completed', 'missing E', at([f[0]!, valid])],
-    ['a continuation 999 ms after the previous fragment (still in time)', 'ok', [...at(f.slice(0, 4), 0), ...at(f.slice(4), 999)]],
+  // the 68-byte CHALLENGE as 5 bytes, then 63 one-byte continuations: the index wraps past 15 four times
+  const challenge = fromHex(challengeHex);
+  const uneven = [
+    `800044${toHex(challenge.subarray(0, 5))}`,
+    ...Array.from(challenge.subarray(5), (b, i) => toHex(Uint8Array.of(((i + 1) & 0x0f) | (i === challenge.length - 6 ? 0x40 : 0), b))),
+  ];
+  // [name, rule, the numbered receiver rule of docs/BLE.md (0: none broken), values, max]
+  const cases: [string, string, number, { value: string; atMs: number }[], number?][] = [
+    ['a whole message in 9 values at MTU 23', 'ok', 0, at(f)],
+    ['an uneven split: 5 bytes, then 1-byte continuations (the index wraps past 15)', 'ok', 0, at(uneven)],
+    ['an empty value', 'empty value', 1, [...at(['']), ok]],
+    ['reserved header bits set (0xD0)', 'reserved bits', 1, [...at(['d001']), ok]],
+    ['a new S before the previous message completed', 'missing E', 2, at([f[0]!, valid])],
+    ['a single-value message above the maximum (16 here)', 'message above the maximum', 3, [...at([`c0${'00'.repeat(17)}`]), ok], 16],
+    ['a single-value first fragment with index 1', 'wrong index', 3, [...at(['c101']), ok]],
+    ['a first fragment shorter than its header', 'wrong length', 4, [...at(['8000']), ok]],
+    ['a first fragment (E=0) with index 1', 'wrong index', 4, [...at([`81${f[0]!.slice(2)}`]), ok]],
+    ['an announced total above the maximum (1025), refused before buffering', 'message above the maximum', 4, [...at([`800401${'00'.repeat(17)}`]), ok]],
+    ['an announced total that fits in the first value, without E', 'missing E', 4, [...at(['800002aabb']), ok]],
+    ['a continuation without a start', 'continuation without a start', 5, [...at([f[1]!]), ok]],
+    ['a lost fragment (index 2 after 0); its later continuations are dropped silently', 'wrong index', 6, [...at([f[0]!, f[2]!, f[3]!, f[8]!]), ok]],
+    ['a repeated fragment', 'wrong index', 6, [...at([f[0]!, f[1]!, f[1]!]), ok]],
+    ['an empty continuation', 'empty value', 6, [...at([f[0]!, '01']), ok]],
+    ['one byte beyond the announced total', 'bytes beyond the total', 6, [...at([...f.slice(0, 8), setLast(f[8]!, '00')]), ok]],
+    ['the E bit on a middle fragment', 'early E', 6, [...at([f[0]!, header(f[1]!, 0x41)]), ok]],
+    ['the last fragment without the E bit', 'missing E', 6, [...at([...f.slice(0, 8), header(f[8]!, 0x08)]), ok]],
+    ['a continuation 999 ms after the previous fragment (still in time)', 'ok', 0, [...at(f.slice(0, 4), 0), ...at(f.slice(4), 999)]],
     [
-      'a partial message idle for 1000 ms',
+      'a partial message idle for 1000 ms; its late continuations are ignored',
       'partial message idle for 1000 ms or more',
+      7,
       [...at(f.slice(0, 4), 0), ...at(f.slice(4), 1000), { value: valid, atMs: 1005 }],
     ],
   ];
-  return cases.map(([name, rule, values, max = DEFAULT_MAX_MESSAGE_SIZE]) => ({
+  return cases.map(([name, rule, bleRule, values, max = DEFAULT_MAX_MESSAGE_SIZE]) => ({
     name,
     rule,
+    bleRule,
     maxMessageSize: max,
     partialTimeoutMs: 1000,
     steps: runReceiver(max, 1000, values),
@@ -109,7 +122,7 @@ function framing(unlock: readonly TranscriptMessage[]) {
     description:
       'GATT framing (docs/BLE.md): fragmentations of real messages at MTU 23, 185 and 517 (value size min(MTU − 3, 512)), and one receiver case per rule, each value with what a receiver outputs (a message, or an ERR_DECODE; `detail` is proxkey’s text, informative).',
     fragmentations,
-    receiverCases: receiverCases(messages[1]!.hex, valid),
+    receiverCases: receiverCases(messages[0]!.hex, messages[1]!.hex, valid),
   };
 }
 

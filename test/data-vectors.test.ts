@@ -63,6 +63,8 @@ describe('framing vectors', () => {
       'partial message idle for 1000 ms or more',
     ])
       expect(rules, rule).toContain(rule);
+    expect([...new Set(framing.receiverCases.map((c) => c.bleRule))].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const c of framing.receiverCases.filter((x) => x.rule === 'ok')) expect(c.steps.at(-1)!.outputs, c.name).toHaveLength(1);
     for (const c of framing.receiverCases.filter((x) => x.rule !== 'ok')) {
       const outputs = c.steps.flatMap((s) => s.outputs);
       expect(outputs.filter((o) => 'error' in o).length, c.name).toBe(1);
