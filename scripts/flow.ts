@@ -298,25 +298,11 @@ export class Flow {
       await served;
       this.#current = undefined;
     }
-    const intermediates = this.#intermediates(connection, 'car');
-    if (intermediates && JSON.stringify(this.#intermediates(connection, phone)) !== JSON.stringify(intermediates))
+    const intermediates = connectionIntermediates(connection.messages, this.parties.get('car')!.calls);
+    if (intermediates && JSON.stringify(connectionIntermediates(connection.messages, this.parties.get(phone)!.calls)) !== JSON.stringify(intermediates))
       throw new Error(`flow ${name}: the car and the phone disagree on the Noise intermediates`);
     if (intermediates) connection.intermediates = intermediates;
     return connection;
-  }
-
-  #intermediates(c: FlowConnection, party: string): NoiseIntermediates | undefined {
-    const challenge = c.messages.find((m) => m.hex.startsWith('01'));
-    const handshake = c.messages.find((m) => m.from === 'phone' && m.hex.startsWith('02'));
-    const record = c.messages.find((m) => m.hex.startsWith('03'));
-    if (!challenge || !handshake || !record) return undefined;
-    const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
-    const suite = bytes(handshake.hex)[2] as SuiteId;
-    return noiseIntermediates(
-      this.parties.get(party)!.calls,
-      SUITES[suite],
-      buildPrologue(bytes(challenge.hex).subarray(0, 3), bytes(handshake.hex).subarray(0, 3)),
-    );
   }
 
   #recorded(inner: Link, from: TranscriptMessage['from'], c: FlowConnection): Link {
@@ -347,6 +333,16 @@ export class Flow {
   draws(): Record<string, string[]> {
     return Object.fromEntries([...this.parties].map(([name, p]) => [name, [...p.draws]]));
   }
+}
+
+/** The Noise intermediates of a connection's handshake from one party's recorded calls; undefined when no session was established. */
+export function connectionIntermediates(messages: readonly TranscriptMessage[], calls: readonly CryptoCall[]): NoiseIntermediates | undefined {
+  const challenge = messages.find((m) => m.hex.startsWith('01'));
+  const handshake = messages.find((m) => m.from === 'phone' && m.hex.startsWith('02'));
+  const record = messages.find((m) => m.hex.startsWith('03'));
+  if (!challenge || !handshake || !record) return undefined;
+  const [c, h] = [fromHex(challenge.hex), fromHex(handshake.hex)];
+  return noiseIntermediates(calls, SUITES[h[2] as SuiteId], buildPrologue(c.subarray(0, 3), h.subarray(0, 3)));
 }
 
 /** The vector car's answer to a custom command: "ok:" ‖ the args reversed. */

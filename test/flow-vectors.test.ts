@@ -12,6 +12,7 @@ import type { FlowVector } from '../scripts/flow-vectors.js';
 import { decodedRecords } from '../scripts/flow-vectors.js';
 import { replayCar } from '../scripts/flow-replay.js';
 import { customAnswer, isHighS } from '../scripts/flow.js';
+import { differingLeaves } from '../scripts/noise-intermediates.js';
 import { PROVIDERS } from './crypto/providers.js';
 
 const dir = new URL('./vectors/', import.meta.url);
@@ -31,8 +32,10 @@ describe('service flows', () => {
   });
 
   describe.each([...flows.keys()].flatMap((name) => PROVIDERS.map(([p, crypto]) => [name, p, crypto] as const)))('flow-%s.json on %s', (name, _p, crypto) => {
-    it('the car replays every message it sent, from the recorded phone messages, draws and local actions', async () => {
-      expect(await replayCar(flow(name), crypto)).toEqual(carMessages(flow(name)));
+    it('the car replays every message it sent and every Noise intermediate, from the recorded phone messages, draws and local actions', async () => {
+      const replay = await replayCar(flow(name), crypto);
+      expect(replay.sent).toEqual(carMessages(flow(name)));
+      flow(name).connections.forEach((c, i) => expect(differingLeaves(c.intermediates, replay.intermediates[i]), c.name).toEqual([]));
     }, 30_000);
   });
 
@@ -40,7 +43,7 @@ describe('service flows', () => {
     const v = structuredClone(flow('pairing-mcu'));
     const m = v.connections[1]!.messages[1]!; // the first unlock's HANDSHAKE
     (m as { hex: string }).hex = `${m.hex.slice(0, -2)}${m.hex.endsWith('00') ? '01' : '00'}`;
-    const sent = await replayCar(v);
+    const { sent } = await replayCar(v);
     expect(sent[1]).not.toEqual(carMessages(v)[1]);
     expect(sent[1]![1]).toBe('0f0b'); // ALERT(malformed) instead of the RESULT
   });
