@@ -47,7 +47,7 @@ export async function replayCar(v: FlowVector, crypto: CryptoProvider = nobleCry
     try {
       for (const m of c.messages) {
         if (m.from === 'phone') await phone.send(fromHex(m.hex));
-        else got.push(toHex(await phone.receive({ timeoutMs: 2_000 })));
+        else got.push(toHex(await phone.receive({ timeoutMs: 5_000 })));
       }
       got.push(
         ...(await phone

@@ -146,7 +146,7 @@ async function raw(
   script: (send: (hex: string, what: string) => Promise<void>, read: () => Promise<Uint8Array>) => Promise<void>,
 ) {
   return flow.connect(name, phone, async (link: Link) => {
-    const read = () => link.receive({ timeoutMs: 1_000 });
+    const read = () => link.receive({ timeoutMs: 5_000 });
     await read(); // the CHALLENGE
     await script(async (hex, what) => {
       flow.act(phone, 'send', { what });
