@@ -6,8 +6,17 @@
  * and the Noise intermediates it computed.
  */
 import { fromHex, toHex } from '../src/bytes.js';
-import { createMemoryLinkPair, nobleCrypto, type CryptoProvider } from '../src/index.js';
-import { applyCarAction, carActionOf, connectionIntermediates, deterministicSigning, FailingStore, openVectorCar } from './flow.js';
+import {
+  createMemoryLinkPair,
+  MemoryPhoneStore,
+  nobleCrypto,
+  PhoneWallet,
+  type CommandInput,
+  type CryptoProvider,
+  type Link,
+  type PhoneConnection,
+} from '../src/index.js';
+import { applyCarAction, carActionOf, connectionIntermediates, deterministicSigning, FailingStore, openVectorCar, type FlowAction } from './flow.js';
 import { recordingCrypto, type CryptoCall, type NoiseIntermediates } from './noise-intermediates.js';
 import type { FlowVector } from './flow-vectors.js';
 import { scripted } from './transcript.js';
@@ -63,6 +72,100 @@ export async function replayCar(v: FlowVector, crypto: CryptoProvider = nobleCry
     }
     sent.push(got);
     intermediates.push(handshakeOf(c.messages, calls));
+  }
+  return { sent, intermediates };
+}
+
+/** A command as recorded (`args` hex) back to the API's form. */
+function commandFrom(recorded: unknown): CommandInput {
+  if (typeof recorded === 'string') return recorded as CommandInput;
+  const c = recorded as { kind: string; args?: string };
+  return (c.args === undefined ? c : { ...c, args: fromHex(c.args) }) as CommandInput;
+}
+
+/** Run one connection's recorded phone actions on `wallet` over `link`. */
+async function phoneActions(wallet: PhoneWallet, link: Link, actions: readonly FlowAction[]): Promise<void> {
+  let connection: PhoneConnection | undefined;
+  for (const a of actions) {
+    if (a.action === 'pair') await wallet.pair(link, String(a.code), { timeoutMs: 5_000 });
+    else if (a.action === 'command' && !connection)
+      connection = (await wallet.open(link, commandFrom(a.command), { intent: a.intent === true, timeoutMs: 5_000 })).connection;
+    else if (a.action === 'command') await connection!.send(commandFrom(a.command), { intent: a.intent === true });
+    else if (a.action === 'close') await connection!.close();
+    else if (a.action === 'await-close') await connection!.awaitClose({ timeoutMs: 5_000 });
+  }
+}
+
+/**
+ * Replay of a flow's phone side: each phone a fresh wallet seeded with its recorded draws, the
+ * recorded phone local actions (share, accept-share), and on each connection its recorded API
+ * calls against a car that sends its recorded messages, each once the phone has sent every
+ * message recorded before it. Returns what each connection's phone sent and its Noise
+ * intermediates (undefined for the connections of a scripted raw phone, which is no wallet).
+ */
+export async function replayPhones(
+  v: FlowVector,
+  crypto: CryptoProvider = nobleCrypto,
+): Promise<{ sent: (string[] | undefined)[]; intermediates: (NoiseIntermediates | undefined)[] }> {
+  let highS = false;
+  const calls = new Map<string, CryptoCall[]>();
+  const wallets = new Map<string, PhoneWallet>();
+  for (const [name, p] of Object.entries(v.phones)) {
+    calls.set(name, []);
+    const signing = deterministicSigning(recordingCrypto(crypto, calls.get(name)!), () => highS);
+    wallets.set(
+      name,
+      await PhoneWallet.open({
+        store: new MemoryPhoneStore(),
+        crypto: signing,
+        random: scripted(v.random[name]!.join('')),
+        now: () => v.clockMs,
+        label: p.label,
+      }),
+    );
+  }
+  const sent: (string[] | undefined)[] = [];
+  const intermediates: (NoiseIntermediates | undefined)[] = [];
+  for (const [i, c] of v.connections.entries()) {
+    for (const a of v.localActions.filter((x) => x.by !== 'car' && x.afterConnection === i - 1)) {
+      const wallet = wallets.get(a.by)!;
+      if (a.action === 'accept-share') await wallet.acceptShare(String(a.share));
+      if (a.action !== 'share') continue;
+      highS = a.highS === true;
+      await wallet.share(String(a.keyRequest), {
+        ...(Array.isArray(a.permissions) && { permissions: a.permissions.map(String) }),
+        ...(typeof a.notAfter === 'number' && { notAfter: a.notAfter }),
+      });
+      highS = false;
+    }
+    if (c.actions.some((a) => a.action === 'send')) {
+      sent.push(undefined);
+      intermediates.push(undefined);
+      continue;
+    }
+    for (const list of calls.values()) list.length = 0;
+    const [phoneEnd, car] = createMemoryLinkPair();
+    const phone = phoneActions(wallets.get(c.phone)!, phoneEnd, c.actions).catch(() => undefined);
+    const got: string[] = [];
+    try {
+      for (const m of c.messages) {
+        if (m.from === 'vehicle') await car.send(fromHex(m.hex));
+        else got.push(toHex(await car.receive({ timeoutMs: 5_000 })));
+      }
+      got.push(
+        ...(await car
+          .receive({ timeoutMs: 50 })
+          .then((extra) => [`extra: ${toHex(extra)}`])
+          .catch(() => [])),
+      );
+    } catch (e) {
+      got.push(`missing: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      car.close('replay over');
+      await phone;
+    }
+    sent.push(got);
+    intermediates.push(handshakeOf(c.messages, calls.get(c.phone)!));
   }
   return { sent, intermediates };
 }

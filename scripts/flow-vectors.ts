@@ -21,7 +21,6 @@ import {
   type DenyReason,
   type CryptoProvider,
   type Link,
-  type PhoneWallet,
 } from '../src/index.js';
 import { decodeMessages, sessionKeys } from '../src/cli/decode.js';
 import { encodePairing } from '../src/protocol/pairing.js';
@@ -32,6 +31,8 @@ export interface FlowVector {
   readonly description: string;
   readonly clockMs: number;
   readonly car: { readonly name: string; readonly staticPublic: string; readonly advertisingSecret: string };
+  /** Each phone's label (what it tells the car at pairing and in key requests) and static public key. */
+  readonly phones: Record<string, { readonly label: string; readonly staticPublic: string }>;
   /** Every party's random draws in order (hex): seed a replay with them. */
   readonly random: Record<string, string[]>;
   readonly localActions: readonly FlowLocalAction[];
@@ -104,11 +105,24 @@ function vector(flow: Flow, name: string, description: string, artifacts: Record
     description,
     clockMs: FLOW_CLOCK_MS,
     car: { name: flow.car.name, staticPublic: toHex(flow.car.identity.publicKey), advertisingSecret: flow.initialAdvertisingSecret },
+    phones: flow.phoneInfo(),
     random: flow.draws(),
     localActions: flow.local,
     connections: flow.connections,
     artifacts: jsonable(artifacts) as Record<string, unknown>,
   };
+}
+
+/** The owner shares the car with `friend` (grant signed high-S if asked); the friend stores the share. Both are recorded. */
+async function shareTo(flow: Flow, owner: string, friend: string, highS: boolean, options: { permissions?: string[]; notAfter?: number }) {
+  const keyRequest = flow.phone(friend).keyRequest();
+  flow.highS = highS;
+  const { share, grantId } = await flow.phone(owner).share(keyRequest, options);
+  flow.highS = false;
+  flow.note(owner, 'share', { keyRequest, ...options, highS, share, grantId });
+  const accepted = await flow.phone(friend).acceptShare(share);
+  flow.note(friend, 'accept-share', { share });
+  return { keyRequest, share, grant: accepted.grant! };
 }
 
 /** w0, w1 (scrypt of the code) and L = w1·G, as the car's PairingMode derives them. */
@@ -200,24 +214,18 @@ async function pairingRefusals(crypto: CryptoProvider): Promise<FlowVector> {
 async function grantFlow(crypto: CryptoProvider): Promise<FlowVector> {
   const flow = await newFlow(crypto);
   const owner = await flow.openPhone('owner', 'owner phone');
-  const friend = await flow.openPhone('friend', 'friend phone');
-  const friend2 = await flow.openPhone('friend2', 'second friend');
+  await flow.openPhone('friend', 'friend phone');
+  await flow.openPhone('friend2', 'second friend');
   await pair(flow, 'pairing (setup)', 'owner', await openPairing(flow, MCU_SCRYPT));
-  const issue = async (who: PhoneWallet, whoName: string, highS: boolean, options: { permissions?: string[]; notAfter?: number }) => {
-    const request = who.keyRequest();
-    flow.highS = highS;
-    const { share, grantId } = await owner.share(request, options);
-    flow.highS = false;
-    flow.note('owner', 'share', { keyRequest: request, ...options, share, grantId });
-    const accepted = await who.acceptShare(share);
-    flow.note(whoName, 'accept-share', { share });
-    const grant = decodeGrant(accepted.grant!);
-    return { keyRequest: request, share, grant: toHex(accepted.grant!), signatureHighS: isHighS(grant.signature), fields: grant };
+  const issue = async (friend: string, highS: boolean, options: { permissions?: string[]; notAfter?: number }) => {
+    const { keyRequest, share, grant } = await shareTo(flow, 'owner', friend, highS, options);
+    const decoded = decodeGrant(grant);
+    return { keyRequest, share, grant: toHex(grant), signatureHighS: isHighS(decoded.signature), fields: decoded };
   };
-  const first = await issue(friend, 'friend', false, { permissions: ['unlock', 'lock'], notAfter: FLOW_CLOCK_MS + 86_400_000 });
+  const first = await issue('friend', false, { permissions: ['unlock', 'lock'], notAfter: FLOW_CLOCK_MS + 86_400_000 });
   await session(flow, 'redemption: first unlock presents the grant', 'friend', ['unlock', 'lock']);
   await session(flow, 'after redemption: no grant presented', 'friend', ['unlock']);
-  const second = await issue(friend2, 'friend2', true, { permissions: ['unlock'] });
+  const second = await issue('friend2', true, { permissions: ['unlock'] });
   await session(flow, 'redemption of a high-S grant', 'friend2', ['unlock']);
   await session(flow, 'a redeemed grant gives only its permissions', 'friend2', ['lock']);
   return vector(
@@ -233,7 +241,7 @@ async function grantFlow(crypto: CryptoProvider): Promise<FlowVector> {
 
 async function adminFlow(crypto: CryptoProvider): Promise<FlowVector> {
   const flow = await newFlow(crypto);
-  const owner = await flow.openPhone('owner', 'owner phone');
+  await flow.openPhone('owner', 'owner phone');
   const friend = await flow.openPhone('friend', 'friend phone');
   await pair(flow, 'pairing (setup)', 'owner', await openPairing(flow, MCU_SCRYPT));
   // 23 more keys, enrolled locally: 25 with the owner and the friend, so list-keys has two pages
@@ -243,9 +251,7 @@ async function adminFlow(crypto: CryptoProvider): Promise<FlowVector> {
   }
   await flow.carAction({ action: 'enroll', publicKey: toHex(friend.identity.publicKey), role: 'shared', label: 'friend', permissions: ['unlock', 'lock'] });
   // the friend has the car (a share gives it the car's key and secret; no grant needed: enrolled locally)
-  const { share } = await owner.share(friend.keyRequest(), { permissions: ['unlock', 'lock'] });
-  await friend.acceptShare(share);
-  flow.note('friend', 'accept-share', { share, note: 'the friend’s key is already enrolled: the car ignores the grant it presents' });
+  await shareTo(flow, 'owner', 'friend', false, { permissions: ['unlock', 'lock'] }); // enrolled already: the car ignores the grant it presents
   const lists = await session(flow, 'list-keys, pages 0 and 1', 'owner', [{ kind: 'list-keys' }, { kind: 'list-keys', page: 1 }]);
   await session(flow, 'custom command 0x81 with args and result data', 'owner', [{ kind: 'custom', code: 0x81, args: utf8('window 2 down') }]);
   const friendId = keyIdOf(crypto, friend.identity.publicKey);

@@ -221,6 +221,7 @@ export class Flow {
   readonly local: FlowLocalAction[] = [];
   readonly parties = new Map<string, Party>();
   readonly phones = new Map<string, PhoneWallet>();
+  readonly #labels = new Map<string, string>();
   car!: VehicleService;
   /** The car's advertising secret when it was created (hex). */
   initialAdvertisingSecret = '';
@@ -261,7 +262,13 @@ export class Flow {
     const p = this.#party(name);
     const wallet = await PhoneWallet.open({ store: new MemoryPhoneStore(), crypto: p.crypto, random: p.random, now: () => FLOW_CLOCK_MS, label });
     this.phones.set(name, wallet);
+    this.#labels.set(name, label);
     return wallet;
+  }
+
+  /** name → the phone's label and static public key. */
+  phoneInfo(): Record<string, { label: string; staticPublic: string }> {
+    return Object.fromEntries([...this.phones].map(([name, w]) => [name, { label: this.#labels.get(name)!, staticPublic: toHex(w.identity.publicKey) }]));
   }
 
   phone(name: string): PhoneWallet {

@@ -1,6 +1,7 @@
 /**
- * The service flows (test/vectors/flow-*.json): the car side replays byte for byte on every
- * provider from the recorded phone messages, random draws and local actions; and each flow holds
+ * The service flows (test/vectors/flow-*.json): the car side and every wallet replay byte for
+ * byte on every provider, Noise intermediates included, from the other side's recorded messages,
+ * their random draws and their recorded actions; and each flow holds
  * what it claims (scrypt profiles, every pairing ALERT, the high-S grant, two list-keys pages,
  * custom data, the new advertising secret after a revoke, nobody sending after a CLOSE).
  */
@@ -10,7 +11,7 @@ import { fromHex, toHex, utf8 } from '../src/bytes.js';
 import { decodeGrant, decodeKeyList, reasonFromCode, scryptWithinBounds, verifyGrantSignature, type KeyList } from '../src/index.js';
 import type { FlowVector } from '../scripts/flow-vectors.js';
 import { decodedRecords } from '../scripts/flow-vectors.js';
-import { replayCar } from '../scripts/flow-replay.js';
+import { replayCar, replayPhones } from '../scripts/flow-replay.js';
 import { customAnswer, isHighS } from '../scripts/flow.js';
 import { differingLeaves } from '../scripts/noise-intermediates.js';
 import { PROVIDERS } from './crypto/providers.js';
@@ -36,6 +37,20 @@ describe('service flows', () => {
       const replay = await replayCar(flow(name), crypto);
       expect(replay.sent).toEqual(carMessages(flow(name)));
       flow(name).connections.forEach((c, i) => expect(differingLeaves(c.intermediates, replay.intermediates[i]), c.name).toEqual([]));
+    }, 30_000);
+
+    it('every wallet replays every message it sent and every Noise intermediate, from the recorded car messages, draws and actions', async () => {
+      const v = flow(name);
+      const replay = await replayPhones(v, crypto);
+      v.connections.forEach((c, i) => {
+        if (replay.sent[i] === undefined)
+          return expect(
+            c.actions.some((a) => a.action === 'send'),
+            c.name,
+          ).toBe(true); // a raw scripted phone
+        expect(replay.sent[i], c.name).toEqual(c.messages.filter((m) => m.from === 'phone').map((m) => m.hex));
+        expect(differingLeaves(c.intermediates, replay.intermediates[i]), c.name).toEqual([]);
+      });
     }, 30_000);
   });
 
