@@ -16,10 +16,43 @@ import {
   type Link,
   type PhoneConnection,
 } from '../src/index.js';
-import { applyCarAction, carActionOf, connectionIntermediates, deterministicSigning, FailingStore, openVectorCar, type FlowAction } from './flow.js';
+import {
+  applyCarAction,
+  carActionOf,
+  connectionIntermediates,
+  deterministicSigning,
+  FailingStore,
+  openVectorCar,
+  type FlowAction,
+  type FlowConnection,
+} from './flow.js';
 import { recordingCrypto, type CryptoCall, type NoiseIntermediates } from './noise-intermediates.js';
 import type { FlowVector } from './flow-vectors.js';
 import { scripted } from './transcript.js';
+
+/**
+ * Play the recorded side `as` on `end`: send its messages, each once the other side (running as
+ * `other`) has sent every message recorded before it. Returns what the other side sent; a
+ * message it did not send in time is `missing: <error>`, one too many `extra: <hex>`.
+ */
+async function playPeer(end: Link, as: 'vehicle' | 'phone', messages: FlowConnection['messages'], other: Promise<unknown>): Promise<string[]> {
+  const done = other.catch(() => undefined);
+  const got: string[] = [];
+  try {
+    for (const m of messages) {
+      if (m.from === as) await end.send(fromHex(m.hex));
+      else got.push(toHex(await end.receive({ timeoutMs: 5_000 })));
+    }
+    const extra = await end.receive({ timeoutMs: 50 }).then(toHex, () => undefined);
+    if (extra !== undefined) got.push(`extra: ${extra}`);
+  } catch (e) {
+    got.push(`missing: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    end.close('replay over');
+    await done;
+  }
+  return got;
+}
 
 export interface CarReplay {
   /** What the car sent per connection; a message it did not send in time is recorded as `missing: <error>`. */
@@ -29,7 +62,7 @@ export interface CarReplay {
 }
 
 /** The intermediates, or undefined when the car's calls do not make a handshake (it refused the phone's). */
-function handshakeOf(messages: FlowVector['connections'][number]['messages'], calls: readonly CryptoCall[]): NoiseIntermediates | undefined {
+function handshakeOf(messages: FlowConnection['messages'], calls: readonly CryptoCall[]): NoiseIntermediates | undefined {
   try {
     return connectionIntermediates(messages, calls);
   } catch {
@@ -51,25 +84,7 @@ export async function replayCar(v: FlowVector, crypto: CryptoProvider = nobleCry
     for (const a of v.localActions.filter((x) => x.by === 'car' && x.afterConnection === i - 1)) await applyCarAction(car, store, carActionOf(a));
     calls.length = 0;
     const [phone, carEnd] = createMemoryLinkPair();
-    const served = car.serve(carEnd);
-    const got: string[] = [];
-    try {
-      for (const m of c.messages) {
-        if (m.from === 'phone') await phone.send(fromHex(m.hex));
-        else got.push(toHex(await phone.receive({ timeoutMs: 5_000 })));
-      }
-      got.push(
-        ...(await phone
-          .receive({ timeoutMs: 50 })
-          .then((extra) => [`extra: ${toHex(extra)}`])
-          .catch(() => [])),
-      );
-    } catch (e) {
-      got.push(`missing: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      phone.close('replay over');
-      await served;
-    }
+    const got = await playPeer(phone, 'phone', c.messages, car.serve(carEnd));
     sent.push(got);
     intermediates.push(handshakeOf(c.messages, calls));
   }
@@ -145,25 +160,7 @@ export async function replayPhones(
     }
     for (const list of calls.values()) list.length = 0;
     const [phoneEnd, car] = createMemoryLinkPair();
-    const phone = phoneActions(wallets.get(c.phone)!, phoneEnd, c.actions).catch(() => undefined);
-    const got: string[] = [];
-    try {
-      for (const m of c.messages) {
-        if (m.from === 'vehicle') await car.send(fromHex(m.hex));
-        else got.push(toHex(await car.receive({ timeoutMs: 5_000 })));
-      }
-      got.push(
-        ...(await car
-          .receive({ timeoutMs: 50 })
-          .then((extra) => [`extra: ${toHex(extra)}`])
-          .catch(() => [])),
-      );
-    } catch (e) {
-      got.push(`missing: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      car.close('replay over');
-      await phone;
-    }
+    const got = await playPeer(car, 'vehicle', c.messages, phoneActions(wallets.get(c.phone)!, phoneEnd, c.actions));
     sent.push(got);
     intermediates.push(handshakeOf(c.messages, calls.get(c.phone)!));
   }
