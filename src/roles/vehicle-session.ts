@@ -376,17 +376,16 @@ export class VehicleSession {
     return out([], [], { type: 'execute', command: command.command, intent: command.intent, rttMs: session.rttMs });
   }
 
-  /** executing + answer: RESULT with the outcome (checked fail-closed); a terminal reason (e.g. `revoked` while it waited) also closes. */
+  /**
+   * executing + answer: RESULT with the outcome (checked fail-closed). An outcome never ends the
+   * session, whatever its reason (§3.3: e.g. `revoke` of an unknown id answers `unknown-key`);
+   * a revocation ends it from outside (the driver), or the next command's lookup does.
+   */
   async #onExecuted(session: Established, command: CommandBody, verdicts: Verdicts, outcome: unknown, now: number): Promise<Output> {
     const { status, data } = checkedOutcome(outcome);
-    const send = [await session.channel.seal({ kind: BodyKind.Result, status, data })];
-    const events = [this.#decision(session, command, status, verdicts)];
-    if (status === 'ok' || !reasonEndsSession(status)) {
-      this.#state = { kind: 'ready', session, idleSince: now };
-      return out(send, events);
-    }
-    send.push(await session.channel.seal({ kind: BodyKind.Close, reason: status }));
-    return this.#finish(send, status, events);
+    const record = await session.channel.seal({ kind: BodyKind.Result, status, data });
+    this.#state = { kind: 'ready', session, idleSince: now };
+    return out([record], [this.#decision(session, command, status, verdicts)]);
   }
 
   /** `session-expired` past the session's lifetime, `rate-limited` past its command budget. */
