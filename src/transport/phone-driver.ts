@@ -90,11 +90,30 @@ export class PhoneConnection {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      await this.#readDelivered();
       if (this.session.state !== 'closed' && !this.link.isClosed) await this.#apply(await this.session.close(), false);
     } catch {
       /* the link may already be gone */
     } finally {
       this.link.close('phone closed');
+    }
+  }
+
+  /**
+   * Read what the car already delivered (without waiting): when it is the car's CLOSE (after a
+   * denial that ends the session), the session is over and the phone sends nothing after it (§6).
+   */
+  async #readDelivered(): Promise<void> {
+    while (this.session.state !== 'closed' && !this.link.isClosed) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.link.receive({ timeoutMs: 0 });
+      } catch {
+        return; // nothing delivered (or the link is gone)
+      }
+      const o = await this.session.receive(bytes, this.options.now());
+      for (const e of o.events) if (e.type === 'closed') this.#closeReason ??= e.reason;
+      if (o.events.some((e) => e.type === 'error')) return; // garbage: just close
     }
   }
 

@@ -1,0 +1,27 @@
+/** The phone never sends after the car's CLOSE, even when it closes before reading it (§6). */
+import { describe, expect, it } from 'vitest';
+import { createMemoryLinkPair, decodeMessage, openPhoneSession, TimeoutError } from '../../src/index.js';
+import { makeWorld, newCar } from '../helpers/adversary.js';
+import { phoneOptions } from '../helpers/fixture.js';
+
+describe('PhoneConnection.close()', () => {
+  it('after a denial that ends the session, the car’s queued CLOSE is read and no CLOSE is sent back', async () => {
+    const w = await makeWorld({ enrolled: false });
+    const car = newCar(w, 'close-race');
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const opened = openPhoneSession(phoneLink, phoneOptions(w.phoneKey, w.carKey.publicKey), 'unlock');
+    await carLink.send((await car.start()).send[0]!);
+    const answer = await car.receive(await carLink.receive({ timeoutMs: 2_000 }));
+    expect(answer.send).toHaveLength(2); // RESULT(unknown-key), CLOSE(unknown-key) — the link stays up
+    for (const m of answer.send) await carLink.send(m);
+    const { result, connection } = await opened;
+    expect(result.status).toBe('unknown-key');
+    await connection.close();
+    const after = await carLink.receive({ timeoutMs: 100 }).then(
+      (m) => `sent 0x${decodeMessage(m).type.toString(16)}`,
+      (e: unknown) => (e instanceof TimeoutError ? 'nothing' : 'link closed'),
+    );
+    expect(after).not.toMatch(/^sent/);
+    expect(connection.closeReason).toBe('unknown-key');
+  });
+});
