@@ -38,8 +38,14 @@ import { asPeerError, output, rejectedInput, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 
-/** Default bound for each answer the phone waits for (the CHALLENGE, each RESULT), in ms. */
+/** Default bound for the CHALLENGE (and each send), in ms. */
 export const PHONE_ANSWER_TIMEOUT_MS = 5_000;
+/**
+ * Default bound for each RESULT, in ms: longer than the car's worst case for a physical command
+ * (3 s waiting for the actuator + 10 s actuator bound, docs/PROTOCOL.md §5) plus a margin, so the
+ * car's own `busy`/`actuator-failed` answer reaches the phone instead of a timeout.
+ */
+export const PHONE_RESULT_TIMEOUT_MS = 15_000;
 
 export interface PhoneSessionOptions extends RoleEnvironment {
   /** The phone's long-term key, in any custody. */
@@ -51,9 +57,11 @@ export interface PhoneSessionOptions extends RoleEnvironment {
   /**
    * Bound for each wait on the car, in ms on the `now` clock: the CHALLENGE after `begin()`, each
    * RESULT after its command (`nextDeadline()` says when; `tick(now)` past it ends the session
-   * with `TimeoutError`). Default 5 000.
+   * with `TimeoutError`). Default 5 000 for the CHALLENGE; for a RESULT see `resultTimeoutMs`.
    */
   readonly timeoutMs?: number;
+  /** Bound for each RESULT. Default: `timeoutMs` when given, else 15 000 (`PHONE_RESULT_TIMEOUT_MS`). */
+  readonly resultTimeoutMs?: number;
 }
 
 export type PhoneSessionState = 'new' | 'awaiting-challenge' | 'awaiting-result' | 'ready' | 'closed';
@@ -95,6 +103,7 @@ export class PhoneSession {
   readonly #options: PhoneSessionOptions;
   readonly #suites: readonly SuiteId[];
   readonly #timeoutMs: number;
+  readonly #resultTimeoutMs: number;
   readonly #guard = new StepGuard<PhoneSessionState>('phone session');
   #state: State = { kind: 'new' };
   /** What the handshake settled, kept after the session ends. */
@@ -105,10 +114,21 @@ export class PhoneSession {
     // Local configuration, not peer input: a misuse error.
     if (!isP256PublicKey(options.vehicleKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'vehicleKey: not a valid P-256 public key');
     const timeoutMs = options.timeoutMs ?? PHONE_ANSWER_TIMEOUT_MS;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new LocalError('ERR_INVALID_ARGUMENT', 'timeoutMs: a finite number of ms ≥ 0');
+    const resultTimeoutMs = options.resultTimeoutMs ?? options.timeoutMs ?? PHONE_RESULT_TIMEOUT_MS;
+    for (const [name, ms] of [
+      ['timeoutMs', timeoutMs],
+      ['resultTimeoutMs', resultTimeoutMs],
+    ] as const)
+      if (!Number.isFinite(ms) || ms < 0) throw new LocalError('ERR_INVALID_ARGUMENT', `${name}: a finite number of ms ≥ 0`);
     this.#options = options;
     this.#suites = checkSuites(options.suites);
     this.#timeoutMs = timeoutMs;
+    this.#resultTimeoutMs = resultTimeoutMs;
+  }
+
+  /** The longest wait this role allows for any answer (drivers cap each wait with it, whatever the clock does). */
+  get longestWaitMs(): number {
+    return Math.max(this.#timeoutMs, this.#resultTimeoutMs);
   }
 
   get state(): PhoneSessionState {
@@ -210,7 +230,7 @@ export class PhoneSession {
       case 'command': {
         if (s.kind !== 'ready') throw new LocalError('ERR_INVALID_STATE', `phone session: command() in state ${s.kind}`);
         const record = await s.channel.seal(input.body);
-        this.#state = awaitingResult(s.channel, input.body.command, input.now, this.#timeoutMs);
+        this.#state = awaitingResult(s.channel, input.body.command, input.now, this.#resultTimeoutMs);
         return out([record]);
       }
       case 'deadline':
@@ -264,7 +284,7 @@ export class PhoneSession {
     }
     const { send, receive, handshakeHash } = hs.result;
     this.#negotiated = { suite, handshakeHash };
-    this.#state = awaitingResult(new SecureChannel(send, receive, handshakeHash), first.command, now, this.#timeoutMs);
+    this.#state = awaitingResult(new SecureChannel(send, receive, handshakeHash), first.command, now, this.#resultTimeoutMs);
     return out([encodeMessage({ type: MessageType.Handshake, version, suite, noise })]);
   }
 
@@ -283,7 +303,8 @@ export class PhoneSession {
   #timeout(): TimeoutError {
     const s = this.#state;
     const what = s.kind === 'awaiting-result' ? `waiting for the car's result of ${s.command.kind}` : "waiting for the car's challenge";
-    return new TimeoutError(what, this.#timeoutMs, { mayHaveSucceeded: s.kind === 'awaiting-result' });
+    const bound = s.kind === 'awaiting-result' ? this.#resultTimeoutMs : this.#timeoutMs;
+    return new TimeoutError(what, bound, { mayHaveSucceeded: s.kind === 'awaiting-result' });
   }
 
   /** End the session from this side: an authenticated CLOSE(ok) when a channel exists. */

@@ -17,7 +17,7 @@ import { withDeadline } from './deadline.js';
 import type { Link } from './link.js';
 
 export interface PhoneConnectOptions extends PhoneSessionOptions {
-  /** Bound for each wait on the car (challenge, result) and each send. Default 5 000 ms. */
+  /** Bound for the challenge and each send (and each result unless `resultTimeoutMs` is given). Default 5 000 ms; results 15 000 ms. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PhoneEvent) => void;
@@ -126,7 +126,7 @@ export class PhoneConnection {
   async #exchange(start: (() => Promise<Output>) | undefined): Promise<CommandResult> {
     try {
       if (start) await this.#apply(await start(), false);
-      return await this.#drive((o, at) => this.#resultOf(o, at), this.#timeoutMs);
+      return await this.#drive((o, at) => this.#resultOf(o, at), this.session.longestWaitMs);
     } catch (err) {
       await this.close();
       throw err;
@@ -149,7 +149,7 @@ export class PhoneConnection {
   async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean; at: number }> {
     const deadline = this.session.nextDeadline();
     // Never longer than the bound, whatever the injected clock does.
-    const waitMs = deadline === undefined ? idleWaitMs : Math.min(Math.max(deadline - this.options.now(), 0), this.#timeoutMs);
+    const waitMs = deadline === undefined ? idleWaitMs : Math.min(Math.max(deadline - this.options.now(), 0), this.session.longestWaitMs);
     let bytes: Uint8Array;
     try {
       bytes = await this.link.receive({ timeoutMs: waitMs, signal: this.options.signal });
