@@ -40,7 +40,7 @@ export function assertP256PublicKey(bytes: Uint8Array, what = 'public key'): voi
 /** Re-encode a valid P-256 public key (33 or 65 bytes) in the 65-byte uncompressed form. */
 export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
   assertP256PublicKey(bytes);
-  return p256.Point.fromBytes(bytes).toBytes(false);
+  return bytes.length === 65 ? bytes.slice() : p256.Point.fromBytes(bytes).toBytes(false);
 }
 
 /** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `secretKey` is 32 bytes holding a scalar in [1, n-1]. */
