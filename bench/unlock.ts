@@ -7,7 +7,9 @@
  * transaction (1 P-256 keygen + 3 ECDH each, every peer key validated once as the protocol must),
  * run back to back in the same process on the inputs a real transaction has (a fresh peer
  * ephemeral; the car gets the phone's static key as fresh bytes, the phone holds the car's pinned).
- * Overhead = cpu / floor − 1. Medians over N iterations; providers are interleaved in every
+ * Figures are CPU time of this process (user + system, all threads: WebCrypto's jobs run on libuv's
+ * pool), not wall time, which would add whatever the scheduler gives other processes meanwhile.
+ * Overhead = cpu / floor − 1. Medians over N iterations (default 200); providers are interleaved in every
  * iteration, phase by phase (all transactions, then all vehicle floors, then all phone floors), so
  * that machine noise and cold caches hit every figure of a ratio alike: each figure starts right
  * after the same phase of another provider, and none is warmed up by untimed work just before its
@@ -43,7 +45,7 @@ import { recordingLinkPair, wireSummary } from '../test/helpers/recording-link.j
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const itIdx = args.indexOf('--iterations');
-const iterations = itIdx >= 0 ? Number(args[itIdx + 1]) : 100;
+const iterations = itIdx >= 0 ? Number(args[itIdx + 1]) : 200;
 const warmup = Math.max(5, Math.round(iterations / 5));
 const now = () => performance.now();
 /**
