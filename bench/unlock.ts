@@ -4,9 +4,16 @@
  * Measures one full unlock transaction (challenge → handshake+command → result) with the sans-IO
  * roles directly (no link, no timers), per role and per CryptoProvider (noble, node, webcrypto),
  * against that role's *floor* on the same provider: the public-key operations it must do in one
- * transaction (1 P-256 keygen + 3 ECDH each), run back to back in the same process.
- * Overhead = cpu / floor − 1. Medians over N iterations; providers are interleaved in every
- * iteration so that machine noise hits every figure of a ratio alike.
+ * transaction (1 P-256 keygen + 3 ECDH each, every peer key validated once as the protocol must),
+ * run back to back in the same process on the inputs a real transaction has (a fresh peer
+ * ephemeral; the car gets the phone's static key as fresh bytes, the phone holds the car's pinned).
+ * Figures are CPU time of this process (user + system, all threads: WebCrypto's jobs run on libuv's
+ * pool), not wall time, which would add whatever the scheduler gives other processes meanwhile.
+ * Overhead = cpu / floor − 1. Medians over N iterations (default 200); providers are interleaved in every
+ * iteration, phase by phase (all transactions, then all vehicle floors, then all phone floors), so
+ * that machine noise and cold caches hit every figure of a ratio alike: each figure starts right
+ * after the same phase of another provider, and none is warmed up by untimed work just before its
+ * timer starts (the floor's peer keys are made before the transactions).
  *
  * Round trips and bytes are not constants: they are counted from the messages one unlock puts on
  * an instrumented in-memory link (the real drivers, `serveVehicleSession` / `openPhoneSession`),
@@ -38,9 +45,17 @@ import { recordingLinkPair, wireSummary } from '../test/helpers/recording-link.j
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const itIdx = args.indexOf('--iterations');
-const iterations = itIdx >= 0 ? Number(args[itIdx + 1]) : 100;
+const iterations = itIdx >= 0 ? Number(args[itIdx + 1]) : 200;
 const warmup = Math.max(5, Math.round(iterations / 5));
 const now = () => performance.now();
+/**
+ * CPU time of this process in ms (user + system, µs resolution): what the figures are. Wall time
+ * would add whatever the scheduler gives other processes meanwhile (this machine is shared).
+ */
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,9 +86,9 @@ async function transaction({ crypto, car, phone, keys }: Setup) {
   let vehicleMs = 0;
   let phoneMs = 0;
   const timed = async <T>(role: 'v' | 'p', f: () => Promise<T> | T): Promise<T> => {
-    const t = now();
+    const t = cpuNow();
     const r = await f();
-    const dt = now() - t;
+    const dt = cpuNow() - t;
     if (role === 'v') vehicleMs += dt;
     else phoneMs += dt;
     return r;
@@ -91,15 +106,33 @@ async function transaction({ crypto, car, phone, keys }: Setup) {
   return { vehicleMs, phoneMs, sizes: [challenge!.length, handshake!.length, result!.length] };
 }
 
-/** The public-key floor of one role's transaction: 1 keygen + 3 ECDH, same provider. */
-async function floor(crypto: CryptoProvider, staticKey: KeyCustody, peerStatic: Uint8Array) {
-  const peerEphemeral = (await generateP256KeyPair(crypto, systemRandom)).publicKey;
-  const t = now();
+/**
+ * The public-key floor of one role's transaction: 1 keygen + 3 ECDH, same provider, with exactly
+ * the inputs one real transaction has: a fresh peer ephemeral key and the peer's static key as a
+ * real transaction holds it (`peerStatic`: a fresh copy for the car, which receives the phone's key
+ * in the handshake; the pinned array for the phone). Every key is validated by the ECDH, as in
+ * the protocol. The peer's keys are the other party's work: `floorInputs` makes them earlier.
+ */
+async function floor(crypto: CryptoProvider, staticKey: KeyCustody, { peerEphemeral, peerStatic }: FloorInputs) {
+  const t = cpuNow();
   const e = await generateP256KeyPair(crypto, systemRandom);
   await crypto.p256Ecdh(e.secretKey, peerEphemeral); // ee
   await crypto.p256Ecdh(e.secretKey, peerStatic); // es or se (ephemeral × peer static)
   await staticKey.ecdh(peerEphemeral); // se or es (static × peer ephemeral)
-  return now() - t;
+  return cpuNow() - t;
+}
+
+interface FloorInputs {
+  readonly peerEphemeral: Uint8Array;
+  readonly peerStatic: Uint8Array;
+}
+
+async function floorInputs({ crypto, car, phone }: Setup): Promise<{ vehicle: FloorInputs; phone: FloorInputs }> {
+  const fresh = async () => (await generateP256KeyPair(crypto, systemRandom)).publicKey;
+  return {
+    vehicle: { peerEphemeral: await fresh(), peerStatic: phone.publicKey.slice() },
+    phone: { peerEphemeral: await fresh(), peerStatic: car.publicKey },
+  };
 }
 
 /** One unlock through the real drivers over a recording memory link: what went on the wire. */
@@ -128,19 +161,28 @@ for (const n of names) wires.push(await wireOfOneUnlock(setups[n]));
 const wire = wires[0]!;
 if (!wires.every((w) => JSON.stringify(w) === JSON.stringify(wire))) throw new Error('bench: providers put different messages on the wire');
 
+// Phase-major: every measured figure (a transaction, a vehicle floor, a phone floor) runs right
+// after the same phase on another provider, so every figure starts alike (caches, scheduler) and
+// none is warmed by untimed work the other does not get.
 let sizes: number[] = [];
 for (let i = 0; i < warmup + iterations; i++) {
+  const inputs = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await floorInputs(setups[n])] as const))) as Record<
+    Name,
+    Awaited<ReturnType<typeof floorInputs>>
+  >;
+  const runs = {} as Record<Name, Awaited<ReturnType<typeof transaction>>>;
+  const vFloors = {} as Record<Name, number>;
+  const pFloors = {} as Record<Name, number>;
+  for (const n of names) runs[n] = await transaction(setups[n]);
+  for (const n of names) vFloors[n] = await floor(setups[n].crypto, setups[n].car, inputs[n].vehicle);
+  for (const n of names) pFloors[n] = await floor(setups[n].crypto, setups[n].phone, inputs[n].phone);
+  if (i < warmup) continue;
   for (const n of names) {
-    const s = setups[n];
-    const t = await transaction(s);
-    const vf = await floor(s.crypto, s.car, s.phone.publicKey);
-    const pf = await floor(s.crypto, s.phone, s.car.publicKey);
-    if (i < warmup) continue;
-    samples[n].vehicle.push(t.vehicleMs);
-    samples[n].phone.push(t.phoneMs);
-    samples[n].vFloor.push(vf);
-    samples[n].pFloor.push(pf);
-    sizes = t.sizes;
+    samples[n].vehicle.push(runs[n].vehicleMs);
+    samples[n].phone.push(runs[n].phoneMs);
+    samples[n].vFloor.push(vFloors[n]);
+    samples[n].pFloor.push(pFloors[n]);
+    sizes = runs[n].sizes;
   }
 }
 if (JSON.stringify(sizes) !== JSON.stringify(wire.perMessage)) throw new Error(`bench: sans-IO sizes ${sizes.join(',')} ≠ wire ${wire.perMessage.join(',')}`);

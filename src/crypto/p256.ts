@@ -4,20 +4,32 @@
  * receives passes through here before it is used.
  */
 import { p256 } from '@noble/curves/nist.js';
+import { equalBytes } from '../bytes.js';
 import { LocalError, RemoteError, assertBytes } from '../errors.js';
+
+/**
+ * Arrays already found valid, each with a copy of the bytes it held then. One transaction hands
+ * the same received key to several checks (Noise on receipt, then every ECDH that uses it); only
+ * the first decodes the point. A hit needs the array to still hold exactly those bytes, so an
+ * array changed since is validated again. Entries die with their array.
+ */
+const validated = new WeakMap<Uint8Array, Uint8Array>();
 
 /** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
 export function isP256PublicKey(bytes: Uint8Array): boolean {
   if (!(bytes instanceof Uint8Array)) return false;
   const ok = (bytes.length === 65 && bytes[0] === 0x04) || (bytes.length === 33 && (bytes[0] === 0x02 || bytes[0] === 0x03));
   if (!ok) return false;
+  const seen = validated.get(bytes);
+  if (seen !== undefined && equalBytes(seen, bytes)) return true;
   try {
     // fromBytes decodes and runs assertValidity(): coordinates < p, on the curve, not the identity.
     p256.Point.fromBytes(bytes);
-    return true;
   } catch {
     return false;
   }
+  validated.set(bytes, bytes.slice());
+  return true;
 }
 
 /** Throws `RemoteError('ERR_INVALID_POINT')` unless `bytes` is a valid P-256 public key. */
@@ -28,7 +40,7 @@ export function assertP256PublicKey(bytes: Uint8Array, what = 'public key'): voi
 /** Re-encode a valid P-256 public key (33 or 65 bytes) in the 65-byte uncompressed form. */
 export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
   assertP256PublicKey(bytes);
-  return p256.Point.fromBytes(bytes).toBytes(false);
+  return bytes.length === 65 ? bytes.slice() : p256.Point.fromBytes(bytes).toBytes(false);
 }
 
 /** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `secretKey` is 32 bytes holding a scalar in [1, n-1]. */

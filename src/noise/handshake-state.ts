@@ -59,14 +59,12 @@ export class HandshakeState {
     this.#e = options.e;
     this.#rs = options.rs;
     this.#re = options.re;
-    this.#psks = [...(options.psks ?? [])];
+    this.#psks = options.psks ? [...options.psks] : [];
     this.#hasPsk = pattern.messages.some((m) => m.includes('psk'));
     if (this.#rs) options.dh.validatePublicKey(this.#rs);
     // Pre-messages: initiator's keys first, then the responder's (§7.1).
-    const local = (t: string) => (t === 's' ? this.#requireS() : this.#requireE()).publicKey;
-    const remote = (t: string) => this.#require(t === 's' ? this.#rs : this.#re, `remote ${t}`);
-    for (const t of pattern.preInitiator) this.#mixPre(initiator ? local(t) : remote(t), t);
-    for (const t of pattern.preResponder) this.#mixPre(initiator ? remote(t) : local(t), t);
+    for (const t of pattern.preInitiator) this.#mixPre(initiator ? this.#localPre(t) : this.#remotePre(t), t);
+    for (const t of pattern.preResponder) this.#mixPre(initiator ? this.#remotePre(t) : this.#localPre(t), t);
   }
 
   /** True once the last handshake message has been written or read. */
@@ -118,25 +116,21 @@ export class HandshakeState {
     this.#checkTurn(false);
     try {
       const { dh } = this.#o;
-      const macLen = () => (this.#ss.cipherState.hasKey() ? 16 : 0);
       let off = 0;
-      const take = (n: number) => {
-        if (message.length - off < n) throw new RemoteError('ERR_DECODE', 'handshake message truncated');
-        const out = message.subarray(off, off + n);
-        off += n;
-        return out;
-      };
       for (const token of this.#o.pattern.messages[this.#index]!) {
         if (token === 'e') {
           if (this.#re) throw new LocalError('ERR_INVALID_STATE', 're already set');
-          const re = take(dh.publicKeyLength).slice();
+          const re = takeBytes(message, off, dh.publicKeyLength).slice();
+          off += dh.publicKeyLength;
           dh.validatePublicKey(re);
           this.#re = re;
           this.#ss.mixHash(re);
           if (this.#hasPsk) this.#ss.mixKey(re);
         } else if (token === 's') {
           if (this.#rs) throw new LocalError('ERR_INVALID_STATE', 'rs already set');
-          const rs = await this.#ss.decryptAndHash(take(dh.publicKeyLength + macLen()));
+          const length = dh.publicKeyLength + (this.#ss.cipherState.hasKey() ? 16 : 0);
+          const rs = await this.#ss.decryptAndHash(takeBytes(message, off, length));
+          off += length;
           dh.validatePublicKey(rs);
           this.#rs = rs;
         } else {
@@ -208,6 +202,14 @@ export class HandshakeState {
     if (this.isMyTurn !== writing) throw new LocalError('ERR_INVALID_STATE', writing ? 'not our turn to write' : 'not our turn to read');
   }
 
+  /** A pre-message key of ours / the peer's (§7.1). */
+  #localPre(token: string): Uint8Array {
+    return (token === 's' ? this.#requireS() : this.#requireE()).publicKey;
+  }
+  #remotePre(token: string): Uint8Array {
+    return this.#require(token === 's' ? this.#rs : this.#re, `remote ${token}`);
+  }
+
   #requireS(): NoiseKey {
     return this.#require(this.#o.s, 'local static key');
   }
@@ -218,4 +220,10 @@ export class HandshakeState {
     if (v === undefined) throw new LocalError('ERR_INVALID_STATE', `${what} required by the pattern is missing`);
     return v;
   }
+}
+
+/** `n` bytes of a handshake message from `offset`; a short message is `ERR_DECODE`. */
+function takeBytes(message: Uint8Array, offset: number, n: number): Uint8Array {
+  if (message.length - offset < n) throw new RemoteError('ERR_DECODE', 'handshake message truncated');
+  return message.subarray(offset, offset + n);
 }

@@ -68,11 +68,24 @@ const split = (s: string) => (s === '' ? [] : s.split(' '));
 /** All base pattern names in the table. */
 export const PATTERN_NAMES: readonly string[] = Object.keys(TABLE);
 
+/** Resolved patterns by name (immutable, so shared); bounded, since modifiers make names unbounded. */
+const resolved = new Map<string, HandshakePattern>();
+const MAX_RESOLVED = 64;
+
 /**
- * Resolve a pattern name with optional modifiers, e.g. `KX`, `XXpsk3`, `NNpsk0+psk2`.
+ * Resolve a pattern name with optional modifiers, e.g. `KX`, `XXpsk3`, `NNpsk0+psk2`. The result
+ * is deeply frozen and may be shared between callers.
  * Throws `LocalError('ERR_INVALID_ARGUMENT')` for unknown patterns or out-of-range psk positions.
  */
 export function getPattern(name: string): HandshakePattern {
+  const known = resolved.get(name);
+  if (known) return known;
+  const pattern = resolvePattern(name);
+  if (resolved.size < MAX_RESOLVED) resolved.set(name, pattern);
+  return pattern;
+}
+
+function resolvePattern(name: string): HandshakePattern {
   const m = /^([A-Z0-9]+?)((?:psk\d+)(?:\+psk\d+)*)?$/.exec(name);
   const row = m ? TABLE[m[1]!] : undefined;
   if (!m || !row) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown Noise pattern: ${name}`);
@@ -86,9 +99,9 @@ export function getPattern(name: string): HandshakePattern {
   }
   return Object.freeze({
     name,
-    preInitiator: split(preI) as PreToken[],
-    preResponder: split(preR) as PreToken[],
-    messages,
+    preInitiator: Object.freeze(split(preI) as PreToken[]),
+    preResponder: Object.freeze(split(preR) as PreToken[]),
+    messages: Object.freeze(messages.map((tokens) => Object.freeze(tokens))),
     oneWay: ONE_WAY.has(m[1]!),
   });
 }

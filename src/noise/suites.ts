@@ -16,31 +16,45 @@ import { LocalError, RemoteError } from '../errors.js';
 import type { NoiseCipher, NoiseDH, NoiseHash, NoiseKey, NoiseSuite } from './functions.js';
 import { getPattern, type HandshakePattern } from './patterns.js';
 
-/** P-256 with the given provider. */
-export function p256Dh(crypto: CryptoProvider): NoiseDH {
-  const keyFrom = (secretKey: Uint8Array, publicKey: Uint8Array): NoiseKey => ({
+/**
+ * One frozen instance per provider: the functions hold no state, and a handshake asks for them
+ * every time (building them anew cost more than some of the operations they wrap).
+ */
+function perProvider<T extends object>(build: (crypto: CryptoProvider) => T): (crypto: CryptoProvider) => T {
+  const built = new WeakMap<CryptoProvider, T>();
+  return (crypto) => {
+    let functions = built.get(crypto);
+    if (!functions) built.set(crypto, (functions = Object.freeze(build(crypto))));
+    return functions;
+  };
+}
+
+function p256Key(crypto: CryptoProvider, secretKey: Uint8Array, publicKey: Uint8Array): NoiseKey {
+  return {
     publicKey,
     dh: (remote) => crypto.p256Ecdh(secretKey, remote),
     wipe: () => secretKey.fill(0),
-  });
-  return {
-    name: 'P256',
-    publicKeyLength: 65,
-    dhLength: 32,
-    async generateKeyPair(random) {
-      const kp = await generateP256KeyPair(crypto, random);
-      return keyFrom(kp.secretKey, kp.publicKey);
-    },
-    async keyFromSecret(secret) {
-      const kp = await crypto.p256KeyPairFromSecret(secret);
-      return keyFrom(kp.secretKey, kp.publicKey);
-    },
-    validatePublicKey(publicKey) {
-      if (publicKey.length !== 65) throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key length');
-      assertP256PublicKey(publicKey);
-    },
   };
 }
+
+/** P-256 with the given provider. */
+export const p256Dh = perProvider((crypto): NoiseDH => ({
+  name: 'P256',
+  publicKeyLength: 65,
+  dhLength: 32,
+  async generateKeyPair(random) {
+    const kp = await generateP256KeyPair(crypto, random);
+    return p256Key(crypto, kp.secretKey, kp.publicKey);
+  },
+  async keyFromSecret(secret) {
+    const kp = await crypto.p256KeyPairFromSecret(secret);
+    return p256Key(crypto, kp.secretKey, kp.publicKey);
+  },
+  validatePublicKey(publicKey) {
+    if (publicKey.length !== 65) throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key length');
+    assertP256PublicKey(publicKey);
+  },
+}));
 
 function aeadCipher(crypto: CryptoProvider, name: string, alg: AeadAlgorithm, nonceOf: (n: number) => Uint8Array): NoiseCipher {
   return {
@@ -50,20 +64,27 @@ function aeadCipher(crypto: CryptoProvider, name: string, alg: AeadAlgorithm, no
   };
 }
 
+/** The nonce of counter `n` (-1 for 2^64-1) at `counterOffset` of `size` zero bytes; 64-bit, either byte order. */
 function nonce(size: number, counterOffset: number, littleEndian: boolean) {
   return (n: number): Uint8Array => {
     const out = new Uint8Array(size);
-    new DataView(out.buffer).setBigUint64(counterOffset, BigInt.asUintN(64, BigInt(n)), littleEndian);
+    if (n === -1) out.fill(0xff, counterOffset, counterOffset + 8);
+    else {
+      // n < 2^53: two 32-bit halves, no BigInt per record.
+      const view = new DataView(out.buffer);
+      view.setUint32(counterOffset + (littleEndian ? 0 : 4), n >>> 0, littleEndian);
+      view.setUint32(counterOffset + (littleEndian ? 4 : 0), Math.floor(n / 2 ** 32), littleEndian);
+    }
     return out;
   };
 }
 
-export const aesGcmCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'AESGCM', 'aes-256-gcm', nonce(12, 4, false));
-export const chaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'ChaChaPoly', 'chacha20-poly1305', nonce(12, 4, true));
-export const xChaChaPolyCipher = (crypto: CryptoProvider): NoiseCipher => aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true));
+export const aesGcmCipher = perProvider((crypto): NoiseCipher => aeadCipher(crypto, 'AESGCM', 'aes-256-gcm', nonce(12, 4, false)));
+export const chaChaPolyCipher = perProvider((crypto): NoiseCipher => aeadCipher(crypto, 'ChaChaPoly', 'chacha20-poly1305', nonce(12, 4, true)));
+export const xChaChaPolyCipher = perProvider((crypto): NoiseCipher => aeadCipher(crypto, 'XChaChaPoly', 'xchacha20-poly1305', nonce(24, 16, true)));
 
 /** SHA-256 (and its HMAC) through the provider, native where the provider is: proxkey's own suites use this one. */
-export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
+export const providerSha256Hash = perProvider((crypto): NoiseHash => ({
   name: 'SHA256',
   hashLength: 32,
   hash: (data) => crypto.sha256(data),
@@ -71,11 +92,12 @@ export const providerSha256Hash = (crypto: CryptoProvider): NoiseHash => ({
   // Noise's HKDF is RFC 5869 HKDF(salt = ck, info = empty): one native call instead of three HMACs
   hkdf: (chainingKey, ikm, outputs) => {
     const okm = crypto.hkdfSha256(ikm, chainingKey, NO_INFO, 32 * outputs);
-    const out = Array.from({ length: outputs }, (_, i) => okm.slice(32 * i, 32 * (i + 1)));
+    const out = [okm.slice(0, 32), okm.slice(32, 64)];
+    if (outputs === 3) out.push(okm.slice(64, 96));
     okm.fill(0);
     return out;
   },
-});
+}));
 const NO_INFO = new Uint8Array(0);
 
 export interface NoiseProtocol extends NoiseSuite {

@@ -17,6 +17,17 @@ export function noiseHkdf(hash: NoiseHash, chainingKey: Uint8Array, ikm: Uint8Ar
   return res;
 }
 
+/** UTF-8 of the protocol names seen (a handful; bounded all the same), read-only. */
+const encodedNames = new Map<string, Uint8Array>();
+function encodedName(protocolName: string): Uint8Array {
+  let name = encodedNames.get(protocolName);
+  if (!name) {
+    name = utf8(protocolName);
+    if (encodedNames.size < 64) encodedNames.set(protocolName, name);
+  }
+  return name;
+}
+
 export class SymmetricState {
   readonly cipherState: CipherState;
   #ck: Uint8Array;
@@ -27,7 +38,7 @@ export class SymmetricState {
     private readonly cipher: NoiseCipher,
     protocolName: string,
   ) {
-    const name = utf8(protocolName);
+    const name = encodedName(protocolName);
     if (name.length <= hash.hashLength) {
       this.#h = new Uint8Array(hash.hashLength);
       this.#h.set(name);

@@ -106,6 +106,18 @@ describe('raw private keys as PKCS#8', () => {
   });
 });
 
+describe('HKDF-SHA256 at the edges RFC 5869 allows and OpenSSL does not', () => {
+  it.each(PROVIDERS)('%s agrees with nobleCrypto on empty salts, infos over 1024 bytes and every block boundary', (_name, crypto) => {
+    const ikm = utf8('input keying material');
+    for (const salt of [new Uint8Array(0), new Uint8Array(32), utf8('salt'), new Uint8Array(100).fill(7)])
+      for (const info of [new Uint8Array(0), utf8('info'), new Uint8Array(1025).fill(1), new Uint8Array(4000).fill(2)])
+        for (const length of [0, 1, 31, 32, 33, 64, 96, 255 * 32])
+          expect(crypto.hkdfSha256(ikm, salt, info, length), `salt ${salt.length}, info ${info.length}, length ${length}`).toEqual(
+            nobleCrypto.hkdfSha256(ikm, salt, info, length),
+          );
+  });
+});
+
 describe.each(PROVIDERS)('%s: results and the key cache', (_name, crypto) => {
   it('returns plain Uint8Arrays of the documented lengths (no Buffers, no pool views)', async () => {
     const a = await crypto.p256KeyPairFromSecret(secretA);

@@ -148,6 +148,18 @@ describe('assertP256PublicKey', () => {
       expect((err as RemoteError).code).toBe('ERR_INVALID_POINT');
     }
   });
+
+  it.each(PROVIDERS)('%s: a key found valid once and changed in place since is validated again', async (_name, crypto) => {
+    const key = G65.slice();
+    expect(isP256PublicKey(key)).toBe(true);
+    await expect(crypto.p256Ecdh(be32(7n), key)).resolves.toHaveLength(32);
+    key[64]! ^= 1; // now off the curve, same array
+    expect(isP256PublicKey(key)).toBe(false);
+    const err = await thrown(() => crypto.p256Ecdh(be32(7n), key));
+    expect((err as RemoteError).code).toBe('ERR_INVALID_POINT');
+    key[64]! ^= 1; // valid again
+    expect(isP256PublicKey(key)).toBe(true);
+  });
 });
 
 describe('generateP256KeyPair', () => {
