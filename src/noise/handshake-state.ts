@@ -15,17 +15,17 @@ export interface HandshakeOptions extends NoiseSuite {
   readonly protocolName: string;
   readonly pattern: HandshakePattern;
   readonly initiator: boolean;
-  readonly prologue?: Uint8Array;
+  readonly prologue?: Uint8Array | undefined;
   /** Local static key (any custody). */
-  readonly s?: NoiseKey;
+  readonly s?: NoiseKey | undefined;
   /** Local ephemeral key: normally generated; preset only for test vectors and deferred starts. */
-  readonly e?: NoiseKey;
+  readonly e?: NoiseKey | undefined;
   /** Remote static public key known in advance (pre-message). */
-  readonly rs?: Uint8Array;
+  readonly rs?: Uint8Array | undefined;
   /** Remote ephemeral public key known in advance (fallback patterns only). */
-  readonly re?: Uint8Array;
+  readonly re?: Uint8Array | undefined;
   /** Pre-shared keys (32 bytes each), consumed in order by `psk` tokens. */
-  readonly psks?: readonly Uint8Array[];
+  readonly psks?: readonly Uint8Array[] | undefined;
   /** Randomness for ephemeral generation. */
   readonly random: (n: number) => Uint8Array;
 }

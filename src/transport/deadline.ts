@@ -5,8 +5,8 @@
 import { AbortedError, TimeoutError } from '../errors.js';
 
 export interface DeadlineOptions {
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -49,9 +49,9 @@ export function valueSizeForMtu(mtu: number): number {
 
 export interface FramingOptions {
   /** Hard maximum size of one message in bytes (default 1024, at most 65535). */
-  readonly maxMessageSize?: number;
+  readonly maxMessageSize?: number | undefined;
   /** Drop a partial message after this many ms without a fragment (default 1000). */
-  readonly partialTimeoutMs?: number;
+  readonly partialTimeoutMs?: number | undefined;
 }
 
 /** The configured maximum message size, checked (1..65535, default 1024). */

@@ -19,7 +19,7 @@ export interface FramedLinkOptions extends FramingOptions {
   /** Write one fragment (one ATT value). Resolves when the transport accepted it. */
   readonly writeFragment: (fragment: Uint8Array) => Promise<void>;
   /** Bound on each fragment write in ms (default 5000). A timeout closes the link. */
-  readonly writeTimeoutMs?: number;
+  readonly writeTimeoutMs?: number | undefined;
   /**
    * Called once when the link closes, however it closes: `by: 'local'` after `close()`,
    * `'transport'` after a write failure or framing error, or the `by` passed to `terminate()`.
@@ -33,9 +33,9 @@ export interface FramedLinkOptions extends FramingOptions {
    * hostile, and a lost message would stall the session anyway). With `false` the error is only
    * reported and the next message is received normally.
    */
-  readonly closeOnFramingError?: boolean;
+  readonly closeOnFramingError?: boolean | undefined;
   /** Clock for the partial-message timeout (default `Date.now`). */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

@@ -7,12 +7,12 @@
 
 export interface ReceiveOptions {
   /** Give up after this many ms with `TimeoutError` (the message stays queued for a later call). */
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface SendOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface LinkCloseInfo {

@@ -37,7 +37,7 @@ export interface MemoryLinkOptions extends FramingOptions {
    * ATT MTU (23..517). When set, messages are framed and what travels (and is counted, delayed,
    * lost) is fragments of at most `min(mtu - 3, 512)` bytes.
    */
-  readonly mtu?: number;
+  readonly mtu?: number | undefined;
   /** Probability in [0, 1] that one link-layer transmission attempt fails (default 0). */
   readonly loss?: number;
   /** Delay added by each failed attempt: one connection interval (default 7.5 ms). */

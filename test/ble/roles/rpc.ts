@@ -11,7 +11,7 @@ export interface RpcError {
 
 export function toRpcError(err: unknown): RpcError {
   const e = err as { name?: string; code?: string; message?: string };
-  return { name: e?.name ?? 'Error', code: e?.code, message: e?.message ?? String(err) };
+  return { name: e?.name ?? 'Error', ...(e?.code !== undefined && { code: e.code }), message: e?.message ?? String(err) };
 }
 
 export function emit(event: string, data: Record<string, unknown> = {}): void {

@@ -49,7 +49,7 @@ export interface GattKnobs {
   /** Bluetooth is off (Chrome: NotFoundError "Bluetooth adapter not available."). */
   adapterOff?: boolean;
   /** The car drops the connection when it receives this write (1-based, counted per connection). */
-  dropAtWrite?: number;
+  dropAtWrite?: number | undefined;
   /** The car is out of range: connecting fails (Chrome: NetworkError "Connection failed for unknown reason."). */
   outOfRange?: boolean;
 }
