@@ -36,7 +36,7 @@ export interface ProximityEngineOptions extends PassiveEntryOptions {
    * near is exactly what relay attacks exploit; turn it on deliberately (and prefer a policy that
    * requires ranging for `unlock` where the hardware has it).
    */
-  readonly approachUnlock?: boolean;
+  readonly approachUnlock?: boolean | undefined;
   /** Car-wide switch for walk-away-lock decisions. Default true (locking is always safe). */
   readonly walkAwayLock?: boolean;
   /** No sample for this long (ms) counts as a lost signal: zone `unknown`. Default 4 000. */
@@ -45,7 +45,7 @@ export interface ProximityEngineOptions extends PassiveEntryOptions {
 
 /** Per-key settings; unset fields inherit the car's. A decision happens only if car and key both enable it. */
 export interface KeyProximitySettings {
-  readonly approachUnlock?: boolean;
+  readonly approachUnlock?: boolean | undefined;
   readonly walkAwayLock?: boolean;
   /** This key's calibration (phones differ by ±10 dB at 1 m). */
   readonly pathLoss?: PathLossModel;

@@ -260,7 +260,7 @@ describe('proximity engine: passive entry', () => {
       r.hold(key, rssiAt(1), 2_000);
       r.hold(key, rssiAt(30), 6_000);
     };
-    const off = rig({}); // approachUnlock left at its default (off)
+    const off = rig({ approachUnlock: undefined }); // left at the engine's default (off)
     walk(off, 'k');
     expect(off.decisions()).toEqual([expect.stringMatching(/^walk-away-lock@/)]);
 
