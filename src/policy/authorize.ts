@@ -40,12 +40,15 @@ export async function authorizeCommand(policy: Policy, hooks: VehicleHooks | und
   const { key, command, connection } = input;
   const proximity =
     input.proximity ??
+    (hooks?.proximity &&
+      (await Promise.resolve()
+        .then(() => hooks.proximity?.(key.id, connection))
+        .catch(() => undefined)));
+  const ranging =
+    hooks?.ranging &&
     (await Promise.resolve()
-      .then(() => hooks?.proximity?.(key.id, connection))
-      .catch(() => undefined));
-  const ranging = await Promise.resolve()
-    .then(() => hooks?.ranging?.(key.id, command, connection))
-    .catch((): RangingVerdict => ({ ok: false }));
+      .then(() => hooks.ranging?.(key.id, command, connection))
+      .catch((): RangingVerdict => ({ ok: false })));
   const decision = await checkedDecision(() =>
     policy({
       key,

@@ -145,7 +145,15 @@ export class VehiclePairingSession {
     const { authority, crypto, random, challenge } = this.#options;
     const creds = authority.credentials();
     if (!creds) return this.#fail('pairing-closed', new RemoteError('ERR_PAIRING_FAILED', 'pairing mode ended'));
-    const verifier = new Spake2PlusVerifier({ w0: creds.w0, L: creds.L, context: pairingContext(challenge, params), idProver: EMPTY, idVerifier: EMPTY, crypto, random });
+    const verifier = new Spake2PlusVerifier({
+      w0: creds.w0,
+      L: creds.L,
+      context: pairingContext(challenge, params),
+      idProver: EMPTY,
+      idVerifier: EMPTY,
+      crypto,
+      random,
+    });
     let response;
     try {
       response = verifier.respond(shareP); // validates shareP; no state change on a bad point

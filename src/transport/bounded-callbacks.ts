@@ -32,10 +32,15 @@ export function boundedHooks(hooks: VehicleHooks): VehicleHooks {
 }
 
 export function boundedPolicy(policy: Policy): Policy {
-  return (ctx) =>
-    withDeadline(
-      'policy',
-      Promise.resolve().then(() => policy(ctx)),
-      { timeoutMs: POLICY_TIMEOUT_MS },
-    );
+  return (ctx) => {
+    // A synchronous policy (the default one) answers at once: no timer to arm. A throw is the
+    // caller's `internal-error` either way.
+    const answer = policy(ctx);
+    if (!isThenable(answer)) return answer;
+    return withDeadline('policy', Promise.resolve(answer), { timeoutMs: POLICY_TIMEOUT_MS });
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
