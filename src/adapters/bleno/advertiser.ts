@@ -10,7 +10,7 @@
  */
 import { assertArg } from '../../errors.js';
 import { MIN_ADVERTISING_SECRET_LENGTH } from '../../protocol/advertising-id.js';
-import { callbackToPromise, step } from '../common.js';
+import { callbackToPromise, withRadioDeadline } from '../common.js';
 import type { PrivateAddresses } from './hci-privacy.js';
 import { checkDelay, retryDelay, rotationDecision, scheduledAdvertisement, type AdvertisingPlan, type ScheduledAdvertisement } from './rotation-schedule.js';
 import type { BlenoLike } from './types.js';
@@ -98,7 +98,7 @@ export class Advertiser {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#operation;
-    await step(
+    await withRadioDeadline(
       'stop advertising',
       callbackToPromise((cb) => this.#o.bleno.stopAdvertising(() => cb())),
       { timeoutMs: ROTATION_STEP_MS },
@@ -138,7 +138,7 @@ export class Advertiser {
   async #readvertise(): Promise<void> {
     if (this.#stopped || !this.#o.plan.rotation) return;
     try {
-      await step(
+      await withRadioDeadline(
         'stop advertising',
         callbackToPromise((cb) => this.#o.bleno.stopAdvertising(() => cb())),
         { timeoutMs: ROTATION_STEP_MS },
@@ -167,7 +167,7 @@ export class Advertiser {
 
   #startAdvertising(ad: ScheduledAdvertisement, bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
     const { bleno } = this.#o;
-    return step(
+    return withRadioDeadline(
       'start advertising',
       callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(ad.advertisement), Buffer.from(ad.scanResponse), cb)),
       bound,

@@ -30,7 +30,7 @@ import { DEFAULT_MAX_MESSAGE_SIZE } from '../../transport/fragment-codec.js';
 import { encodeGattInfo } from '../../transport/gatt-info.js';
 import { FRAMING_VERSION, PROXKEY_SERVICE_UUID } from '../../transport/gatt-profile.js';
 import type { ReceiveOptions } from '../../transport/link.js';
-import { COMPANY_ID_ADVERTISING_ID_LENGTH, callbackToPromise, stackUuid, step, waitPoweredOn } from '../common.js';
+import { COMPANY_ID_ADVERTISING_ID_LENGTH, callbackToPromise, stackUuid, withRadioDeadline, waitPoweredOn } from '../common.js';
 import { Advertiser } from './advertiser.js';
 import { CarConnections } from './connections.js';
 import { privateAddresses, rawHci, type PrivateAddresses } from './hci-privacy.js';
@@ -133,7 +133,7 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     const bound = { timeoutMs: startTimeoutMs, signal };
     await waitPoweredOn(bleno, 'bleno', bound);
     const service = new PrimaryService({ uuid: stackUuid(plan.serviceUuid), characteristics });
-    await step(
+    await withRadioDeadline(
       'set GATT services',
       callbackToPromise((cb) => bleno.setServices([service], cb)),
       bound,
@@ -172,7 +172,7 @@ function carPeripheral(bleno: BlenoLike, advertiser: Advertiser, connections: Ca
       connections.halt();
       await advertiser.stop();
       connections.stop();
-      await step(
+      await withRadioDeadline(
         'remove GATT services',
         callbackToPromise((cb) => bleno.setServices([], cb)),
         { timeoutMs: 2000 },

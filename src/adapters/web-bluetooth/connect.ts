@@ -24,7 +24,7 @@ import {
   type GattInfo,
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo } from '../../transport/link.js';
-import { extendLink, step } from '../common.js';
+import { extendLink, withRadioDeadline } from '../common.js';
 import { chooseCar, type ChooseCarOptions } from './choose.js';
 import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from './types.js';
 
@@ -134,7 +134,7 @@ export async function connectToCar(options: WebConnectOptions): Promise<WebCarLi
     }
   };
   // the disconnect first: a step that completed in the same tick as the disconnect does not count
-  const radio = <T>(what: string, work: Promise<T>) => step(what, Promise.race([lostPromise, work]), bound, release);
+  const radio = <T>(what: string, work: Promise<T>) => withRadioDeadline(what, Promise.race([lostPromise, work]), bound, release);
 
   let resolveDisconnected!: () => void;
   const disconnected = new Promise<void>((r) => (resolveDisconnected = r));
