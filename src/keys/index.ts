@@ -1,4 +1,4 @@
-export { KeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
+export { KeyRegistry, MemoryKeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
 export {
   carIdOf,
   decodeGrant,

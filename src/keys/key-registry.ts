@@ -236,9 +236,18 @@ function intersectWindows(grant: Grant, issuer: KeyRecord): { notBefore?: number
   };
 }
 
-/** A registry on a fresh in-memory store: for tests, the demo and simulations. */
-export class MemoryKeyStore extends KeyRegistry {
+/**
+ * A key registry on a fresh in-memory store: for tests, the demo and simulations.
+ * @param crypto the provider (default: the pure-TS `nobleCrypto`).
+ * @param vehicleKey the car's public key, when grants are to be redeemed.
+ */
+export class MemoryKeyRegistry extends KeyRegistry {
   constructor(crypto: CryptoProvider = nobleCrypto, vehicleKey?: Uint8Array) {
     super({ crypto, ...(vehicleKey && { vehicleKey }) });
   }
 }
+
+/** @deprecated Renamed {@link MemoryKeyRegistry} (it is a registry on an in-memory store, not a store); this alias stays for existing code. */
+export const MemoryKeyStore = MemoryKeyRegistry;
+/** @deprecated Renamed {@link MemoryKeyRegistry}. */
+export type MemoryKeyStore = MemoryKeyRegistry;

@@ -127,14 +127,14 @@ export interface AdvertisingResolverOptions extends AdvertisingIdOptions {
 export class AdvertisingIdResolver {
   readonly #crypto: CryptoProvider;
   readonly #cars: readonly AdvertisingCar[];
-  readonly #o: Required<AdvertisingIdOptions>;
+  readonly #options: Required<AdvertisingIdOptions>;
   readonly #skew: number;
   #epoch = -1;
   #table = new Map<string, AdvertisingMatch>();
 
   constructor(crypto: CryptoProvider, cars: readonly AdvertisingCar[], opts: AdvertisingResolverOptions = {}) {
     this.#crypto = crypto;
-    this.#o = options(opts);
+    this.#options = options(opts);
     this.#skew = opts.skewEpochs ?? DEFAULT_SKEW_EPOCHS;
     assertArg(Number.isInteger(this.#skew) && this.#skew >= 0 && this.#skew <= 4, 'skewEpochs: expected an integer in 0..4');
     for (const c of cars) {
@@ -146,8 +146,8 @@ export class AdvertisingIdResolver {
 
   /** The car that advertised `id`, judged by the phone's wall clock `unixMs`; undefined if none. */
   resolve(id: Uint8Array, unixMs: number): AdvertisingMatch | undefined {
-    if (!(id instanceof Uint8Array) || id.length !== this.#o.length) return undefined;
-    this.#refresh(advertisingEpoch(unixMs, this.#o.rotationSeconds));
+    if (!(id instanceof Uint8Array) || id.length !== this.#options.length) return undefined;
+    this.#refresh(advertisingEpoch(unixMs, this.#options.rotationSeconds));
     return this.#table.get(toHex(id));
   }
 
@@ -168,7 +168,7 @@ export class AdvertisingIdResolver {
       const e = epoch + skew;
       if (e < 0 || e > 0xffffffff) continue;
       for (const car of this.#cars) {
-        const key = toHex(deriveAdvertisingId(this.#crypto, car.secret, e, this.#o.length));
+        const key = toHex(deriveAdvertisingId(this.#crypto, car.secret, e, this.#options.length));
         // prefer the closest epoch if two ever collide (2^-64 per pair)
         const prior = table.get(key);
         if (!prior || Math.abs(skew) < Math.abs(prior.skew)) table.set(key, { carId: car.carId, epoch: e, skew });

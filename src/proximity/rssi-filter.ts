@@ -45,15 +45,15 @@ export function isValidRssi(rssi: number): boolean {
 }
 
 export class RssiFilter {
-  readonly #o: Required<RssiFilterOptions>;
+  readonly #options: Required<RssiFilterOptions>;
   #window: { at: number; rssi: number }[] = [];
   #seen = 0;
   #ema: number | undefined;
   #lastAt = -Infinity;
 
   constructor(options: RssiFilterOptions = {}) {
-    this.#o = { ...DEFAULT_FILTER, ...options };
-    const o = this.#o;
+    this.#options = { ...DEFAULT_FILTER, ...options };
+    const o = this.#options;
     assertArg(o.medianWindowMs >= 0, 'medianWindowMs: expected ≥ 0');
     assertArg(Number.isInteger(o.maxWindowSamples) && o.maxWindowSamples >= 1, 'maxWindowSamples: expected an integer ≥ 1');
     assertArg(o.timeConstantMs >= 0, 'timeConstantMs: expected ≥ 0');
@@ -62,7 +62,7 @@ export class RssiFilter {
 
   /** The filtered RSSI (dBm), or undefined while warming up. */
   get value(): number | undefined {
-    return this.#seen >= this.#o.minSamples ? this.#ema : undefined;
+    return this.#seen >= this.#options.minSamples ? this.#ema : undefined;
   }
 
   /** Time of the last accepted sample (−Infinity if none). */
@@ -78,10 +78,10 @@ export class RssiFilter {
     if (!isValidRssi(rssi) || !Number.isFinite(at) || at < this.#lastAt) return this.value;
     const w = this.#window;
     w.push({ at, rssi });
-    while (w.length > this.#o.maxWindowSamples || (w.length > 1 && w[0]!.at < at - this.#o.medianWindowMs)) w.shift();
+    while (w.length > this.#options.maxWindowSamples || (w.length > 1 && w[0]!.at < at - this.#options.medianWindowMs)) w.shift();
     const m = median(w.map((s) => s.rssi));
-    if (this.#ema === undefined || this.#o.timeConstantMs === 0) this.#ema = m;
-    else this.#ema += (1 - Math.exp(-(at - this.#lastAt) / this.#o.timeConstantMs)) * (m - this.#ema);
+    if (this.#ema === undefined || this.#options.timeConstantMs === 0) this.#ema = m;
+    else this.#ema += (1 - Math.exp(-(at - this.#lastAt) / this.#options.timeConstantMs)) * (m - this.#ema);
     this.#lastAt = at;
     this.#seen++;
     return this.value;

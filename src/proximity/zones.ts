@@ -72,13 +72,13 @@ export function candidateZone(current: Zone, distanceM: number, o: Required<Zone
 }
 
 export class ZoneTracker {
-  readonly #o: Required<ZoneOptions>;
+  readonly #options: Required<ZoneOptions>;
   #zone: Zone = 'unknown';
   #pending: { zone: Zone; since: number } | undefined;
   #changedAt = -Infinity;
 
   constructor(options: ZoneOptions = {}) {
-    this.#o = resolveZoneOptions(options);
+    this.#options = resolveZoneOptions(options);
   }
 
   get zone(): Zone {
@@ -91,17 +91,17 @@ export class ZoneTracker {
   }
 
   get options(): Required<ZoneOptions> {
-    return this.#o;
+    return this.#options;
   }
 
   /** Dwell needed to go from `from` to `to`. */
   dwellFor(from: Zone, to: Zone): number {
-    return from === 'unknown' || ZONE_RANK[to] > ZONE_RANK[from] ? this.#o.enterDwellMs : this.#o.exitDwellMs;
+    return from === 'unknown' || ZONE_RANK[to] > ZONE_RANK[from] ? this.#options.enterDwellMs : this.#options.exitDwellMs;
   }
 
   /** Feed a distance estimate at time `at`; returns the change, if the zone changed. */
   update(distanceM: number, at: number): ZoneChange | undefined {
-    const candidate = candidateZone(this.#zone, distanceM, this.#o);
+    const candidate = candidateZone(this.#zone, distanceM, this.#options);
     if (candidate === this.#zone) {
       this.#pending = undefined;
       return undefined;

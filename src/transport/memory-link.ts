@@ -96,17 +96,17 @@ class Direction {
       this.#microtask = true;
       queueMicrotask(() => {
         this.#microtask = false;
-        this.#flush();
+        this.#deliverDue();
       });
     } else {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.#flush();
+        this.#deliverDue();
       }, delay);
     }
   }
 
-  #flush(): void {
+  #deliverDue(): void {
     const t = Date.now();
     while (this.#queue.length > 0 && this.#queue[0]!.due <= t) {
       const { packet } = this.#queue[0]!;

@@ -26,12 +26,12 @@ export const STREAM_LENGTH_PREFIX = 2;
 
 export class StreamLink implements Link {
   readonly #inbox = new MessageQueue();
-  readonly #o: StreamLinkOptions;
+  readonly #options: StreamLinkOptions;
   readonly #max: number;
   #buffer = new Uint8Array(0);
 
   constructor(options: StreamLinkOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#max = options.maxMessageSize ?? LIMITS.maxMessage;
   }
 
@@ -49,7 +49,7 @@ export class StreamLink implements Link {
     const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
     new DataView(framed.buffer).setUint16(0, message.length);
     framed.set(message, STREAM_LENGTH_PREFIX);
-    await this.#o.write(framed);
+    await this.#options.write(framed);
   }
 
   receive(options?: ReceiveOptions): Promise<Uint8Array> {
@@ -86,6 +86,6 @@ export class StreamLink implements Link {
     if (this.isClosed) return;
     this.#inbox.close({ by, reason });
     this.#buffer = new Uint8Array(0);
-    this.#o.end(reason);
+    this.#options.end(reason);
   }
 }
