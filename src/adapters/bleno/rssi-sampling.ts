@@ -3,7 +3,7 @@
  * periodic sampling of an open link. RSSI errors never affect a session.
  */
 import { usableRssi } from '../common.js';
-import { blenoHciLayer } from './private-fields.js';
+import { blenoHciLayer, type BlenoHciLayer } from './private-fields.js';
 import type { BlenoLike } from './types.js';
 
 /** Reads of a connection's raw RSSI, one at a time. */
@@ -18,6 +18,13 @@ export interface RssiSource {
   dispose(): void;
 }
 
+/** An HCI layer that reads a connection's RSSI by handle (`readRssi` answered by `rssiRead`). */
+type HciRssiReader = BlenoHciLayer & { readonly readRssi: (handle: number) => void };
+
+function readsRssiByHandle(hci: BlenoHciLayer | undefined): hci is HciRssiReader {
+  return !!hci && typeof hci.readRssi === 'function' && typeof hci.on === 'function';
+}
+
 /** Consecutive unanswered RSSI reads after which a link stops sampling. */
 const MAX_RSSI_TIMEOUTS = 3;
 
@@ -29,8 +36,8 @@ const MAX_RSSI_TIMEOUTS = 3;
  * Resolves the raw reading, or undefined when nothing answered in time or the stack cannot read.
  */
 export function rssiSource(bleno: BlenoLike): RssiSource {
-  const hci = blenoHciLayer(bleno);
-  const canHci = !!hci && typeof hci.readRssi === 'function' && typeof hci.on === 'function';
+  const layer = blenoHciLayer(bleno);
+  const hci = readsRssiByHandle(layer) ? layer : undefined;
   let waiting: { handle: unknown; done: (raw: number | undefined) => void } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let listening: 'hci' | 'public' | undefined;
@@ -44,18 +51,18 @@ export function rssiSource(bleno: BlenoLike): RssiSource {
   const listen = (how: 'hci' | 'public') => {
     if (listening) return;
     listening = how;
-    if (how === 'hci') hci!.on('rssiRead', onHci);
+    if (how === 'hci') hci?.on('rssiRead', onHci);
     else bleno.on('rssiUpdate', onPublic);
   };
   const once = (handle: unknown, timeoutMs: number): Promise<number | undefined> => {
     let trigger: () => void;
     if (disposed) return Promise.resolve(undefined);
-    if (handle !== undefined && canHci) {
+    if (handle !== undefined && hci) {
       listen('hci');
-      trigger = () => hci.readRssi!(handle as number);
+      trigger = () => hci.readRssi(handle as number);
     } else if (handle === undefined && typeof bleno.updateRssi === 'function') {
       listen('public');
-      trigger = () => bleno.updateRssi!();
+      trigger = () => bleno.updateRssi?.();
     } else return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => w.done(undefined), timeoutMs);
@@ -85,7 +92,7 @@ export function rssiSource(bleno: BlenoLike): RssiSource {
     dispose() {
       disposed = true;
       waiting?.done(undefined);
-      if (listening === 'hci') hci!.removeListener('rssiRead', onHci);
+      if (listening === 'hci') hci?.removeListener('rssiRead', onHci);
       if (listening === 'public') bleno.removeListener('rssiUpdate', onPublic);
       listening = undefined;
     },
