@@ -60,7 +60,7 @@ export interface AuditEntry {
   readonly keyId: string;
   /** Command name (`unlock`, `custom:130`, `revoke`, …) when relevant. */
   readonly command?: string;
-  /** `ok` or a denial reason (`unknown-key`, `relay-suspected`, `wrong-code`, …). */
+  /** `ok`, a denial reason (`unknown-key`, `relay-suspected`, `pairing-failed`, …; see `DENY_REASONS`), `failed` (a pairing that broke off), or for `suppressed` the count. */
   readonly result: string;
   readonly rttMs?: number;
   readonly intent?: boolean;

@@ -124,7 +124,7 @@ export interface ResultBody {
   readonly kind: typeof BodyKind.Result;
   /** `ok`, or the reason the command was denied. */
   readonly status: 'ok' | DenyReason;
-  /** Optional result data (custom commands), ≤ 64 bytes. */
+  /** Optional result data (custom commands), at most `LIMITS.maxResultData` (255) bytes. */
   readonly data: Uint8Array;
 }
 
