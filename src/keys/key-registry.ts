@@ -16,6 +16,7 @@ import { permissionsCover } from './permissions.js';
 import { EMPTY_VEHICLE_STATE, type VehicleState } from './state.js';
 import { MemoryVehicleStore, type VehicleStore } from './store.js';
 
+/** Options of `KeyRegistry.enroll`: role, permissions, validity window, label, signing key. */
 export interface EnrollOptions {
   readonly role?: KeyRecord['role'];
   /** Default: `['*']` for owners, `['unlock', 'lock']` for shared keys. */
@@ -28,6 +29,7 @@ export interface EnrollOptions {
   readonly enrolledAt?: number;
 }
 
+/** Options of {@link KeyRegistry}: its store (default in memory), crypto, the car's key (for grants), the trusted clock. */
 export interface KeyRegistryOptions {
   readonly store?: VehicleStore;
   readonly crypto?: CryptoProvider;
@@ -37,6 +39,7 @@ export interface KeyRegistryOptions {
   readonly clock?: Clock;
 }
 
+/** The car's enrolled keys over a `VehicleStore`: enroll, look up, revoke, redeem grants; every change durable before it resolves. */
 export class KeyRegistry implements KeyDirectory {
   readonly store: VehicleStore;
   readonly #crypto: CryptoProvider;

@@ -30,11 +30,14 @@ export const DEFAULT_ROTATION_SECONDS = 900;
 export const DEFAULT_ADVERTISING_ID_LENGTH = 8;
 /** Epochs of clock skew tolerated on each side when resolving. */
 export const DEFAULT_SKEW_EPOCHS = 1;
+/** Shortest advertising secret accepted (bytes). */
 export const MIN_ADVERTISING_SECRET_LENGTH = 16;
+/** Length of the advertising secret a car generates (bytes). */
 export const ADVERTISING_SECRET_LENGTH = 32;
 /** First byte of the service data (docs/PRIVACY.md): format 1 = this scheme. */
 export const ADVERTISING_FORMAT_V1 = 0x01;
 
+/** How a car's rotating advertising id is derived: epoch length and id length (docs/PRIVACY.md). */
 export interface AdvertisingIdOptions {
   /** Seconds per epoch (≥ 60). Default 900. */
   readonly rotationSeconds?: number;
@@ -107,6 +110,7 @@ export interface AdvertisingCar {
   readonly secret: Uint8Array;
 }
 
+/** An advertised id resolved to one of the phone's cars. */
 export interface AdvertisingMatch {
   readonly carId: string;
   /** The epoch the advertised id belongs to. */
@@ -115,6 +119,7 @@ export interface AdvertisingMatch {
   readonly skew: number;
 }
 
+/** Options of {@link AdvertisingIdResolver}: the id derivation and the epoch skew tolerated. */
 export interface AdvertisingResolverOptions extends AdvertisingIdOptions {
   /** Epochs of skew tolerated on each side. Default 1. */
   readonly skewEpochs?: number;

@@ -24,6 +24,7 @@ import { assertPathLossModel, DEFAULT_PATH_LOSS, rssiToDistance, type PathLossMo
 import { isValidRssi, RssiFilter, type RssiFilterOptions } from './rssi-filter.js';
 import { ZoneTracker, resolveZoneOptions, type Zone, type ZoneOptions } from './zones.js';
 
+/** Options of {@link ProximityEngine}: the car-wide passive-entry switches and timing, filter, path loss, zones, staleness and clock. */
 export interface ProximityEngineOptions extends PassiveEntryOptions {
   /** Clock for calls without an explicit `at` and for `verdict` (ms; same base as the samples' times). */
   readonly now: Clock;
@@ -51,8 +52,10 @@ export interface KeyProximitySettings {
   readonly pathLoss?: PathLossModel;
 }
 
+/** Default `staleAfterMs`: no sample for this long (ms) is a lost signal. */
 export const DEFAULT_STALE_AFTER_MS = 4_000;
 
+/** A key's zone changed. */
 export interface ZoneEvent {
   readonly type: 'zone';
   readonly keyId: string;
@@ -64,6 +67,7 @@ export interface ZoneEvent {
   readonly cause: 'signal' | SignalLoss;
 }
 
+/** A passive-entry decision for a key: unlock on approach or lock on walk-away, with its cause. */
 export interface ProximityDecision {
   readonly type: 'approach-unlock' | 'walk-away-lock';
   readonly keyId: string;
@@ -74,6 +78,7 @@ export interface ProximityDecision {
   readonly distanceM: number | undefined;
 }
 
+/** What the engine emits: zone changes and decisions. */
 export type ProximityEvent = ZoneEvent | ProximityDecision;
 
 /** What the engine knows about one key. */
@@ -102,6 +107,7 @@ interface KeyState {
   distanceM: number | undefined;
 }
 
+/** Per key: RSSI samples → filter → distance → zone → passive-entry decisions (pure; see the module comment). */
 export class ProximityEngine {
   readonly #options: ProximityEngineOptions;
   readonly #zones: ZoneOptions;

@@ -21,6 +21,7 @@
 import { assertArg } from '../errors.js';
 import { median } from './robust-stats.js';
 
+/** Options of {@link RssiFilter}: the median window and the EMA time constant. */
 export interface RssiFilterOptions {
   /** The median covers the samples of the last `medianWindowMs` (always at least the newest). Default 1 200. */
   readonly medianWindowMs?: number;
@@ -32,6 +33,7 @@ export interface RssiFilterOptions {
   readonly minSamples?: number;
 }
 
+/** The filter's defaults. */
 export const DEFAULT_FILTER: Required<RssiFilterOptions> = Object.freeze({
   medianWindowMs: 1_200,
   maxWindowSamples: 16,
@@ -44,6 +46,7 @@ export function isValidRssi(rssi: number): boolean {
   return Number.isFinite(rssi) && rssi >= -127 && rssi <= 20;
 }
 
+/** A sliding median over a time window, then a time-aware EMA (see the module comment). */
 export class RssiFilter {
   readonly #options: Required<RssiFilterOptions>;
   #window: { at: number; rssi: number }[] = [];

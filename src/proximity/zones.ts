@@ -19,8 +19,10 @@
 import { assertArg } from '../errors.js';
 import type { ProximityVerdict } from '../roles/types.js';
 
+/** `near`, `approach`, `far`, or `unknown` (no estimate, or stale). */
 export type Zone = ProximityVerdict['zone'];
 
+/** Zone thresholds (enter and exit distances, m) and dwell times (ms). */
 export interface ZoneOptions {
   /** Enter `near` at or below this distance (m). Default 2.0. */
   readonly nearEnterM?: number;
@@ -36,6 +38,7 @@ export interface ZoneOptions {
   readonly exitDwellMs?: number;
 }
 
+/** The zones' defaults. */
 export const DEFAULT_ZONES: Required<ZoneOptions> = Object.freeze({
   nearEnterM: 2.0,
   nearExitM: 3.0,
@@ -48,6 +51,7 @@ export const DEFAULT_ZONES: Required<ZoneOptions> = Object.freeze({
 /** Closeness rank: higher is closer. `unknown` ranks below `far`. */
 export const ZONE_RANK: Readonly<Record<Zone, number>> = Object.freeze({ unknown: -1, far: 0, approach: 1, near: 2 });
 
+/** A zone change: from, to, and when. */
 export interface ZoneChange {
   readonly from: Zone;
   readonly to: Zone;
@@ -71,6 +75,7 @@ export function candidateZone(current: Zone, distanceM: number, o: Required<Zone
   return 'far';
 }
 
+/** A distance estimate in, a stable zone out: hysteresis and dwell (see the module comment). */
 export class ZoneTracker {
   readonly #options: Required<ZoneOptions>;
   #zone: Zone = 'unknown';

@@ -28,6 +28,7 @@ import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js
 import { MessageQueue } from './message-queue.js';
 import { FRAGMENT_START, FramedLink, valueSizeForMtu, type FramingOptions } from './framing.js';
 
+/** Options of `createMemoryLinkPair`: latency, jitter, an MTU (then messages travel framed), loss and retransmission, supervision timeout, a scripted disconnect. */
 export interface MemoryLinkOptions extends FramingOptions {
   /** One-way delivery delay in ms (default 0: delivered on the next microtask). */
   readonly latencyMs?: number;

@@ -13,6 +13,7 @@ import { LIMITS } from '../protocol/constants.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 import { MessageQueue } from './message-queue.js';
 
+/** Options of {@link StreamLink}: how bytes are written and the stream ended, and the largest message accepted. */
 export interface StreamLinkOptions {
   /** Write bytes to the stream (resolves once accepted). */
   readonly write: (bytes: Uint8Array) => Promise<void> | void;
@@ -22,8 +23,10 @@ export interface StreamLinkOptions {
   readonly maxMessageSize?: number;
 }
 
+/** Bytes of the big-endian length before each message on a stream. */
 export const STREAM_LENGTH_PREFIX = 2;
 
+/** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
 export class StreamLink implements Link {
   readonly #inbox = new MessageQueue();
   readonly #options: StreamLinkOptions;

@@ -4,6 +4,7 @@ import type { HciOptions } from '../common.js';
 import { recordBlenoRelease } from './private-fields.js';
 import type { BlenoLike } from './types.js';
 
+/** Options of {@link loadBleno}: the HCI controller, and optionally which package. */
 export interface LoadBlenoOptions extends HciOptions {
   /** Use this package (default: the first installed of `@stoprocent/bleno`, `@abandonware/bleno`). */
   readonly package?: PackageOf<typeof BLENO_FAMILY>;

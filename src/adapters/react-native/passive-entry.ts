@@ -15,6 +15,7 @@ import type { CarLink } from './connect.js';
 import type { BlePlxManager } from './manager.js';
 import { advertisingFilter, scanForCars } from './scan.js';
 
+/** Options of {@link PhonePassiveEntry}: the BLE manager, the cars to watch, the proximity engine's settings and the decision callback. */
 export interface PhonePassiveEntryOptions {
   readonly manager: BlePlxManager;
   /** The cars to watch (`carId`, advertising secret); the engine is keyed by `carId`. */

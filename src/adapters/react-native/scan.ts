@@ -63,6 +63,7 @@ export interface ScanBounds {
   readonly signal?: AbortSignal;
 }
 
+/** Options of `findCar` / `scanForCars` (and the scanning part of `connectToCar`): the manager, the service, a filter, bounds. */
 export interface FindCarOptions extends ScanBounds {
   readonly manager: BlePlxManager;
   /** Service to scan for (default: the proxkey service). */

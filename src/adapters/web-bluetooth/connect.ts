@@ -31,6 +31,7 @@ import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from
 /** Fragment size when the page cannot know the MTU: ATT_MTU 23 − 3. */
 export const DEFAULT_WEB_VALUE_SIZE = MIN_ATT_MTU - 3;
 
+/** Options of the Web Bluetooth `connectToCar`: the chooser (or a known `device`), framing, and the GATT link's bounds. */
 export interface WebConnectOptions extends ChooseCarOptions, FramingOptions {
   /** Use this device (from an earlier chooser) instead of showing the chooser. */
   readonly device?: BluetoothDeviceLike;
