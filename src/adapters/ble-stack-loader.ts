@@ -32,25 +32,26 @@ export interface BleFamily {
   readonly deviceIdVariable: string;
 }
 
+/**
+ * A family as both publishers ship it: the maintained `@stoprocent` fork first (prebuilt binaries,
+ * binds on demand), then the original `@abandonware` package (configured through the environment).
+ */
+function publishedTwice<N extends 'noble' | 'bleno'>(name: N) {
+  return {
+    name,
+    packages: [
+      { name: `@stoprocent/${name}`, binding: 'with-bindings' },
+      { name: `@abandonware/${name}`, binding: 'environment' },
+    ],
+    deviceIdVariable: `${name === 'noble' ? 'NOBLE' : 'BLENO'}_HCI_DEVICE_ID`,
+  } as const satisfies BleFamily;
+}
+
 /** The GATT central family (the phone side). */
-export const NOBLE_FAMILY = {
-  name: 'noble',
-  packages: [
-    { name: '@stoprocent/noble', binding: 'with-bindings' },
-    { name: '@abandonware/noble', binding: 'environment' },
-  ],
-  deviceIdVariable: 'NOBLE_HCI_DEVICE_ID',
-} as const satisfies BleFamily;
+export const NOBLE_FAMILY = publishedTwice('noble');
 
 /** The GATT peripheral family (the car side). */
-export const BLENO_FAMILY = {
-  name: 'bleno',
-  packages: [
-    { name: '@stoprocent/bleno', binding: 'with-bindings' },
-    { name: '@abandonware/bleno', binding: 'environment' },
-  ],
-  deviceIdVariable: 'BLENO_HCI_DEVICE_ID',
-} as const satisfies BleFamily;
+export const BLENO_FAMILY = publishedTwice('bleno');
 
 /** The names of a family's packages, as `load*({ package })` accepts them. */
 export type PackageOf<F extends BleFamily> = F['packages'][number]['name'];
