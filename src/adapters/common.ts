@@ -179,3 +179,21 @@ export function extendLink<T extends object>(link: Link, extra: T): Link & T {
   };
   return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra)) as Link & T;
 }
+
+/** A promise and the functions that settle it (what `Promise.withResolvers` gives on Node ≥ 22). */
+export interface Settleable<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** A promise settled from outside: a connection's "lost" and "disconnected" signals. */
+export function settleable<T>(): Settleable<T> {
+  let resolve: (value: T) => void = () => {};
+  let reject: (err: Error) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

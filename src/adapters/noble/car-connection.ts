@@ -11,7 +11,7 @@
 import { LinkClosedError } from '../../errors.js';
 import { FramedLink, type FramedLinkOptions } from '../../transport/framed-link.js';
 import type { LinkCloseInfo } from '../../transport/link.js';
-import { withRadioDeadline } from '../common.js';
+import { settleable, withRadioDeadline } from '../common.js';
 import type { NobleCharacteristic, NoblePeripheral } from './types.js';
 
 /** Bound on each setup request. */
@@ -42,16 +42,15 @@ function cancelConnectQuietly(peripheral: NoblePeripheral): void {
 export type CarLinkFraming = Omit<FramedLinkOptions, 'onClose'>;
 
 export class CarConnection {
-  /** Resolves once the BLE connection is released after the link closed, or after a failed setup (never rejects). */
-  readonly disconnected: Promise<void>;
   readonly #peripheral: NoblePeripheral;
   readonly #bound: RequestBound;
   readonly #disconnectTimeoutMs: number;
   readonly #onDisconnected: ((info: LinkCloseInfo) => void) | undefined;
   /** Rejects when the car disconnects: every setup request races it. */
-  readonly #lost: Promise<never>;
-  readonly #rejectLost: (err: Error) => void;
-  readonly #resolveDisconnected: () => void;
+  readonly #lost = settleable<never>();
+  readonly #releasedSignal = settleable<void>();
+  /** Resolves once the BLE connection is released after the link closed, or after a failed setup (never rejects). */
+  readonly disconnected = this.#releasedSignal.promise;
   #lostReason: string | undefined;
   #link: FramedLink | undefined;
   #notify: NobleCharacteristic | undefined;
@@ -61,19 +60,13 @@ export class CarConnection {
     this.#bound = bound;
     this.#disconnectTimeoutMs = disconnectTimeoutMs;
     this.#onDisconnected = onDisconnected;
-    let rejectLost: (err: Error) => void = () => {};
-    this.#lost = new Promise<never>((_, reject) => (rejectLost = reject));
-    this.#lost.catch(() => {});
-    this.#rejectLost = rejectLost;
-    let resolveDisconnected: () => void = () => {};
-    this.disconnected = new Promise<void>((resolve) => (resolveDisconnected = resolve));
-    this.#resolveDisconnected = resolveDisconnected;
+    this.#lost.promise.catch(() => {});
     peripheral.on('disconnect', this.#onDisconnect);
   }
 
   /** A bounded GATT request that also fails (`LinkClosedError`) as soon as the car disconnects. */
   request<T>(what: string, work: Promise<T>, onCancel?: () => void): Promise<T> {
-    return withRadioDeadline(what, Promise.race([work, this.#lost]), this.#bound, onCancel);
+    return withRadioDeadline(what, Promise.race([work, this.#lost.promise]), this.#bound, onCancel);
   }
 
   /** Connect, asking for `mtu`; a connect that times out or is aborted is cancelled. */
@@ -111,7 +104,7 @@ export class CarConnection {
   readonly #onDisconnect = (reason?: unknown): void => {
     const why = `car disconnected (reason ${String(reason ?? 'unknown')})`;
     this.#lostReason = why;
-    this.#rejectLost(new LinkClosedError(why));
+    this.#lost.reject(new LinkClosedError(why));
     setTimeout(() => this.#link?.terminate('remote', why), 0);
   };
 
@@ -124,7 +117,7 @@ export class CarConnection {
     this.#detach();
     const release = this.#lostReason ? Promise.resolve() : disconnectQuietly(this.#peripheral, this.#disconnectTimeoutMs);
     void release.then(() => {
-      this.#resolveDisconnected();
+      this.#releasedSignal.resolve();
       try {
         this.#onDisconnected?.(info);
       } catch {

@@ -10,7 +10,7 @@
  */
 import { LinkClosedError } from '../../errors.js';
 import type { FramedLink } from '../../transport/framed-link.js';
-import { withRadioDeadline } from '../common.js';
+import { settleable, withRadioDeadline } from '../common.js';
 import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from './types.js';
 
 /** Bound on each setup request. */
@@ -23,15 +23,14 @@ interface RequestBound {
 export const bytesOf = (v: DataView | undefined): Uint8Array | undefined => (v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() : undefined);
 
 export class WebCarConnection {
-  /** Resolves once the link has closed and the connection is released (never rejects). */
-  readonly disconnected: Promise<void>;
   readonly #device: BluetoothDeviceLike;
   readonly #server: GattServerLike;
   readonly #bound: RequestBound;
   /** Rejects when the car disconnects: every setup request races it. */
-  readonly #lost: Promise<never>;
-  readonly #rejectLost: (err: Error) => void;
-  readonly #resolveDisconnected: () => void;
+  readonly #lost = settleable<never>();
+  readonly #releasedSignal = settleable<void>();
+  /** Resolves once the BLE connection is released after the link closed, or after a failed setup (never rejects). */
+  readonly disconnected = this.#releasedSignal.promise;
   #link: FramedLink | undefined;
   #notify: GattCharacteristicLike | undefined;
   #carDisconnected = false;
@@ -41,19 +40,13 @@ export class WebCarConnection {
     this.#device = device;
     this.#server = server;
     this.#bound = bound;
-    let rejectLost: (err: Error) => void = () => {};
-    this.#lost = new Promise<never>((_, reject) => (rejectLost = reject));
-    this.#lost.catch(() => {});
-    this.#rejectLost = rejectLost;
-    let resolveDisconnected: () => void = () => {};
-    this.disconnected = new Promise<void>((resolve) => (resolveDisconnected = resolve));
-    this.#resolveDisconnected = resolveDisconnected;
+    this.#lost.promise.catch(() => {});
     device.addEventListener('gattserverdisconnected', this.#onGone);
   }
 
   /** A bounded GATT request that fails (`LinkClosedError`) as soon as the car disconnects; a timeout or abort releases the connection. */
   request<T>(what: string, work: Promise<T>): Promise<T> {
-    return withRadioDeadline(what, Promise.race([this.#lost, work]), this.#bound, this.#release);
+    return withRadioDeadline(what, Promise.race([this.#lost.promise, work]), this.#bound, this.#release);
   }
 
   /** Deliver `notify`'s values to `link` from now on. */
@@ -66,7 +59,7 @@ export class WebCarConnection {
   /** The link closed: release the connection, then `disconnected` resolves. */
   linkClosed(): void {
     this.#release();
-    this.#resolveDisconnected();
+    this.#releasedSignal.resolve();
   }
 
   /** After a failed setup: close the link if one was attached (which releases the connection), else release it here. */
@@ -82,7 +75,7 @@ export class WebCarConnection {
 
   readonly #onGone = (): void => {
     this.#carDisconnected = true;
-    this.#rejectLost(new LinkClosedError('the car disconnected (out of range, or it ended the connection)'));
+    this.#lost.reject(new LinkClosedError('the car disconnected (out of range, or it ended the connection)'));
     setTimeout(() => this.#link?.terminate('remote', 'car disconnected'), 0); // notifications queued before it come first
   };
 
