@@ -27,11 +27,11 @@ import {
   serveVehicleSession,
   softwareKey,
   systemRandom,
-  VehicleSession,
   webCryptoProvider,
   type CryptoProvider,
   type KeyCustody,
 } from '../src/index.js';
+import { TestCar } from '../test/helpers/test-car.js';
 import { nodeCrypto } from '../src/node/index.js';
 import { recordingLinkPair, wireSummary } from '../test/helpers/recording-link.js';
 
@@ -78,7 +78,7 @@ async function transaction({ crypto, car, phone, keys }: Setup) {
     else phoneMs += dt;
     return r;
   };
-  const v = await timed('v', () => new VehicleSession({ crypto, random: systemRandom, now, identity: car, keys, policy }));
+  const v = await timed('v', () => new TestCar({ crypto, random: systemRandom, now, identity: car, keys, policy }));
   const p = await timed('p', () => new PhoneSession({ crypto, random: systemRandom, now, identity: phone, vehicleKey: car.publicKey }));
   await timed('p', () => p.begin('unlock'));
   const [challenge] = (await timed('v', () => v.start())).send;

@@ -2,26 +2,34 @@
  * Deterministic protocol transcripts (fixed keys, fixed ephemerals, fixed clock) and their
  * replay, one role at a time, against the recorded bytes of the other role. Used by
  * `npm run vectors` (scripts/gen-protocol-vectors.ts) and test/protocol-vectors.test.ts, and
- * meant as the interoperability check for other implementations (docs/PROTOCOL.md §9). Every
- * function takes the CryptoProvider to run the roles on (default nobleCrypto): the transcripts
- * use ECDH, AEAD and SHA-256 only — no ECDSA, whose randomized signatures would differ — so every
- * provider must reproduce them byte for byte.
+ * meant as the interoperability check for other implementations (docs/PROTOCOL.md §9,
+ * test/vectors/README.md). Every function takes the CryptoProvider to run the roles on (default
+ * nobleCrypto): the transcripts use ECDH, AEAD and SHA-256 only — no ECDSA, whose randomized
+ * signatures would differ — so every provider must reproduce them byte for byte, and the Noise
+ * intermediates with them (observed through a recording provider, `noise-intermediates.ts`).
+ *
+ * Application actions are part of the transcript (`actions`): who did what after receiving which
+ * message. A phone acts only after it has read the whole flight the car sent (a RESULT and the
+ * CLOSE that may follow it), and never sends after a CLOSE.
  */
 import {
+  buildPrologue,
   defaultPolicy,
   fromHex,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto,
   PhoneSession,
   softwareKey,
+  SUITES,
   toHex,
-  VehicleSession,
   type CryptoProvider,
+  type DenyReason,
   type RandomSource,
   type StandardCommand,
   type SuiteId,
-  type DenyReason,
 } from '../src/index.js';
+import { TestCar } from '../test/helpers/test-car.js';
+import { noiseIntermediates, recordingCrypto, type CryptoCall, type NoiseIntermediates } from './noise-intermediates.js';
 
 export interface TranscriptStep {
   readonly command: StandardCommand;
@@ -40,7 +48,7 @@ export interface TranscriptDefinition {
   readonly phoneSuites: readonly SuiteId[];
   /** Whether the car has the phone enrolled (as owner, all permissions). */
   readonly enrolled: boolean;
-  /** Commands in order; the first rides in the handshake. The phone closes at the end. */
+  /** Commands in order; the first rides in the handshake. The phone closes after the last result (unless the car closed). */
   readonly steps: readonly TranscriptStep[];
 }
 
@@ -49,12 +57,31 @@ export interface TranscriptMessage {
   readonly hex: string;
 }
 
+/**
+ * An application action: `by` did `action` after it had received message `afterMessage` (an
+ * index into `messages`; -1: before any message). What the action sent are the messages listed
+ * in `sends`.
+ */
+export type TranscriptAction = {
+  readonly by: 'vehicle' | 'phone';
+  readonly afterMessage: number;
+  readonly sends: readonly number[];
+} & (
+  | { readonly action: 'begin'; readonly command: StandardCommand; readonly intent: boolean }
+  | { readonly action: 'start' }
+  | { readonly action: 'complete'; readonly outcome: { readonly ok: true } }
+  | { readonly action: 'command'; readonly command: StandardCommand; readonly intent: boolean }
+  | { readonly action: 'close' }
+);
+
 export interface TranscriptVector extends TranscriptDefinition {
   readonly vehicleStaticPublic: string;
   readonly phoneStaticPublic: string;
   readonly clockMs: number;
   readonly results: readonly ('ok' | DenyReason)[];
   readonly messages: readonly TranscriptMessage[];
+  readonly actions: readonly TranscriptAction[];
+  readonly intermediates: NoiseIntermediates;
   readonly totalUnlockBytes: number;
 }
 
@@ -62,7 +89,7 @@ const CLOCK_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z, fixed
 const now = () => CLOCK_MS;
 
 /** A RandomSource that yields exactly the given bytes, then fails (a vector needs no more). */
-function scripted(hex: string): RandomSource {
+export function scripted(hex: string): RandomSource {
   let pool = fromHex(hex);
   return (n) => {
     if (pool.length < n) throw new Error('transcript: randomness exhausted');
@@ -72,14 +99,14 @@ function scripted(hex: string): RandomSource {
   };
 }
 
-async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider) {
+export async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider, ephemeralSecret = d.vehicleEphemeralSecret) {
   const identity = await softwareKey(crypto, fromHex(d.vehicleStaticSecret));
   const phonePub = (await softwareKey(crypto, fromHex(d.phoneStaticSecret))).publicKey;
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   if (d.enrolled) await keys.enroll(phonePub, { role: 'owner' });
-  return new VehicleSession({
+  return new TestCar({
     crypto,
-    random: scripted(d.vehicleEphemeralSecret),
+    random: scripted(ephemeralSecret),
     now,
     identity,
     keys,
@@ -88,99 +115,159 @@ async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider) {
   });
 }
 
-async function phoneFor(d: TranscriptDefinition, crypto: CryptoProvider) {
+export async function phoneFor(d: TranscriptDefinition, crypto: CryptoProvider) {
   const identity = await softwareKey(crypto, fromHex(d.phoneStaticSecret));
   const vehicleKey = (await softwareKey(crypto, fromHex(d.vehicleStaticSecret))).publicKey;
   return new PhoneSession({ crypto, random: scripted(d.phoneEphemeralSecret), now, identity, vehicleKey, suites: d.phoneSuites });
 }
 
-/**
- * Play the vehicle role: `start()`, then feed it each phone message from `incoming()`, executing
- * every authorized command successfully. Returns what the vehicle sent.
- */
-export async function playVehicle(d: TranscriptDefinition, phoneMessages: readonly Uint8Array[], crypto: CryptoProvider = nobleCrypto): Promise<Uint8Array[]> {
-  const v = await vehicleFor(d, crypto);
-  const sent: Uint8Array[] = [...(await v.start()).send];
-  for (const m of phoneMessages) {
-    let o = await v.receive(m);
-    sent.push(...o.send);
-    if (o.events.some((e) => e.type === 'execute')) {
-      o = await v.complete({ ok: true });
-      sent.push(...o.send);
-    }
-    if (o.done) break;
-  }
-  return sent;
+/** The intermediates one role computed, from the calls its recording provider saw (undefined before the handshake). */
+function intermediatesOf(calls: readonly CryptoCall[], messages: readonly TranscriptMessage[], until = Infinity): NoiseIntermediates | undefined {
+  const seen = messages.slice(0, until + 1);
+  const challenge = seen[0];
+  const handshake = seen.find((m) => m.from === 'phone' && m.hex.startsWith('02'));
+  if (!challenge || !handshake) return undefined;
+  const [c, h] = [fromHex(challenge.hex), fromHex(handshake.hex)];
+  return noiseIntermediates(calls, SUITES[h[2] as SuiteId], buildPrologue(c.subarray(0, 3), h.subarray(0, 3)));
+}
+
+export interface Replay {
+  readonly sent: string[];
+  readonly results: ('ok' | DenyReason)[];
+  readonly intermediates: NoiseIntermediates | undefined;
+}
+
+/** How far a replay goes: through message `until` (an index into `messages`; default all), and on which car ephemeral. */
+export interface ReplayOptions {
+  readonly until?: number;
+  readonly vehicleEphemeralSecret?: string;
 }
 
 /**
- * Play the phone role: begin with the first step, feed it each vehicle message, send the next
- * step after each result, close after the last. Returns what the phone sent and the results.
+ * Play the vehicle role alone: its actions (`start`, `complete`) where the transcript has them,
+ * and every recorded phone message in order. Returns what it sent, its Noise intermediates (when
+ * the handshake happened) and the session, to feed it more.
+ */
+export async function playVehicle(
+  v: TranscriptVector,
+  crypto: CryptoProvider = nobleCrypto,
+  options: ReplayOptions = {},
+): Promise<Replay & { session: TestCar }> {
+  const calls: CryptoCall[] = [];
+  const car = await vehicleFor(v, recordingCrypto(crypto, calls), options.vehicleEphemeralSecret);
+  const sent: Uint8Array[] = [];
+  const act = async (after: number) => {
+    for (const a of v.actions.filter((x) => x.by === 'vehicle' && x.afterMessage === after)) {
+      if (a.action === 'start') sent.push(...(await car.start()).send);
+      else if (a.action === 'complete') sent.push(...(await car.complete(a.outcome)).send);
+      else throw new Error(`transcript: the vehicle has no action ${a.action}`);
+    }
+  };
+  await act(-1);
+  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
+    if (m.from !== 'phone') continue;
+    if (car.state !== 'closed') sent.push(...(await car.receive(fromHex(m.hex))).send);
+    await act(i);
+  }
+  return { sent: sent.map(toHex), results: [], intermediates: intermediatesOf(calls, v.messages, options.until), session: car };
+}
+
+/**
+ * Play the phone role alone: its actions (`begin`, `command`, `close`) where the transcript has
+ * them, and every recorded vehicle message in order. Returns what it sent, its results, its
+ * Noise intermediates and the session.
  */
 export async function playPhone(
-  d: TranscriptDefinition,
-  vehicleMessages: readonly Uint8Array[],
+  v: TranscriptVector,
   crypto: CryptoProvider = nobleCrypto,
-): Promise<{ sent: Uint8Array[]; results: ('ok' | DenyReason)[] }> {
-  const p = await phoneFor(d, crypto);
-  const [first, ...rest] = d.steps;
-  p.begin(first!.command, { intent: first!.intent ?? false });
+  options: ReplayOptions = {},
+): Promise<Replay & { session: PhoneSession }> {
+  const calls: CryptoCall[] = [];
+  const p = await phoneFor(v, recordingCrypto(crypto, calls));
   const sent: Uint8Array[] = [];
   const results: ('ok' | DenyReason)[] = [];
-  let next = 0;
-  for (const m of vehicleMessages) {
-    const o = await p.receive(m);
-    sent.push(...o.send);
-    for (const e of o.events) {
-      if (e.type === 'error') throw e.error;
-      if (e.type !== 'result') continue;
-      results.push(e.status);
-      const step = rest[next++];
-      if (p.state !== 'ready') continue;
-      sent.push(...(step ? await p.command(step.command, { intent: step.intent ?? false }) : await p.close()).send);
+  const act = async (after: number) => {
+    for (const a of v.actions.filter((x) => x.by === 'phone' && x.afterMessage === after)) {
+      if (a.action === 'begin') p.begin(a.command, { intent: a.intent });
+      else if (a.action === 'command') sent.push(...(await p.command(a.command, { intent: a.intent })).send);
+      else if (a.action === 'close') sent.push(...(await p.close()).send);
+      else throw new Error(`transcript: the phone has no action ${a.action}`);
     }
-    if (p.state === 'closed') break;
-  }
-  return { sent, results };
-}
-
-/** Run both roles against each other and record the transcript. */
-export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoProvider = nobleCrypto): Promise<TranscriptVector> {
-  const v = await vehicleFor(d, crypto);
-  const p = await phoneFor(d, crypto);
-  const messages: TranscriptMessage[] = [];
-  const results: ('ok' | DenyReason)[] = [];
-  const [first, ...rest] = d.steps;
-  p.begin(first!.command, { intent: first!.intent ?? false });
-  let toPhone = [...(await v.start()).send];
-  let next = 0;
-  while (toPhone.length > 0) {
-    const toVehicle: Uint8Array[] = [];
-    for (const m of toPhone) {
-      messages.push({ from: 'vehicle', hex: toHex(m) });
-      if (p.state === 'closed') continue;
-      const o = await p.receive(m);
-      toVehicle.push(...o.send);
+  };
+  await act(-1);
+  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
+    if (m.from !== 'vehicle') continue;
+    if (p.state !== 'closed') {
+      const o = await p.receive(fromHex(m.hex));
+      sent.push(...o.send);
       for (const e of o.events) {
         if (e.type === 'error') throw e.error;
-        if (e.type !== 'result') continue;
-        results.push(e.status);
-        const step = rest[next++];
-        if (p.state === 'ready') toVehicle.push(...(step ? await p.command(step.command, { intent: step.intent ?? false }) : await p.close()).send);
+        if (e.type === 'result') results.push(e.status);
       }
     }
-    toPhone = [];
-    for (const m of toVehicle) {
-      messages.push({ from: 'phone', hex: toHex(m) });
-      if (v.state === 'closed') continue;
-      let o = await v.receive(m);
-      toPhone.push(...o.send);
+    await act(i);
+  }
+  return { sent: sent.map(toHex), results, intermediates: intermediatesOf(calls, v.messages, options.until), session: p };
+}
+
+/** Run both roles against each other and record the transcript (messages, actions, intermediates). */
+export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoProvider = nobleCrypto): Promise<TranscriptVector> {
+  const carCalls: CryptoCall[] = [];
+  const phoneCalls: CryptoCall[] = [];
+  const car = await vehicleFor(d, recordingCrypto(crypto, carCalls));
+  const p = await phoneFor(d, recordingCrypto(crypto, phoneCalls));
+  const messages: TranscriptMessage[] = [];
+  const actions: TranscriptAction[] = [];
+  const results: ('ok' | DenyReason)[] = [];
+  const received = { vehicle: -1, phone: -1 };
+  /** Append what an action (or a reply) sent; returns their indices. */
+  const emit = (from: TranscriptMessage['from'], send: readonly Uint8Array[]) => send.map((m) => messages.push({ from, hex: toHex(m) }) - 1);
+  const [first, ...rest] = d.steps;
+  p.begin(first!.command, { intent: first!.intent ?? false });
+  actions.push({ by: 'phone', action: 'begin', command: first!.command, intent: first!.intent ?? false, afterMessage: -1, sends: [] });
+  let flight = emit('vehicle', (await car.start()).send);
+  actions.push({ by: 'vehicle', action: 'start', afterMessage: -1, sends: flight });
+  let next = 0;
+  while (flight.length > 0) {
+    // The phone reads the car's whole flight, then acts (next command or close) if still open.
+    const replies: number[] = [];
+    for (const i of flight) {
+      received.phone = i;
+      if (p.state === 'closed') continue;
+      const o = await p.receive(fromHex(messages[i]!.hex));
+      replies.push(...emit('phone', o.send));
+      for (const e of o.events) {
+        if (e.type === 'error') throw e.error;
+        if (e.type === 'result') results.push(e.status);
+      }
+    }
+    if (p.state === 'ready') {
+      const step = rest[next++];
+      const intent = step?.intent ?? false;
+      const sends = emit('phone', (step ? await p.command(step.command, { intent }) : await p.close()).send);
+      actions.push(
+        step
+          ? { by: 'phone', action: 'command', command: step.command, intent, afterMessage: received.phone, sends }
+          : { by: 'phone', action: 'close', afterMessage: received.phone, sends },
+      );
+      replies.push(...sends);
+    }
+    flight = [];
+    for (const i of replies) {
+      received.vehicle = i;
+      if (car.state === 'closed') continue;
+      const o = await car.receive(fromHex(messages[i]!.hex));
+      flight.push(...emit('vehicle', o.send));
       if (o.events.some((e) => e.type === 'execute')) {
-        o = await v.complete({ ok: true });
-        toPhone.push(...o.send);
+        const sends = emit('vehicle', (await car.complete({ ok: true })).send);
+        actions.push({ by: 'vehicle', action: 'complete', outcome: { ok: true }, afterMessage: i, sends });
+        flight.push(...sends);
       }
     }
   }
+  const intermediates = intermediatesOf(carCalls, messages);
+  if (!intermediates || JSON.stringify(intermediatesOf(phoneCalls, messages)) !== JSON.stringify(intermediates))
+    throw new Error('transcript: no handshake, or the roles disagree on the Noise intermediates');
   const identityPub = async (hex: string) => toHex((await softwareKey(crypto, fromHex(hex))).publicKey);
   return {
     ...d,
@@ -189,6 +276,8 @@ export async function recordTranscript(d: TranscriptDefinition, crypto: CryptoPr
     clockMs: CLOCK_MS,
     results,
     messages,
+    actions,
+    intermediates,
     totalUnlockBytes: messages.slice(0, 3).reduce((n, m) => n + m.hex.length / 2, 0),
   };
 }

@@ -6,7 +6,15 @@
  *   unexpected message) or the peer refused us ({@link DeniedError}, with a wire reason code).
  * - {@link TimeoutError}, {@link AbortedError}, {@link LinkClosedError}: I/O outcomes of drivers.
  *
- * Match on `err.code`, never on `err.message` (messages may improve; codes are stable).
+ * Match on `err.code`, never on `err.message` (messages may improve; codes are stable). Two
+ * fields say what a caller can do next:
+ * - `mayHaveSucceeded`: the operation failed *after* its command left the phone (a timeout, a lost
+ *   link or an abort while waiting for the car's RESULT): the car may have executed it. Check the
+ *   car's state (or send an idempotent command) before acting on the failure. `false` whenever
+ *   nothing the car could act on was sent, and for every answer the car did give.
+ * - `transient`: retrying the same operation unchanged may succeed (a timeout, a lost link, a
+ *   denial whose reason has `retry` `now` or `later` in `REASONS`). `false` when something has to
+ *   change first: the code, the user (confirm, pair), the key, or the car.
  */
 
 /** Every stable error code proxkey raises (one list; the type and `isErrorCode` derive from it). */
@@ -23,7 +31,6 @@ export const ERROR_CODES = [
   'ERR_BLE_UNAVAILABLE',
   'ERR_ALERT',
   'ERR_DENIED',
-  'ERR_SESSION_EXPIRED',
   'ERR_PAIRING_FAILED',
   // durable state
   'ERR_STORE_CORRUPT',
@@ -46,13 +53,36 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && KNOWN_CODES.has(value);
 }
 
+/**
+ * What a caller can do after a failure: retry `now` (transient), `later` (when conditions change:
+ * closer, in the key's window, after the actuator), `user` (needs the user: confirm, re-pair, the
+ * right code) or `never` (this key or command will not work). The same words as the `retry`
+ * column of `REASONS` (src/protocol/reasons.ts).
+ */
+export type RetryAdvice = 'now' | 'later' | 'user' | 'never';
+
+/** Options every proxkey error takes (see the module comment for what they mean). */
+export interface ProxkeyErrorOptions {
+  readonly cause?: unknown;
+  /** Default false. */
+  readonly mayHaveSucceeded?: boolean;
+  /** Default false. */
+  readonly transient?: boolean;
+}
+
 /** Base class of all proxkey errors. */
 export class ProxkeyError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The car may have executed the command although this operation failed (see above). */
+  readonly mayHaveSucceeded: boolean;
+  /** Retrying the same operation unchanged may succeed. */
+  readonly transient: boolean;
+  constructor(code: ErrorCode, message: string, options: ProxkeyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+    this.mayHaveSucceeded = options.mayHaveSucceeded ?? false;
+    this.transient = options.transient ?? false;
   }
 }
 
@@ -66,16 +96,26 @@ export class LocalError extends ProxkeyError {
 /** The peer (or something on the path) sent bytes we reject. Never leaves state half-changed. */
 export class RemoteError extends ProxkeyError {}
 
-/** The peer refused the request with a stable wire reason (see `DenyReason` in the protocol layer). */
+/**
+ * The peer refused the request with a stable wire reason (see `DenyReason` in the protocol layer):
+ * `ERR_ALERT` for a plaintext ALERT (outside any channel), `ERR_DENIED` for an authenticated CLOSE
+ * that ended the session while a command waited for its RESULT. Build it with `deniedError()`
+ * (src/protocol/reasons.ts), which takes `retry` from the reason table. The car did not execute
+ * the command it refused: `mayHaveSucceeded` is false.
+ */
 export class DeniedError extends RemoteError {
   /** Stable reason string, e.g. `unknown-key`, `not-permitted`, `relay-suspected`. */
   readonly reason: string;
   /** True when the denial came inside the authenticated channel (not a plaintext alert). */
   readonly authenticated: boolean;
-  constructor(reason: string, authenticated: boolean) {
-    super(authenticated ? 'ERR_DENIED' : 'ERR_ALERT', `denied by peer: ${reason}`);
+  /** What the caller can do (the reason's `retry` in `REASONS`); `transient` is `now` or `later`. */
+  readonly retry: RetryAdvice;
+  /** @param retry the reason's advice; default `never` (an unknown reason is not retried). */
+  constructor(reason: string, authenticated: boolean, retry: RetryAdvice = 'never') {
+    super(authenticated ? 'ERR_DENIED' : 'ERR_ALERT', `denied by peer: ${reason}`, { transient: retry === 'now' || retry === 'later' });
     this.reason = reason;
     this.authenticated = authenticated;
+    this.retry = retry;
   }
 }
 
@@ -89,24 +129,29 @@ export class StoreError extends ProxkeyError {
   }
 }
 
-/** An operation did not complete within its bound. */
+/** Whether the command may have run (see `ProxkeyError.mayHaveSucceeded`); default false. */
+export interface OutcomeOptions {
+  readonly mayHaveSucceeded?: boolean;
+}
+
+/** An operation did not complete within its bound. Transient: the car may answer next time. */
 export class TimeoutError extends ProxkeyError {
-  constructor(what: string, ms: number) {
-    super('ERR_TIMEOUT', `${what} timed out after ${ms} ms`);
+  constructor(what: string, ms: number, options: OutcomeOptions = {}) {
+    super('ERR_TIMEOUT', `${what} timed out after ${ms} ms`, { ...options, transient: true });
   }
 }
 
-/** An operation was cancelled through its AbortSignal. */
+/** An operation was cancelled through its AbortSignal. Not transient: the caller chose to stop. */
 export class AbortedError extends ProxkeyError {
-  constructor(what: string, cause?: unknown) {
-    super('ERR_ABORTED', `${what} was aborted`, { cause });
+  constructor(what: string, cause?: unknown, options: OutcomeOptions = {}) {
+    super('ERR_ABORTED', `${what} was aborted`, { ...options, cause });
   }
 }
 
-/** The link closed (locally or by the peer) before the operation completed. */
+/** The link closed (locally or by the peer) before the operation completed. Transient: reconnect. */
 export class LinkClosedError extends ProxkeyError {
-  constructor(detail = 'link closed') {
-    super('ERR_LINK_CLOSED', detail);
+  constructor(detail = 'link closed', options: OutcomeOptions = {}) {
+    super('ERR_LINK_CLOSED', detail, { ...options, transient: true });
   }
 }
 

@@ -1,5 +1,5 @@
 /** What the running car daemon answers on its control socket (`proxkey car pair|keys|revoke|audit|status`). */
-import type { KeyRecord } from '../roles/types.js';
+import type { KeyRecord } from '../keys/key-record.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import type { OpenedPairing } from './car-pairing-mode.js';
 import type { ControlRequest } from './control.js';

@@ -73,8 +73,8 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
     policy: defaultPolicy(c.policy ?? {}),
     hooks: proximity.hooks,
     actuator: actuatorFor(c, ui),
-    onEvent: (e, keyId) => {
-      proximity.onEvent(e);
+    onEvent: (e, keyId, link) => {
+      proximity.onEvent(e, link);
       logSessionEvent(ui, e, keyId);
     },
     // what no session's answer carries (a failed audit append, a failing callback): the car serves on

@@ -46,9 +46,7 @@ export function carRadio(
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {
           void link.closed.then(() => proximity.onClose(link));
-          const p = proximity
-            .serve(link, () => car.serve(link))
-            .catch((e: unknown) => ui.info(`  session error: ${e instanceof Error ? e.message : String(e)}`));
+          const p = car.serve(link).catch((e: unknown) => ui.info(`  session error: ${e instanceof Error ? e.message : String(e)}`));
           active.add(p);
           void p.finally(() => active.delete(p));
         },

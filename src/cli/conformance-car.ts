@@ -9,7 +9,7 @@ import type { CommandInput } from '../protocol/commands.js';
 import { reasonFromCode } from '../protocol/reasons.js';
 import { commandInput } from './conformance-control.js';
 import { freshPhone, phoneKnowing, type CarRecord } from './conformance-wallets.js';
-import { CheckFailure, expectThat, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
+import { CheckFailure, expectThat, phoneCloses, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
 import { editedLink, heldOpen, readUntilClosed, recording, type SendEdit } from './conformance-link.js';
 import type { Link } from '../transport/link.js';
 import type { PhoneWallet } from '../service/phone-wallet.js';
@@ -102,7 +102,8 @@ function transcriptChecks(): Check<CarTarget>[] {
         const { result, connection } = await wallet.open(heldOpen(link), commandInput(first!.command), { intent: first!.intent === true, ...wait(t) });
         results.push(result.status);
         for (const s of rest) results.push((await connection.send(commandInput(s.command), { intent: s.intent === true })).status);
-        await connection.close();
+        if (phoneCloses(v)) await connection.close();
+        else await connection.awaitClose(wait(t));
         await readUntilClosed(link, Math.min(t.timeoutMs, 500));
       } finally {
         inner.close('check over');

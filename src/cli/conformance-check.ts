@@ -48,7 +48,12 @@ export interface TranscriptShape {
   readonly steps: readonly { readonly command: string; readonly intent?: boolean }[];
   readonly results: readonly string[];
   readonly messages: readonly { readonly from: 'vehicle' | 'phone'; readonly hex: string }[];
+  /** The application actions (test/vectors/README.md); a transcript without a phone `close` ends with the car's CLOSE. */
+  readonly actions?: readonly { readonly by: 'vehicle' | 'phone'; readonly action: string }[];
 }
+
+/** Whether the phone of `t` closes the session itself (else it reads the car's CLOSE and sends nothing more, §6). */
+export const phoneCloses = (t: TranscriptShape): boolean => t.actions?.some((a) => a.by === 'phone' && a.action === 'close') ?? true;
 
 /** Where the transcripts are: `PROXKEY_VECTORS`, else test/vectors of the checkout this runs from (src/cli or dist). */
 function vectorDirs(): string[] {

@@ -12,7 +12,7 @@ import { encodeMessage } from '../protocol/messages.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { createMemoryLinkPair } from '../transport/memory-link.js';
 import type { Link } from '../transport/link.js';
-import { CheckFailure, expectThat, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
+import { CheckFailure, expectThat, phoneCloses, transcriptChecksOr, recordedShapes, shapes, type Check } from './conformance-check.js';
 import { dataBytes, decodeControl, encodeControl, isControlFrame, type Directive, type DirectiveCommand, type Report } from './conformance-control.js';
 import { editedLink, SessionLink } from './conformance-link.js';
 import { freshPhone } from './conformance-wallets.js';
@@ -110,7 +110,7 @@ function transcriptChecks(): Check<PhoneTarget>[] {
     run: async (t) => {
       const state = car(t).registry.state;
       const c = v.enrolled ? car(t) : await carFrom(t, { ...state, keys: [], revokedGrants: [] });
-      const x = await exchange(t, commands(...v.steps), serve(c));
+      const x = await exchange(t, { ...commands(...v.steps), awaitClose: !phoneCloses(v) }, serve(c));
       expectStatuses(x.report, v.results.join(', '));
       const want = recordedShapes(v, 'phone').join(' ');
       expectThat(shapes(x.sent).join(' ') === want, `phone messages ${shapes(x.sent).join(' ')} instead of ${want}`);

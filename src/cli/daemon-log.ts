@@ -7,7 +7,7 @@ import type { AuditEntry } from '../keys/state.js';
 import type { PairingModeStatus } from '../keys/pairing-mode.js';
 import { FileVehicleStore } from '../node/file-stores.js';
 import { commandName } from '../protocol/commands.js';
-import type { VehicleEvent } from '../roles/types.js';
+import type { VehicleEvent } from '../transport/vehicle-event.js';
 import type { Ui } from './ui.js';
 
 /** A file store that also reports each audit entry as it is appended. */

@@ -9,7 +9,7 @@ import { fromHex, toHex } from '../bytes.js';
 import { LocalError } from '../errors.js';
 import { CipherState } from '../noise/cipher-state.js';
 import { aesGcmCipher, chaChaPolyCipher } from '../noise/suites.js';
-import { LIMITS, MessageType } from '../protocol/constants.js';
+import { LIMITS, MessageType, SUITES } from '../protocol/constants.js';
 import { decodeBody, decodeMessage, maskHas, type WireMessage } from '../protocol/messages.js';
 import { decodePairing, isPairingType } from '../protocol/pairing.js';
 import { nodeCrypto } from '../node/node-crypto.js';
@@ -26,18 +26,40 @@ export interface SessionKeys {
 
 type Fields = Record<string, unknown>;
 
-/** Check a parsed keys file: suite 1 or 2, two 32-byte hex keys, an optional non-negative nonce. */
+const KEYS_USAGE =
+  '--keys: expected {"suite": 1|2, "phoneToCar": 64 hex, "carToPhone": 64 hex, "nonce"?: n ≥ 0}, or a transcript\'s intermediates ({"protocolName", "split": {"vehicleToPhone", "phoneToVehicle"}}), or a whole transcript file';
+const isKey = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-fA-F]{64}$/.test(v);
+const field = (o: unknown, name: string): unknown =>
+  typeof o === 'object' && o !== null && Object.hasOwn(o, name) ? (o as Record<string, unknown>)[name] : undefined;
+
+/** The split keys of a transcript's `intermediates` (test/vectors/README.md), as a keys file; undefined if `json` is not one. */
+function fromIntermediates(json: unknown): SessionKeys | undefined {
+  const i = field(json, 'intermediates') ?? json;
+  const split = field(i, 'split');
+  const suite = Object.entries(SUITES).find(([, name]) => name === field(i, 'protocolName'))?.[0];
+  const [phoneToCar, carToPhone] = [field(split, 'phoneToVehicle'), field(split, 'vehicleToPhone')];
+  if (split === undefined) return undefined;
+  if (suite === undefined || !isKey(phoneToCar) || !isKey(carToPhone)) throw new LocalError('ERR_INVALID_ARGUMENT', KEYS_USAGE);
+  return { suite: Number(suite) as 1 | 2, phoneToCar, carToPhone };
+}
+
+/**
+ * Check a parsed keys file: suite 1 or 2, two 32-byte hex keys, an optional non-negative nonce —
+ * or a transcript (or its `intermediates`), whose protocol name gives the suite and whose split
+ * keys the two directions (nonce 0: the transcript's first record each way).
+ */
 export function sessionKeys(json: unknown): SessionKeys {
+  const fromTranscript = fromIntermediates(json);
+  if (fromTranscript) return fromTranscript;
   const k = (json ?? {}) as Partial<Record<keyof SessionKeys, unknown>>;
-  const key = (v: unknown) => typeof v === 'string' && /^[0-9a-fA-F]{64}$/.test(v);
   if (
     (k.suite !== 1 && k.suite !== 2) ||
-    !key(k.phoneToCar) ||
-    !key(k.carToPhone) ||
+    !isKey(k.phoneToCar) ||
+    !isKey(k.carToPhone) ||
     (k.nonce !== undefined && !Number.isSafeInteger(k.nonce)) ||
     Number(k.nonce ?? 0) < 0
   )
-    throw new LocalError('ERR_INVALID_ARGUMENT', '--keys: expected {"suite": 1|2, "phoneToCar": 64 hex, "carToPhone": 64 hex, "nonce"?: n ≥ 0}');
+    throw new LocalError('ERR_INVALID_ARGUMENT', KEYS_USAGE);
   return k as SessionKeys;
 }
 const PUBLIC_KEY = LIMITS.publicKey;

@@ -5,7 +5,7 @@
  */
 import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { ByteReader } from '../protocol/reader.js';
-import type { KeyRecord } from '../roles/types.js';
+import type { KeyRecord } from './key-record.js';
 
 /** Entries per `list-keys` page (so that a page fits the 255-byte result data). */
 export const KEYS_PER_PAGE = 23;

@@ -10,7 +10,7 @@ import type { Clock, CryptoProvider } from '../crypto/provider.js';
 import { assertArg, LocalError, RemoteError } from '../errors.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import type { KeyDirectory, KeyRecord } from '../roles/types.js';
+import type { KeyDirectory, KeyRecord } from './key-record.js';
 import { carIdOf, decodeGrant, verifyGrantSignature, type Grant } from './grant.js';
 import { permissionsCover } from './permissions.js';
 import { EMPTY_VEHICLE_STATE, type VehicleState } from './state.js';

@@ -106,7 +106,7 @@ export class PairingMode implements PairingAuthority {
     return this.#attempts;
   }
 
-  credentials(now: number): PairingCredentials | undefined {
+  credentials(now = this.now()): PairingCredentials | undefined {
     if (this.status(now) !== 'active') {
       this.#wipe();
       return undefined;
@@ -114,7 +114,7 @@ export class PairingMode implements PairingAuthority {
     return this.#creds;
   }
 
-  attemptStarted(_now: number): void {
+  attemptStarted(): void {
     this.#attempts++;
   }
 
@@ -123,17 +123,17 @@ export class PairingMode implements PairingAuthority {
    * attempt when the car responded, so the last allowed attempt may still confirm: only time,
    * cancellation and an earlier claim or success close it here.
    */
-  claim(now: number): boolean {
+  claim(now = this.now()): boolean {
     if (this.#ended || this.#claimed || now > this.expiresAt) return false;
     this.#claimed = true;
     return true;
   }
 
-  release(_now: number): void {
+  release(): void {
     this.#claimed = false;
   }
 
-  succeeded(_now: number): void {
+  succeeded(): void {
     this.#ended = 'paired';
     this.#wipe();
   }

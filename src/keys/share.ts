@@ -77,7 +77,9 @@ export async function openShare(crypto: CryptoProvider, custody: KeyCustody, s: 
   const vehicleKey = r.take(65);
   assertP256PublicKey(vehicleKey, 'share car key');
   const advertisingSecret = r.take(32);
-  const nameBytes = r.take(r.u8());
+  const nameLength = r.u8();
+  if (nameLength > 64) r.fail('car name: at most 64 bytes');
+  const nameBytes = r.take(nameLength);
   let carName: string;
   try {
     carName = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(nameBytes);

@@ -4,7 +4,7 @@
  */
 import { fromHex, toHex } from '../bytes.js';
 import { StoreError } from '../errors.js';
-import type { KeyRecord } from '../roles/types.js';
+import type { KeyRecord } from './key-record.js';
 
 /** The version of the persisted state's JSON schema. */
 export const STATE_SCHEMA_VERSION = 1;

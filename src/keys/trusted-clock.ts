@@ -11,7 +11,8 @@
  * So a reset clock can never make an expired grant valid again nor replay an old advertising
  * epoch, and time still *advances* at its real rate while the wall clock is behind (`behind`):
  * relay round trips, session ages and pairing windows keep working until NTP catches up.
- * A fresh car trusts its wall clock.
+ * A fresh car trusts its wall clock; a car with none (it reads 0) counts from its floor (0 or the
+ * firmware's build time) at the monotonic rate.
  */
 import type { Clock } from '../crypto/provider.js';
 
@@ -40,7 +41,8 @@ export class TrustedClock {
   readonly now = (): number => {
     const wall = this.#wall();
     const sinceFloor = this.#floorAtOpen + Math.max(0, this.#mono() - this.#monoAtOpen);
-    const t = Math.max(Number.isFinite(wall) ? wall : 0, this.#floorAtOpen ? sinceFloor : 0, this.#last);
+    // Always floor + elapsed: a car with no wall clock at all (an MCU, wall = 0) still sees time advance.
+    const t = Math.max(Number.isFinite(wall) ? wall : 0, sinceFloor, this.#last);
     this.#last = t;
     return t;
   };

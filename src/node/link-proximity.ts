@@ -1,31 +1,32 @@
 /**
- * Car-side passive entry over real links (Node: it tells sessions apart with AsyncLocalStorage).
+ * Car-side passive entry over real links.
  * Used by `proxkey car serve`; a custom car daemon wires it the same way:
  *
  * ```ts
  * const proximity = linkProximity(new ProximityEngine({ now: () => performance.now() }), {
  *   onDecision: (d) => void car.passiveEntry(d),
  * });
- * const car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e) => proximity.onEvent(e) });
+ * const car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e, _keyId, link) => proximity.onEvent(e, link) });
  * await startCarPeripheral({
  *   bleno, advertising: { secret: car.advertisingSecret, now: car.now },
  *   onRssi: (link, rssi) => proximity.onRssi(link, rssi),
  *   onLink: (link) => {
  *     void link.closed.then(() => proximity.onClose(link));
- *     void proximity.serve(link, () => car.serve(link));
+ *     void car.serve(link);
  *   },
  * });
  * ```
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ProximityDecision, ProximityEngine, ProximityEvent } from '../proximity/engine.js';
-import type { ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import type { ProximityVerdict } from '../roles/types.js';
+import type { VehicleEvent } from '../transport/vehicle-event.js';
+import type { VehicleHooks } from '../policy/types.js';
 
 /**
  * Car-side proximity from connection RSSI. The adapter samples each open link (`onRssi`); a link's
- * samples go to the engine under the key id its session authenticated as. Which session a hook call
- * or event belongs to is known from an AsyncLocalStorage entered around each `serve(link)` (with
- * several phones connected, the hook's key id alone does not say which link is that phone's).
+ * samples go to the engine under the key id its session authenticated as. Which link a hook call
+ * or event belongs to is passed in: the hooks' `connection` argument and `onEvent`'s `link` (with
+ * several phones connected, the key id alone does not say which link is that phone's).
  * Samples taken before the handshake are kept (at most 16) and fed once the key is known. The
  * engine backs `VehicleHooks.proximity`; with no usable RSSI (the emulator) its verdict is
  * `unknown`, which only matters to a policy with `requireProximity`.
@@ -36,7 +37,6 @@ import type { ProximityVerdict, VehicleEvent, VehicleHooks } from '../roles/type
  */
 export function linkProximity(engine: ProximityEngine, o: { readonly now?: () => number; readonly onDecision?: (d: ProximityDecision) => void } = {}) {
   const now = o.now ?? (() => performance.now());
-  const session = new AsyncLocalStorage<object>();
   const keyOf = new WeakMap<object, string>();
   const early = new WeakMap<object, { rssi: number; at: number }[]>();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,8 +66,7 @@ export function linkProximity(engine: ProximityEngine, o: { readonly now?: () =>
     );
     timer.unref?.();
   };
-  const bind = (keyId: string) => {
-    const link = session.getStore();
+  const bind = (link: object | undefined, keyId: string) => {
     if (!link || keyOf.get(link) === keyId) return;
     keyOf.set(link, keyId);
     const events: ProximityEvent[] = [];
@@ -76,21 +75,17 @@ export function linkProximity(engine: ProximityEngine, o: { readonly now?: () =>
     handle(events);
   };
   const hooks: VehicleHooks = {
-    proximity(keyId: string): ProximityVerdict {
-      bind(keyId);
+    proximity(keyId: string, connection?: object): ProximityVerdict {
+      bind(connection, keyId);
       return engine.verdict(keyId);
     },
   };
   return {
     engine,
     hooks,
-    /** Run one session (`car.serve(link)`) so that its hook calls and events are attributed to `link`. */
-    serve<T>(link: object, run: () => Promise<T>): Promise<T> {
-      return session.run(link, run);
-    },
-    /** For `VehicleService`'s `onEvent`: learns the session's key id at authentication. */
-    onEvent(e: VehicleEvent): void {
-      if (e.type === 'authenticated') bind(e.keyId);
+    /** For `VehicleService`'s `onEvent` (`(e, keyId, link) => proximity.onEvent(e, link)`): learns the link's key id at authentication. */
+    onEvent(e: VehicleEvent, link?: object): void {
+      if (e.type === 'authenticated') bind(link, e.keyId);
     },
     /** For `startCarPeripheral`'s `onRssi`. */
     onRssi(link: object, rssi: number): void {

@@ -5,7 +5,8 @@
  * out-of-range → ranging-failed. `advertising-secret` needs no permission (IMPLICIT_PERMISSIONS).
  */
 import { IMPLICIT_PERMISSIONS } from '../protocol/commands.js';
-import type { Policy, PolicyContext, PolicyDecision, ProximityVerdict } from '../roles/types.js';
+import type { ProximityVerdict } from '../roles/types.js';
+import type { Policy, PolicyContext, PolicyDecision } from './types.js';
 
 /** Options of {@link defaultPolicy}: the relay bound, the commands that need intent, proximity and ranging requirements. */
 export interface DefaultPolicyOptions {

@@ -2,6 +2,7 @@ export { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, SUITES, SUITE_IDS, ty
 export {
   DENY_REASONS,
   DENY_REASON_TEXT,
+  deniedError,
   REASONS,
   isDenyReason,
   reasonCode,

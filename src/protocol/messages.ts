@@ -139,7 +139,7 @@ export interface ResultBody {
   readonly kind: typeof BodyKind.Result;
   /** `ok`, or the reason the command was denied. */
   readonly status: 'ok' | DenyReason;
-  /** Optional result data (custom commands), at most `LIMITS.maxResultData` (255) bytes. */
+  /** Optional result data (a custom command's answer, the key list, the advertising secret), at most `LIMITS.maxResultData` (255) bytes. */
   readonly data: Uint8Array;
 }
 

@@ -24,10 +24,13 @@ export const PAIRING_VERSION = 1;
  * and what a car may ask (one constant for both sides and the spec, docs/PROTOCOL.md §12).
  * Besides each range: memory 128·r·N ≤ 64 MiB and work N·r·p ≤ 4 × the default (2^15·8·1), so
  * an impostor car can make a phone spend at most ≈ 64 MiB and ≈ 4× a normal pairing's CPU
- * (measured here with @noble: default 0.12 s, the ceiling ≈ 0.4–0.5 s).
+ * (measured here with @noble: default 0.12 s, the ceiling ≈ 0.4..0.5 s). The floor (N = 2^8,
+ * r = 1: 32 KiB) lets a microcontroller car run its own scrypt (docs/MCU.md): the code is
+ * single-use and lives 120 s, so scrypt only slows down someone who reads the car's verifier
+ * record during that window; online guessing is bounded by SPAKE2+ whatever the parameters.
  */
 export const PAIRING_SCRYPT_BOUNDS = {
-  log2N: [10, 17],
+  log2N: [8, 17],
   r: [1, 16],
   p: [1, 4],
   salt: [16, 64],

@@ -2,6 +2,8 @@
  * Denial reasons: stable names, their wire codes, and what each means (terminal, retryable,
  * human text) — one table, everything else derived from it.
  */
+import { DeniedError, type RetryAdvice } from '../errors.js';
+
 /**
  * What a reason means, in one place (docs/PROTOCOL.md §3.3 is generated from the same facts):
  * - `code`: the wire byte;
@@ -17,7 +19,7 @@
 export interface ReasonMeaning {
   readonly code: number;
   readonly endsSession: boolean;
-  readonly retry: 'now' | 'later' | 'user' | 'never';
+  readonly retry: RetryAdvice;
   readonly settlesGrant: boolean;
   readonly text: string;
 }
@@ -78,4 +80,13 @@ export const DENY_REASON_TEXT: Readonly<Record<DenyReason, string>> = Object.fre
 /** True when a car's denial with `reason` ends the session (see `REASONS`). */
 export function reasonEndsSession(reason: DenyReason): boolean {
   return REASONS[reason].endsSession;
+}
+
+/**
+ * The error for a car's refusal with `reason` outside a RESULT: an ALERT (`authenticated` false,
+ * `ERR_ALERT`) or an authenticated CLOSE instead of a command's RESULT (`ERR_DENIED`). Its `retry`
+ * and `transient` come from `REASONS`.
+ */
+export function deniedError(reason: DenyReason, authenticated: boolean): DeniedError {
+  return new DeniedError(reason, authenticated, REASONS[reason].retry);
 }

@@ -1,17 +1,19 @@
 /**
- * The phone role for one connection: a sans-IO state machine.
+ * The phone role for one connection: a sans-IO state machine (docs/PROTOCOL.md §6, phone).
  *
  *   new ──begin(cmd)──▶ awaiting-challenge ──receive(challenge)──▶ awaiting-result
  *   awaiting-result ──receive(result)──▶ ready ──command(cmd)──▶ awaiting-result
+ *   awaiting-* ──tick(now) past nextDeadline()──▶ closed (TimeoutError)
  *   any ──close()/alert/close record──▶ closed
  *
  * The first command rides in the handshake (one application round trip). The phone pins the
  * car's static key (Noise KX pre-message), so an impostor car can neither read the phone's
  * identity nor its command, nor forge a result. Rejected input yields an `error` event and leaves
- * the state unchanged.
+ * the state unchanged. Time is an argument of each step (`now`, on the clock of `options.now`,
+ * which is only read when a caller omits it); the only thing a step awaits is the crypto provider.
  */
 import type { KeyCustody } from '../crypto/custody.js';
-import { assertBytes, DeniedError, LocalError, RemoteError } from '../errors.js';
+import { assertBytes, LocalError, RemoteError, TimeoutError, type ProxkeyError } from '../errors.js';
 import { HandshakeState } from '../noise/handshake-state.js';
 import { toCommand, type Command, type CommandInput } from '../protocol/commands.js';
 import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
@@ -23,17 +25,21 @@ import {
   encodeMessage,
   maskHas,
   Extensions,
-  type Extension,
+  type Body,
   type ChallengeMessage,
+  type CommandBody,
   type WireMessage,
 } from '../protocol/messages.js';
 import { buildPrologue } from '../protocol/prologue.js';
-import type { DenyReason } from '../protocol/reasons.js';
+import { deniedError, type DenyReason } from '../protocol/reasons.js';
 import { isP256PublicKey } from '../crypto/p256.js';
 import { SecureChannel } from './channel.js';
-import { output, StepGuard } from './step.js';
+import { asPeerError, output, rejectedInput, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
+
+/** Default bound for each answer the phone waits for (the CHALLENGE, each RESULT), in ms. */
+export const PHONE_ANSWER_TIMEOUT_MS = 5_000;
 
 export interface PhoneSessionOptions extends RoleEnvironment {
   /** The phone's long-term key, in any custody. */
@@ -42,6 +48,12 @@ export interface PhoneSessionOptions extends RoleEnvironment {
   readonly vehicleKey: Uint8Array;
   /** Suites in order of preference. Default: AES-GCM, then ChaCha20-Poly1305. */
   readonly suites?: readonly SuiteId[];
+  /**
+   * Bound for each wait on the car, in ms on the `now` clock: the CHALLENGE after `begin()`, each
+   * RESULT after its command (`nextDeadline()` says when; `tick(now)` past it ends the session
+   * with `TimeoutError`). Default 5 000.
+   */
+  readonly timeoutMs?: number;
 }
 
 export type PhoneSessionState = 'new' | 'awaiting-challenge' | 'awaiting-result' | 'ready' | 'closed';
@@ -58,163 +70,244 @@ export interface CommandOptions {
 
 type Output = RoleOutput<PhoneEvent>;
 
+/** The state, with exactly what each state needs (docs/PROTOCOL.md §6). */
+type State =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'awaiting-challenge'; readonly first: CommandBody; readonly deadline: number }
+  | { readonly kind: 'awaiting-result'; readonly channel: SecureChannel; readonly command: Command; readonly sentAt: number; readonly deadline: number }
+  | { readonly kind: 'ready'; readonly channel: SecureChannel }
+  | { readonly kind: 'closed' };
+
+/** One input of the state table: a decoded (and, for bodies, authenticated) message or a local step. */
+type Input =
+  | { readonly on: 'challenge'; readonly message: ChallengeMessage; readonly header: Uint8Array; readonly now: number }
+  | { readonly on: 'alert'; readonly reason: DenyReason }
+  | { readonly on: 'body'; readonly body: Body; readonly now: number }
+  | { readonly on: 'garbled-body'; readonly error: RemoteError }
+  | { readonly on: 'command'; readonly body: CommandBody; readonly now: number }
+  | { readonly on: 'deadline' }
+  | { readonly on: 'close' };
+
+const RECEIVING: readonly PhoneSessionState[] = ['awaiting-challenge', 'awaiting-result', 'ready'];
+const OPEN: readonly PhoneSessionState[] = ['new', ...RECEIVING];
+
 export class PhoneSession {
-  readonly #o: PhoneSessionOptions;
+  readonly #options: PhoneSessionOptions;
   readonly #suites: readonly SuiteId[];
-  #state: PhoneSessionState = 'new';
+  readonly #timeoutMs: number;
   readonly #guard = new StepGuard<PhoneSessionState>('phone session');
-  #first: { command: Command; intent: boolean; extensions: Extension[] } | undefined;
-  #inFlight: { command: Command; sentAt: number } | undefined;
-  #channel: SecureChannel | undefined;
-  #suite: SuiteId | undefined;
+  #state: State = { kind: 'new' };
+  /** What the handshake settled, kept after the session ends. */
+  #negotiated: { readonly suite: SuiteId; readonly handshakeHash: Uint8Array } | undefined;
 
   constructor(options: PhoneSessionOptions) {
     assertBytes(options.vehicleKey, 'vehicleKey', 65);
     // Local configuration, not peer input: a misuse error.
     if (!isP256PublicKey(options.vehicleKey)) throw new LocalError('ERR_INVALID_ARGUMENT', 'vehicleKey: not a valid P-256 public key');
-    this.#o = options;
+    const timeoutMs = options.timeoutMs ?? PHONE_ANSWER_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new LocalError('ERR_INVALID_ARGUMENT', 'timeoutMs: a finite number of ms ≥ 0');
+    this.#options = options;
     this.#suites = checkSuites(options.suites);
+    this.#timeoutMs = timeoutMs;
   }
 
   get state(): PhoneSessionState {
-    return this.#state;
+    return this.#state.kind;
   }
 
   /** The suite negotiated with the car, once the handshake was sent. */
   get suite(): SuiteId | undefined {
-    return this.#suite;
+    return this.#negotiated?.suite;
   }
 
   /** The Noise handshake hash (a public session id), once established. */
   get sessionId(): Uint8Array | undefined {
-    return this.#channel?.handshakeHash.slice();
+    return this.#negotiated?.handshakeHash.slice();
+  }
+
+  /**
+   * A command (the first one: the handshake carrying it) was handed out to send and its RESULT
+   * has not arrived: if the session ends now, the car may have executed it.
+   */
+  get commandInFlight(): boolean {
+    return this.#state.kind === 'awaiting-result';
+  }
+
+  /** When the answer the phone waits for is due (same clock as `now`), or `undefined` when it waits for nothing. */
+  nextDeadline(): number | undefined {
+    const s = this.#state;
+    return s.kind === 'awaiting-challenge' || s.kind === 'awaiting-result' ? s.deadline : undefined;
   }
 
   /** Choose the command the handshake will carry. Sends nothing: the car speaks first. */
-  begin(command: CommandInput, options: CommandOptions = {}): void {
-    if (this.#state !== 'new') throw new LocalError('ERR_INVALID_STATE', `phone session: begin() in state ${this.#state}`);
+  begin(command: CommandInput, options: CommandOptions = {}, now: number = this.#options.now()): void {
+    if (this.#state.kind !== 'new') throw new LocalError('ERR_INVALID_STATE', `phone session: begin() in state ${this.#state.kind}`);
     const extensions = options.grant ? [{ type: Extensions.Grant, value: options.grant.slice() }] : [];
-    this.#first = { command: toCommand(command), intent: options.intent === true, extensions };
-    this.#state = 'awaiting-challenge';
+    const first: CommandBody = { kind: BodyKind.Command, command: toCommand(command), intent: options.intent === true, extensions };
+    this.#state = { kind: 'awaiting-challenge', first, deadline: now + this.#timeoutMs };
   }
 
-  /** Feed one message received from the car. */
-  async receive(bytes: Uint8Array): Promise<Output> {
-    return this.#step(['awaiting-challenge', 'awaiting-result', 'ready'], async () => {
-      let m: WireMessage;
-      try {
-        m = decodeMessage(bytes);
-      } catch (e) {
-        return rejected(e);
-      }
-      if (m.type === MessageType.Alert) return this.#finish(m.reason, [{ type: 'error', error: new DeniedError(m.reason, false) }]);
-      if (this.#state === 'awaiting-challenge' && m.type === MessageType.Challenge) return this.#onChallenge(m, bytes.subarray(0, CHALLENGE_HEADER_LENGTH));
-      if (this.#state !== 'awaiting-challenge' && m.type === MessageType.Record) return this.#onRecord(m.ciphertext);
-      return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${m.type.toString(16)} in state ${this.#state}`));
+  /** Feed one message received from the car; `now`: when it arrived. */
+  async receive(bytes: Uint8Array, now: number = this.#options.now()): Promise<Output> {
+    return this.#guard.run(this.#state.kind, RECEIVING, async () => {
+      const input = await this.#read(bytes, now);
+      return input instanceof RemoteError ? rejectedInput(input) : this.#transition(input);
     });
   }
 
-  /** Send a further command on the established session. */
-  async command(command: CommandInput, options: CommandOptions = {}): Promise<Output> {
-    const cmd = toCommand(command);
-    return this.#step(['ready'], async () => {
-      const record = await this.#channel!.seal({ kind: BodyKind.Command, command: cmd, intent: options.intent === true, extensions: [] });
-      this.#inFlight = { command: cmd, sentAt: this.#o.now() };
-      this.#state = 'awaiting-result';
-      return out([record]);
-    });
+  /** Send a further command on the established session; `now`: when it is sent. */
+  async command(command: CommandInput, options: CommandOptions = {}, now: number = this.#options.now()): Promise<Output> {
+    const body: CommandBody = { kind: BodyKind.Command, command: toCommand(command), intent: options.intent === true, extensions: [] };
+    return this.#guard.run(this.#state.kind, ['ready'], () => this.#transition({ on: 'command', body, now }));
+  }
+
+  /**
+   * Let time pass: at or after `nextDeadline()` the session ends with an `error` event
+   * (`TimeoutError`; `mayHaveSucceeded` when a command was in flight) and, when a channel
+   * exists, an authenticated CLOSE to send. Before it (or with nothing awaited): no output.
+   */
+  async tick(now: number): Promise<Output> {
+    const deadline = this.nextDeadline();
+    if (deadline === undefined || now < deadline) return out([]);
+    return this.#guard.run(this.#state.kind, ['awaiting-challenge', 'awaiting-result'], () => this.#transition({ on: 'deadline' }));
   }
 
   /** End the session; sends an authenticated close when a channel exists. Idempotent. */
   async close(): Promise<Output> {
-    if (this.#state === 'closed') return out([], [], true);
-    return this.#step(['new', 'awaiting-challenge', 'awaiting-result', 'ready'], async () => {
-      const send = this.#channel ? [await this.#channel.seal({ kind: BodyKind.Close, reason: 'ok' })] : [];
-      const res = this.#finish('ok', []);
-      return { ...res, send };
-    });
+    if (this.#state.kind === 'closed') return out([], [], true);
+    return this.#guard.run(this.#state.kind, OPEN, () => this.#transition({ on: 'close' }));
   }
 
-  // ------------------------------------------------------------------ internals
+  // ------------------------------------------------------------------ the state table
 
-  async #onChallenge(m: ChallengeMessage, header: Uint8Array): Promise<Output> {
-    const { crypto, identity, vehicleKey } = this.#o;
-    const version = PROTOCOL_VERSIONS.find((v) => maskHas(m.versions, v));
-    const suite = this.#suites.find((s) => maskHas(m.suites, s));
-    if (version === undefined || suite === undefined) {
-      const alert = encodeMessage({ type: MessageType.Alert, reason: 'unsupported' });
-      const res = this.#finish('unsupported', [
-        { type: 'error', error: new RemoteError('ERR_UNSUPPORTED', 'the car offers no version/suite this phone supports') },
-      ]);
-      return { ...res, send: [alert] };
+  /**
+   * docs/PROTOCOL.md §6 (phone), one branch per row; `begin()` is the row `new → awaiting-challenge`.
+   *
+   *   state               input                           action                                  next
+   *   awaiting-challenge  CHALLENGE                       send HANDSHAKE with the first command   awaiting-result
+   *   awaiting-challenge  CHALLENGE, nothing acceptable   send ALERT(unsupported)                 closed
+   *   awaiting-result     RECORD{RESULT}                  `result` event                          ready
+   *   ready               command(c)                      send RECORD{COMMAND}                    awaiting-result
+   *   awaiting-*          deadline passed (tick)          `error` (timeout), RECORD{CLOSE} if any closed
+   *   any                 ALERT, RECORD{CLOSE}            —                                       closed
+   *   any                 RECORD{other or garbled body}   `error` (the car itself is broken)      closed
+   *   any                 close()                         RECORD{CLOSE} when a channel exists     closed
+   */
+  async #transition(input: Input): Promise<Output> {
+    const s = this.#state;
+    switch (input.on) {
+      case 'challenge':
+        if (s.kind !== 'awaiting-challenge') return rejectedInput(unexpectedMessage(MessageType.Challenge, s.kind));
+        return this.#answerChallenge(s.first, input);
+      case 'body':
+        if (input.body.kind === BodyKind.Close) return this.#end(input.body.reason);
+        if (input.body.kind === BodyKind.Result && s.kind === 'awaiting-result') return this.#acceptResult(s, input.body, input.now);
+        return this.#end('malformed', new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected body 0x${input.body.kind.toString(16)}`));
+      case 'garbled-body':
+        return this.#end('malformed', input.error);
+      case 'alert':
+        return this.#end(input.reason, deniedError(input.reason, false));
+      case 'command': {
+        if (s.kind !== 'ready') throw new LocalError('ERR_INVALID_STATE', `phone session: command() in state ${s.kind}`);
+        const record = await s.channel.seal(input.body);
+        this.#state = awaitingResult(s.channel, input.body.command, input.now, this.#timeoutMs);
+        return out([record]);
+      }
+      case 'deadline':
+        return this.#closeWith(this.#timeout());
+      case 'close':
+        return this.#closeWith(undefined);
     }
-    const handshakeHeader = Uint8Array.of(MessageType.Handshake, version, suite);
-    const proto = noiseProtocolFor(suite, crypto);
-    const hs = new HandshakeState({
-      ...proto,
-      protocolName: proto.name,
-      initiator: false,
-      prologue: buildPrologue(header, handshakeHeader),
-      s: custodyAsNoiseKey(identity),
-      rs: vehicleKey,
-      random: this.#o.random,
-    });
-    const first = this.#first!;
+  }
+
+  /** Decode one message from the car into an input (decrypting a record), or the error rejecting it. */
+  async #read(bytes: Uint8Array, now: number): Promise<Input | RemoteError> {
+    let m: WireMessage;
+    try {
+      m = decodeMessage(bytes);
+    } catch (e) {
+      return asPeerError(e);
+    }
+    if (m.type === MessageType.Alert) return { on: 'alert', reason: m.reason };
+    if (m.type === MessageType.Challenge) return { on: 'challenge', message: m, header: bytes.subarray(0, CHALLENGE_HEADER_LENGTH), now };
+    const s = this.#state;
+    if (m.type !== MessageType.Record || (s.kind !== 'awaiting-result' && s.kind !== 'ready')) return unexpectedMessage(m.type, s.kind);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await s.channel.decrypt(m.ciphertext);
+    } catch (e) {
+      return asPeerError(e);
+    }
+    try {
+      return { on: 'body', body: decodeBody(plaintext), now };
+    } catch (e) {
+      // Authenticated garbage from the car itself: nothing sensible can follow.
+      return { on: 'garbled-body', error: asPeerError(e) };
+    }
+  }
+
+  async #answerChallenge(first: CommandBody, { message, header, now }: Extract<Input, { on: 'challenge' }>): Promise<Output> {
+    const version = PROTOCOL_VERSIONS.find((v) => maskHas(message.versions, v));
+    const suite = this.#suites.find((s) => maskHas(message.suites, s));
+    if (version === undefined || suite === undefined) {
+      const res = this.#end('unsupported', new RemoteError('ERR_UNSUPPORTED', 'the car offers no version/suite this phone supports'));
+      return { ...res, send: [encodeMessage({ type: MessageType.Alert, reason: 'unsupported' })] };
+    }
+    const hs = this.#handshake(buildPrologue(header, Uint8Array.of(MessageType.Handshake, version, suite)), suite);
     let noise: Uint8Array;
     try {
-      await hs.readMessage(m.ephemeral); // validates the car's ephemeral (on curve, not identity)
-      noise = await hs.writeMessage(encodeBody({ kind: BodyKind.Command, command: first.command, intent: first.intent, extensions: first.extensions }));
+      await hs.readMessage(message.ephemeral); // validates the car's ephemeral (on curve, not identity)
+      noise = await hs.writeMessage(encodeBody(first));
     } catch (err) {
       hs.destroy();
-      return rejected(err);
+      return rejectedInput(err);
     }
     const { send, receive, handshakeHash } = hs.result;
-    this.#channel = new SecureChannel(send, receive, handshakeHash);
-    this.#suite = suite;
-    this.#inFlight = { command: first.command, sentAt: this.#o.now() };
-    this.#state = 'awaiting-result';
+    this.#negotiated = { suite, handshakeHash };
+    this.#state = awaitingResult(new SecureChannel(send, receive, handshakeHash), first.command, now, this.#timeoutMs);
     return out([encodeMessage({ type: MessageType.Handshake, version, suite, noise })]);
   }
 
-  async #onRecord(ciphertext: Uint8Array): Promise<Output> {
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await this.#channel!.decrypt(ciphertext);
-    } catch (err) {
-      return rejected(err);
-    }
-    let body;
-    try {
-      body = decodeBody(plaintext);
-    } catch (err) {
-      // Authenticated garbage from the car itself: nothing sensible can follow.
-      return this.#finish('malformed', [{ type: 'error', error: err as RemoteError }]);
-    }
-    if (body.kind === BodyKind.Close) return this.#finish(body.reason, []);
-    if (body.kind === BodyKind.Result && this.#state === 'awaiting-result') {
-      const { command, sentAt } = this.#inFlight!;
-      this.#inFlight = undefined;
-      this.#state = 'ready';
-      return out([], [{ type: 'result', command, status: body.status, data: body.data, elapsedMs: this.#o.now() - sentAt }]);
-    }
-    return this.#finish('malformed', [{ type: 'error', error: new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected body 0x${body.kind.toString(16)}`) }]);
+  #handshake(prologue: Uint8Array, suite: SuiteId): HandshakeState {
+    const { crypto, identity, vehicleKey, random } = this.#options;
+    const proto = noiseProtocolFor(suite, crypto);
+    return new HandshakeState({ ...proto, protocolName: proto.name, initiator: false, prologue, s: custodyAsNoiseKey(identity), rs: vehicleKey, random });
   }
 
-  #finish(reason: 'ok' | DenyReason, events: PhoneEvent[]): Output {
-    this.#state = 'closed';
-    this.#channel?.destroy();
-    this.#inFlight = undefined;
+  #acceptResult(s: Extract<State, { kind: 'awaiting-result' }>, body: Extract<Body, { kind: typeof BodyKind.Result }>, now: number): Output {
+    this.#state = { kind: 'ready', channel: s.channel };
+    return out([], [{ type: 'result', command: s.command, status: body.status, data: body.data, elapsedMs: now - s.sentAt }]);
+  }
+
+  /** The error for the answer that did not come in time. */
+  #timeout(): TimeoutError {
+    const s = this.#state;
+    const what = s.kind === 'awaiting-result' ? `waiting for the car's result of ${s.command.kind}` : "waiting for the car's challenge";
+    return new TimeoutError(what, this.#timeoutMs, { mayHaveSucceeded: s.kind === 'awaiting-result' });
+  }
+
+  /** End the session from this side: an authenticated CLOSE(ok) when a channel exists. */
+  async #closeWith(error: TimeoutError | undefined): Promise<Output> {
+    const s = this.#state;
+    const send = s.kind === 'awaiting-result' || s.kind === 'ready' ? [await s.channel.seal({ kind: BodyKind.Close, reason: 'ok' })] : [];
+    return { ...this.#end('ok', error), send };
+  }
+
+  #end(reason: 'ok' | DenyReason, error?: ProxkeyError): Output {
+    const s = this.#state;
+    if (s.kind === 'awaiting-result' || s.kind === 'ready') s.channel.destroy();
+    this.#state = { kind: 'closed' };
+    const events: PhoneEvent[] = error ? [{ type: 'error', error }] : [];
     return out([], [...events, { type: 'closed', reason }], true);
   }
+}
 
-  #step(allowed: readonly PhoneSessionState[], run: () => Promise<Output>): Promise<Output> {
-    return this.#guard.run(this.#state, allowed, run);
-  }
+function awaitingResult(channel: SecureChannel, command: Command, now: number, timeoutMs: number): State {
+  return { kind: 'awaiting-result', channel, command, sentAt: now, deadline: now + timeoutMs };
 }
 
 const out = (send: Uint8Array[], events: PhoneEvent[] = [], done = false): Output => output(send, events, done);
 
-function rejected(err: unknown): Output {
-  if (!(err instanceof RemoteError)) throw err;
-  return out([], [{ type: 'error', error: err }]);
+function unexpectedMessage(type: number, state: PhoneSessionState): RemoteError {
+  return new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${type.toString(16)} in state ${state}`);
 }

@@ -2,7 +2,7 @@
  * What every sans-IO role shares: one step at a time (re-entrant calls are a local error), steps
  * allowed only in given states, and the shape of an output.
  */
-import { LocalError } from '../errors.js';
+import { LocalError, RemoteError, type ProxkeyError } from '../errors.js';
 import type { RoleOutput } from './types.js';
 
 export class StepGuard<S extends string> {
@@ -24,4 +24,15 @@ export class StepGuard<S extends string> {
 
 export function output<E>(send: Uint8Array[], events: E[] = [], done = false): RoleOutput<E> {
   return { send, events, done };
+}
+
+/** Peer input errors are `RemoteError`s; anything else is a bug and propagates. */
+export function asPeerError(err: unknown): RemoteError {
+  if (!(err instanceof RemoteError)) throw err;
+  return err;
+}
+
+/** The output for rejected peer input: one `error` event, the state unchanged. */
+export function rejectedInput(err: unknown): RoleOutput<{ readonly type: 'error'; readonly error: ProxkeyError }> {
+  return output([], [{ type: 'error', error: asPeerError(err) }]);
 }

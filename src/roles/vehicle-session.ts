@@ -1,145 +1,177 @@
 /**
- * The vehicle (car) role for one connection: a sans-IO state machine.
+ * The vehicle (car) role for one session: a sans-IO state machine (docs/PROTOCOL.md §6).
  *
- *   new ──start()──▶ challenged ──receive(handshake)──▶ executing ──complete()──▶ ready
- *                                         │                  ▲                      │
- *                                         └─(denied)─▶ ready └──receive(command)────┘
- *   any ──close()/peer close/terminal denial──▶ closed
+ *   new ──start──▶ challenged ──HANDSHAKE──▶ finding-key ──▶ [redeeming] ──▶ authorizing ──▶ executing ──▶ ready
+ *   ready ──RECORD{COMMAND}──▶ finding-key ──▶ …          a denial at any arrow ──▶ ready (or closed)
+ *   any ──close / ALERT / CLOSE / terminal denial / deadline (tick)──▶ closed
  *
- * Bytes in, bytes and events out; no timers, no I/O; time, randomness, key lookup, policy and
- * hooks are injected. Input that fails to decode or authenticate yields an `error` event (and an
- * alert to send) and leaves the state exactly as it was; the driver decides to close.
+ * Bytes and answers in; bytes, events and at most one request out. Every step takes `now`, a
+ * monotonic time in ms (deadlines, the relay RTT and ages are durations; the car's wall-clock time
+ * is the driver's business). The role awaits nothing but the crypto provider (through the
+ * handshake lane when one is given): what it needs from the car (is this key enrolled?
+ * redeem this grant; may it run this command? run it) it asks as the output's `request` and
+ * resumes when the driver calls `answer()`. Timers are data: `nextDeadline()` and `tick(now)`.
+ * Input that fails to decode or authenticate yields an `error` event (and an alert to send) and
+ * leaves the state exactly as it was; the driver decides to close.
  */
 import { type KeyCustody } from '../crypto/custody.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
-import { RemoteError } from '../errors.js';
+import { LocalError, RemoteError } from '../errors.js';
 import type { NoiseKey } from '../noise/functions.js';
 import { HandshakeState } from '../noise/handshake-state.js';
-import { commandName, type Command } from '../protocol/commands.js';
-import { BodyKind, LIMITS, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
+import type { Command } from '../protocol/commands.js';
+import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import {
   CHALLENGE_HEADER_LENGTH,
   decodeBody,
+  decodeMessage,
   encodeMessage,
+  Extensions,
+  HANDSHAKE_HEADER_LENGTH,
   isSuiteId,
   maskHas,
   toMask,
   UnknownCommandError,
-  Extensions,
   type Body,
   type CommandBody,
   type HandshakeMessage,
-  type WireMessage,
-  decodeMessage,
-  HANDSHAKE_HEADER_LENGTH,
 } from '../protocol/messages.js';
 import { buildPrologue } from '../protocol/prologue.js';
-import { isDenyReason, reasonEndsSession, type DenyReason } from '../protocol/reasons.js';
-import { checkedDecision } from './authorize.js';
+import { reasonEndsSession, type DenyReason } from '../protocol/reasons.js';
 import { SecureChannel } from './channel.js';
 import { output, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
-import type { KeyDirectory, KeyRecord, Policy, ProximityVerdict, RangingVerdict, RoleEnvironment, RoleOutput, VehicleEvent, VehicleHooks } from './types.js';
+import type { ProximityVerdict, RangingVerdict, RoleEnvironment, RoleOutput, VehicleSessionEvent } from './types.js';
+import { checkedAuthorization, checkedOutcome, type ExecutionOutcome, type VehicleAnswer, type VehicleRequest } from './vehicle-requests.js';
 
-export interface VehicleSessionOptions extends RoleEnvironment {
+export { checkedOutcome, type ExecutionOutcome, type VehicleAnswer, type VehicleRequest } from './vehicle-requests.js';
+
+/** Defaults of the session limits (docs/PROTOCOL.md §5). */
+export const SESSION_DEFAULTS = Object.freeze({ sessionMaxAgeMs: 60_000, maxCommands: 32, handshakeTimeoutMs: 5_000, idleTimeoutMs: 30_000 });
+
+export interface VehicleSessionOptions extends Omit<RoleEnvironment, 'now'> {
   /** The car's long-term key (its public key is what phones pin). */
   readonly identity: KeyCustody;
-  readonly keys: KeyDirectory;
-  readonly policy: Policy;
-  readonly hooks?: VehicleHooks;
   /** Suites offered, in no particular order (the phone chooses). Default: all. */
   readonly suites?: readonly SuiteId[];
   /** A session (one handshake) is usable for this long. Default 60 000 ms. */
   readonly sessionMaxAgeMs?: number;
-  /** At most this many commands per session. Default 32. */
+  /** At most this many bodies per session, the handshake's included. Default 32. */
   readonly maxCommands?: number;
+  /** The phone must answer the challenge within this. Default 5 000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  /** An open session with no command for this long ends. Default 30 000 ms. */
+  readonly idleTimeoutMs?: number;
   /**
-   * Runs the handshake's public-key work (the Noise message only: never hooks, policy or
-   * storage). A car serving many connections passes one FIFO/LIFO lane so handshakes run one at
-   * a time; `signal` drops a job whose connection is gone. Default: run at once.
+   * Runs the handshake's public-key work (the Noise message only). A car serving many connections
+   * passes one lane so handshakes run one at a time; `signal` drops a job whose connection is gone.
+   * Default: run at once.
    */
   readonly handshakeLane?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
   /** The connection's signal, for `handshakeLane`. */
   readonly signal?: AbortSignal;
 }
 
-export type VehicleSessionState = 'new' | 'challenged' | 'executing' | 'ready' | 'closed';
+/** The established session: what every state after the handshake carries. */
+interface Established {
+  readonly channel: SecureChannel;
+  readonly peerKey: Uint8Array;
+  readonly keyId: string;
+  readonly rttMs: number;
+  readonly establishedAt: number;
+  /** Bodies received so far (the handshake's included), understood or not. */
+  commands: number;
+}
 
-/** Outcome of executing a command, reported by the driver through `complete()`. */
-export type ExecutionOutcome = { readonly ok: true; readonly data?: Uint8Array } | { readonly ok: false; readonly reason: DenyReason };
-
-const EMPTY = new Uint8Array(0);
-
-interface Pending {
-  readonly command: Command;
-  readonly key: KeyRecord;
-  readonly intent: boolean;
+interface Verdicts {
   readonly proximity: ProximityVerdict | undefined;
   readonly ranging: RangingVerdict | undefined;
 }
 
-type Output = RoleOutput<VehicleEvent>;
+type State =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'challenged'; readonly ephemeral: NoiseKey; readonly header: Uint8Array; readonly since: number }
+  /** After the handshake (`payload`: its body, still to be read) or for a command of an open session. */
+  | { readonly kind: 'finding-key'; readonly session: Established; readonly payload?: Uint8Array; readonly command?: CommandBody }
+  | { readonly kind: 'redeeming'; readonly session: Established; readonly command: CommandBody }
+  | { readonly kind: 'authorizing'; readonly session: Established; readonly command: CommandBody }
+  | { readonly kind: 'executing'; readonly session: Established; readonly command: CommandBody; readonly verdicts: Verdicts }
+  | { readonly kind: 'ready'; readonly session: Established; readonly idleSince: number }
+  | { readonly kind: 'closed' };
+
+export type VehicleSessionState = State['kind'];
+
+type Output = RoleOutput<VehicleSessionEvent, VehicleRequest>;
+
+const EMPTY = new Uint8Array(0);
+const NO_VERDICTS: Verdicts = { proximity: undefined, ranging: undefined };
+/** The request each waiting state waits on. */
+const AWAITED = { 'finding-key': 'find-key', redeeming: 'redeem-grant', authorizing: 'authorize', executing: 'execute' } as const;
 
 export class VehicleSession {
-  readonly #o: VehicleSessionOptions;
+  readonly #options: VehicleSessionOptions;
   readonly #suites: readonly SuiteId[];
-  #state: VehicleSessionState = 'new';
+  readonly #limits: { readonly [K in keyof typeof SESSION_DEFAULTS]: number };
   readonly #guard = new StepGuard<VehicleSessionState>('vehicle session');
-  #ephemeral: NoiseKey | undefined;
-  #challengeHeader: Uint8Array | undefined;
-  #challengedAt = 0;
-  #channel: SecureChannel | undefined;
-  #peerKey: Uint8Array | undefined;
+  #state: State = { kind: 'new' };
   #keyId: string | undefined;
-  #rttMs = 0;
-  #establishedAt = 0;
-  #commands = 0;
-  #pending: Pending | undefined;
+  #sessionId: Uint8Array | undefined;
 
   constructor(options: VehicleSessionOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#suites = checkSuites(options.suites);
+    this.#limits = {
+      sessionMaxAgeMs: options.sessionMaxAgeMs ?? SESSION_DEFAULTS.sessionMaxAgeMs,
+      maxCommands: options.maxCommands ?? SESSION_DEFAULTS.maxCommands,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? SESSION_DEFAULTS.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? SESSION_DEFAULTS.idleTimeoutMs,
+    };
   }
 
   get state(): VehicleSessionState {
-    return this.#state;
+    return this.#state.kind;
   }
 
-  /** The authenticated phone's key id, once the handshake succeeded. */
+  /** The authenticated phone's key id, once the handshake succeeded (kept after the session closed). */
   get keyId(): string | undefined {
     return this.#keyId;
   }
 
   /** The Noise handshake hash (a public session id), once established. */
   get sessionId(): Uint8Array | undefined {
-    return this.#channel?.handshakeHash.slice();
+    return this.#sessionId?.slice();
+  }
+
+  /**
+   * When the role times out unless something arrives first: the handshake deadline while
+   * challenged, the idle deadline while ready; undefined while it waits on an answer (the driver
+   * bounds those) or is new/closed. Call `tick(now)` once it has passed.
+   */
+  nextDeadline(): number | undefined {
+    const s = this.#state;
+    if (s.kind === 'challenged') return s.since + this.#limits.handshakeTimeoutMs;
+    if (s.kind === 'ready') return s.idleSince + this.#limits.idleTimeoutMs;
+    return undefined;
   }
 
   /**
    * Produce the challenge (a fresh ephemeral key). Call when the phone has subscribed.
-   * @param now the instant the challenge is produced (default: the injected clock, read after
-   *   the ephemeral key is generated); the relay RTT is measured from it
+   * @param now the instant the challenge is produced: the relay RTT is measured from it
    */
-  async start(now?: number): Promise<Output> {
+  async start(now: number): Promise<Output> {
     return this.#step(['new'], async () => {
-      const { crypto, random } = this.#o;
+      const { crypto, random } = this.#options;
       const kp = await generateP256KeyPair(crypto, random);
       const secret = kp.secretKey;
-      this.#ephemeral = {
-        publicKey: kp.publicKey,
-        dh: (remote) => crypto.p256Ecdh(secret, remote),
-        wipe: () => secret.fill(0),
-      };
+      const ephemeral: NoiseKey = { publicKey: kp.publicKey, dh: (remote) => crypto.p256Ecdh(secret, remote), wipe: () => secret.fill(0) };
       const challenge = encodeMessage({
         type: MessageType.Challenge,
         versions: toMask(PROTOCOL_VERSIONS),
         suites: toMask(this.#suites),
         ephemeral: kp.publicKey,
       });
-      this.#challengeHeader = challenge.slice(0, CHALLENGE_HEADER_LENGTH);
-      this.#challengedAt = now ?? this.#o.now();
-      this.#state = 'challenged';
+      this.#state = { kind: 'challenged', ephemeral, header: challenge.slice(0, CHALLENGE_HEADER_LENGTH), since: now };
       return out([challenge]);
     });
   }
@@ -149,32 +181,55 @@ export class VehicleSession {
    * @param now the instant the message **arrived** (the driver's timestamp): the relay RTT is
    *   measured to it, so the car's own crypto and other sessions' work never count against the phone.
    */
-  async receive(bytes: Uint8Array, now: number = this.#o.now()): Promise<Output> {
-    return this.#step(['new', 'challenged', 'ready', 'executing'], async () => {
-      let message: WireMessage;
+  async receive(bytes: Uint8Array, now: number): Promise<Output> {
+    return this.#step(['new', 'challenged', 'finding-key', 'redeeming', 'authorizing', 'executing', 'ready'], async () => {
+      let message;
       try {
         message = decodeMessage(bytes);
       } catch (e) {
         return rejected(e);
       }
-      if (message.type === MessageType.Alert) return this.#finish([], message.reason, []);
-      if (this.#state === 'challenged' && message.type === MessageType.Handshake)
-        return this.#onHandshake(message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH), now);
-      if (this.#state === 'ready' && message.type === MessageType.Record) return this.#onRecord(message.ciphertext, now);
-      return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${this.#state}`));
+      const s = this.#state;
+      if (message.type === MessageType.Alert) return this.#finish([], message.reason);
+      if (s.kind === 'challenged' && message.type === MessageType.Handshake)
+        return this.#onHandshake(s, message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH), now);
+      if (s.kind === 'ready' && message.type === MessageType.Record) return this.#onRecord(s.session, message.ciphertext, now);
+      return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${s.kind}`));
     });
   }
 
-  /** Report the outcome of the command announced by the last `execute` event. */
-  async complete(outcome: ExecutionOutcome): Promise<Output> {
-    return this.#step(['executing'], async () => {
-      const p = this.#pending!;
-      this.#pending = undefined;
-      this.#state = 'ready';
-      const { status, data } = checkedOutcome(outcome);
-      const record = await this.#channel!.seal({ kind: BodyKind.Result, status, data });
-      return out([record], [this.#decision(p.command, status, p.intent, p.proximity, p.ranging)]);
+  /**
+   * Resume with the answer to the pending request (its `type` must match the request's).
+   * Answers are checked fail-closed at run time: only exactly `allow` allows, only `{ ok: true }`
+   * succeeds, an unknown reason is `internal-error` (`actuator-failed` for an execution).
+   */
+  async answer(answer: VehicleAnswer, now: number): Promise<Output> {
+    return this.#step(['finding-key', 'redeeming', 'authorizing', 'executing'], async () => {
+      const s = this.#state;
+      if (!('session' in s) || s.kind === 'ready' || AWAITED[s.kind] !== answer.type)
+        throw new LocalError('ERR_INVALID_STATE', `vehicle session: a ${answer.type} answer in state ${s.kind}`);
+      if (s.kind === 'finding-key' && answer.type === 'find-key') return this.#onKeyFound(s, answer.found, now);
+      if (s.kind === 'redeeming' && answer.type === 'redeem-grant') return this.#onRedeemed(s.session, s.command, answer.result, now);
+      if (s.kind === 'authorizing' && answer.type === 'authorize') return this.#onAuthorized(s.session, s.command, answer, now);
+      if (s.kind === 'executing' && answer.type === 'execute') return this.#onExecuted(s.session, s.command, s.verdicts, answer.outcome, now);
+      throw new LocalError('ERR_INVALID_STATE', `vehicle session: a ${answer.type} answer in state ${s.kind}`);
     });
+  }
+
+  /** Shorthand for `answer({ type: 'execute', outcome }, now)`. */
+  complete(outcome: ExecutionOutcome, now: number): Promise<Output> {
+    return this.answer({ type: 'execute', outcome }, now);
+  }
+
+  /**
+   * The deadline passed (`nextDeadline()`): an unanswered challenge ends quietly, an idle session
+   * with an authenticated CLOSE(`session-expired`). Before the deadline: nothing happens.
+   */
+  async tick(now: number): Promise<Output> {
+    if (this.#state.kind === 'closed') return out([], [], undefined, true);
+    const deadline = this.nextDeadline();
+    if (deadline === undefined || now < deadline) return out([]);
+    return this.close('session-expired');
   }
 
   /**
@@ -182,71 +237,77 @@ export class VehicleSession {
    * when a channel exists. Idempotent.
    */
   async close(reason: 'ok' | DenyReason = 'ok'): Promise<Output> {
-    if (this.#state === 'closed') return out([], [], true);
-    return this.#step(['new', 'challenged', 'ready', 'executing'], async () => {
-      const send = this.#channel ? [await this.#channel.seal({ kind: BodyKind.Close, reason })] : [];
-      return this.#finish(send, reason, []);
+    if (this.#state.kind === 'closed') return out([], [], undefined, true);
+    return this.#step(['new', 'challenged', 'finding-key', 'redeeming', 'authorizing', 'executing', 'ready'], async () => {
+      const s = this.#state;
+      const send = 'session' in s ? [await s.session.channel.seal({ kind: BodyKind.Close, reason })] : [];
+      return this.#finish(send, reason);
     });
   }
 
-  // ------------------------------------------------------------------ internals
+  // ------------------------------------------------------------------ transitions (§6 table rows)
 
-  async #onHandshake(m: HandshakeMessage, header: Uint8Array, arrivedAt: number): Promise<Output> {
-    const { crypto, identity } = this.#o;
+  /** challenged + HANDSHAKE: authenticate the phone, then ask whether its key is enrolled. */
+  async #onHandshake(s: Extract<State, { kind: 'challenged' }>, m: HandshakeMessage, header: Uint8Array, arrivedAt: number): Promise<Output> {
+    const { crypto, identity, handshakeLane, signal } = this.#options;
     if (!maskHas(toMask(PROTOCOL_VERSIONS), m.version) || !isSuiteId(m.suite) || !this.#suites.includes(m.suite))
       return rejected(new RemoteError('ERR_UNSUPPORTED', `version ${m.version} / suite ${m.suite} not offered`), 'unsupported');
     const proto = noiseProtocolFor(m.suite, crypto);
-    const e = this.#ephemeral!;
     // A fresh HandshakeState per attempt, fed a non-wiping view of our ephemeral, so a rejected
     // message leaves this session exactly as it was.
     const hs = new HandshakeState({
       ...proto,
       protocolName: proto.name,
       initiator: true,
-      prologue: buildPrologue(this.#challengeHeader!, header),
+      prologue: buildPrologue(s.header, header),
       s: custodyAsNoiseKey(identity),
-      e: { publicKey: e.publicKey, dh: (remote) => e.dh(remote) },
-      random: this.#o.random,
+      e: { publicKey: s.ephemeral.publicKey, dh: (remote) => s.ephemeral.dh(remote) },
+      random: this.#options.random,
     });
-    let payload: Uint8Array;
     const noise = async () => {
       await hs.writeMessage(EMPTY); // message 1 = e ‖ empty payload: the challenge we already sent
       return hs.readMessage(m.noise);
     };
+    let payload: Uint8Array;
     try {
-      payload = await (this.#o.handshakeLane ? this.#o.handshakeLane(noise, this.#o.signal) : noise());
+      payload = await (handshakeLane ? handshakeLane(noise, signal) : noise());
     } catch (err) {
       hs.destroy();
       return rejected(err);
     }
     const { send, receive, handshakeHash, remoteStatic } = hs.result;
-    this.#rttMs = Math.max(0, arrivedAt - this.#challengedAt);
-    this.#establishedAt = arrivedAt;
-    this.#channel = new SecureChannel(send, receive, handshakeHash);
-    this.#peerKey = remoteStatic!;
-    this.#keyId = keyIdOf(crypto, this.#peerKey);
-    e.wipe?.();
-    this.#ephemeral = undefined;
-    this.#state = 'ready';
-    const found = await this.#lookup(this.#peerKey);
-    const known = found !== undefined && found !== 'failed';
-    const authenticated: VehicleEvent = { type: 'authenticated', keyId: this.#keyId, known, rttMs: this.#rttMs };
-    const res = await this.#onBody(payload, arrivedAt);
-    return { ...res, events: [authenticated, ...res.events] };
+    s.ephemeral.wipe?.();
+    const peerKey = remoteStatic ?? EMPTY;
+    const session: Established = {
+      channel: new SecureChannel(send, receive, handshakeHash),
+      peerKey,
+      keyId: keyIdOf(crypto, peerKey),
+      rttMs: Math.max(0, arrivedAt - s.since),
+      establishedAt: arrivedAt,
+      commands: 0,
+    };
+    this.#keyId = session.keyId;
+    this.#sessionId = handshakeHash;
+    this.#state = { kind: 'finding-key', session, payload };
+    return out([], [], { type: 'find-key', publicKey: peerKey, keyId: session.keyId });
   }
 
-  async #onRecord(ciphertext: Uint8Array, now: number): Promise<Output> {
+  /** ready + RECORD: authenticate and decrypt, then read the body. */
+  async #onRecord(session: Established, ciphertext: Uint8Array, now: number): Promise<Output> {
     let plaintext: Uint8Array;
     try {
-      plaintext = await this.#channel!.decrypt(ciphertext);
+      plaintext = await session.channel.decrypt(ciphertext);
     } catch (err) {
       return rejected(err);
     }
-    return this.#onBody(plaintext, now);
+    return this.#onBody(session, plaintext, now, undefined);
   }
 
-  /** An authenticated body from the phone. */
-  async #onBody(plaintext: Uint8Array, now: number): Promise<Output> {
+  /**
+   * An authenticated body. `found`: the handshake's key lookup (its body needs no second one);
+   * undefined for a record, whose command asks for a fresh lookup (a revocation is immediate).
+   */
+  async #onBody(session: Established, plaintext: Uint8Array, now: number, found: 'known' | 'unknown' | 'failed' | undefined): Promise<Output> {
     let body: Body | undefined;
     let undecodable: DenyReason | undefined;
     try {
@@ -255,135 +316,117 @@ export class VehicleSession {
       undecodable =
         err instanceof UnknownCommandError ? 'unknown-command' : err instanceof RemoteError && err.code === 'ERR_UNSUPPORTED' ? 'unsupported' : 'malformed';
     }
-    if (body?.kind === BodyKind.Close) return this.#finish([], body.reason, []);
+    if (body?.kind === BodyKind.Close) return this.#finish([], body.reason);
     // Every other body counts toward the session's limits, understood or not, before anything
     // else is looked at: a session cannot be kept alive (nor the audit log fed) with garbage.
-    this.#commands++;
+    session.commands++;
     const command = body?.kind === BodyKind.Command ? body : undefined;
-    const limit = this.#limitReached(now);
-    if (limit) return this.#deny(command?.command, limit, command?.intent ?? false);
+    const limit = this.#limitReached(session, now);
+    if (limit) return this.#deny(session, command, limit, NO_VERDICTS, now);
     // Authenticated but not understood: an authenticated denial; the session stays usable.
-    if (!command) return this.#deny(undefined, undecodable ?? 'malformed', false);
-    return this.#onCommand(command, now);
+    if (!command) return this.#deny(session, undefined, undecodable ?? 'malformed', NO_VERDICTS, now);
+    if (found === undefined) {
+      this.#state = { kind: 'finding-key', session, command };
+      return out([], [], { type: 'find-key', publicKey: session.peerKey, keyId: session.keyId });
+    }
+    return this.#withKey(session, command, found, now);
+  }
+
+  /** finding-key + answer. */
+  async #onKeyFound(s: Extract<State, { kind: 'finding-key' }>, found: 'known' | 'unknown' | 'failed', now: number): Promise<Output> {
+    const verified: 'known' | 'unknown' | 'failed' = found === 'known' || found === 'unknown' ? found : 'failed';
+    const { session } = s;
+    if (s.command) return this.#withKey(session, s.command, verified, now);
+    const authenticated: VehicleSessionEvent = { type: 'authenticated', keyId: session.keyId, known: verified === 'known', rttMs: session.rttMs };
+    // The handshake's own command is judged as of its arrival (age 0), however long the lookup took.
+    const res = await this.#onBody(session, s.payload ?? EMPTY, session.establishedAt, verified);
+    return { ...res, events: [authenticated, ...res.events] };
+  }
+
+  /** A command whose key lookup is answered: authorize it, or first redeem the grant of an unknown key. */
+  async #withKey(session: Established, command: CommandBody, found: 'known' | 'unknown' | 'failed', now: number): Promise<Output> {
+    if (found === 'failed') return this.#deny(session, command, 'internal-error', NO_VERDICTS, now);
+    if (found === 'known') return this.#askAuthorization(session, command, now);
+    // A shared key's first use: redeem the owner-signed grant it presents (persisted first).
+    const grant = command.extensions.find((e) => e.type === Extensions.Grant);
+    if (!grant) return this.#deny(session, command, 'unknown-key', NO_VERDICTS, now);
+    this.#state = { kind: 'redeeming', session, command };
+    return out([], [], { type: 'redeem-grant', grant: grant.value, presenter: session.peerKey });
+  }
+
+  /** redeeming + answer. */
+  async #onRedeemed(session: Established, command: CommandBody, result: 'enrolled' | DenyReason, now: number): Promise<Output> {
+    const checked = result === 'enrolled' ? result : checkedAuthorization(result);
+    if (checked !== 'enrolled') return this.#deny(session, command, checked === 'allow' ? 'internal-error' : checked, NO_VERDICTS, now);
+    return this.#askAuthorization(session, command, now);
+  }
+
+  #askAuthorization(session: Established, command: CommandBody, now: number): Output {
+    this.#state = { kind: 'authorizing', session, command };
+    const { rttMs, establishedAt } = session;
+    return out([], [], { type: 'authorize', command: command.command, intent: command.intent, rttMs, sessionAgeMs: now - establishedAt });
+  }
+
+  /** authorizing + answer: execute, or an authenticated denial. */
+  async #onAuthorized(session: Established, command: CommandBody, a: Extract<VehicleAnswer, { type: 'authorize' }>, now: number): Promise<Output> {
+    const verdicts: Verdicts = { proximity: a.proximity, ranging: a.ranging };
+    const decision = checkedAuthorization(a.decision);
+    if (decision !== 'allow') return this.#deny(session, command, decision, verdicts, now);
+    this.#state = { kind: 'executing', session, command, verdicts };
+    return out([], [], { type: 'execute', command: command.command, intent: command.intent, rttMs: session.rttMs });
+  }
+
+  /**
+   * executing + answer: RESULT with the outcome (checked fail-closed). An outcome never ends the
+   * session, whatever its reason (§3.3: e.g. `revoke` of an unknown id answers `unknown-key`);
+   * a revocation ends it from outside (the driver), or the next command's lookup does.
+   */
+  async #onExecuted(session: Established, command: CommandBody, verdicts: Verdicts, outcome: unknown, now: number): Promise<Output> {
+    const { status, data } = checkedOutcome(outcome);
+    const record = await session.channel.seal({ kind: BodyKind.Result, status, data });
+    this.#state = { kind: 'ready', session, idleSince: now };
+    return out([record], [this.#decision(session, command, status, verdicts)]);
   }
 
   /** `session-expired` past the session's lifetime, `rate-limited` past its command budget. */
-  #limitReached(now: number): DenyReason | undefined {
-    if (now - this.#establishedAt > (this.#o.sessionMaxAgeMs ?? 60_000)) return 'session-expired';
-    if (this.#commands > (this.#o.maxCommands ?? 32)) return 'rate-limited';
+  #limitReached(session: Established, now: number): DenyReason | undefined {
+    if (now - session.establishedAt > this.#limits.sessionMaxAgeMs) return 'session-expired';
+    if (session.commands > this.#limits.maxCommands) return 'rate-limited';
     return undefined;
   }
 
-  /** The key directory's answer; a directory that fails is no answer (the command is denied). */
-  async #lookup(publicKey: Uint8Array): Promise<KeyRecord | undefined | 'failed'> {
-    try {
-      return await this.#o.keys.findKey(publicKey);
-    } catch {
-      return 'failed';
+  /** Authenticated denial (RESULT); terminal reasons also close the session (CLOSE). */
+  async #deny(session: Established, command: CommandBody | undefined, reason: DenyReason, verdicts: Verdicts, now: number): Promise<Output> {
+    const send = [await session.channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
+    const events: VehicleSessionEvent[] = [this.#decision(session, command, reason, verdicts)];
+    if (!reasonEndsSession(reason)) {
+      this.#state = { kind: 'ready', session, idleSince: now };
+      return out(send, events);
     }
-  }
-
-  /** Redeem a grant (the directory persists first); a failing directory is `internal-error`. */
-  async #redeem(grant: Uint8Array, now: number): Promise<KeyRecord | DenyReason> {
-    if (!this.#o.keys.redeemGrant) return 'unsupported';
-    try {
-      const r = await this.#o.keys.redeemGrant(grant, this.#peerKey!, now);
-      return typeof r === 'string' ? (isDenyReason(r) ? r : 'internal-error') : r;
-    } catch {
-      return 'internal-error';
-    }
-  }
-
-  async #onCommand(body: CommandBody, now: number): Promise<Output> {
-    const { command, intent } = body;
-    let key = await this.#lookup(this.#peerKey!);
-    if (key === 'failed') return this.#deny(command, 'internal-error', intent);
-    if (!key) {
-      // A shared key's first use: redeem the owner-signed grant it presents (persisted first).
-      const grant = body.extensions.find((e) => e.type === Extensions.Grant);
-      if (!grant) return this.#deny(command, 'unknown-key', intent);
-      const redeemed = await this.#redeem(grant.value, now);
-      if (typeof redeemed === 'string') return this.#deny(command, redeemed, intent);
-      key = redeemed;
-      const res = await this.#decide(body, key, now);
-      return { ...res, events: [{ type: 'enrolled', key }, ...res.events] };
-    }
-    return this.#decide(body, key, now);
-  }
-
-  async #decide(body: CommandBody, key: KeyRecord, now: number): Promise<Output> {
-    const { command, intent } = body;
-    const hooks = this.#o.hooks ?? {};
-    // A hook that fails gives no verdict (proximity unknown, ranging not ok): fail closed.
-    const proximity = await Promise.resolve()
-      .then(() => hooks.proximity?.(key.id))
-      .catch(() => undefined);
-    const ranging = await Promise.resolve()
-      .then(() => hooks.ranging?.(key.id, command))
-      .catch((): RangingVerdict => ({ ok: false }));
-    const decision = await checkedDecision(() =>
-      this.#o.policy({
-        key,
-        command,
-        commandName: commandName(command),
-        intent,
-        rttMs: this.#rttMs,
-        sessionAgeMs: now - this.#establishedAt,
-        now,
-        proximity,
-        ranging,
-      }),
-    );
-    if (decision !== 'allow') return this.#deny(command, decision, intent, proximity, ranging);
-    this.#pending = { command, key, intent, proximity, ranging };
-    this.#state = 'executing';
-    return out([], [{ type: 'execute', command, key, intent, rttMs: this.#rttMs }]);
-  }
-
-  /** Authenticated denial; terminal reasons also close the session. */
-  async #deny(command: Command | undefined, reason: DenyReason, intent: boolean, proximity?: ProximityVerdict, ranging?: RangingVerdict): Promise<Output> {
-    const channel = this.#channel!;
-    const send = [await channel.seal({ kind: BodyKind.Result, status: reason, data: EMPTY })];
-    const events: VehicleEvent[] = [this.#decision(command, reason, intent, proximity, ranging)];
-    if (!reasonEndsSession(reason)) return out(send, events);
-    send.push(await channel.seal({ kind: BodyKind.Close, reason }));
+    send.push(await session.channel.seal({ kind: BodyKind.Close, reason }));
     return this.#finish(send, reason, events);
   }
 
-  #decision(command: Command | undefined, result: 'ok' | DenyReason, intent: boolean, proximity?: ProximityVerdict, ranging?: RangingVerdict): VehicleEvent {
-    return { type: 'decision', keyId: this.#keyId ?? '', command, result, rttMs: this.#rttMs, intent, proximity, ranging, at: this.#o.now() };
+  #decision(session: Established, body: CommandBody | undefined, result: 'ok' | DenyReason, verdicts: Verdicts): VehicleSessionEvent {
+    const command: Command | undefined = body?.command;
+    return { type: 'decision', keyId: session.keyId, command, result, rttMs: session.rttMs, intent: body?.intent ?? false, ...verdicts };
   }
 
-  #finish(send: Uint8Array[], reason: 'ok' | DenyReason, events: VehicleEvent[]): Output {
-    this.#state = 'closed';
-    this.#ephemeral?.wipe?.();
-    this.#ephemeral = undefined;
-    this.#channel?.destroy();
-    this.#pending = undefined;
-    return out(send, [...events, { type: 'closed', reason }], true);
+  #finish(send: Uint8Array[], reason: 'ok' | DenyReason, events: VehicleSessionEvent[] = []): Output {
+    const s = this.#state;
+    if (s.kind === 'challenged') s.ephemeral.wipe?.();
+    if ('session' in s) s.session.channel.destroy();
+    this.#state = { kind: 'closed' };
+    return out(send, [...events, { type: 'closed', reason }], undefined, true);
   }
 
   #step(allowed: readonly VehicleSessionState[], run: () => Promise<Output>): Promise<Output> {
-    return this.#guard.run(this.#state, allowed, run);
+    return this.#guard.run(this.#state.kind, allowed, run);
   }
 }
 
-const out = (send: Uint8Array[], events: VehicleEvent[] = [], done = false): Output => output(send, events, done);
-
-/**
- * Fail closed on what the driver reports, checked at run time (JavaScript callers and `any` reach
- * here too): only `{ ok: true }` is success; data that cannot travel is `internal-error`; a
- * failure without a known reason is `actuator-failed`. Never `ok` by accident.
- */
-export function checkedOutcome(outcome: unknown): { status: 'ok' | DenyReason; data: Uint8Array } {
-  if (typeof outcome !== 'object' || outcome === null) return { status: 'actuator-failed', data: EMPTY };
-  const o = outcome as { ok?: unknown; data?: unknown; reason?: unknown };
-  if (o.ok === true) {
-    if (o.data === undefined) return { status: 'ok', data: EMPTY };
-    if (!(o.data instanceof Uint8Array) || o.data.length > LIMITS.maxResultData) return { status: 'internal-error', data: EMPTY };
-    return { status: 'ok', data: o.data };
-  }
-  return { status: isDenyReason(o.reason) ? o.reason : 'actuator-failed', data: EMPTY };
+function out(send: Uint8Array[], events: VehicleSessionEvent[] = [], request?: VehicleRequest, done = false): Output {
+  return request ? { ...output(send, events, done), request } : output(send, events, done);
 }
 
 /** Rejected input: error event + an unauthenticated alert; state untouched. Non-remote errors propagate. */

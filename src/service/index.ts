@@ -1,2 +1,2 @@
 export { VehicleService, type VehicleServiceOptions } from './vehicle-service.js';
-export { PhoneWallet, type PhoneWalletOptions, type WaitOptions } from './phone-wallet.js';
+export { PhoneWallet, type CarCommandOptions, type PhoneWalletOptions, type ShareOptions, type WaitOptions } from './phone-wallet.js';

@@ -11,7 +11,7 @@ import { systemRandom } from '../crypto/random.js';
 import { equalBytes } from '../bytes.js';
 import { LinkClosedError, LocalError, RemoteError } from '../errors.js';
 import { carIdOf, issueGrant } from '../keys/grant.js';
-import { keyRequestFromString, keyRequestToString } from '../keys/key-request.js';
+import { keyRequestFromString, keyRequestToString, type KeyRequest } from '../keys/key-request.js';
 import { openShare, sealShare } from '../keys/share.js';
 import { EMPTY_PHONE_STATE, type CarRecord, type PhoneState } from '../keys/state.js';
 import type { PhoneStore } from '../keys/store.js';
@@ -45,16 +45,27 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What an owner shares: which car, the permissions (default unlock, lock), a time window (ms since the epoch). */
+export interface ShareOptions {
+  readonly car?: string;
+  readonly permissions?: readonly string[];
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+}
+
+/** Options of a command on a car: the user's intent, the wait bounds, which car (`car(ref)`). */
+export type CarCommandOptions = CommandOptions & WaitOptions & { readonly car?: string };
+
 export class PhoneWallet {
   readonly identity: KeyCustody;
-  readonly #o: PhoneWalletOptions;
+  readonly #options: PhoneWalletOptions;
   readonly #crypto: CryptoProvider;
   readonly #random: RandomSource;
   readonly #now: Clock;
   #state: PhoneState;
 
   private constructor(o: PhoneWalletOptions, identity: KeyCustody, state: PhoneState) {
-    this.#o = o;
+    this.#options = o;
     this.identity = identity;
     this.#state = state;
     this.#crypto = o.crypto ?? nobleCrypto;
@@ -66,13 +77,14 @@ export class PhoneWallet {
   static async open(options: PhoneWalletOptions): Promise<PhoneWallet> {
     const crypto = options.crypto ?? nobleCrypto;
     let state = (await options.store.load()) ?? EMPTY_PHONE_STATE;
-    if (!options.identity && !state.identity) {
-      const kp = await generateP256KeyPair(crypto, options.random ?? systemRandom);
-      state = { ...state, identity: { secretKey: kp.secretKey } };
+    if (options.identity) return new PhoneWallet(options, options.identity, state);
+    let secretKey = state.identity?.secretKey;
+    if (!secretKey) {
+      secretKey = (await generateP256KeyPair(crypto, options.random ?? systemRandom)).secretKey;
+      state = { ...state, identity: { secretKey } };
       await options.store.save(state);
     }
-    const identity = options.identity ?? (await softwareKey(crypto, state.identity!.secretKey));
-    return new PhoneWallet(options, identity, state);
+    return new PhoneWallet(options, await softwareKey(crypto, secretKey), state);
   }
 
   /** This phone's key id (as cars list it). */
@@ -88,28 +100,15 @@ export class PhoneWallet {
   car(ref?: string): CarRecord {
     const cars = this.#state.cars;
     const found = ref === undefined ? (cars.length === 1 ? cars : []) : cars.filter((c) => c.carId.startsWith(ref) || c.name === ref);
-    if (found.length !== 1)
-      throw new LocalError(
-        'ERR_INVALID_ARGUMENT',
-        cars.length === 0
-          ? 'no car known yet: pair with a car or accept a share first'
-          : `car ${ref ?? '(unspecified)'}: ${found.length === 0 ? 'not found' : 'ambiguous'}; known: ${cars.map((c) => `${c.name} (${c.carId.slice(0, 8)})`).join(', ')}`,
-      );
-    return found[0]!;
+    const [only, ...others] = found;
+    if (!only || others.length > 0) throw new LocalError('ERR_INVALID_ARGUMENT', noSingleCarMessage(cars, ref, found.length));
+    return only;
   }
 
   /** Pair with the car on `link` using the code it shows; the car is saved before this resolves. */
   async pair(link: Link, code: string, options: WaitOptions = {}): Promise<CarRecord> {
-    const car = await pairPhone(link, {
-      crypto: this.#crypto,
-      random: this.#random,
-      now: this.#now,
-      code,
-      identity: this.identity,
-      ...(this.#o.signingKey && { signingKey: this.#o.signingKey }),
-      label: this.#o.label ?? 'phone',
-      ...options,
-    });
+    const { signingKey, label = 'phone' } = this.#options;
+    const car = await pairPhone(link, { ...this.#environment(), code, identity: this.identity, ...(signingKey && { signingKey }), label, ...options });
     return this.#saveCar({
       carId: carIdOf(this.#crypto, car.publicKey),
       name: car.name,
@@ -124,33 +123,22 @@ export class PhoneWallet {
   /**
    * Run `command` on a car over `link` (one round trip). A shared key presents its grant until the
    * car has accepted it once. Returns the result and the open connection for further commands.
+   * @throws the driver's typed errors (`openPhoneSession`): `mayHaveSucceeded` says whether the
+   *   car may have run the command anyway, `transient` whether retrying unchanged may help. A
+   *   failed first command keeps the grant (presenting it again is harmless).
    */
-  async open(
-    link: Link,
-    command: CommandInput,
-    options: CommandOptions & WaitOptions & { readonly car?: string } = {},
-  ): Promise<{ result: CommandResult; connection: PhoneConnection }> {
+  async open(link: Link, command: CommandInput, options: CarCommandOptions = {}): Promise<{ result: CommandResult; connection: PhoneConnection }> {
     const car = this.car(options.car);
-    const r = await openPhoneSession(
-      link,
-      {
-        crypto: this.#crypto,
-        random: this.#random,
-        now: this.#now,
-        identity: this.identity,
-        vehicleKey: car.vehicleKey,
-        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-        ...(options.signal && { signal: options.signal }),
-      },
-      command,
-      { ...(options.intent !== undefined && { intent: options.intent }), ...(car.grant && { grant: car.grant }) },
-    );
-    // Once the car has enrolled this key (it answered with a policy/execution status) or the grant
-    // is dead (revoked, expired), the grant is no longer needed.
-    if (car.grant && GRANT_SETTLED.has(r.result.status)) {
-      const { grant: _used, ...rest } = car;
-      await this.#saveCar(rest);
-    }
+    const { timeoutMs, signal, intent } = options;
+    const session = {
+      ...this.#environment(),
+      identity: this.identity,
+      vehicleKey: car.vehicleKey,
+      ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(signal && { signal }),
+    };
+    const r = await openPhoneSession(link, session, command, { ...(intent !== undefined && { intent }), ...(car.grant && { grant: car.grant }) });
+    await this.#dropGrantOnceSettled(car, r.result.status);
     return r;
   }
 
@@ -159,11 +147,7 @@ export class PhoneWallet {
    * found the car without resolving its advertising id: a revocation changed the car's secret),
    * the car's current advertising secret is fetched in the same session and stored before closing.
    */
-  async command(
-    link: Link,
-    command: CommandInput,
-    options: CommandOptions & WaitOptions & { readonly car?: string; readonly refreshAdvertising?: boolean } = {},
-  ) {
+  async command(link: Link, command: CommandInput, options: CarCommandOptions & { readonly refreshAdvertising?: boolean } = {}): Promise<CommandResult> {
     const { result, connection } = await this.open(link, command, options);
     // A successful revoke changed the car's secret; so may have whatever made the caller fall back.
     // Best effort: the command has its result; a failed refresh is retried at the next fallback.
@@ -194,7 +178,7 @@ export class PhoneWallet {
   }
 
   /** A key request for a friend who wants a key to someone's car: give this string to the owner. */
-  keyRequest(label = this.#o.label ?? 'phone'): string {
+  keyRequest(label = this.#options.label ?? 'phone'): string {
     return keyRequestToString({ publicKey: this.identity.publicKey, label });
   }
 
@@ -202,31 +186,12 @@ export class PhoneWallet {
    * Owner: grant the phone that made `request` a key to `car` — permissions (default unlock, lock),
    * a time window — as a sealed share string only that phone can open.
    */
-  async share(
-    request: string,
-    options: { readonly car?: string; readonly permissions?: readonly string[]; readonly notBefore?: number; readonly notAfter?: number } = {},
-  ): Promise<{ share: string; grantId: string }> {
+  async share(request: string, options: ShareOptions = {}): Promise<{ share: string; grantId: string }> {
     const car = this.car(options.car);
     if (car.role !== 'owner') throw new LocalError('ERR_INVALID_STATE', 'only an owner can share this car');
-    const req = keyRequestFromString(request);
-    const grant = await issueGrant({
-      crypto: this.#crypto,
-      random: this.#random,
-      issuer: this.identity,
-      issuerKeyId: car.keyId,
-      vehicleKey: car.vehicleKey,
-      subject: req.publicKey,
-      permissions: options.permissions ?? ['unlock', 'lock'],
-      ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
-      ...(options.notAfter !== undefined && { notAfter: options.notAfter }),
-      label: req.label,
-    });
-    const share = await sealShare(this.#crypto, this.#random, {
-      vehicleKey: car.vehicleKey,
-      advertisingSecret: car.advertisingSecret ?? new Uint8Array(32),
-      carName: car.name,
-      grant,
-    });
+    const grant = await this.#issueGrant(car, keyRequestFromString(request), options);
+    const advertisingSecret = car.advertisingSecret ?? new Uint8Array(32);
+    const share = await sealShare(this.#crypto, this.#random, { vehicleKey: car.vehicleKey, advertisingSecret, carName: car.name, grant });
     return { share, grantId: grant.grantId };
   }
 
@@ -251,13 +216,52 @@ export class PhoneWallet {
     await this.#save({ ...this.#state, cars: this.#state.cars.filter((c) => c.carId !== car.carId) });
   }
 
+  /** The owner's signed grant for the phone that made `request`. */
+  async #issueGrant(car: CarRecord, request: KeyRequest, options: ShareOptions) {
+    const { permissions = ['unlock', 'lock'], notBefore, notAfter } = options;
+    return issueGrant({
+      crypto: this.#crypto,
+      random: this.#random,
+      issuer: this.identity,
+      issuerKeyId: car.keyId,
+      vehicleKey: car.vehicleKey,
+      subject: request.publicKey,
+      permissions,
+      ...(notBefore !== undefined && { notBefore }),
+      ...(notAfter !== undefined && { notAfter }),
+      label: request.label,
+    });
+  }
+
+  /** What every role this phone runs is given: crypto, randomness, the clock. */
+  #environment(): { readonly crypto: CryptoProvider; readonly random: RandomSource; readonly now: Clock } {
+    return { crypto: this.#crypto, random: this.#random, now: this.#now };
+  }
+
+  /**
+   * Once the car has enrolled this key (it answered with a policy/execution status) or the grant
+   * is dead (revoked, expired), the grant is no longer needed.
+   */
+  async #dropGrantOnceSettled(car: CarRecord, status: CommandResult['status']): Promise<void> {
+    if (!car.grant || !GRANT_SETTLED.has(status)) return;
+    const { grant: _settled, ...withoutGrant } = car;
+    await this.#saveCar(withoutGrant);
+  }
+
   async #saveCar(car: CarRecord): Promise<CarRecord> {
     await this.#save({ ...this.#state, cars: [...this.#state.cars.filter((c) => c.carId !== car.carId), car] });
     return car;
   }
 
   async #save(state: PhoneState): Promise<void> {
-    await this.#o.store.save(state);
+    await this.#options.store.save(state);
     this.#state = state;
   }
+}
+
+/** Why `car(ref)` found no single car, with the cars it knows. */
+function noSingleCarMessage(cars: readonly CarRecord[], ref: string | undefined, matches: number): string {
+  if (cars.length === 0) return 'no car known yet: pair with a car or accept a share first';
+  const known = cars.map((c) => `${c.name} (${c.carId.slice(0, 8)})`).join(', ');
+  return `car ${ref ?? '(unspecified)'}: ${matches === 0 ? 'not found' : 'ambiguous'}; known: ${known}`;
 }

@@ -19,27 +19,31 @@ import { nobleCrypto } from '../crypto/noble.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { systemRandom } from '../crypto/random.js';
 import { LocalError, ProxkeyError } from '../errors.js';
-import { AuditLimiter, type AuditLimiterOptions } from '../keys/audit-limiter.js';
-import { TrustedClock } from '../keys/trusted-clock.js';
-import { checkedDecision } from '../roles/authorize.js';
-import { ActuationLock } from '../transport/actuation.js';
-import { createSerialLane } from '../transport/serial-lane.js';
-import { boundedHooks, boundedPolicy } from './bounded-callbacks.js';
+import type { AuditLimiterOptions } from '../keys/audit-limiter.js';
 import { carIdOf } from '../keys/grant.js';
+import type { KeyRecord } from '../keys/key-record.js';
 import { KeyRegistry, type RevokeResult } from '../keys/key-registry.js';
-import { encodeKeyList } from '../keys/key-list.js';
 import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
 import type { VehicleStore } from '../keys/store.js';
+import { TrustedClock } from '../keys/trusted-clock.js';
 import { defaultPolicy } from '../policy/default-policy.js';
+import type { Policy, VehicleHooks } from '../policy/types.js';
 import { ADVERTISING_SECRET_LENGTH } from '../protocol/advertising-id.js';
-import { commandName, toCommand, type Command } from '../protocol/commands.js';
-import type { ProximityDecision } from '../proximity/engine.js';
+import type { PhoneInfo } from '../protocol/pairing.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import { checkedOutcome, type ExecutionOutcome } from '../roles/vehicle-session.js';
-import type { KeyRecord, Policy, ProximityVerdict, RangingVerdict, VehicleEvent, VehicleHooks } from '../roles/types.js';
+import type { ProximityDecision } from '../proximity/engine.js';
+import { ActuationLock, runActuator } from '../transport/actuation.js';
 import type { Link } from '../transport/link.js';
-import { runActuator, serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
+import { createSerialLane } from '../transport/serial-lane.js';
+import { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from '../transport/vehicle-driver.js';
+import type { VehicleEvent } from '../transport/vehicle-event.js';
+import { runAdminCommand } from './admin-commands.js';
+import { ConnectionAdmission, MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS, type AdmittedConnection } from './admission.js';
+import { AuditTrail, lastAuditTime } from './audit-trail.js';
+import { runPassiveEntry } from './passive-entry.js';
+
+export { MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS } from './admission.js';
 
 export interface VehicleServiceOptions {
   readonly store: VehicleStore;
@@ -57,8 +61,11 @@ export interface VehicleServiceOptions {
   readonly name?: string;
   /** Passed to every session (timeouts, suites, lifetime…). */
   readonly session?: Partial<Omit<ServeVehicleOptions, 'actuator' | 'keys' | 'identity' | 'policy' | 'crypto' | 'random' | 'now'>>;
-  /** Observers for UIs and logs. */
-  readonly onEvent?: (event: VehicleEvent, keyId: string | undefined) => void;
+  /**
+   * Observers for UIs and logs: every session event, the session's key id once known, and the
+   * link it happened on (the object `serve(link)` was given).
+   */
+  readonly onEvent?: (event: VehicleEvent, keyId: string | undefined, link: Link) => void;
   /**
    * Failures that belong to no session's answer (an audit append that failed, an unexpected
    * error a session survived). The car goes on serving. Exceptions thrown here are ignored.
@@ -77,22 +84,11 @@ export interface VehicleServiceOptions {
   readonly auditLimits?: AuditLimiterOptions;
 }
 
-/** Default cap on concurrently unauthenticated connections. */
-export const MAX_UNAUTHENTICATED_CONNECTIONS = 128;
-/** Connections younger than this are evicted only when no older unauthenticated one exists. */
-export const UNAUTHENTICATED_GRACE_MS = 1_000;
-
-interface Connection {
-  readonly control: AbortController;
-  readonly since: number;
-  trusted: boolean;
-}
-
 export class VehicleService {
   readonly registry: KeyRegistry;
   readonly identity: KeyCustody;
   readonly name: string;
-  readonly #o: VehicleServiceOptions;
+  readonly #options: VehicleServiceOptions;
   readonly #crypto: CryptoProvider;
   readonly #random: RandomSource;
   readonly #now: Clock;
@@ -101,26 +97,25 @@ export class VehicleService {
   readonly #sessions = new Map<string, Set<(reason: DenyReason) => void>>();
   #pairing: PairingMode | undefined;
   readonly #secretListeners = new Set<(secret: Uint8Array) => void>();
-  #audit: Promise<void> = Promise.resolve();
-  #auditError: unknown;
-  readonly #auditLimiter: AuditLimiter;
+  readonly #audit: AuditTrail;
   readonly #clock: TrustedClock;
   readonly #actuation = new ActuationLock();
   readonly #handshakeLane = createSerialLane();
-  readonly #connections: Connection[] = [];
+  readonly #admission: ConnectionAdmission;
 
   private constructor(o: VehicleServiceOptions, registry: KeyRegistry, identity: KeyCustody, clock: TrustedClock) {
-    this.#o = o;
+    this.#options = o;
     this.registry = registry;
     this.identity = identity;
     this.#crypto = o.crypto ?? nobleCrypto;
     this.#random = o.random ?? systemRandom;
     this.#clock = clock;
     this.#now = clock.now;
-    this.#policy = boundedPolicy(o.policy ?? defaultPolicy());
-    this.#hooks = o.hooks && boundedHooks(o.hooks);
+    this.#policy = o.policy ?? defaultPolicy();
+    this.#hooks = o.hooks;
     this.name = o.name ?? registry.state.name ?? 'car';
-    this.#auditLimiter = new AuditLimiter(o.auditLimits);
+    this.#audit = new AuditTrail(o.store, this.#now, o.auditLimits);
+    this.#admission = new ConnectionAdmission(o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS, o.unauthenticatedGraceMs ?? UNAUTHENTICATED_GRACE_MS);
   }
 
   /**
@@ -128,6 +123,9 @@ export class VehicleService {
    * create the car's key and advertising secret and persist them before serving anyone.
    */
   static async open(options: VehicleServiceOptions): Promise<VehicleService> {
+    // The name travels in PAIR_DONE and shares (at most 64 UTF-8 bytes): refuse it now, not at the first pairing.
+    if (options.name !== undefined && new TextEncoder().encode(options.name).length > 64)
+      throw new LocalError('ERR_INVALID_ARGUMENT', 'car name: at most 64 bytes (UTF-8)');
     const crypto = options.crypto ?? nobleCrypto;
     const random = options.random ?? systemRandom;
     const registry = await KeyRegistry.open({ store: options.store, crypto });
@@ -146,7 +144,9 @@ export class VehicleService {
         value: undefined,
       }));
     }
-    const identity = options.identity ?? (await softwareKey(crypto, registry.state.identity!.secretKey));
+    const stored = registry.state.identity;
+    if (!options.identity && !stored) throw new ProxkeyError('ERR_INTERNAL', 'vehicle state has no identity after initialisation');
+    const identity = options.identity ?? (await softwareKey(crypto, stored?.secretKey ?? new Uint8Array(0)));
     registry.setVehicleKey(identity.publicKey);
     return new VehicleService(options, registry, identity, clock);
   }
@@ -174,8 +174,11 @@ export class VehicleService {
     return carIdOf(this.#crypto, this.identity.publicKey);
   }
 
+  /** The secret the car's rotating advertising ids are derived from (created at first start, renewed at each revocation). */
   get advertisingSecret(): Uint8Array {
-    return this.registry.state.advertisingSecret!;
+    const secret = this.registry.state.advertisingSecret;
+    if (!secret) throw new ProxkeyError('ERR_INTERNAL', 'vehicle state has no advertising secret');
+    return secret;
   }
 
   /**
@@ -184,76 +187,59 @@ export class VehicleService {
    * `onError`.
    */
   async serve(link: Link, options: { readonly signal?: AbortSignal } = {}): Promise<ServeSummary> {
-    const { connection, release } = this.#admit(options.signal);
-    let keyId: string | undefined;
+    const { connection, release } = this.#admission.admit(options.signal);
     try {
-      return await serveVehicleSession(link, {
-        ...this.#o.session,
-        signal: connection.control.signal,
-        crypto: this.#crypto,
-        random: this.#random,
-        now: this.#now,
-        identity: this.identity,
-        keys: this.registry,
-        policy: this.#policy,
-        ...(this.#hooks && { hooks: this.#hooks }),
-        actuator: this.#o.actuator,
-        actuationLock: this.#actuation,
-        admin: (command, key) => this.#admin(command, key),
-        handshakeLane: this.#handshakeLane,
-        onEvent: (e) => {
-          if (e.type === 'authenticated') keyId = e.keyId;
-          // Trusted (never evicted, always audited): a key that is enrolled and valid right now,
-          // or one its grant just enrolled. Revoked or expired keys are treated as strangers.
-          if ((e.type === 'authenticated' && this.#isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
-          if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
-          this.#record(e, connection.trusted);
-          try {
-            this.#o.onEvent?.(e, keyId);
-          } catch {
-            /* observers must not break the car */
-          }
-        },
-        onSession: (id, end) => this.#trackSession(id, end),
-        pairing: {
-          authority: () => this.#pairing,
-          enrollOwner: (phone) => this.#enrollOwner(phone),
-        },
-        onPairingEvent: (e) => {
-          if (e.type === 'error') this.#log({ at: this.#now(), event: 'pairing', keyId: '', result: 'failed', detail: e.error.message });
-        },
-      });
+      return await serveVehicleSession(link, this.#sessionOptions(link, connection));
     } finally {
       release();
       await this.flushAudit().catch((e: unknown) => this.#reportError(e));
     }
   }
 
-  /**
-   * Register a connection; beyond the cap evict unauthenticated ones — those past the grace
-   * period first (they hold a slot without answering), oldest first — never an authenticated one.
-   */
-  #admit(signal: AbortSignal | undefined): { connection: Connection; release: () => void } {
-    const now = performance.now();
-    const connection: Connection = { control: new AbortController(), since: now, trusted: false };
-    if (signal?.aborted) connection.control.abort(signal.reason);
-    const onAbort = () => connection.control.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const release = () => {
-      signal?.removeEventListener('abort', onAbort);
-      this.#connections.splice(this.#connections.indexOf(connection), 1);
+  #sessionOptions(link: Link, connection: AdmittedConnection): ServeVehicleOptions {
+    let keyId: string | undefined;
+    return {
+      ...this.#options.session,
+      signal: connection.control.signal,
+      crypto: this.#crypto,
+      random: this.#random,
+      now: this.#now,
+      ...(this.#options.monotonic && { monotonic: this.#options.monotonic }),
+      identity: this.identity,
+      keys: this.registry,
+      policy: this.#policy,
+      ...(this.#hooks && { hooks: this.#hooks }),
+      actuator: this.#options.actuator,
+      actuationLock: this.#actuation,
+      admin: (command, key) => runAdminCommand(this.#adminTarget, command, key),
+      handshakeLane: this.#handshakeLane,
+      onEvent: (e) => {
+        if (e.type === 'authenticated') keyId = e.keyId;
+        // Trusted (never evicted, always audited): a key that is enrolled and valid right now,
+        // or one its grant just enrolled. Revoked or expired keys are treated as strangers.
+        if ((e.type === 'authenticated' && this.#isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
+        if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
+        this.#audit.record(e, connection.trusted);
+        try {
+          this.#options.onEvent?.(e, keyId, link);
+        } catch {
+          /* observers must not break the car */
+        }
+      },
+      onSession: (id, end) => this.#trackSession(id, end),
+      pairing: { authority: () => this.#pairing, enrollOwner: (phone) => this.#enrollOwner(phone) },
+      onPairingEvent: (e) => {
+        if (e.type === 'error') this.#audit.log({ at: this.#now(), event: 'pairing', keyId: '', result: 'failed', detail: e.error.message });
+      },
     };
-    this.#connections.push(connection);
-    const cap = this.#o.maxUnauthenticated ?? MAX_UNAUTHENTICATED_CONNECTIONS;
-    const grace = this.#o.unauthenticatedGraceMs ?? UNAUTHENTICATED_GRACE_MS;
-    const waiting = this.#connections.filter((c) => !c.trusted && !c.control.signal.aborted);
-    const excess = waiting.length - cap;
-    if (excess <= 0) return { connection, release };
-    const stale = waiting.filter((c) => now - c.since > grace);
-    const young = waiting.filter((c) => now - c.since <= grace);
-    for (const old of [...stale, ...young].slice(0, excess)) old.control.abort('evicted');
-    return { connection, release };
   }
+
+  readonly #adminTarget = {
+    listKeys: () => this.registry.list(),
+    advertisingSecret: () => this.advertisingSecret,
+    revoke: (target: string, by: string, options: { readonly cascade?: boolean }) => this.revoke(target, by, options),
+    reportError: (e: unknown) => this.#reportError(e),
+  };
 
   #trackSession(id: string, end: (reason: DenyReason) => void): () => void {
     const set = this.#sessions.get(id) ?? new Set();
@@ -266,7 +252,7 @@ export class VehicleService {
   }
 
   /** Enroll the phone that proved the pairing code (durably), or say why not. */
-  async #enrollOwner(phone: { readonly publicKey: Uint8Array; readonly signingKey?: Uint8Array; readonly label: string }) {
+  async #enrollOwner(phone: PhoneInfo) {
     let rec: KeyRecord;
     try {
       rec = await this.registry.enroll(phone.publicKey, {
@@ -278,10 +264,10 @@ export class VehicleService {
     } catch (e) {
       const reason: DenyReason = e instanceof LocalError && e.code === 'ERR_INVALID_STATE' ? 'revoked' : 'internal-error';
       if (reason === 'internal-error') this.#reportError(e);
-      this.#log({ at: this.#now(), event: 'pairing', keyId: '', result: reason, detail: phone.label });
+      this.#audit.log({ at: this.#now(), event: 'pairing', keyId: '', result: reason, detail: phone.label });
       return reason;
     }
-    this.#log({ at: this.#now(), event: 'pairing', keyId: rec.id, result: 'ok', detail: phone.label });
+    this.#audit.log({ at: this.#now(), event: 'pairing', keyId: rec.id, result: 'ok', detail: phone.label });
     return { publicKey: this.identity.publicKey, advertisingSecret: this.advertisingSecret, keyId: rec.id, name: this.name };
   }
 
@@ -321,14 +307,14 @@ export class VehicleService {
     const before = this.advertisingSecret;
     const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH), ...(options.cascade && { cascade: true }) });
     const cascaded = r.cascaded ?? [];
-    this.#log({
+    this.#audit.log({
       at: this.#now(),
       event: 'revoke',
       keyId: r.keyId ?? '',
       result: 'ok',
       detail: `${target} by ${by}${cascaded.length ? ` (cascade: ${cascaded.length})` : ''}`,
     });
-    for (const id of cascaded) this.#log({ at: this.#now(), event: 'revoke', keyId: id, result: 'ok', detail: `${id} by ${by} (enrolled by ${target})` });
+    for (const id of cascaded) this.#audit.log({ at: this.#now(), event: 'revoke', keyId: id, result: 'ok', detail: `${id} by ${by} (enrolled by ${target})` });
     for (const id of [...(r.keyId ? [r.keyId] : []), ...cascaded]) for (const end of this.#sessions.get(id) ?? []) end('revoked');
     if (this.advertisingSecret === before) return r; // already revoked: nothing changed
     for (const listener of this.#secretListeners) {
@@ -354,64 +340,43 @@ export class VehicleService {
   /**
    * Act on a proximity engine's decision for `decision.keyId`: `walk-away-lock` locks,
    * `approach-unlock` unlocks — each only if the car's policy allows that command for that key
-   * now (revoked, expired, not permitted, intent or ranging required… all deny), with the zone
-   * the decision implies as the proximity verdict and no handshake RTT (the key's samples come
-   * from a link its session authenticated). Audited as `passive-entry` either way. Returns `ok`
-   * or the denial reason; never throws for a policy or actuator refusal.
+   * now (`runPassiveEntry`). Audited as `passive-entry` either way. Returns `ok` or the denial
+   * reason; never throws for a policy or actuator refusal.
    */
   async passiveEntry(decision: ProximityDecision): Promise<'ok' | DenyReason> {
-    const command = toCommand(decision.type === 'walk-away-lock' ? 'lock' : 'unlock');
-    const name = commandName(command);
-    const key = this.registry.state.keys.find((k) => k.id === decision.keyId);
-    const zone: ProximityVerdict['zone'] = decision.type === 'walk-away-lock' ? (decision.cause === 'far' ? 'far' : 'unknown') : 'near';
-    const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
-    let result: 'ok' | DenyReason = 'unknown-key';
-    if (key) {
-      const ranging = await Promise.resolve()
-        .then(() => this.#hooks?.ranging?.(key.id, command))
-        .catch((): RangingVerdict => ({ ok: false }));
-      const verdict = await checkedDecision(() =>
-        this.#policy({ key, command, commandName: name, intent: false, rttMs: 0, sessionAgeMs: 0, now: this.#now(), proximity, ranging }),
-      );
-      if (verdict !== 'allow') result = verdict;
-      else {
+    const findKey = (id: string) => this.registry.state.keys.find((k) => k.id === id);
+    const session = this.#options.session;
+    return runPassiveEntry(
+      {
+        findKey,
+        policy: this.#policy,
+        hooks: this.#hooks,
         // as in a session: one physical action at a time, bounded, a throw is `actuator-failed`
-        const outcome = checkedOutcome(
-          await runActuator(
+        actuate: (command, key) =>
+          runActuator(
             {
-              actuator: this.#o.actuator,
+              actuator: this.#options.actuator,
               lock: this.#actuation,
-              ...(this.#o.session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: this.#o.session.actuatorTimeoutMs }),
-              ...(this.#o.session?.actuationWaitMs !== undefined && { actuationWaitMs: this.#o.session.actuationWaitMs }),
+              ...(session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: session.actuatorTimeoutMs }),
+              ...(session?.actuationWaitMs !== undefined && { actuationWaitMs: session.actuationWaitMs }),
               // it may have waited for the lock: a revocation meanwhile means nothing is driven
-              stillAllowed: () => (this.registry.state.keys.find((k) => k.id === key.id)?.revoked ? 'revoked' : undefined),
+              stillAllowed: () => (findKey(key.id)?.revoked ? 'revoked' : undefined),
             },
             command,
             key,
           ),
-        );
-        result = outcome.status;
-      }
-    }
-    this.#log(
-      {
-        at: this.#now(),
-        event: 'passive-entry',
-        keyId: decision.keyId,
-        command: name,
-        result,
-        proximity: zone,
-        detail: `${decision.type} (${decision.cause}${decision.distanceM === undefined ? '' : `, ${decision.distanceM.toFixed(1)} m`})`,
+        now: this.#now,
+        log: (entry, unauthenticated) => this.#audit.log(entry, unauthenticated),
+        isActiveKey: (id) => this.#isActiveKey(id),
       },
-      !this.#isActiveKey(decision.keyId),
+      decision,
     );
-    return result;
   }
 
   /** The audit log, oldest first (after flushing pending entries and the count of suppressed ones). */
   async audit(): Promise<AuditEntry[]> {
     await this.flushAudit({ final: true });
-    return this.#o.store.readAudit();
+    return this.#options.store.readAudit();
   }
 
   /**
@@ -420,40 +385,13 @@ export class VehicleService {
    * unauthenticated entries, so none goes uncounted.
    */
   async flushAudit(options: { readonly final?: boolean } = {}): Promise<void> {
-    if (options.final) {
-      const summary = this.#auditLimiter.flush(this.#now());
-      if (summary) this.#log(summary);
-    }
-    await this.#audit;
-    if (this.#auditError) {
-      const e = this.#auditError;
-      this.#auditError = undefined;
-      throw e instanceof Error ? e : new ProxkeyError('ERR_INTERNAL', `audit append failed: ${String(e)}`);
-    }
-  }
-
-  /**
-   * Administrative commands: answered with their real outcome once durable (no actuator bound:
-   * a slow disk delays the answer, it never turns a committed revoke into a failure).
-   */
-  async #admin(command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
-    if (command.kind === 'list-keys') return { ok: true, data: encodeKeyList(await this.registry.list(), command.page ?? 0) };
-    if (command.kind === 'advertising-secret') return { ok: true, data: this.advertisingSecret.slice() };
-    if (command.kind !== 'revoke') return { ok: false, reason: 'unsupported' };
-    try {
-      await this.revoke(command.target, key.id, { ...(command.cascade && { cascade: true }) });
-      return { ok: true };
-    } catch (e) {
-      if (e instanceof LocalError) return { ok: false, reason: e.code === 'ERR_INVALID_ARGUMENT' ? 'unknown-key' : 'not-permitted' };
-      this.#reportError(e);
-      return { ok: false, reason: 'internal-error' };
-    }
+    await this.#audit.flush(options);
   }
 
   #reportError(e: unknown): void {
     const error = e instanceof ProxkeyError ? e : new ProxkeyError('ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     try {
-      this.#o.onError?.(error);
+      this.#options.onError?.(error);
     } catch {
       /* observers must not break the car */
     }
@@ -464,49 +402,5 @@ export class VehicleService {
     const key = this.registry.state.keys.find((k) => k.id === keyId);
     const now = this.#now();
     return !!key && !key.revoked && (key.notBefore === undefined || now >= key.notBefore) && (key.notAfter === undefined || now <= key.notAfter);
-  }
-
-  /** Audit a session's decision or enrollment; `trusted`: the session's key was valid (never rate-limited). */
-  #record(e: VehicleEvent, trusted: boolean): void {
-    if (e.type === 'decision')
-      this.#log(
-        {
-          at: e.at,
-          event: 'command',
-          keyId: e.keyId,
-          ...(e.command && { command: commandName(e.command) }),
-          result: e.result,
-          rttMs: Math.round(e.rttMs * 10) / 10,
-          intent: e.intent,
-          ...(e.proximity && { proximity: e.proximity.zone }),
-          ...(e.ranging && { ranging: e.ranging.ok }),
-        },
-        !trusted,
-      );
-    else if (e.type === 'enrolled')
-      this.#log({ at: this.#now(), event: 'enroll', keyId: e.key.id, result: 'ok', detail: `grant ${e.key.grantId} from ${e.key.issuerKeyId}` });
-  }
-
-  /**
-   * Queue audit entries; `unauthenticated` ones (caused by a peer that holds no valid key: default
-   * failed pairings) are rate-limited. A failed append is kept for `flushAudit`.
-   */
-  #log(entry: AuditEntry, unauthenticated = entry.event === 'pairing' && entry.result !== 'ok'): void {
-    for (const e of this.#auditLimiter.admit(entry, this.#now(), unauthenticated))
-      this.#audit = this.#audit
-        .then(() => this.#o.store.appendAudit(e))
-        .catch((err: unknown) => {
-          this.#auditError ??= err;
-        });
-  }
-}
-
-/** The time of the newest audit entry (part of the clock floor); 0 when there is none or it cannot be read. */
-async function lastAuditTime(store: VehicleStore): Promise<number> {
-  try {
-    const entries = await store.readAudit();
-    return entries.reduce((t, e) => Math.max(t, e.at), 0);
-  } catch {
-    return 0;
   }
 }

@@ -28,7 +28,10 @@ export function withDeadline<T>(what: string, work: Promise<T>, { timeoutMs, sig
       reject(err);
     };
     const onAbort = () => fail(new AbortedError(what, signal?.reason));
-    if (signal?.aborted) return fail(new AbortedError(what, signal.reason));
+    if (signal?.aborted) {
+      work.catch(() => undefined); // abandoned: its own failure must not go unhandled
+      return fail(new AbortedError(what, signal.reason));
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs !== undefined) timer = setTimeout(() => fail(new TimeoutError(what, timeoutMs)), timeoutMs);
     work.then(

@@ -2,9 +2,18 @@ export type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js
 export { createMemoryLinkPair, type MemoryLinkOptions } from './memory-link.js';
 export { withDeadline, type DeadlineOptions } from './deadline.js';
 export { MessageQueue } from './message-queue.js';
-export { serveVehicleSession, type Actuator, type ServeSummary, type ServeVehicleOptions } from './vehicle-driver.js';
+export {
+  serveVehicleSession,
+  type Actuator,
+  type AdminHandler,
+  type ServeSummary,
+  type ServeVehicleOptions,
+  type VehiclePairingHooks,
+} from './vehicle-driver.js';
+export { stampedEvent, type VehicleEvent } from './vehicle-event.js';
+export { VehicleAnswerer, KEY_DIRECTORY_TIMEOUT_MS, type VehicleAnswererOptions } from './vehicle-answers.js';
 export { openPhoneSession, runPhoneCommand, PhoneConnection, type CommandResult, type PhoneConnectOptions } from './phone-driver.js';
-export { pairPhone, serveVehiclePairing, type PairedCar, type PairPhoneOptions, type VehiclePairingHooks } from './pairing-driver.js';
+export { pairPhone, type PairedCar, type PairPhoneOptions } from './pairing-driver.js';
 export {
   decodeGattInfo,
   encodeGattInfo,

@@ -2,16 +2,22 @@
  * Runs a `PhoneSession` over a `Link`: waits (bounded) for the car's challenge, sends the
  * handshake carrying the first command, and returns its authenticated result — one round trip.
  * The returned `PhoneConnection` sends further commands on the same session.
+ *
+ * The driver is a straight loop over the role: read the car's next message (the wait armed at the
+ * role's `nextDeadline()`), feed it with its arrival time, report events, send what the role
+ * produced; when the wait runs out, `tick` lets the role end the session. Every await is bounded
+ * (`timeoutMs`, `signal`). Failures say whether the command may have run (`mayHaveSucceeded`).
  */
-import { DeniedError, LinkClosedError, LocalError, RemoteError } from '../errors.js';
+import { AbortedError, LinkClosedError, LocalError, RemoteError, TimeoutError } from '../errors.js';
 import type { Command, CommandInput } from '../protocol/commands.js';
-import type { DenyReason } from '../protocol/reasons.js';
-import { PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
+import { deniedError, type DenyReason } from '../protocol/reasons.js';
+import { PHONE_ANSWER_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
 import type { PhoneEvent, RoleOutput } from '../roles/types.js';
+import { withDeadline } from './deadline.js';
 import type { Link } from './link.js';
 
 export interface PhoneConnectOptions extends PhoneSessionOptions {
-  /** Bound for each wait on the car (challenge, result). Default 5 000 ms. */
+  /** Bound for each wait on the car (challenge, result) and each send. Default 5 000 ms. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PhoneEvent) => void;
@@ -21,21 +27,28 @@ export interface PhoneConnectOptions extends PhoneSessionOptions {
 export interface CommandResult {
   readonly command: Command;
   readonly ok: boolean;
-  /** `ok`, or why the car refused. */
+  /** `ok`, or why the car refused (`REASONS[status].retry` says what the user can do). */
   readonly status: 'ok' | DenyReason;
   readonly data: Uint8Array;
-  /** ms from sending the command to the result (phone clock). */
+  /** ms from sending the command to the result's arrival (phone clock). */
   readonly elapsedMs: number;
 }
+
+type Output = RoleOutput<PhoneEvent>;
 
 export class PhoneConnection {
   #closed = false;
   #closeReason: 'ok' | DenyReason | undefined;
+  /** When the message carrying the command in flight was handed to the link (`options.now` clock). */
+  #commandSentAt = 0;
+  readonly #timeoutMs: number;
   constructor(
     private readonly link: Link,
     private readonly session: PhoneSession,
     private readonly options: PhoneConnectOptions,
-  ) {}
+  ) {
+    this.#timeoutMs = options.timeoutMs ?? PHONE_ANSWER_TIMEOUT_MS;
+  }
 
   /** The reason in the car's authenticated CLOSE, once one was received. */
   get closeReason(): 'ok' | DenyReason | undefined {
@@ -45,16 +58,11 @@ export class PhoneConnection {
   /**
    * Wait until the car ends the session (e.g. after a revocation it sends CLOSE(`revoked`)) and
    * return its authenticated reason; `undefined` when the link closed without one.
+   * @throws `TimeoutError` when nothing came within `timeoutMs`; a `RemoteError` for bad input.
    */
   async awaitClose(options: { readonly timeoutMs?: number } = {}): Promise<'ok' | DenyReason | undefined> {
     try {
-      while (this.session.state !== 'closed' && this.#closeReason === undefined) {
-        const bytes = await this.link.receive({ timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? 5_000, signal: this.options.signal });
-        const o = await this.session.receive(bytes);
-        await this.#flush(o);
-        const error = o.events.find((e) => e.type === 'error');
-        if (error?.type === 'error') throw error.error;
-      }
+      if (this.session.state !== 'closed') await this.#drive((o) => (o.done ? true : undefined), options.timeoutMs ?? this.#timeoutMs);
     } catch (err) {
       if (!(err instanceof LinkClosedError)) throw err;
     } finally {
@@ -68,11 +76,13 @@ export class PhoneConnection {
     return !this.#closed && this.session.state === 'ready' && !this.link.isClosed;
   }
 
-  /** Send a further command on this session and await its authenticated result. */
+  /**
+   * Send a further command on this session and await its authenticated result.
+   * @throws `LocalError('ERR_INVALID_STATE')` when the connection is closed; I/O errors as `openPhoneSession`.
+   */
   async send(command: CommandInput, options: CommandOptions = {}): Promise<CommandResult> {
     if (!this.isOpen) throw new LocalError('ERR_INVALID_STATE', 'phone connection is closed');
-    await this.#flush(await this.session.command(command, options));
-    return this.awaitResult();
+    return this.#exchange(() => this.session.command(command, options, this.options.now()));
   }
 
   /** Close the session (authenticated close) and the link. Idempotent. */
@@ -80,7 +90,7 @@ export class PhoneConnection {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.session.state !== 'closed' && !this.link.isClosed) await this.#flush(await this.session.close(), false);
+      if (this.session.state !== 'closed' && !this.link.isClosed) await this.#apply(await this.session.close(), false);
     } catch {
       /* the link may already be gone */
     } finally {
@@ -88,32 +98,64 @@ export class PhoneConnection {
     }
   }
 
-  /** @internal */
-  async awaitResult(): Promise<CommandResult> {
-    const { timeoutMs = 5_000, signal } = this.options;
+  /** @internal Await the result of the command in flight (the first one: after `begin`). */
+  awaitResult(): Promise<CommandResult> {
+    return this.#exchange(undefined);
+  }
+
+  /** One command's round trip: `start` sends it (none for the first: it rides in the handshake). */
+  async #exchange(start: (() => Promise<Output>) | undefined): Promise<CommandResult> {
     try {
-      for (;;) {
-        const bytes = await this.link.receive({ timeoutMs, signal });
-        const o = await this.session.receive(bytes);
-        await this.#flush(o);
-        const error = o.events.find((e) => e.type === 'error');
-        if (error?.type === 'error') throw error.error;
-        const r = o.events.find((e) => e.type === 'result');
-        if (r?.type === 'result') return { command: r.command, ok: r.status === 'ok', status: r.status, data: r.data, elapsedMs: r.elapsedMs };
-        if (o.done) {
-          // The car ended the session (authenticated CLOSE): say why, e.g. `revoked`.
-          if (this.#closeReason && this.#closeReason !== 'ok') throw new DeniedError(this.#closeReason, true);
-          throw new RemoteError('ERR_UNEXPECTED_MESSAGE', 'the car closed the session without a result');
-        }
-      }
+      if (start) await this.#apply(await start(), false);
+      return await this.#drive((o, at) => this.#resultOf(o, at), this.#timeoutMs);
     } catch (err) {
       await this.close();
       throw err;
     }
   }
 
-  /** Report events, send messages; `fromCar`: the output of a message the car sent. */
-  async #flush(o: RoleOutput<PhoneEvent>, fromCar = true): Promise<void> {
+  /** The loop: next output of the role, applied, until `settle` picks a value; an `error` event throws. */
+  async #drive<T>(settle: (o: Output, at: number) => T | undefined, idleWaitMs: number): Promise<T> {
+    for (;;) {
+      const { output, fromCar, at } = await this.#next(idleWaitMs);
+      await this.#apply(output, fromCar);
+      const error = output.events.find((e) => e.type === 'error');
+      if (error?.type === 'error') throw error.error;
+      const value = settle(output, at);
+      if (value !== undefined) return value;
+    }
+  }
+
+  /** Read the car's next message, waiting at most until the role's deadline, and feed it (or the deadline) to the role. */
+  async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean; at: number }> {
+    const deadline = this.session.nextDeadline();
+    // Never longer than the bound, whatever the injected clock does.
+    const waitMs = deadline === undefined ? idleWaitMs : Math.min(Math.max(deadline - this.options.now(), 0), this.#timeoutMs);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.link.receive({ timeoutMs: waitMs, signal: this.options.signal });
+    } catch (err) {
+      // The wait armed for the deadline ran out: the deadline has come, whatever the clock says.
+      if (!(err instanceof TimeoutError) || deadline === undefined) throw this.#ioFailure(err, this.session.commandInFlight);
+      const at = Math.max(this.options.now(), deadline);
+      return { output: await this.session.tick(at), fromCar: false, at };
+    }
+    const at = this.options.now();
+    return { output: await this.session.receive(bytes, at), fromCar: true, at };
+  }
+
+  /** The result in `o` (arrived `at`), or (when the car ended the session without one) the error saying why. */
+  #resultOf(o: Output, at: number): CommandResult | undefined {
+    const r = o.events.find((e) => e.type === 'result');
+    if (r?.type === 'result') return { command: r.command, ok: r.status === 'ok', status: r.status, data: r.data, elapsedMs: at - this.#commandSentAt };
+    if (!o.done) return undefined;
+    // The car ended the session (authenticated CLOSE) instead of answering: it did not run the command.
+    if (this.#closeReason && this.#closeReason !== 'ok') throw deniedError(this.#closeReason, true);
+    throw new RemoteError('ERR_UNEXPECTED_MESSAGE', 'the car closed the session without a result');
+  }
+
+  /** Report events, send messages (bounded); `fromCar`: the output of a message the car sent. */
+  async #apply(o: Output, fromCar: boolean): Promise<void> {
     for (const e of o.events) {
       if (e.type === 'closed' && fromCar) this.#closeReason ??= e.reason;
       try {
@@ -122,19 +164,45 @@ export class PhoneConnection {
         /* observers must not break the session */
       }
     }
-    for (const m of o.send) await this.link.send(m, { signal: this.options.signal });
+    if (o.send.length > 0 && this.session.commandInFlight) this.#commandSentAt = this.options.now();
+    for (const m of o.send) await this.#send(m);
     if (o.done) {
       this.#closed = true;
       this.link.close('session over');
     }
   }
+
+  async #send(message: Uint8Array): Promise<void> {
+    const { signal } = this.options;
+    const wasClosed = this.link.isClosed; // then nothing leaves the phone
+    try {
+      await withDeadline('sending to the car', this.link.send(message, { signal }), { timeoutMs: this.#timeoutMs, signal });
+    } catch (err) {
+      throw this.#ioFailure(err, !wasClosed && this.session.commandInFlight);
+    }
+  }
+
+  /**
+   * An I/O failure, marked when the command may have run: its message was (or was being) sent
+   * and no answer came.
+   */
+  #ioFailure(err: unknown, mayHaveSucceeded: boolean): unknown {
+    if (!mayHaveSucceeded) return err;
+    const marked = { mayHaveSucceeded };
+    if (err instanceof LinkClosedError) return new LinkClosedError(err.message, marked);
+    if (err instanceof AbortedError) return new AbortedError('the command in flight', err.cause, marked);
+    if (err instanceof TimeoutError) return new TimeoutError('sending the command', this.#timeoutMs, marked);
+    return err;
+  }
 }
 
 /**
  * Open a session on a connected, subscribed link and execute `command` in the handshake.
- * Resolves with the result and the connection (for more commands); rejects with a typed error
- * (`TimeoutError`, `LinkClosedError`, `DeniedError` for an unauthenticated alert, `RemoteError`
- * for a car that fails authentication).
+ * Resolves with the result and the connection (for more commands).
+ * @throws `TimeoutError`, `LinkClosedError`, `AbortedError` (with `mayHaveSucceeded` once the
+ *   handshake carrying the command was sent), `DeniedError` (`ERR_ALERT`: an unauthenticated
+ *   alert; `ERR_DENIED`: the car's authenticated CLOSE instead of a result), `RemoteError` for a
+ *   car that fails authentication.
  */
 export async function openPhoneSession(
   link: Link,
@@ -143,7 +211,7 @@ export async function openPhoneSession(
   commandOptions: CommandOptions = {},
 ): Promise<{ result: CommandResult; connection: PhoneConnection }> {
   const session = new PhoneSession(options);
-  session.begin(command, commandOptions);
+  session.begin(command, commandOptions, options.now());
   const connection = new PhoneConnection(link, session, options);
   const result = await connection.awaitResult();
   return { result, connection };

@@ -1,29 +1,67 @@
 /**
- * Runs a `VehicleSession` over a `Link`: the thin I/O shell around the sans-IO role. Pushes the
- * challenge at once, bounds every wait, runs the actuator (serialised, bounded) or the admin
- * handler for `execute` events, closes the link when the session ends or the phone sends
- * something unacceptable.
+ * Runs the car's side of one connection (`VehicleConnection`: a session, or owner pairing) over
+ * a `Link`: the thin I/O shell around the sans-IO roles. A straight loop — send what the role
+ * produced; answer its request (key directory, policy and hooks, actuator or admin handler,
+ * enrollment), or wait for the phone's next message until the role's own deadline — until the
+ * role is done.
  *
  * Never rejects — whatever the phone, the link or the application's callbacks do — and resolves
  * with a summary: an unexpected failure ends the session with an authenticated
  * CLOSE(`internal-error`) when a channel exists.
  */
-import { LinkClosedError, ProxkeyError, TimeoutError, AbortedError } from '../errors.js';
+import type { Clock } from '../crypto/provider.js';
+import { AbortedError, LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import type { KeyDirectory, KeyRecord } from '../keys/key-record.js';
+import type { Policy, VehicleHooks } from '../policy/types.js';
 import { isAdminCommand, type Command } from '../protocol/commands.js';
+import type { CarInfo, PhoneInfo } from '../protocol/pairing.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import { isPairingType } from '../protocol/pairing.js';
-import type { KeyRecord, PairingVehicleEvent, RoleOutput, VehicleEvent } from '../roles/types.js';
-import { serveVehiclePairing, type VehiclePairingHooks } from './pairing-driver.js';
-import { VehicleSession, type ExecutionOutcome, type VehicleSessionOptions } from '../roles/vehicle-session.js';
+import type { PairingAuthority, PairingVehicleEvent, VehicleSessionEvent } from '../roles/types.js';
+import {
+  VehicleConnection,
+  type VehicleConnectionAnswer,
+  type VehicleConnectionEvent,
+  type VehicleConnectionOutput,
+  type VehicleConnectionRequest,
+} from '../roles/vehicle-connection.js';
+import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
+import type { VehicleSessionOptions } from '../roles/vehicle-session.js';
 import { runActuator, type ActuationLock, type Actuator } from './actuation.js';
 import type { Link } from './link.js';
+import { withDeadline } from './deadline.js';
+import { KEY_DIRECTORY_TIMEOUT_MS, VehicleAnswerer } from './vehicle-answers.js';
+import { stampedEvent, type VehicleEvent } from './vehicle-event.js';
 
 export { runActuator, ActuationLock, type Actuator, type ActuatorContext } from './actuation.js';
 
 /** Handles administrative commands (`list-keys`, `revoke`, `advertising-secret`): not physical, not time-bounded like the actuator. */
 export type AdminHandler = (command: Command, key: KeyRecord) => Promise<ExecutionOutcome>;
 
+/** Owner pairing, for a phone that answers the challenge with PAIR_START. */
+export interface VehiclePairingHooks {
+  /** The active pairing mode, if any (undefined ⇒ the phone is told pairing is closed). */
+  authority(): PairingAuthority | undefined;
+  /**
+   * Enroll the confirmed phone as owner — durably — and return what the phone must store, or
+   * the reason it cannot be enrolled (a throw counts as `internal-error`).
+   */
+  enrollOwner(phone: PhoneInfo): Promise<CarInfo | DenyReason>;
+  /** Bound on each wait for the phone (it runs scrypt between messages). Default 30 000 ms. */
+  readonly stepTimeoutMs?: number;
+}
+
 export interface ServeVehicleOptions extends VehicleSessionOptions {
+  /** The car's trusted time (ms since the Unix epoch): policy, grant windows, audit (`at`). */
+  readonly now: Clock;
+  /**
+   * A clock that never jumps (ms), for the roles' steps: handshake/idle/pairing deadlines, the
+   * relay RTT, session ages — so a wall clock that steps back cannot stretch them. Default
+   * `performance.now`.
+   */
+  readonly monotonic?: Clock;
+  readonly keys: KeyDirectory;
+  readonly policy: Policy;
+  readonly hooks?: VehicleHooks;
   readonly actuator: Actuator;
   /** Administrative commands; without it they are `unsupported`. */
   readonly admin?: AdminHandler;
@@ -31,14 +69,12 @@ export interface ServeVehicleOptions extends VehicleSessionOptions {
   readonly actuationLock?: ActuationLock;
   /** Max wait for the actuation lock before `busy`. Default 3 000 ms. */
   readonly actuationWaitMs?: number;
-  /** Max wait for the phone's handshake after the challenge. Default 5 000 ms. */
-  readonly handshakeTimeoutMs?: number;
-  /** Max idle time between commands on an open session. Default 30 000 ms. */
-  readonly idleTimeoutMs?: number;
   /** Max time the actuator may take. Default 10 000 ms (then `actuator-failed`). */
   readonly actuatorTimeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Every role event (for audit logs and UIs). Exceptions thrown here are ignored. */
+  /** Identifies this connection to the hooks (`VehicleHooks`). Default: the link. */
+  readonly connection?: object;
+  /** Every event (for audit logs and UIs). Exceptions thrown here are ignored. */
   readonly onEvent?: (event: VehicleEvent) => void;
   /** Owner pairing: consulted when a phone answers the challenge with PAIR_START. */
   readonly pairing?: VehiclePairingHooks;
@@ -63,15 +99,24 @@ export interface ServeSummary {
 
 type End = ServeSummary['end'];
 
+/** Bound on a wait with no deadline of the role's own (defensive: every role state in the loop has one). */
+const FALLBACK_WAIT_MS = 30_000;
+
 /** The state one served connection carries through the loop. */
 class Served {
   executed = 0;
   denied = 0;
   end: End = 'ok';
+  paired = false;
+  /** The role's deadline passed (the summary says `timeout`). */
+  timedOut = false;
   /** Set when the session is ended from outside (revocation): honoured between steps. */
   endedBy: DenyReason | undefined;
   dispose: (() => void) | void = undefined;
-  readonly session: VehicleSession;
+  readonly connection: VehicleConnection;
+  readonly answerer: VehicleAnswerer;
+  /** The roles' time (monotonic). */
+  readonly stepTime: Clock;
   /** Aborts the wait for the phone's next message (outer signal or an end from outside). */
   readonly receiveControl = new AbortController();
 
@@ -79,32 +124,87 @@ class Served {
     readonly link: Link,
     readonly options: ServeVehicleOptions,
   ) {
-    this.session = new VehicleSession(options);
+    this.stepTime = options.monotonic ?? (() => performance.now());
+    this.connection = new VehicleConnection({
+      ...options,
+      pairingAuthority: () => options.pairing?.authority(),
+      ...(options.pairing?.stepTimeoutMs !== undefined && { pairingStepTimeoutMs: options.pairing.stepTimeoutMs }),
+    });
+    this.answerer = new VehicleAnswerer({
+      keys: options.keys,
+      policy: options.policy,
+      ...(options.hooks && { hooks: options.hooks }),
+      connection: options.connection ?? link,
+      onEnrolled: (key) => this.emit([{ type: 'enrolled', key }]),
+    });
+  }
+
+  /** The role's events, decisions stamped with the car's trusted time. */
+  emitRole(events: readonly VehicleSessionEvent[]): void {
+    const at = this.options.now();
+    this.emit(events.map((e) => stampedEvent(e, at)));
   }
 
   emit(events: readonly VehicleEvent[]): void {
     for (const e of events) {
       if (e.type === 'decision' && e.result === 'ok') this.executed++;
       else if (e.type === 'decision') this.denied++;
-      try {
-        this.options.onEvent?.(e);
-      } catch {
-        /* observers must not break the car */
-      }
+      if (e.type === 'authenticated') this.#sessionAuthenticated(e.keyId);
+      notify(this.options.onEvent, e);
     }
   }
 
-  /** Report the step's events and send its messages; true when the session must end. */
-  async deliver(o: RoleOutput<VehicleEvent>): Promise<boolean> {
-    this.emit(o.events);
+  #sessionAuthenticated(keyId: string): void {
+    if (!this.dispose) this.dispose = this.options.onSession?.(keyId, (reason) => this.endFromOutside(reason));
+  }
+
+  /** Report the step's events and send its messages; true when the connection must end. */
+  async deliver(o: VehicleConnectionOutput): Promise<boolean> {
+    if (this.connection.mode === 'pairing') {
+      for (const e of o.events.filter(isPairingEvent)) notify(this.options.onPairingEvent, e);
+      if (o.events.some((e) => e.type === 'paired')) this.paired = true;
+    } else this.emitRole(o.events.filter(isSessionEvent));
     for (const m of o.send) await this.link.send(m, { signal: this.options.signal });
     const closing = o.events.find((e) => e.type === 'closed');
     if (closing?.type === 'closed') this.end = closing.reason;
-    if (o.events.some((e) => e.type === 'error')) {
-      this.end = 'rejected-input';
-      return true;
+    if (this.connection.mode === 'pairing' && o.done) this.end = this.paired ? 'paired' : 'rejected-input';
+    const rejected = o.events.some((e) => e.type === 'error');
+    if (rejected) this.end = 'rejected-input';
+    if (this.timedOut) this.end = 'timeout';
+    return rejected || o.done;
+  }
+
+  /** The role's next input: the answer to its request, or the phone's next message (or its deadline). */
+  async next(request: VehicleConnectionRequest | undefined): Promise<VehicleConnectionOutput> {
+    const { connection } = this;
+    if (request) return connection.answer(await this.#answer(request), this.stepTime());
+    const deadline = connection.nextDeadline();
+    const timeoutMs = deadline === undefined ? FALLBACK_WAIT_MS : Math.max(0, deadline - this.stepTime());
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.link.receive({ timeoutMs, signal: this.receiveControl.signal });
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      const o = await connection.tick(this.stepTime());
+      this.timedOut = o.done;
+      return o;
     }
-    return o.done;
+    // Stamped on arrival: the relay RTT never includes the car's own crypto or other sessions' work.
+    return connection.receive(bytes, this.stepTime());
+  }
+
+  async #answer(request: VehicleConnectionRequest): Promise<VehicleConnectionAnswer> {
+    const now = this.options.now();
+    switch (request.type) {
+      case 'find-key':
+      case 'redeem-grant':
+      case 'authorize':
+        return this.answerer.answer(request, now);
+      case 'execute':
+        return { type: 'execute', outcome: await execute(this, request.command) };
+      case 'enroll-owner':
+        return { type: 'enroll-owner', result: await enrollOwner(this.options, request.phone) };
+    }
   }
 
   /** End from outside: wakes a waiting receive; a step in flight finishes first. */
@@ -114,11 +214,11 @@ class Served {
   }
 
   /** Close the role (authenticated CLOSE when a channel exists) and send it if the link is up. */
-  async closeSession(reason: 'ok' | DenyReason): Promise<void> {
-    if (this.session.state === 'closed') return;
+  async closeConnection(reason: 'ok' | DenyReason): Promise<void> {
+    if (this.connection.closed) return;
     try {
-      const o = await this.session.close(reason);
-      this.emit(o.events);
+      const o = await this.connection.close(reason, this.stepTime());
+      if (this.connection.mode === 'session') this.emitRole(o.events.filter(isSessionEvent));
       if (!this.link.isClosed) for (const m of o.send) await this.link.send(m).catch(() => undefined);
     } catch {
       /* a role that cannot even close has nothing left to send */
@@ -126,6 +226,7 @@ class Served {
   }
 }
 
+/** Serve one connected, subscribed phone until its session (or pairing) ends. Never rejects. */
 export async function serveVehicleSession(link: Link, options: ServeVehicleOptions): Promise<ServeSummary> {
   const s = new Served(link, options);
   const onOuterAbort = () => s.receiveControl.abort(options.signal?.reason);
@@ -136,8 +237,8 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   } catch (err) {
     s.end = endFor(err, s.endedBy);
     if (s.end === 'internal-error') reportInternal(s, err);
-    const reason: 'ok' | DenyReason = s.end === 'timeout' ? 'session-expired' : s.end === 'internal-error' ? 'internal-error' : (s.endedBy ?? 'ok');
-    await s.closeSession(reason);
+    // A send that timed out (the radio stalled) ends the session as expired; a bug as internal-error.
+    await s.closeConnection(s.end === 'internal-error' ? 'internal-error' : s.end === 'timeout' ? 'session-expired' : (s.endedBy ?? 'ok'));
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     try {
@@ -145,49 +246,26 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
     } catch {
       /* the integrator's disposer must not break the car */
     }
-    await s.closeSession(s.endedBy ?? 'ok');
+    await s.closeConnection(s.endedBy ?? 'ok');
     link.close(s.end === 'ok' ? 'session over' : String(s.end));
   }
-  return { keyId: s.session.keyId, executed: s.executed, denied: s.denied, end: s.end };
+  return { keyId: s.connection.keyId, executed: s.executed, denied: s.denied, end: s.end };
 }
 
-/** The straight loop: challenge, then one message → one step (→ one execution) at a time. */
+/** The straight loop: one output → send it → its request answered, or the next message → … */
 async function runLoop(s: Served): Promise<void> {
-  const { link, options, session } = s;
-  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  const startOut = await session.start();
-  const challenge = startOut.send[0]!;
-  let done = await s.deliver(startOut);
-  while (!done) {
-    if (s.endedBy) throw new AbortedError('session', s.endedBy);
-    const timeoutMs = session.state === 'challenged' ? handshakeTimeoutMs : idleTimeoutMs;
-    const bytes = await link.receive({ timeoutMs, signal: s.receiveControl.signal });
-    const arrivedAt = options.now();
-    if (session.state === 'challenged' && isPairingType(bytes[0])) {
-      const r = await serveVehiclePairing(link, options, challenge, bytes, options.pairing, {
-        signal: s.receiveControl.signal,
-        ...(options.onPairingEvent && { onEvent: options.onPairingEvent }),
-      });
-      s.end = r.paired ? 'paired' : 'rejected-input';
-      return;
-    }
-    // Stamped on arrival: the relay RTT never includes the car's own crypto or other sessions' work.
-    let o = await session.receive(bytes, arrivedAt);
-    if (!s.dispose && session.keyId && o.events.some((e) => e.type === 'authenticated'))
-      s.dispose = options.onSession?.(session.keyId, (reason) => s.endFromOutside(reason));
-    done = await s.deliver(o);
-    const exec = o.events.find((e) => e.type === 'execute');
-    if (!done && exec?.type === 'execute') {
-      o = await session.complete(await execute(s, exec.command, exec.key));
-      done = await s.deliver(o);
-    }
+  let o = await s.connection.start(s.stepTime());
+  while (!(await s.deliver(o))) {
+    if (s.endedBy && !o.request) throw new AbortedError('session', s.endedBy);
+    o = await s.next(o.request);
   }
 }
 
 /** Admin commands go to the admin handler (no actuator bound, no lock); the rest to the actuator. */
-async function execute(s: Served, command: Command, key: KeyRecord): Promise<ExecutionOutcome> {
-  const { options } = s;
+async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
+  const { options, answerer } = s;
+  const key = answerer.key;
+  if (!key) return { ok: false, reason: 'internal-error' };
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
     try {
@@ -204,7 +282,7 @@ async function execute(s: Served, command: Command, key: KeyRecord): Promise<Exe
       ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
       // The command may have waited for the lock: a revocation meanwhile (or any end from
       // outside) means it is not driven.
-      stillAllowed: async () => s.endedBy ?? (await stillEnrolled(options, key)),
+      stillAllowed: async () => s.endedBy ?? (await stillEnrolled(options.keys, key)),
     },
     command,
     key,
@@ -212,9 +290,19 @@ async function execute(s: Served, command: Command, key: KeyRecord): Promise<Exe
 }
 
 /** `revoked` unless the key directory still holds this key, not revoked. */
-async function stillEnrolled(options: ServeVehicleOptions, key: KeyRecord): Promise<DenyReason | undefined> {
-  const now = await options.keys.findKey(key.publicKey);
+async function stillEnrolled(keys: KeyDirectory, key: KeyRecord): Promise<DenyReason | undefined> {
+  const now = await withDeadline('key lookup', keys.findKey(key.publicKey), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
   return now && !now.revoked ? undefined : 'revoked';
+}
+
+/** The pairing hooks' enrollment; no hooks or a throw is `internal-error`. */
+async function enrollOwner(options: ServeVehicleOptions, phone: PhoneInfo): Promise<CarInfo | DenyReason> {
+  if (!options.pairing) return 'internal-error';
+  try {
+    return await options.pairing.enrollOwner(phone);
+  } catch {
+    return 'internal-error';
+  }
 }
 
 function endFor(err: unknown, endedBy: DenyReason | undefined): End {
@@ -222,6 +310,18 @@ function endFor(err: unknown, endedBy: DenyReason | undefined): End {
   if (err instanceof LinkClosedError) return 'link-closed';
   if (err instanceof AbortedError) return endedBy ?? 'aborted';
   return 'internal-error';
+}
+
+const isSessionEvent = (e: VehicleConnectionEvent): e is VehicleSessionEvent => e.type !== 'paired';
+const isPairingEvent = (e: VehicleConnectionEvent): e is PairingVehicleEvent => e.type === 'paired' || e.type === 'error' || e.type === 'closed';
+
+/** Observers must not break the car. */
+function notify<E>(observer: ((e: E) => void) | undefined, e: E): void {
+  try {
+    observer?.(e);
+  } catch {
+    /* ignored */
+  }
 }
 
 /** An unexpected failure (a bug, a failing callback): reported as an `error` event, never thrown. */

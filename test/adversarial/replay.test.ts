@@ -13,7 +13,6 @@ import {
   serveVehicleSession,
   systemRandom,
   type Command,
-  type VehicleSession,
 } from '../../src/index.js';
 import {
   Actuator,
@@ -27,13 +26,14 @@ import {
   newCar,
   newPhone,
   Recorded,
+  type TestCar,
   type World,
 } from '../helpers/adversary.js';
 
 const kinds = (calls: readonly Command[]) => calls.map((c) => c.kind).join(',');
 
 /** The car rejected `bytes`: one typed error, nothing executed, nothing authenticated, state unchanged. */
-async function expectCarRejects(car: VehicleSession, bytes: Uint8Array, act: Actuator, code: string): Promise<void> {
+async function expectCarRejects(car: TestCar, bytes: Uint8Array, act: Actuator, code: string): Promise<void> {
   const before = car.state;
   const executed = act.count;
   const o = await carReceive(car, bytes, act);

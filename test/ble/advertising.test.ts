@@ -704,9 +704,9 @@ describe('car daemon proximity wiring (linkProximity)', () => {
       actuator: () => undefined,
       policy: defaultPolicy({ maxRttMs: Infinity, requireProximity: { unlock: ['near', 'approach'] } }),
       hooks: proximity.hooks,
-      onEvent: (ev) => proximity.onEvent(ev),
+      onEvent: (ev, _keyId, link) => proximity.onEvent(ev, link),
     });
-    const serve = (carLink: Link) => proximity.serve(carLink, () => service.serve(carLink));
+    const serve = (carLink: Link) => service.serve(carLink);
 
     // the owner pairs; a friend gets a shared key (redeemed on its first unlock)
     const phoneA = await PhoneWallet.open({ store: new MemoryPhoneStore(), label: 'A' });
@@ -757,7 +757,7 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     const decisions: ProximityDecision[] = [];
     const proximity = linkProximity(new ProximityEngine({ now: Date.now, approachUnlock: true }), { now: Date.now, onDecision: (d) => decisions.push(d) });
     const link = {};
-    await proximity.serve(link, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
+    proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }, link);
     for (let k = 0; k < 16; k++) {
       await vi.advanceTimersByTimeAsync(250);
       proximity.onRssi(link, -45);
@@ -782,8 +782,8 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     const decisions: ProximityDecision[] = [];
     const proximity = linkProximity(new ProximityEngine({ now: Date.now }), { now: Date.now, onDecision: (d) => decisions.push(d) });
     const [first, second, far] = [{}, {}, {}];
-    await proximity.serve(first, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
-    await proximity.serve(far, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k2', known: true, rttMs: 20 }));
+    proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }, first);
+    proximity.onEvent({ type: 'authenticated', keyId: 'k2', known: true, rttMs: 20 }, far);
     for (let k = 0; k < 16; k++) {
       await vi.advanceTimersByTimeAsync(250);
       proximity.onRssi(first, -45);
@@ -792,7 +792,7 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     proximity.onClose(first);
     proximity.onClose(far);
     await vi.advanceTimersByTimeAsync(3_000);
-    await proximity.serve(second, async () => proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }));
+    proximity.onEvent({ type: 'authenticated', keyId: 'k1', known: true, rttMs: 20 }, second);
     for (let k = 0; k < 40; k++) {
       await vi.advanceTimersByTimeAsync(250);
       proximity.onRssi(second, -45);

@@ -25,7 +25,6 @@ import {
   ProxkeyError,
   softwareKey,
   toHex,
-  VehicleSession,
   type Command,
   type CommandInput,
   type CommandOptions,
@@ -38,9 +37,10 @@ import {
   type Policy,
   type RoleOutput,
   type SuiteId,
-  type VehicleEvent,
-  type VehicleSessionOptions,
 } from '../../src/index.js';
+import { TestCar, type TestCarOptions, type TestCarOutput } from './test-car.js';
+
+export { TestCar, type TestCarEvent, type TestCarOutput } from './test-car.js';
 
 export const crypto = nobleCrypto;
 
@@ -84,8 +84,8 @@ export async function makeWorld(
 }
 
 /** A new VehicleSession for `w` whose ephemeral comes from `seed` (same seed ⇒ same challenge). */
-export function newCar(w: World, seed: string, extra: Partial<VehicleSessionOptions> = {}): VehicleSession {
-  return new VehicleSession({
+export function newCar(w: World, seed: string, extra: Partial<TestCarOptions> = {}): TestCar {
+  return new TestCar({
     crypto,
     random: deterministicRandom(`car-eph:${seed}`),
     now: w.clock.now,
@@ -116,18 +116,18 @@ export class Actuator {
   }
 }
 
-type AnyOutput = RoleOutput<VehicleEvent> | RoleOutput<PhoneEvent>;
+type AnyOutput = TestCarOutput | RoleOutput<PhoneEvent>;
 
 /**
  * What a driver does with one incoming message: `car.receive(bytes)`, and for an `execute`
  * event, run the actuator (count it) and `complete()` with `outcome`. Returns both outputs merged.
  */
 export async function carReceive(
-  car: VehicleSession,
+  car: TestCar,
   bytes: Uint8Array,
   act: Actuator,
   outcome: { ok: true } | { ok: false; reason: 'actuator-failed' } = { ok: true },
-): Promise<RoleOutput<VehicleEvent>> {
+): Promise<TestCarOutput> {
   const o = await car.receive(bytes);
   const exec = o.events.find((e) => e.type === 'execute');
   if (!exec || exec.type !== 'execute') return o;
@@ -252,7 +252,7 @@ export class Recorded {
   }
 
   /** A car that has sent the recorded challenge and awaits the handshake. */
-  async carChallenged(): Promise<VehicleSession> {
+  async carChallenged(): Promise<TestCar> {
     const car = newCar(this.w, RECORDED_CAR_SEED);
     same('challenge', (await car.start()).send[0], this.t.challenge);
     return car;
@@ -273,7 +273,7 @@ export class Recorded {
   }
 
   /** A car that executed the recorded unlock (counted on `act`) and is ready for a record. */
-  async carReady(act: Actuator): Promise<VehicleSession> {
+  async carReady(act: Actuator): Promise<TestCar> {
     const car = await this.carChallenged();
     same('result', (await carReceive(car, this.t.handshake, act)).send[0], this.t.result);
     return car;
@@ -306,7 +306,7 @@ export async function transact(
   w: World,
   seed: string,
   commands: readonly CommandInput[] = ['unlock'],
-  options: { car?: Partial<VehicleSessionOptions>; phone?: Partial<PhoneSessionOptions>; intent?: CommandOptions } = {},
+  options: { car?: Partial<TestCarOptions>; phone?: Partial<PhoneSessionOptions>; intent?: CommandOptions } = {},
 ): Promise<Transaction> {
   const car = newCar(w, `fresh:${seed}`, options.car);
   const phone = newPhone(w, `fresh:${seed}`, options.phone);

@@ -27,10 +27,8 @@ import {
   type PhoneSession,
   type RoleOutput,
   type StandardCommand,
-  type VehicleEvent,
-  type VehicleSession,
 } from '../../src/index.js';
-import { flipBit, makeWorld, ManualClock, newCar, newPhone, type World } from '../helpers/adversary.js';
+import { flipBit, makeWorld, ManualClock, newCar, newPhone, type TestCar, type TestCarOutput, type World } from '../helpers/adversary.js';
 
 const MAX_AGE = 800;
 const MAX_COMMANDS = 5;
@@ -112,7 +110,7 @@ const bump = (k: string) => void (stats[k] = (stats[k] ?? 0) + 1);
 class Harness {
   readonly clock = new ManualClock();
   readonly w: World;
-  readonly car: VehicleSession;
+  readonly car: TestCar;
   readonly phone: PhoneSession;
   readonly toCar: Uint8Array[] = [];
   readonly toPhone: Uint8Array[] = [];
@@ -171,7 +169,7 @@ class Harness {
   }
 
   /** Queue what the car sent; every decision it announces travels as one RESULT record. */
-  queueFromCar(o: RoleOutput<VehicleEvent>): void {
+  queueFromCar(o: TestCarOutput): void {
     this.toPhone.push(...o.send);
     for (const e of o.events) if (e.type === 'decision' && e.command !== undefined) this.carResults.push(e.result);
   }

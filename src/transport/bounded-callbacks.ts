@@ -4,8 +4,9 @@
  * a late ranging answer is failed ranging, a late policy answer is a throw (`internal-error`).
  */
 import type { Command } from '../protocol/commands.js';
-import type { Policy, ProximityVerdict, RangingVerdict, VehicleHooks } from '../roles/types.js';
-import { withDeadline } from '../transport/deadline.js';
+import type { ProximityVerdict, RangingVerdict } from '../roles/types.js';
+import type { Policy, VehicleHooks } from '../policy/types.js';
+import { withDeadline } from './deadline.js';
 
 export const PROXIMITY_HOOK_TIMEOUT_MS = 1_000;
 export const RANGING_HOOK_TIMEOUT_MS = 5_000;
@@ -14,17 +15,17 @@ export const POLICY_TIMEOUT_MS = 2_000;
 export function boundedHooks(hooks: VehicleHooks): VehicleHooks {
   const bounded: VehicleHooks = {};
   if (hooks.proximity)
-    bounded.proximity = (keyId: string): Promise<ProximityVerdict | undefined> =>
+    bounded.proximity = (keyId: string, connection?: object): Promise<ProximityVerdict | undefined> =>
       withDeadline(
         'proximity hook',
-        Promise.resolve().then(() => hooks.proximity?.(keyId)),
+        Promise.resolve().then(() => hooks.proximity?.(keyId, connection)),
         { timeoutMs: PROXIMITY_HOOK_TIMEOUT_MS },
       ).catch(() => undefined);
   if (hooks.ranging)
-    bounded.ranging = (keyId: string, command: Command): Promise<RangingVerdict | undefined> =>
+    bounded.ranging = (keyId: string, command: Command, connection?: object): Promise<RangingVerdict | undefined> =>
       withDeadline(
         'ranging hook',
-        Promise.resolve().then(() => hooks.ranging?.(keyId, command)),
+        Promise.resolve().then(() => hooks.ranging?.(keyId, command, connection)),
         { timeoutMs: RANGING_HOOK_TIMEOUT_MS },
       ).catch((): RangingVerdict => ({ ok: false }));
   return bounded;
