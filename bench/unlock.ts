@@ -27,7 +27,7 @@ import { measureFlood } from './flood/measure.js';
 import {
   defaultPolicy,
   generateP256KeyPair,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto,
   openPhoneSession,
   PhoneSession,
@@ -70,13 +70,13 @@ interface Setup {
   readonly crypto: CryptoProvider;
   readonly car: KeyCustody;
   readonly phone: KeyCustody;
-  readonly keys: MemoryKeyStore;
+  readonly keys: MemoryKeyRegistry;
 }
 
 async function setup(crypto: CryptoProvider): Promise<Setup> {
   const car = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
   const phone = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   await keys.enroll(phone.publicKey);
   return { crypto, car, phone, keys };
 }

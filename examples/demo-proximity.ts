@@ -16,7 +16,7 @@ import {
   defaultPolicy,
   DEFAULT_MAX_RTT_MS,
   generateP256KeyPair,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto as crypto,
   runPhoneCommand,
   serveVehicleSession,
@@ -58,7 +58,7 @@ export async function runProximityDemo(): Promise<void> {
   console.log('proximity demo — passive entry and relay defence (simulated RSSI, in-memory link)\n');
   const carKey = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
   const phone = await softwareKey(crypto, (await generateP256KeyPair(crypto, systemRandom)).secretKey);
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   const { id: keyId } = await keys.enroll(phone.publicKey, { role: 'owner', label: "owner's phone" });
   const advSecret = generateAdvertisingSecret(systemRandom); // given to the phone at pairing
 

@@ -16,7 +16,7 @@ import {
   buildPrologue,
   defaultPolicy,
   fromHex,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto,
   PhoneSession,
   softwareKey,
@@ -102,7 +102,7 @@ export function scripted(hex: string): RandomSource {
 export async function vehicleFor(d: TranscriptDefinition, crypto: CryptoProvider, ephemeralSecret = d.vehicleEphemeralSecret) {
   const identity = await softwareKey(crypto, fromHex(d.vehicleStaticSecret));
   const phonePub = (await softwareKey(crypto, fromHex(d.phoneStaticSecret))).publicKey;
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   if (d.enrolled) await keys.enroll(phonePub, { role: 'owner' });
   return new TestCar({
     crypto,

@@ -20,12 +20,17 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** Lower-case hex of `bytes` (two characters per byte). */
 export function toHex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
 }
 
+/**
+ * The bytes of a hex string (either case).
+ * @throws {TypeError} on an odd length or a non-hex character.
+ */
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new TypeError('fromHex: invalid hex string');
   const out = new Uint8Array(hex.length / 2);

@@ -26,6 +26,7 @@ export interface AdvertisementView {
   readonly manufacturerData?: Uint8Array;
 }
 
+/** Where a car's rotating advertising id travels: service data under the proxkey service (default), or manufacturer data with `companyId`. */
 export interface AdvertisingPlacement {
   /** The service the id is carried under (default: the proxkey service). */
   readonly serviceUuid?: string;
@@ -64,6 +65,7 @@ export function advertisingIdIn(view: AdvertisementView | undefined, placement: 
   return id;
 }
 
+/** Options of the phone-side `advertisingFilter`s: the cars to recognise, where their id travels, the epoch tolerance and the fallback. */
 export interface AdvertisingFilterOptions<T> extends AdvertisingPlacement, AdvertisingResolverOptions {
   /** The cars to look for: `carId` (any name the application likes) and the car's advertising secret. */
   readonly cars: readonly AdvertisingCar[];

@@ -1,6 +1,6 @@
 /**
  * Shared by the noble (phone) and bleno (car) adapters: the typed "BLE unavailable" error,
- * the lazy package loader, bounded event waits. Node-only code (the core never imports this).
+ * bounded event waits, UUID and MTU helpers (the lazy package loader is `ble-stack-loader.ts`). Node-only code (the core never imports this).
  */
 import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
 import { withDeadline } from '../transport/deadline.js';
@@ -35,39 +35,6 @@ export const LINUX_HINT =
   'node needs raw-socket rights (run as root, or `sudo setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`), ' +
   'and bluetoothd must not hold the adapter (`sudo systemctl stop bluetooth`, or give proxkey its own adapter via deviceId). ' +
   'A serial HCI controller (or an emulated one) is used with { uart: { port } }.';
-
-/** Import the first installed package among `candidates` (dynamic import: nothing happens at module load). */
-export async function importFirst(
-  candidates: readonly string[],
-  what: string,
-  beforeImport?: (name: string) => void,
-): Promise<{ name: string; module: LoadedStack }> {
-  const failures: string[] = [];
-  for (const name of candidates) {
-    try {
-      beforeImport?.(name);
-      const spec: string = name; // not a literal: bundlers and tsc leave the optional peer alone
-      const mod = (await import(spec)) as { default?: LoadedStack } & LoadedStack;
-      return { name, module: mod?.default ?? mod };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        failures.push(`${name}: not installed`);
-        continue;
-      }
-      throw new BleUnavailableError(`${name} is installed but failed to load: ${(err as Error).message}`, LINUX_HINT, { cause: err });
-    }
-  }
-  throw new BleUnavailableError(
-    `no ${what} package found (${failures.join('; ')})`,
-    `Install one: ${candidates.map((c) => `\`npm install ${c}\``).join(' or ')} (the @stoprocent packages are maintained and ship prebuilt binaries).`,
-  );
-}
-
-/** A BLE stack's module as loaded: the stoprocent forks bind to a controller with `withBindings`. */
-export interface LoadedStack {
-  readonly withBindings?: (driver: 'hci', options: Record<string, unknown>) => unknown;
-}
 
 /** A listener the stacks call with their own (untyped) arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stacks' event payloads are untyped; each adapter narrows them
@@ -118,7 +85,12 @@ export async function waitPoweredOn(
  * Bound a radio operation: `TimeoutError` / `AbortedError` as they are, any other failure of
  * the stack becomes `LinkClosedError` naming the step (the phone may retry).
  */
-export async function step<T>(what: string, work: Promise<T>, bound: { timeoutMs: number; signal?: AbortSignal }, onCancel?: () => void): Promise<T> {
+export async function withRadioDeadline<T>(
+  what: string,
+  work: Promise<T>,
+  bound: { timeoutMs: number; signal?: AbortSignal },
+  onCancel?: () => void,
+): Promise<T> {
   try {
     return await withDeadline(what, work, bound, onCancel);
   } catch (err) {
@@ -206,4 +178,22 @@ export function extendLink<T extends object>(link: Link, extra: T): Link & T {
     close: (reason) => link.close(reason),
   };
   return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra)) as Link & T;
+}
+
+/** A promise and the functions that settle it (what `Promise.withResolvers` gives on Node ≥ 22). */
+export interface Settleable<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** A promise settled from outside: a connection's "lost" and "disconnected" signals. */
+export function settleable<T>(): Settleable<T> {
+  let resolve: (value: T) => void = () => {};
+  let reject: (err: Error) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -11,7 +11,7 @@ import { backupVehicleState, restoreVehicleState } from '../node/vehicle-backup.
 import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
 import { carCrypto, type CarConfig } from './config.js';
-import { keySummary } from './car-daemon.js';
+import { keySummary } from './car-control.js';
 import { askControl, type ControlRequest } from './control.js';
 import { pairingStateText } from './daemon-log.js';
 import { showPairing } from './pairing-display.js';

@@ -67,69 +67,110 @@ const bad = (path: string, field: string, what: string): never => {
   throw new LocalError('ERR_INVALID_ARGUMENT', `config ${path}: ${field} ${what}`);
 };
 
-export function loadCarConfig(path: string): CarConfig {
-  let raw: unknown;
-  let text: string;
+type Fields = Record<string, unknown>;
+
+/** A JSON object (not null, not an array). */
+const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The fields of a value that should be an object; anything else has none, so each check names what is missing. */
+const fieldsOf = (v: unknown): Fields => (typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v)) : {});
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const KNOWN_SETTINGS = [
+  'name',
+  'stateDir',
+  'bluetooth',
+  'policy',
+  'actuators',
+  'pairingButton',
+  'statusLed',
+  'pairingTtlSeconds',
+  'proximity',
+  'health',
+  'crypto',
+  '$comment',
+];
+
+/** The file's text, or one line saying why it cannot be read. */
+function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
     if (code === 'ENOENT') return bad(path, '', 'does not exist: write one with `sudo proxkey car setup` (docs/raspberry-pi.md)');
-    return bad(path, '', `cannot be read (${code ?? (e as Error).message}): is it readable by this user?`);
+    return bad(path, '', `cannot be read (${code ?? messageOf(e)}): is it readable by this user?`);
   }
+}
+
+/** The top-level JSON object (comments stripped). */
+function parseConfigObject(path: string, text: string): Fields {
+  let raw: unknown;
   try {
     raw = JSON.parse(stripLineComments(text));
   } catch (e) {
-    return bad(path, '', `cannot be read as JSON (${(e as Error).message})`);
+    return bad(path, '', `cannot be read as JSON (${messageOf(e)})`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad(path, '', 'must be a JSON object');
-  const c = raw as Record<string, unknown>;
-  const known = [
-    'name',
-    'stateDir',
-    'bluetooth',
-    'policy',
-    'actuators',
-    'pairingButton',
-    'statusLed',
-    'pairingTtlSeconds',
-    'proximity',
-    'health',
-    'crypto',
-    '$comment',
-  ];
-  for (const k of Object.keys(c)) if (!known.includes(k)) bad(path, k, `is not a known setting (known: ${known.join(', ')})`);
+  if (!isFields(raw)) return bad(path, '', 'must be a JSON object');
+  return raw;
+}
+
+function checkTopLevel(path: string, c: Fields): void {
+  for (const k of Object.keys(c)) if (!KNOWN_SETTINGS.includes(k)) bad(path, k, `is not a known setting (known: ${KNOWN_SETTINGS.join(', ')})`);
   if (c.name !== undefined && typeof c.name !== 'string') bad(path, 'name', 'must be a string');
   if (c.stateDir !== undefined && typeof c.stateDir !== 'string') bad(path, 'stateDir', 'must be a path');
   if (c.crypto !== undefined && c.crypto !== 'node' && c.crypto !== 'noble') bad(path, 'crypto', 'must be "node" or "noble"');
-  const a = c.actuators as Record<string, unknown> | undefined;
-  if (a !== undefined) {
-    if (!['gpio', 'command', 'log'].includes(a.type as string)) bad(path, 'actuators.type', 'must be gpio, command or log');
-    if (a.type === 'gpio' && (typeof a.chip !== 'string' || typeof a.lines !== 'object' || a.lines === null))
-      bad(path, 'actuators', 'of type gpio needs chip and lines { unlock: <offset>, … }');
-    if (a.type === 'command' && typeof a.path !== 'string') bad(path, 'actuators.path', 'must be the script to run');
-  }
+}
+
+function checkActuators(path: string, actuators: unknown): void {
+  if (actuators === undefined) return;
+  const a = fieldsOf(actuators);
+  if (a.type !== 'gpio' && a.type !== 'command' && a.type !== 'log') bad(path, 'actuators.type', 'must be gpio, command or log');
+  if (a.type === 'gpio' && (typeof a.chip !== 'string' || typeof a.lines !== 'object' || a.lines === null))
+    bad(path, 'actuators', 'of type gpio needs chip and lines { unlock: <offset>, … }');
+  if (a.type === 'command' && typeof a.path !== 'string') bad(path, 'actuators.path', 'must be the script to run');
+}
+
+function checkGpioLines(path: string, c: Fields): void {
   for (const f of ['pairingButton', 'statusLed'] as const) {
-    const g = c[f] as Record<string, unknown> | undefined;
-    if (g !== undefined && (typeof g.chip !== 'string' || !Number.isInteger(g.line))) bad(path, f, 'needs { chip: "gpiochip0", line: <offset> }');
+    if (c[f] === undefined) continue;
+    const g = fieldsOf(c[f]);
+    if (typeof g.chip !== 'string' || !Number.isInteger(g.line)) bad(path, f, 'needs { chip: "gpiochip0", line: <offset> }');
   }
-  const p = c.proximity as Record<string, unknown> | undefined;
-  if (p !== undefined) {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) bad(path, 'proximity', 'must be an object');
-    for (const f of ['walkAwayLock', 'approachUnlock'] as const)
-      if (p[f] !== undefined && typeof p[f] !== 'boolean') bad(path, `proximity.${f}`, 'must be true or false');
-    for (const f of ['lockGraceMs', 'linkLossGraceMs', 'staleAfterMs'] as const)
-      if (p[f] !== undefined && !(typeof p[f] === 'number' && p[f] >= 0)) bad(path, `proximity.${f}`, 'must be a number of ms ≥ 0');
-    if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null))
-      bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
-  }
-  const h = c.health as Record<string, unknown> | undefined;
-  if (h !== undefined) {
-    if (typeof h !== 'object' || h === null || Array.isArray(h)) bad(path, 'health', 'must be an object');
-    if (h.probeIntervalMs !== undefined && !(typeof h.probeIntervalMs === 'number' && h.probeIntervalMs >= 100))
-      bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
-    if (h.maxRecoveryAttempts !== undefined && !(Number.isInteger(h.maxRecoveryAttempts) && (h.maxRecoveryAttempts as number) >= 1))
-      bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
-  }
+}
+
+function checkProximity(path: string, proximity: unknown): void {
+  if (proximity === undefined) return;
+  if (!isFields(proximity)) return bad(path, 'proximity', 'must be an object');
+  const p = proximity;
+  for (const f of ['walkAwayLock', 'approachUnlock'] as const)
+    if (p[f] !== undefined && typeof p[f] !== 'boolean') bad(path, `proximity.${f}`, 'must be true or false');
+  for (const f of ['lockGraceMs', 'linkLossGraceMs', 'staleAfterMs'] as const)
+    if (p[f] !== undefined && !(typeof p[f] === 'number' && p[f] >= 0)) bad(path, `proximity.${f}`, 'must be a number of ms ≥ 0');
+  if (p.keys !== undefined && (typeof p.keys !== 'object' || p.keys === null))
+    bad(path, 'proximity.keys', 'must map key ids to { walkAwayLock, approachUnlock, pathLoss }');
+}
+
+function checkHealth(path: string, health: unknown): void {
+  if (health === undefined) return;
+  if (!isFields(health)) return bad(path, 'health', 'must be an object');
+  const { probeIntervalMs, maxRecoveryAttempts } = health;
+  if (probeIntervalMs !== undefined && !(typeof probeIntervalMs === 'number' && probeIntervalMs >= 100))
+    bad(path, 'health.probeIntervalMs', 'must be a number of ms ≥ 100');
+  if (maxRecoveryAttempts !== undefined && !(typeof maxRecoveryAttempts === 'number' && Number.isInteger(maxRecoveryAttempts) && maxRecoveryAttempts >= 1))
+    bad(path, 'health.maxRecoveryAttempts', 'must be an integer ≥ 1');
+}
+
+/**
+ * Read and check the car's config file; every field is optional.
+ * @throws {LocalError} `ERR_INVALID_ARGUMENT` naming the file and the field (a missing or unreadable file, bad JSON, an unknown setting, a wrong value).
+ */
+export function loadCarConfig(path: string): CarConfig {
+  const c = parseConfigObject(path, readConfigText(path));
+  checkTopLevel(path, c);
+  checkActuators(path, c.actuators);
+  checkGpioLines(path, c);
+  checkProximity(path, c.proximity);
+  checkHealth(path, c.health);
   return c;
 }

@@ -163,12 +163,15 @@ export function drainedLink(inner: Link): Link {
   return {
     send: (m, o) => inner.send(m, o),
     receive: async (options?: ReceiveOptions) => {
-      const deadline = options?.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-      while (kept.length === 0) {
+      const timeoutMs = options?.timeoutMs;
+      const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+      for (;;) {
+        const next = kept.shift();
+        if (next !== undefined) return next;
         if (options?.signal?.aborted) throw new AbortedError('receive', options.signal.reason);
         if (ended) throw new LinkClosedError(`link closed (${ended.by}): ${ended.reason}`);
         const left = deadline === undefined ? undefined : deadline - Date.now();
-        if (left !== undefined && left <= 0) throw new TimeoutError('receive', options!.timeoutMs!);
+        if (timeoutMs !== undefined && left !== undefined && left <= 0) throw new TimeoutError('receive', timeoutMs);
         await new Promise<void>((resolve) => {
           const wake = () => {
             clearTimeout(timer);
@@ -181,7 +184,6 @@ export function drainedLink(inner: Link): Link {
           waiting = wake;
         });
       }
-      return kept.shift()!;
     },
     close: (r) => inner.close(r),
     get closed() {

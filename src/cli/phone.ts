@@ -80,7 +80,7 @@ async function chooseCar(w: PhoneWallet, a: PhoneArgs, command: string): Promise
   const fits = w.cars().filter((c) => (a.sim ? c.carId === sim : c.carId !== sim));
   if (fits.length === 1) return fits[0]!;
   const list = (fits.length ? fits : w.cars()).map((c) => `"${c.name}" (${c.carId.slice(0, 8)})`).join(', ');
-  const example = (fits[0] ?? w.cars()[0])!.carId.slice(0, 8);
+  const example = (fits[0] ?? w.cars()[0])?.carId.slice(0, 8) ?? '<id>';
   throw new LocalError(
     'ERR_INVALID_ARGUMENT',
     `this phone knows several cars: ${list}; say which with --car <name or id>, e.g. proxkey ${command} --car ${example}`,

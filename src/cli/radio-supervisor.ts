@@ -58,7 +58,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeripheral> {
-  readonly #o: RadioSupervisorOptions<S, P>;
+  readonly #options: RadioSupervisorOptions<S, P>;
   readonly #stop = new AbortController();
   #bleno: S | undefined;
   #peripheral: P | undefined;
@@ -72,7 +72,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   readonly failed: Promise<Error>;
 
   constructor(options: RadioSupervisorOptions<S, P>) {
-    this.#o = options;
+    this.#options = options;
     this.failed = new Promise((resolve) => (this.#fail = resolve));
   }
 
@@ -86,7 +86,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
 
   /** The first start: open the adapter and advertise. Throws what went wrong (nothing to recover yet). */
   async start(): Promise<P> {
-    const bleno = await this.#o.open();
+    const bleno = await this.#options.open();
     const peripheral = await this.#bring(bleno);
     this.#setHealthy(true, 'advertising');
     this.#scheduleProbe();
@@ -113,7 +113,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     };
     bleno.on('stateChange', onState);
     this.#detach = () => bleno.removeListener('stateChange', onState);
-    this.#peripheral = await this.#o.start(bleno, this);
+    this.#peripheral = await this.#options.start(bleno, this);
     this.#advertisingFailures = 0;
     return this.#peripheral;
   }
@@ -134,7 +134,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
 
   #scheduleProbe(): void {
     if (this.#stop.signal.aborted) return;
-    this.#probeTimer = setTimeout(() => void this.#probe(), this.#o.probeIntervalMs ?? 10_000);
+    this.#probeTimer = setTimeout(() => void this.#probe(), this.#options.probeIntervalMs ?? 10_000);
     this.#probeTimer.unref?.();
   }
 
@@ -142,7 +142,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     const hci = this.#bleno && rawHci(this.#bleno);
     if (hci && !this.#recovering) {
       try {
-        await hci.command(HCI_READ_BD_ADDR, new Uint8Array(0), this.#o.probeTimeoutMs ?? 3_000);
+        await hci.command(HCI_READ_BD_ADDR, new Uint8Array(0), this.#options.probeTimeoutMs ?? 3_000);
         this.#setHealthy(true, 'advertising');
       } catch (e) {
         this.#trouble(`the Bluetooth adapter stopped answering (${message(e)})`);
@@ -153,7 +153,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
 
   #setHealthy(healthy: boolean, detail: string): void {
     this.#healthy = healthy;
-    this.#o.onHealth?.(healthy, detail);
+    this.#options.onHealth?.(healthy, detail);
   }
 
   #trouble(cause: string): void {
@@ -167,30 +167,30 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     const t0 = performance.now();
     const previous = this.#bleno;
     await this.#teardown();
-    const max = this.#o.maxRecoveryAttempts ?? 10;
-    let backoff = this.#o.initialBackoffMs ?? 1_000;
+    const max = this.#options.maxRecoveryAttempts ?? 10;
+    let backoff = this.#options.initialBackoffMs ?? 1_000;
     for (let attempt = 1; attempt <= max; attempt++) {
       await sleep(backoff, this.#stop.signal);
       if (this.#stop.signal.aborted) return;
       try {
-        const bleno = await this.#o.open();
+        const bleno = await this.#options.open();
         if (bleno === previous) return this.#giveUp(cause, 'this bleno package cannot re-open the adapter in the same process');
         await this.#bring(bleno);
         const s = ((performance.now() - t0) / 1000).toFixed(1);
-        this.#o.log(`radio recovered: ${cause}; re-opened the adapter and advertising again (attempt ${attempt}, ${s} s)`);
+        this.#options.log(`radio recovered: ${cause}; re-opened the adapter and advertising again (attempt ${attempt}, ${s} s)`);
         this.#setHealthy(true, 'advertising');
         return;
       } catch (e) {
         await this.#teardown();
-        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
-        this.#o.log(`radio recovery attempt ${attempt}/${max} failed: ${message(e)}${attempt < max ? `; next in ${Math.round(backoff / 1000)} s` : ''}`);
+        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs ?? 30_000);
+        this.#options.log(`radio recovery attempt ${attempt}/${max} failed: ${message(e)}${attempt < max ? `; next in ${Math.round(backoff / 1000)} s` : ''}`);
       }
     }
     this.#giveUp(cause, `${max} attempts failed`);
   }
 
   #giveUp(cause: string, why: string): void {
-    this.#o.log(`radio cannot recover (${why}) from: ${cause}; exiting so that systemd restarts the daemon`);
+    this.#options.log(`radio cannot recover (${why}) from: ${cause}; exiting so that systemd restarts the daemon`);
     this.#fail(new Error(`the Bluetooth adapter could not be recovered (${why})`));
   }
 }

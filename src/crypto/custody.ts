@@ -28,12 +28,18 @@ export async function softwareKey(crypto: CryptoProvider, secretKey: Uint8Array)
   });
 }
 
-/** The subset of WebCrypto's SubtleCrypto this module uses. */
+/** The subset of WebCrypto's SubtleCrypto this module uses (bytes on an `ArrayBuffer`, as WebCrypto requires). */
 export interface SubtleLike {
   exportKey(format: 'raw', key: CryptoKey): Promise<ArrayBuffer>;
-  importKey(format: 'raw', keyData: Uint8Array, algorithm: { name: string; namedCurve: string }, extractable: boolean, usages: KeyUsage[]): Promise<CryptoKey>;
+  importKey(
+    format: 'raw',
+    keyData: Uint8Array<ArrayBuffer>,
+    algorithm: { name: string; namedCurve: string },
+    extractable: boolean,
+    usages: KeyUsage[],
+  ): Promise<CryptoKey>;
   deriveBits(algorithm: { name: 'ECDH'; public: CryptoKey }, baseKey: CryptoKey, length: number): Promise<ArrayBuffer>;
-  sign(algorithm: { name: 'ECDSA'; hash: 'SHA-256' }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>;
+  sign(algorithm: { name: 'ECDSA'; hash: 'SHA-256' }, key: CryptoKey, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
 /**
@@ -43,7 +49,7 @@ export interface SubtleLike {
  * your app). `publicKey` is the public `CryptoKey` of `ecdhKey`.
  */
 export async function webCryptoKey(options: { ecdhKey: CryptoKey; publicKey: CryptoKey; signKey?: CryptoKey; subtle?: SubtleLike }): Promise<KeyCustody> {
-  const subtle = options.subtle ?? (globalThis.crypto?.subtle as unknown as SubtleLike | undefined);
+  const subtle: SubtleLike | undefined = options.subtle ?? globalThis.crypto?.subtle;
   if (!subtle) throw new LocalError('ERR_INVALID_ARGUMENT', 'webCryptoKey: no WebCrypto subtle available');
   const publicKey = new Uint8Array(await subtle.exportKey('raw', options.publicKey));
   assertP256PublicKey(publicKey, 'WebCrypto public key');
@@ -51,12 +57,12 @@ export async function webCryptoKey(options: { ecdhKey: CryptoKey; publicKey: Cry
     publicKey,
     async ecdh(peer: Uint8Array) {
       assertP256PublicKey(peer, 'peer public key');
-      const peerKey = await subtle.importKey('raw', peer, { name: 'ECDH', namedCurve: 'P-256' }, true, []);
+      const peerKey = await subtle.importKey('raw', peer.slice(), { name: 'ECDH', namedCurve: 'P-256' }, true, []);
       return new Uint8Array(await subtle.deriveBits({ name: 'ECDH', public: peerKey }, options.ecdhKey, 256));
     },
     async sign(message: Uint8Array) {
       if (!options.signKey) throw new LocalError('ERR_INVALID_STATE', 'webCryptoKey: no signing key configured');
-      return new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, options.signKey, message));
+      return new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, options.signKey, message.slice()));
     },
   });
 }

@@ -17,12 +17,14 @@ import { assertArg, assertBytes, RemoteError } from '../errors.js';
 import { ByteReader } from '../protocol/reader.js';
 import { decodePermissions, encodePermissions } from './permissions.js';
 
+/** The grant format version this implementation writes and reads. */
 export const GRANT_VERSION = 1;
 const SIGNING_LABEL = utf8('proxkey grant v1');
 const PREFIX = 'pkgrant1.';
 const MAX_LABEL = 32;
 const MAX_TIME = 2 ** 53 - 1;
 
+/** What an owner grants a friend's key: the car, the key, permissions, the validity window, a label. */
 export interface GrantFields {
   /** 16 random bytes, hex: the handle revocation uses. */
   readonly grantId: string;
@@ -39,6 +41,7 @@ export interface GrantFields {
   readonly label: string;
 }
 
+/** A signed grant: its fields, the signed bytes and the owner's signature. */
 export interface Grant extends GrantFields {
   /** The signed bytes (everything before the signature). */
   readonly body: Uint8Array;

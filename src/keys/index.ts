@@ -1,5 +1,5 @@
 export type { KeyDirectory, KeyRecord } from './key-record.js';
-export { KeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
+export { KeyRegistry, MemoryKeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
 export {
   carIdOf,
   decodeGrant,

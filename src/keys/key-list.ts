@@ -7,9 +7,11 @@ import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { ByteReader } from '../protocol/reader.js';
 import type { KeyRecord } from './key-record.js';
 
+/** Entries per `list-keys` page (so that a page fits the 255-byte result data). */
 export const KEYS_PER_PAGE = 23;
 const BITS: Record<string, number> = { unlock: 1, lock: 2, start: 4, trunk: 8 };
 
+/** One enrolled key in a `list-keys` result (no key material). */
 export interface KeyListEntry {
   readonly id: string;
   readonly role: 'owner' | 'shared';
@@ -18,12 +20,14 @@ export interface KeyListEntry {
   readonly permissions: readonly string[];
 }
 
+/** A decoded `list-keys` page: how many keys in all, which page, its entries. */
 export interface KeyList {
   readonly total: number;
   readonly page: number;
   readonly entries: readonly KeyListEntry[];
 }
 
+/** Page `page` of `keys` as `list-keys` result data. */
 export function encodeKeyList(keys: readonly KeyRecord[], page = 0): Uint8Array {
   const slice = keys.slice(page * KEYS_PER_PAGE, (page + 1) * KEYS_PER_PAGE);
   const entries = slice.map((k) => {
@@ -34,6 +38,10 @@ export function encodeKeyList(keys: readonly KeyRecord[], page = 0): Uint8Array 
   return concatBytes(Uint8Array.of(Math.min(keys.length, 255), page), ...entries);
 }
 
+/**
+ * A `list-keys` result read back.
+ * @throws {RemoteError} `ERR_DECODE` when malformed.
+ */
 export function decodeKeyList(data: Uint8Array): KeyList {
   const r = new ByteReader(data, 'key list');
   const total = r.u8();

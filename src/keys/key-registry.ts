@@ -16,6 +16,7 @@ import { permissionsCover } from './permissions.js';
 import { EMPTY_VEHICLE_STATE, type VehicleState } from './state.js';
 import { MemoryVehicleStore, type VehicleStore } from './store.js';
 
+/** Options of `KeyRegistry.enroll`: role, permissions, validity window, label, signing key. */
 export interface EnrollOptions {
   readonly role?: KeyRecord['role'];
   /** Default: `['*']` for owners, `['unlock', 'lock']` for shared keys. */
@@ -28,6 +29,7 @@ export interface EnrollOptions {
   readonly enrolledAt?: number;
 }
 
+/** Options of {@link KeyRegistry}: its store (default in memory), crypto, the car's key (for grants), the trusted clock. */
 export interface KeyRegistryOptions {
   readonly store?: VehicleStore;
   readonly crypto?: CryptoProvider;
@@ -37,6 +39,7 @@ export interface KeyRegistryOptions {
   readonly clock?: Clock;
 }
 
+/** The car's enrolled keys over a `VehicleStore`: enroll, look up, revoke, redeem grants; every change durable before it resolves. */
 export class KeyRegistry implements KeyDirectory {
   readonly store: VehicleStore;
   readonly #crypto: CryptoProvider;
@@ -236,9 +239,18 @@ function intersectWindows(grant: Grant, issuer: KeyRecord): { notBefore?: number
   };
 }
 
-/** A registry on a fresh in-memory store: for tests, the demo and simulations. */
-export class MemoryKeyStore extends KeyRegistry {
+/**
+ * A key registry on a fresh in-memory store: for tests, the demo and simulations.
+ * @param crypto the provider (default: the pure-TS `nobleCrypto`).
+ * @param vehicleKey the car's public key, when grants are to be redeemed.
+ */
+export class MemoryKeyRegistry extends KeyRegistry {
   constructor(crypto: CryptoProvider = nobleCrypto, vehicleKey?: Uint8Array) {
     super({ crypto, ...(vehicleKey && { vehicleKey }) });
   }
 }
+
+/** @deprecated Renamed {@link MemoryKeyRegistry} (it is a registry on an in-memory store, not a store); this alias stays for existing code. */
+export const MemoryKeyStore = MemoryKeyRegistry;
+/** @deprecated Renamed {@link MemoryKeyRegistry}. */
+export type MemoryKeyStore = MemoryKeyRegistry;

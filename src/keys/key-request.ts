@@ -10,11 +10,13 @@ import { ByteReader } from '../protocol/reader.js';
 
 const PREFIX = 'pkreq1.';
 
+/** A friend's key request: their public key and an optional label. */
 export interface KeyRequest {
   readonly publicKey: Uint8Array;
   readonly label: string;
 }
 
+/** The portable `pkreq1.…` string of a key request. */
 export function keyRequestToString(req: KeyRequest): string {
   assertP256PublicKey(req.publicKey, 'key request public key');
   assertArg(req.publicKey.length === 65, 'key request: 65-byte public key');
@@ -23,6 +25,10 @@ export function keyRequestToString(req: KeyRequest): string {
   return PREFIX + toBase64Url(concatBytes(Uint8Array.of(1), req.publicKey, Uint8Array.of(label.length), label));
 }
 
+/**
+ * A `pkreq1.…` string read back (surrounding whitespace ignored).
+ * @throws {RemoteError} `ERR_DECODE` when it is not a valid key request.
+ */
 export function keyRequestFromString(s: string): KeyRequest {
   const t = s.trim();
   if (!t.startsWith(PREFIX)) throw new RemoteError('ERR_DECODE', `key request: expected a string starting with ${PREFIX}`);

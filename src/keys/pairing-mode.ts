@@ -11,6 +11,7 @@ import { computeVerifierRecord, deriveSpake2PlusSecretsAsync, SPAKE2PLUS_SCRYPT_
 import { scryptWithinBounds } from '../protocol/pairing.js';
 import type { PairingAuthority, PairingCredentials } from '../roles/types.js';
 
+/** Options of `PairingMode.open`: crypto, randomness, clock, lifetime, attempts, scrypt cost, what the QR payload names. */
 export interface PairingModeOptions {
   readonly crypto: CryptoProvider;
   readonly random: RandomSource;
@@ -39,6 +40,7 @@ export function randomPairingCode(random: RandomSource): string {
   }
 }
 
+/** One opening of the car's pairing mode: an 8-digit code (SPAKE2+ verifier only kept), a lifetime, a number of attempts, single use. */
 export class PairingMode implements PairingAuthority {
   readonly expiresAt: number;
   readonly maxAttempts: number;

@@ -20,6 +20,7 @@ const PREFIX = 'pkshare1.';
 const INFO = utf8('proxkey share v1');
 const NONCE = new Uint8Array(12);
 
+/** A share opened by the friend's phone: the car's key, name and advertising secret, and the owner's grant. */
 export interface Share {
   readonly vehicleKey: Uint8Array;
   readonly advertisingSecret: Uint8Array;

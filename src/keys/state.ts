@@ -6,8 +6,10 @@ import { fromHex, toHex } from '../bytes.js';
 import { StoreError } from '../errors.js';
 import type { KeyRecord } from './key-record.js';
 
+/** The version of the persisted state's JSON schema. */
 export const STATE_SCHEMA_VERSION = 1;
 
+/** Everything the car persists: its identity and advertising secret, its name, enrolled keys, revoked grants, trusted-time floor. */
 export interface VehicleState {
   /** The car's long-term key when held in software (absent when custody is external). */
   readonly identity?: { readonly secretKey: Uint8Array };
@@ -22,6 +24,7 @@ export interface VehicleState {
   readonly timeFloor?: number;
 }
 
+/** A car's state before anything is enrolled. */
 export const EMPTY_VEHICLE_STATE: VehicleState = Object.freeze({ keys: [], revokedGrants: [] });
 
 /** A car as a phone knows it. */
@@ -39,11 +42,13 @@ export interface CarRecord {
   readonly addedAt: number;
 }
 
+/** Everything the phone persists: the cars it holds keys for. */
 export interface PhoneState {
   readonly identity?: { readonly secretKey: Uint8Array };
   readonly cars: readonly CarRecord[];
 }
 
+/** A phone's state before any pairing. */
 export const EMPTY_PHONE_STATE: PhoneState = Object.freeze({ cars: [] });
 
 export const AUDIT_EVENTS = ['command', 'enroll', 'revoke', 'pairing', 'passive-entry', 'suppressed'] as const;
@@ -60,7 +65,7 @@ export interface AuditEntry {
   readonly keyId: string;
   /** Command name (`unlock`, `custom:130`, `revoke`, …) when relevant. */
   readonly command?: string;
-  /** `ok` or a denial reason (`unknown-key`, `relay-suspected`, `wrong-code`, …). */
+  /** `ok`, a denial reason (`unknown-key`, `relay-suspected`, `pairing-failed`, …; see `DENY_REASONS`), `failed` (a pairing that broke off), or for `suppressed` the count. */
   readonly result: string;
   readonly rttMs?: number;
   readonly intent?: boolean;
@@ -134,6 +139,7 @@ function keyFromJson(v: unknown, i: number): KeyRecord {
   return Object.freeze(rec);
 }
 
+/** The car's state as JSON (bytes as hex). */
 export function vehicleStateToJson(s: VehicleState): Json {
   return {
     ...(s.identity && { identity: { secretKey: toHex(s.identity.secretKey) } }),
@@ -145,6 +151,10 @@ export function vehicleStateToJson(s: VehicleState): Json {
   };
 }
 
+/**
+ * The car's state read back from JSON, checked field by field.
+ * @throws {StoreError} when the document is corrupt.
+ */
 export function vehicleStateFromJson(v: unknown): VehicleState {
   const o = obj(v, 'vehicle state');
   if (!Array.isArray(o.keys) || !Array.isArray(o.revokedGrants)) corrupt('keys/revokedGrants missing');
@@ -159,6 +169,7 @@ export function vehicleStateFromJson(v: unknown): VehicleState {
   };
 }
 
+/** The phone's state as JSON (bytes as hex). */
 export function phoneStateToJson(s: PhoneState): Json {
   return {
     ...(s.identity && { identity: { secretKey: toHex(s.identity.secretKey) } }),
@@ -175,6 +186,10 @@ export function phoneStateToJson(s: PhoneState): Json {
   };
 }
 
+/**
+ * The phone's state read back from JSON, checked field by field.
+ * @throws {StoreError} when the document is corrupt.
+ */
 export function phoneStateFromJson(v: unknown): PhoneState {
   const o = obj(v, 'phone state');
   if (!Array.isArray(o.cars)) corrupt('cars missing');
@@ -199,6 +214,10 @@ export function phoneStateFromJson(v: unknown): PhoneState {
   };
 }
 
+/**
+ * One audit line read back, checked.
+ * @throws {StoreError} when it is corrupt.
+ */
 export function auditEntryFromJson(v: unknown): AuditEntry {
   const o = obj(v, 'audit entry');
   const event = str(o.event, 'event');

@@ -6,6 +6,7 @@
  */
 import type { AuditEntry, PhoneState, VehicleState } from './state.js';
 
+/** Where the car's state lives (a file on the car, memory in tests): load and save it, append to and read the audit log. */
 export interface VehicleStore {
   /** The saved state, or undefined if nothing was ever saved. */
   load(): Promise<VehicleState | undefined>;
@@ -14,11 +15,13 @@ export interface VehicleStore {
   readAudit(): Promise<AuditEntry[]>;
 }
 
+/** Where the phone's state (its cars) lives. */
 export interface PhoneStore {
   load(): Promise<PhoneState | undefined>;
   save(state: PhoneState): Promise<void>;
 }
 
+/** A `VehicleStore` in memory: for tests, the demo and simulations. */
 export class MemoryVehicleStore implements VehicleStore {
   #state: VehicleState | undefined;
   #audit: AuditEntry[] = [];
@@ -36,6 +39,7 @@ export class MemoryVehicleStore implements VehicleStore {
   }
 }
 
+/** A `PhoneStore` in memory: for tests, the demo and simulations. */
 export class MemoryPhoneStore implements PhoneStore {
   #state: PhoneState | undefined;
   async load() {

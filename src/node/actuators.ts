@@ -9,6 +9,7 @@ import type { ExecutionOutcome } from '../roles/vehicle-session.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { Gpio, type GpioLineRef } from './gpio.js';
 
+/** GPIO relays for `gpioRelayActuator`: the chip, polarity, a line per command, and pulse lengths. */
 export interface GpioRelayConfig {
   readonly chip: string;
   readonly activeLow?: boolean;

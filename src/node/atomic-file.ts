@@ -25,6 +25,10 @@ export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
+/**
+ * Replace `path` with `data` atomically and durably (temp file, fsync, rename, fsync of the directory; mode 0600).
+ * @throws the file system's error (the temp file is removed); the target then still holds its old content.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

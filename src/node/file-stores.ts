@@ -29,6 +29,7 @@ import { readJsonDocument, removeStaleTemps, writeJsonDocument } from './json-fi
 
 const crc = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
+/** Options of {@link FileVehicleStore}: how its audit log is rotated and aged out. */
 export interface FileVehicleStoreOptions {
   /** Rotate `audit.jsonl` once it reaches this size (bytes). Default 1 MiB. */
   readonly maxAuditBytes?: number;
@@ -42,6 +43,7 @@ export const AUDIT_MAX_BYTES = 1024 * 1024;
 export const AUDIT_KEEP_FILES = 4;
 export const AUDIT_MAX_AGE_MS = 365 * 24 * 3600_000;
 
+/** The car's state (`<dir>/vehicle.json`, atomic replace) and audit log (`<dir>/audit.jsonl`, durable checksummed append), for Node. */
 export class FileVehicleStore implements VehicleStore {
   readonly statePath: string;
   readonly auditPath: string;
@@ -258,6 +260,7 @@ async function appendDurableOrRestore(path: string, line: string): Promise<void>
   }
 }
 
+/** The phone's state in one JSON file (atomic replace, mode 0600), for Node. */
 export class FilePhoneStore implements PhoneStore {
   constructor(readonly path: string) {}
 

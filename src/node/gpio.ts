@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
+/** How `Gpio` runs libgpiod's tools: injectable, so the command lines are testable without hardware. */
 export interface GpioRunner {
   /** Run to completion; rejects on a non-zero exit. */
   run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string>;
@@ -13,6 +14,7 @@ export interface GpioRunner {
   start(cmd: string, args: readonly string[], onLine: (line: string) => void): ChildProcess;
 }
 
+/** The real runner: `execFile` (bounded) and `spawn` of the installed libgpiod tools. */
 export const systemRunner: GpioRunner = {
   run: (cmd, args, timeoutMs) =>
     new Promise((resolve, reject) => {
@@ -36,6 +38,7 @@ export const systemRunner: GpioRunner = {
   },
 };
 
+/** One GPIO line: the chip, the line offset, and its polarity. */
 export interface GpioLineRef {
   /** `gpiochip0` (or a path / label). */
   readonly chip: string;
@@ -45,6 +48,7 @@ export interface GpioLineRef {
   readonly activeLow?: boolean;
 }
 
+/** GPIO lines through libgpiod's `gpioset` / `gpiomon` (1.x and 2.x syntax): relay pulses, held outputs (an LED), a debounced button. */
 export class Gpio {
   #major: 1 | 2 | undefined;
   constructor(private readonly runner: GpioRunner = systemRunner) {}

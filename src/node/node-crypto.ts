@@ -132,6 +132,7 @@ function nativeOpen(alg: NativeAead, key: Uint8Array, nonce: Uint8Array, sealed:
   }
 }
 
+/** The `CryptoProvider` on `node:crypto` (OpenSSL): P-256 ≈ 15–20× faster than `nobleCrypto`, same results; XChaCha20-Poly1305 is delegated to `nobleCrypto`. */
 export const nodeCrypto: CryptoProvider = Object.freeze({
   name: 'node',
 

@@ -35,6 +35,7 @@ export async function backupVehicleState(dir: string, file: string): Promise<{ k
   return { keys: state.keys.length };
 }
 
+/** Options of `restoreVehicleState`: the randomness for re-applied revocations. */
 export interface RestoreOptions {
   /** Fresh random bytes (the new advertising secret when a revocation is re-applied). */
   readonly random: (n: number) => Uint8Array;

@@ -40,7 +40,7 @@ export interface HandshakeResult {
 }
 
 export class HandshakeState {
-  readonly #o: HandshakeOptions;
+  readonly #options: HandshakeOptions;
   readonly #ss: SymmetricState;
   readonly #psks: Uint8Array[];
   readonly #hasPsk: boolean;
@@ -52,7 +52,7 @@ export class HandshakeState {
   #result: HandshakeResult | undefined;
 
   constructor(options: HandshakeOptions) {
-    this.#o = options;
+    this.#options = options;
     const { pattern, initiator } = options;
     this.#ss = new SymmetricState(options.hash, options.cipher, options.protocolName);
     this.#ss.mixHash(options.prologue ?? new Uint8Array(0));
@@ -74,7 +74,7 @@ export class HandshakeState {
 
   /** True when it is this side's turn to write. */
   get isMyTurn(): boolean {
-    return !this.complete && (this.#index % 2 === 0) === this.#o.initiator;
+    return !this.complete && (this.#index % 2 === 0) === this.#options.initiator;
   }
 
   get handshakeHash(): Uint8Array {
@@ -95,9 +95,9 @@ export class HandshakeState {
   async writeMessage(payload: Uint8Array): Promise<Uint8Array> {
     this.#checkTurn(true);
     const parts: Uint8Array[] = [];
-    for (const token of this.#o.pattern.messages[this.#index]!) {
+    for (const token of this.#options.pattern.messages[this.#index]!) {
       if (token === 'e') {
-        if (!this.#e) this.#e = await this.#o.dh.generateKeyPair(this.#o.random);
+        if (!this.#e) this.#e = await this.#options.dh.generateKeyPair(this.#options.random);
         parts.push(this.#e.publicKey);
         this.#ss.mixHash(this.#e.publicKey);
         if (this.#hasPsk) this.#ss.mixKey(this.#e.publicKey);
@@ -115,9 +115,9 @@ export class HandshakeState {
   async readMessage(message: Uint8Array): Promise<Uint8Array> {
     this.#checkTurn(false);
     try {
-      const { dh } = this.#o;
+      const { dh } = this.#options;
       let off = 0;
-      for (const token of this.#o.pattern.messages[this.#index]!) {
+      for (const token of this.#options.pattern.messages[this.#index]!) {
         if (token === 'e') {
           if (this.#re) throw new LocalError('ERR_INVALID_STATE', 're already set');
           const re = takeBytes(message, off, dh.publicKeyLength).slice();
@@ -160,7 +160,7 @@ export class HandshakeState {
       this.#ss.mixKeyAndHash(psk);
       return;
     }
-    const init = this.#o.initiator;
+    const init = this.#options.initiator;
     // Token letters name (initiator key, responder key); pick ours and theirs accordingly.
     const [iKey, rKey] = [token[0], token[1]];
     const mine = init ? iKey : rKey;
@@ -179,9 +179,9 @@ export class HandshakeState {
 
   #advance(): void {
     this.#index++;
-    if (this.#index === this.#o.pattern.messages.length) {
+    if (this.#index === this.#options.pattern.messages.length) {
       const [c1, c2] = this.#ss.split();
-      const init = this.#o.initiator;
+      const init = this.#options.initiator;
       this.#result = {
         send: init ? c1 : c2,
         receive: init ? c2 : c1,
@@ -211,7 +211,7 @@ export class HandshakeState {
   }
 
   #requireS(): NoiseKey {
-    return this.#require(this.#o.s, 'local static key');
+    return this.#require(this.#options.s, 'local static key');
   }
   #requireE(): NoiseKey {
     return this.#require(this.#e, 'local ephemeral key');

@@ -100,6 +100,7 @@ export interface Spake2PlusVerifierRecord {
   readonly L: Uint8Array;
 }
 
+/** Options of {@link deriveSpake2PlusSecrets}: the password, its salt, the identities, the scrypt cost. */
 export interface DeriveSpake2PlusSecretsOptions {
   /** The password, already normalized by the application (RFC 9383 §3.2 / RFC 8265). Non-empty. */
   readonly password: Uint8Array;
@@ -221,6 +222,7 @@ export function parseVerifierRecord(w0: Uint8Array, L: Uint8Array): Spake2PlusVe
 // Transcript and key schedule (RFC 9383 §3.3, §3.4)
 // ---------------------------------------------------------------------------------------------
 
+/** What the SPAKE2+ transcript TT binds (RFC 9383 §3.3): context, identities, both shares, Z, V, w0. */
 export interface Spake2PlusTranscriptInput {
   readonly context: Uint8Array;
   readonly idProver: Uint8Array;
@@ -358,6 +360,7 @@ function decodeLocalPoint(bytes: Uint8Array, what: string): P256Point {
 // Prover (phone)
 // ---------------------------------------------------------------------------------------------
 
+/** Options of the Prover (the phone): w0 and w1 from the password, and the common context. */
 export interface Spake2PlusProverOptions extends CommonOptions {
   /** 32-byte w0 from {@link deriveSpake2PlusSecrets}. Copied. */
   readonly w0: Uint8Array;
@@ -367,6 +370,7 @@ export interface Spake2PlusProverOptions extends CommonOptions {
   readonly x?: Uint8Array;
 }
 
+/** What the Prover has once the Verifier's confirmation checked: its own confirmation to send, and the shared key. */
 export interface Spake2PlusProverResult {
   /** confirmP = HMAC(K_confirmP, shareV), to send to the Verifier. */
   readonly confirmP: Uint8Array;
@@ -473,6 +477,7 @@ export class Spake2PlusProver {
 // Verifier (car)
 // ---------------------------------------------------------------------------------------------
 
+/** Options of the Verifier (the car): w0 and L from the registration record, and the common context. */
 export interface Spake2PlusVerifierOptions extends CommonOptions {
   /** 32-byte w0 from the stored registration record. Copied. */
   readonly w0: Uint8Array;
@@ -482,6 +487,7 @@ export interface Spake2PlusVerifierOptions extends CommonOptions {
   readonly y?: Uint8Array;
 }
 
+/** The Verifier's answer to shareP: its share and its confirmation. */
 export interface Spake2PlusVerifierResponse {
   /** shareV = y·G + w0·N (65 bytes). */
   readonly shareV: Uint8Array;
@@ -489,6 +495,7 @@ export interface Spake2PlusVerifierResponse {
   readonly confirmV: Uint8Array;
 }
 
+/** What the Verifier has once the Prover's confirmation checked: the shared key. */
 export interface Spake2PlusVerifierResult {
   /** K_shared (32 bytes). The Prover has proven knowledge of the password; wipe when done. */
   readonly sharedKey: Uint8Array;

@@ -8,6 +8,7 @@ import { IMPLICIT_PERMISSIONS } from '../protocol/commands.js';
 import type { ProximityVerdict } from '../roles/types.js';
 import type { Policy, PolicyContext, PolicyDecision } from './types.js';
 
+/** Options of {@link defaultPolicy}: the relay bound, the commands that need intent, proximity and ranging requirements. */
 export interface DefaultPolicyOptions {
   /**
    * Deny with `relay-suspected` when the phone's handshake arrives later than this after the
@@ -24,11 +25,17 @@ export interface DefaultPolicyOptions {
   readonly requireRanging?: readonly string[];
 }
 
+/** Default `maxRttMs`: a handshake later than this after the challenge is `relay-suspected`. */
 export const DEFAULT_MAX_RTT_MS = 300;
 
 const allow: PolicyDecision = Object.freeze({ allow: true });
 const deny = (reason: Extract<PolicyDecision, { allow: false }>['reason']): PolicyDecision => ({ allow: false, reason });
 
+/**
+ * The default vehicle policy (see the module comment for the order of its checks).
+ * @param options the relay bound, intent, proximity and ranging requirements.
+ * @returns a `Policy` for `VehicleService` / `VehicleSession`.
+ */
 export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
   const maxRtt = options.maxRttMs ?? DEFAULT_MAX_RTT_MS;
   const intent = new Set(options.requireIntent ?? ['start']);

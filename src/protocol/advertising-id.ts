@@ -30,11 +30,14 @@ export const DEFAULT_ROTATION_SECONDS = 900;
 export const DEFAULT_ADVERTISING_ID_LENGTH = 8;
 /** Epochs of clock skew tolerated on each side when resolving. */
 export const DEFAULT_SKEW_EPOCHS = 1;
+/** Shortest advertising secret accepted (bytes). */
 export const MIN_ADVERTISING_SECRET_LENGTH = 16;
+/** Length of the advertising secret a car generates (bytes). */
 export const ADVERTISING_SECRET_LENGTH = 32;
 /** First byte of the service data (docs/PRIVACY.md): format 1 = this scheme. */
 export const ADVERTISING_FORMAT_V1 = 0x01;
 
+/** How a car's rotating advertising id is derived: epoch length and id length (docs/PRIVACY.md). */
 export interface AdvertisingIdOptions {
   /** Seconds per epoch (≥ 60). Default 900. */
   readonly rotationSeconds?: number;
@@ -107,6 +110,7 @@ export interface AdvertisingCar {
   readonly secret: Uint8Array;
 }
 
+/** An advertised id resolved to one of the phone's cars. */
 export interface AdvertisingMatch {
   readonly carId: string;
   /** The epoch the advertised id belongs to. */
@@ -115,6 +119,7 @@ export interface AdvertisingMatch {
   readonly skew: number;
 }
 
+/** Options of {@link AdvertisingIdResolver}: the id derivation and the epoch skew tolerated. */
 export interface AdvertisingResolverOptions extends AdvertisingIdOptions {
   /** Epochs of skew tolerated on each side. Default 1. */
   readonly skewEpochs?: number;
@@ -127,14 +132,14 @@ export interface AdvertisingResolverOptions extends AdvertisingIdOptions {
 export class AdvertisingIdResolver {
   readonly #crypto: CryptoProvider;
   readonly #cars: readonly AdvertisingCar[];
-  readonly #o: Required<AdvertisingIdOptions>;
+  readonly #options: Required<AdvertisingIdOptions>;
   readonly #skew: number;
   #epoch = -1;
   #table = new Map<string, AdvertisingMatch>();
 
   constructor(crypto: CryptoProvider, cars: readonly AdvertisingCar[], opts: AdvertisingResolverOptions = {}) {
     this.#crypto = crypto;
-    this.#o = options(opts);
+    this.#options = options(opts);
     this.#skew = opts.skewEpochs ?? DEFAULT_SKEW_EPOCHS;
     assertArg(Number.isInteger(this.#skew) && this.#skew >= 0 && this.#skew <= 4, 'skewEpochs: expected an integer in 0..4');
     for (const c of cars) {
@@ -146,8 +151,8 @@ export class AdvertisingIdResolver {
 
   /** The car that advertised `id`, judged by the phone's wall clock `unixMs`; undefined if none. */
   resolve(id: Uint8Array, unixMs: number): AdvertisingMatch | undefined {
-    if (!(id instanceof Uint8Array) || id.length !== this.#o.length) return undefined;
-    this.#refresh(advertisingEpoch(unixMs, this.#o.rotationSeconds));
+    if (!(id instanceof Uint8Array) || id.length !== this.#options.length) return undefined;
+    this.#refresh(advertisingEpoch(unixMs, this.#options.rotationSeconds));
     return this.#table.get(toHex(id));
   }
 
@@ -168,7 +173,7 @@ export class AdvertisingIdResolver {
       const e = epoch + skew;
       if (e < 0 || e > 0xffffffff) continue;
       for (const car of this.#cars) {
-        const key = toHex(deriveAdvertisingId(this.#crypto, car.secret, e, this.#o.length));
+        const key = toHex(deriveAdvertisingId(this.#crypto, car.secret, e, this.#options.length));
         // prefer the closest epoch if two ever collide (2^-64 per pair)
         const prior = table.get(key);
         if (!prior || Math.abs(skew) < Math.abs(prior.skew)) table.set(key, { carId: car.carId, epoch: e, skew });

@@ -7,7 +7,9 @@
 import { fromHex, toHex } from '../bytes.js';
 import { LocalError } from '../errors.js';
 
+/** The standard (physical) commands and their wire codes. */
 export const STANDARD_COMMANDS = { unlock: 0x01, lock: 0x02, start: 0x03, trunk: 0x04 } as const;
+/** `unlock`, `lock`, `start` or `trunk`. */
 export type StandardCommand = keyof typeof STANDARD_COMMANDS;
 
 /**
@@ -21,7 +23,9 @@ export const IMPLICIT_PERMISSIONS: readonly string[] = Object.freeze(['advertisi
 /** `revoke` flag byte after an 8-byte key id: also revoke the keys that owner enrolled. */
 const REVOKE_CASCADE = 0x01;
 
+/** Lowest wire code of an application-defined (custom) command. */
 export const CUSTOM_COMMAND_MIN = 0x80;
+/** Highest wire code of an application-defined (custom) command. */
 export const CUSTOM_COMMAND_MAX = 0xff;
 
 /** A command as the API sees it. `args` are opaque app bytes (≤ 64), for custom commands only. */
@@ -41,6 +45,10 @@ export type Command =
 /** Anything accepted where a command is expected: `'unlock'`, `{ kind: 'custom', code: 0x81 }`. */
 export type CommandInput = StandardCommand | 'list-keys' | 'advertising-secret' | Command;
 
+/**
+ * The command `input` names, checked: `'unlock'` becomes `{ kind: 'unlock' }`.
+ * @throws {LocalError} `ERR_INVALID_ARGUMENT` for an unknown kind, a page outside 0..255, a revoke target that is not a key or grant id, a custom code outside 0x80..0xff.
+ */
 export function toCommand(input: CommandInput): Command {
   const cmd: Command = typeof input === 'string' ? { kind: input } : input;
   switch (cmd?.kind) {
@@ -71,6 +79,7 @@ export function toCommand(input: CommandInput): Command {
   }
 }
 
+/** The wire code of a command (0x01.. standard, 0x20.. admin, 0x80..0xff custom). */
 export function commandCode(cmd: Command): number {
   switch (cmd.kind) {
     case 'custom':

@@ -5,6 +5,7 @@
 
 /** Protocol versions this implementation speaks. */
 export const PROTOCOL_VERSIONS = [1] as const;
+/** A protocol version this implementation speaks. */
 export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
 
 /** First byte of every message on the link. */
@@ -38,7 +39,9 @@ export const SUITES = {
   1: 'Noise_KX_P256_AESGCM_SHA256',
   2: 'Noise_KX_P256_ChaChaPoly_SHA256',
 } as const;
+/** A cipher suite id (`SUITES`). */
 export type SuiteId = keyof typeof SUITES;
+/** Every suite id (1: AES-GCM, 2: ChaCha20-Poly1305). */
 export const SUITE_IDS: readonly SuiteId[] = [1, 2];
 
 /** Prologue label: `"proxkey"` then 0x00, then the challenge and handshake headers (§4.2). */

@@ -12,6 +12,7 @@ import { ByteReader } from './reader.js';
 
 // ---------------------------------------------------------------- messages
 
+/** CHALLENGE (car → phone, first): the versions and suites the car offers and its fresh ephemeral key. */
 export interface ChallengeMessage {
   readonly type: typeof MessageType.Challenge;
   /** Bit v-1 set ⇔ version v offered. */
@@ -22,6 +23,7 @@ export interface ChallengeMessage {
   readonly ephemeral: Uint8Array;
 }
 
+/** HANDSHAKE (phone → car): the chosen version and suite, and Noise KX message 2. */
 export interface HandshakeMessage {
   readonly type: typeof MessageType.Handshake;
   readonly version: number;
@@ -30,17 +32,20 @@ export interface HandshakeMessage {
   readonly noise: Uint8Array;
 }
 
+/** RECORD: an encrypted body (COMMAND, RESULT or CLOSE) inside the session. */
 export interface RecordMessage {
   readonly type: typeof MessageType.Record;
   /** AEAD ciphertext ‖ tag; the associated data is the type byte. */
   readonly ciphertext: Uint8Array;
 }
 
+/** ALERT: a plaintext denial before the session is open (or of a record that did not decrypt). */
 export interface AlertMessage {
   readonly type: typeof MessageType.Alert;
   readonly reason: DenyReason;
 }
 
+/** Any message on the link (docs/PROTOCOL.md §3). */
 export type WireMessage = ChallengeMessage | HandshakeMessage | RecordMessage | AlertMessage;
 
 /** Header bytes of a challenge (bound into the prologue). */
@@ -50,6 +55,10 @@ export const HANDSHAKE_HEADER_LENGTH = 3;
 /** Smallest Noise KX message 2: e (65) + enc(s) (65+16) + empty payload tag (16). */
 const MIN_NOISE_MSG2 = 65 + 65 + 16 + 16;
 
+/**
+ * The wire bytes of a message.
+ * @throws {LocalError} `ERR_INVALID_ARGUMENT` when it would exceed `LIMITS.maxMessage` or a field is out of range.
+ */
 export function encodeMessage(m: WireMessage): Uint8Array {
   const bytes = encodeMessageUnchecked(m);
   if (bytes.length > LIMITS.maxMessage) throw new LocalError('ERR_INVALID_ARGUMENT', `message: at most ${LIMITS.maxMessage} bytes`);
@@ -69,6 +78,10 @@ function encodeMessageUnchecked(m: WireMessage): Uint8Array {
   }
 }
 
+/**
+ * Parse one message from the link; strict (no trailing bytes, no unknown type).
+ * @throws {RemoteError} `ERR_DECODE` for anything malformed, `ERR_UNSUPPORTED` for what this version does not speak.
+ */
 export function decodeMessage(bytes: Uint8Array): WireMessage {
   if (!(bytes instanceof Uint8Array)) throw new RemoteError('ERR_DECODE', 'message: not bytes');
   if (bytes.length > LIMITS.maxMessage) throw new RemoteError('ERR_DECODE', 'message: too large');
@@ -106,6 +119,7 @@ export function decodeMessage(bytes: Uint8Array): WireMessage {
 
 // ---------------------------------------------------------------- bodies
 
+/** COMMAND (phone → car, in a RECORD): the command, the intent flag, and extensions. */
 export interface CommandBody {
   readonly kind: typeof BodyKind.Command;
   readonly command: Command;
@@ -120,19 +134,22 @@ export interface Extension {
   readonly value: Uint8Array;
 }
 
+/** RESULT (car → phone, in a RECORD): the outcome of one command and optional data. */
 export interface ResultBody {
   readonly kind: typeof BodyKind.Result;
   /** `ok`, or the reason the command was denied. */
   readonly status: 'ok' | DenyReason;
-  /** Optional result data (a custom command's answer, the key list, the advertising secret), ≤ 255 bytes. */
+  /** Optional result data (a custom command's answer, the key list, the advertising secret), at most `LIMITS.maxResultData` (255) bytes. */
   readonly data: Uint8Array;
 }
 
+/** CLOSE (either side, in a RECORD): the session ends, with a reason. */
 export interface CloseBody {
   readonly kind: typeof BodyKind.Close;
   readonly reason: 'ok' | DenyReason;
 }
 
+/** The plaintext of a RECORD. */
 export type Body = CommandBody | ResultBody | CloseBody;
 
 /** A command code this implementation does not know (the car answers `unknown-command`). */
@@ -152,6 +169,10 @@ const KNOWN_EXTENSIONS = new Set<number>(Object.values(Extensions));
 
 const statusCode = (s: 'ok' | DenyReason) => (s === 'ok' ? 0 : reasonCode(s));
 
+/**
+ * The plaintext bytes of a body (before encryption).
+ * @throws {LocalError} `ERR_INVALID_ARGUMENT` for args over `LIMITS.maxArgs` or result data over `LIMITS.maxResultData` bytes.
+ */
 export function encodeBody(b: Body): Uint8Array {
   switch (b.kind) {
     case BodyKind.Command: {
@@ -179,6 +200,10 @@ function decodeStatus(r: ByteReader): 'ok' | DenyReason {
   return reasonFromCode(code) ?? r.fail(`unknown reason 0x${code.toString(16)}`);
 }
 
+/**
+ * Parse a decrypted body; strict.
+ * @throws {RemoteError} `ERR_DECODE` for anything malformed.
+ */
 export function decodeBody(bytes: Uint8Array): Body {
   const r = new ByteReader(bytes, 'body');
   const kind = r.u8();
@@ -228,10 +253,12 @@ export function toMask(ids: readonly number[]): number {
   return ids.reduce((m, id) => m | (1 << (id - 1)), 0);
 }
 
+/** Whether the offer bitmask `mask` has `id` (1..8; bit id−1). */
 export function maskHas(mask: number, id: number): boolean {
   return id >= 1 && id <= 8 && (mask & (1 << (id - 1))) !== 0;
 }
 
+/** Whether `id` is a suite id this implementation knows. */
 export function isSuiteId(id: number): id is SuiteId {
   return (SUITE_IDS as readonly number[]).includes(id);
 }

@@ -15,6 +15,7 @@ export const MIN_CALIBRATION_SAMPLES = 10;
 /** A calibration point whose robust spread exceeds this (dB) is flagged `noisy`. */
 export const NOISY_SPREAD_DB = 6;
 
+/** RSSI recorded at one known distance: its robust level and spread (from `calibrationPoint`). */
 export interface CalibrationPoint {
   /** Robust level (median RSSI), dBm. */
   readonly rssi: number;

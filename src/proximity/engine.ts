@@ -24,6 +24,7 @@ import { assertPathLossModel, DEFAULT_PATH_LOSS, rssiToDistance, type PathLossMo
 import { isValidRssi, RssiFilter, type RssiFilterOptions } from './rssi-filter.js';
 import { ZoneTracker, resolveZoneOptions, type Zone, type ZoneOptions } from './zones.js';
 
+/** Options of {@link ProximityEngine}: the car-wide passive-entry switches and timing, filter, path loss, zones, staleness and clock. */
 export interface ProximityEngineOptions extends PassiveEntryOptions {
   /** Clock for calls without an explicit `at` and for `verdict` (ms; same base as the samples' times). */
   readonly now: Clock;
@@ -51,8 +52,10 @@ export interface KeyProximitySettings {
   readonly pathLoss?: PathLossModel;
 }
 
+/** Default `staleAfterMs`: no sample for this long (ms) is a lost signal. */
 export const DEFAULT_STALE_AFTER_MS = 4_000;
 
+/** A key's zone changed. */
 export interface ZoneEvent {
   readonly type: 'zone';
   readonly keyId: string;
@@ -64,6 +67,7 @@ export interface ZoneEvent {
   readonly cause: 'signal' | SignalLoss;
 }
 
+/** A passive-entry decision for a key: unlock on approach or lock on walk-away, with its cause. */
 export interface ProximityDecision {
   readonly type: 'approach-unlock' | 'walk-away-lock';
   readonly keyId: string;
@@ -74,6 +78,7 @@ export interface ProximityDecision {
   readonly distanceM: number | undefined;
 }
 
+/** What the engine emits: zone changes and decisions. */
 export type ProximityEvent = ZoneEvent | ProximityDecision;
 
 /** What the engine knows about one key. */
@@ -102,8 +107,9 @@ interface KeyState {
   distanceM: number | undefined;
 }
 
+/** Per key: RSSI samples → filter → distance → zone → passive-entry decisions (pure; see the module comment). */
 export class ProximityEngine {
-  readonly #o: ProximityEngineOptions;
+  readonly #options: ProximityEngineOptions;
   readonly #zones: ZoneOptions;
   readonly #staleAfter: number;
   readonly #keys = new Map<string, KeyState>();
@@ -111,7 +117,7 @@ export class ProximityEngine {
 
   constructor(options: ProximityEngineOptions) {
     assertArg(typeof options?.now === 'function', 'now: expected a clock function');
-    this.#o = options;
+    this.#options = options;
     this.#zones = resolveZoneOptions(options.zones);
     this.#staleAfter = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     assertArg(this.#staleAfter > 0, 'staleAfterMs: expected > 0');
@@ -135,7 +141,7 @@ export class ProximityEngine {
    * Feed one RSSI sample (dBm) of `keyId`, taken at `at`. Returns what changed, in time order.
    * Values a controller uses for "no reading" (127, NaN, out of range) are ignored.
    */
-  sample(keyId: string, rssi: number, at: number = this.#o.now()): ProximityEvent[] {
+  sample(keyId: string, rssi: number, at: number = this.#options.now()): ProximityEvent[] {
     const out: ProximityEvent[] = [];
     if (!isValidRssi(rssi)) return out; // e.g. 127 = "not available": ignored
     const s = this.#state(keyId);
@@ -146,7 +152,7 @@ export class ProximityEngine {
     s.live = true;
     s.lastSampleAt = at;
     if (value === undefined) return out;
-    s.distanceM = rssiToDistance(value, s.settings.pathLoss ?? this.#o.pathLoss ?? DEFAULT_PATH_LOSS);
+    s.distanceM = rssiToDistance(value, s.settings.pathLoss ?? this.#options.pathLoss ?? DEFAULT_PATH_LOSS);
     const change = s.zones.update(s.distanceM, at);
     if (change) this.#onZone(keyId, s, { ...change, distanceM: s.distanceM, cause: 'signal' }, out);
     this.#advance(keyId, s, at, out);
@@ -154,7 +160,7 @@ export class ProximityEngine {
   }
 
   /** The link to `keyId` dropped at `at` (the adapter saw a disconnect): zone `unknown` at once. */
-  linkLost(keyId: string, at: number = this.#o.now()): ProximityEvent[] {
+  linkLost(keyId: string, at: number = this.#options.now()): ProximityEvent[] {
     const out: ProximityEvent[] = [];
     const s = this.#keys.get(keyId);
     if (!s || !(at >= s.time)) return out;
@@ -166,7 +172,7 @@ export class ProximityEngine {
   }
 
   /** Let time pass for every key: stale signals, locks falling due. */
-  tick(at: number = this.#o.now()): ProximityEvent[] {
+  tick(at: number = this.#options.now()): ProximityEvent[] {
     const out: ProximityEvent[] = [];
     for (const [keyId, s] of this.#keys) {
       if (!(at >= s.time)) continue;
@@ -186,7 +192,7 @@ export class ProximityEngine {
   /** The key's proximity now (by the injected clock): what the car's policy sees. */
   verdict(keyId: string): ProximityVerdict {
     const s = this.#keys.get(keyId);
-    if (!s || s.zones.zone === 'unknown' || this.#o.now() >= this.#staleAt(s)) return { zone: 'unknown' };
+    if (!s || s.zones.zone === 'unknown' || this.#options.now() >= this.#staleAt(s)) return { zone: 'unknown' };
     return s.distanceM === undefined ? { zone: s.zones.zone } : { zone: s.zones.zone, distanceM: s.distanceM };
   }
 
@@ -215,9 +221,9 @@ export class ProximityEngine {
     let s = this.#keys.get(keyId);
     if (!s) {
       s = {
-        filter: new RssiFilter(this.#o.filter),
+        filter: new RssiFilter(this.#options.filter),
         zones: new ZoneTracker(this.#zones),
-        presence: new PresenceTracker(this.#o),
+        presence: new PresenceTracker(this.#options),
         settings: this.#settings.get(keyId) ?? {},
         live: false,
         lastSampleAt: -Infinity,
@@ -264,7 +270,7 @@ export class ProximityEngine {
   }
 
   #enabled(s: KeyState, which: 'approachUnlock' | 'walkAwayLock'): boolean {
-    const car = this.#o[which] ?? which === 'walkAwayLock';
+    const car = this.#options[which] ?? which === 'walkAwayLock';
     return car && (s.settings[which] ?? true);
   }
 }

@@ -11,6 +11,7 @@
  */
 import { assertArg } from '../errors.js';
 
+/** The log-distance model of one device pair: RSSI at 1 m and the path-loss exponent. */
 export interface PathLossModel {
   /** RSSI at 1 m, dBm (P1m). */
   readonly txPowerAt1m: number;
@@ -27,6 +28,7 @@ export const DEFAULT_PATH_LOSS: PathLossModel = Object.freeze({ txPowerAt1m: -59
 
 /** Distances are clamped to this range (metres): the model means nothing outside it. */
 export const MIN_DISTANCE_M = 0.1;
+/** Upper end of that range (m). */
 export const MAX_DISTANCE_M = 1000;
 
 export function assertPathLossModel(m: PathLossModel): void {

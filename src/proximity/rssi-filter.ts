@@ -21,6 +21,7 @@
 import { assertArg } from '../errors.js';
 import { median } from './robust-stats.js';
 
+/** Options of {@link RssiFilter}: the median window and the EMA time constant. */
 export interface RssiFilterOptions {
   /** The median covers the samples of the last `medianWindowMs` (always at least the newest). Default 1 200. */
   readonly medianWindowMs?: number;
@@ -32,6 +33,7 @@ export interface RssiFilterOptions {
   readonly minSamples?: number;
 }
 
+/** The filter's defaults. */
 export const DEFAULT_FILTER: Required<RssiFilterOptions> = Object.freeze({
   medianWindowMs: 1_200,
   maxWindowSamples: 16,
@@ -44,16 +46,17 @@ export function isValidRssi(rssi: number): boolean {
   return Number.isFinite(rssi) && rssi >= -127 && rssi <= 20;
 }
 
+/** A sliding median over a time window, then a time-aware EMA (see the module comment). */
 export class RssiFilter {
-  readonly #o: Required<RssiFilterOptions>;
+  readonly #options: Required<RssiFilterOptions>;
   #window: { at: number; rssi: number }[] = [];
   #seen = 0;
   #ema: number | undefined;
   #lastAt = -Infinity;
 
   constructor(options: RssiFilterOptions = {}) {
-    this.#o = { ...DEFAULT_FILTER, ...options };
-    const o = this.#o;
+    this.#options = { ...DEFAULT_FILTER, ...options };
+    const o = this.#options;
     assertArg(o.medianWindowMs >= 0, 'medianWindowMs: expected ≥ 0');
     assertArg(Number.isInteger(o.maxWindowSamples) && o.maxWindowSamples >= 1, 'maxWindowSamples: expected an integer ≥ 1');
     assertArg(o.timeConstantMs >= 0, 'timeConstantMs: expected ≥ 0');
@@ -62,7 +65,7 @@ export class RssiFilter {
 
   /** The filtered RSSI (dBm), or undefined while warming up. */
   get value(): number | undefined {
-    return this.#seen >= this.#o.minSamples ? this.#ema : undefined;
+    return this.#seen >= this.#options.minSamples ? this.#ema : undefined;
   }
 
   /** Time of the last accepted sample (−Infinity if none). */
@@ -78,10 +81,10 @@ export class RssiFilter {
     if (!isValidRssi(rssi) || !Number.isFinite(at) || at < this.#lastAt) return this.value;
     const w = this.#window;
     w.push({ at, rssi });
-    while (w.length > this.#o.maxWindowSamples || (w.length > 1 && w[0]!.at < at - this.#o.medianWindowMs)) w.shift();
+    while (w.length > this.#options.maxWindowSamples || (w.length > 1 && w[0]!.at < at - this.#options.medianWindowMs)) w.shift();
     const m = median(w.map((s) => s.rssi));
-    if (this.#ema === undefined || this.#o.timeConstantMs === 0) this.#ema = m;
-    else this.#ema += (1 - Math.exp(-(at - this.#lastAt) / this.#o.timeConstantMs)) * (m - this.#ema);
+    if (this.#ema === undefined || this.#options.timeConstantMs === 0) this.#ema = m;
+    else this.#ema += (1 - Math.exp(-(at - this.#lastAt) / this.#options.timeConstantMs)) * (m - this.#ema);
     this.#lastAt = at;
     this.#seen++;
     return this.value;

@@ -19,8 +19,10 @@
 import { assertArg } from '../errors.js';
 import type { ProximityVerdict } from '../roles/types.js';
 
+/** `near`, `approach`, `far`, or `unknown` (no estimate, or stale). */
 export type Zone = ProximityVerdict['zone'];
 
+/** Zone thresholds (enter and exit distances, m) and dwell times (ms). */
 export interface ZoneOptions {
   /** Enter `near` at or below this distance (m). Default 2.0. */
   readonly nearEnterM?: number;
@@ -36,6 +38,7 @@ export interface ZoneOptions {
   readonly exitDwellMs?: number;
 }
 
+/** The zones' defaults. */
 export const DEFAULT_ZONES: Required<ZoneOptions> = Object.freeze({
   nearEnterM: 2.0,
   nearExitM: 3.0,
@@ -48,6 +51,7 @@ export const DEFAULT_ZONES: Required<ZoneOptions> = Object.freeze({
 /** Closeness rank: higher is closer. `unknown` ranks below `far`. */
 export const ZONE_RANK: Readonly<Record<Zone, number>> = Object.freeze({ unknown: -1, far: 0, approach: 1, near: 2 });
 
+/** A zone change: from, to, and when. */
 export interface ZoneChange {
   readonly from: Zone;
   readonly to: Zone;
@@ -71,14 +75,15 @@ export function candidateZone(current: Zone, distanceM: number, o: Required<Zone
   return 'far';
 }
 
+/** A distance estimate in, a stable zone out: hysteresis and dwell (see the module comment). */
 export class ZoneTracker {
-  readonly #o: Required<ZoneOptions>;
+  readonly #options: Required<ZoneOptions>;
   #zone: Zone = 'unknown';
   #pending: { zone: Zone; since: number } | undefined;
   #changedAt = -Infinity;
 
   constructor(options: ZoneOptions = {}) {
-    this.#o = resolveZoneOptions(options);
+    this.#options = resolveZoneOptions(options);
   }
 
   get zone(): Zone {
@@ -91,17 +96,17 @@ export class ZoneTracker {
   }
 
   get options(): Required<ZoneOptions> {
-    return this.#o;
+    return this.#options;
   }
 
   /** Dwell needed to go from `from` to `to`. */
   dwellFor(from: Zone, to: Zone): number {
-    return from === 'unknown' || ZONE_RANK[to] > ZONE_RANK[from] ? this.#o.enterDwellMs : this.#o.exitDwellMs;
+    return from === 'unknown' || ZONE_RANK[to] > ZONE_RANK[from] ? this.#options.enterDwellMs : this.#options.exitDwellMs;
   }
 
   /** Feed a distance estimate at time `at`; returns the change, if the zone changed. */
   update(distanceM: number, at: number): ZoneChange | undefined {
-    const candidate = candidateZone(this.#zone, distanceM, this.#o);
+    const candidate = candidateZone(this.#zone, distanceM, this.#options);
     if (candidate === this.#zone) {
       this.#pending = undefined;
       return undefined;

@@ -70,6 +70,7 @@ export class ActuationLock {
   }
 }
 
+/** Options of `runActuator`: the actuator, its time bound, and the lock that serialises physical actions. */
 export interface RunActuatorOptions {
   readonly actuator: Actuator;
   /** Max time the actuator may take. Default 10 000 ms (then `actuator-failed`). */

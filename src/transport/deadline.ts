@@ -4,6 +4,7 @@
  */
 import { AbortedError, TimeoutError } from '../errors.js';
 
+/** A bound on a wait: a timeout (ms; none when absent) and/or an abort signal. */
 export interface DeadlineOptions {
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;

@@ -47,6 +47,7 @@ export function valueSizeForMtu(mtu: number): number {
   return Math.min(mtu - 3, MAX_ATT_VALUE);
 }
 
+/** Limits of the BLE framing (docs/BLE.md §2): the largest message and the partial-message timeout. */
 export interface FramingOptions {
   /** Hard maximum size of one message in bytes (default 1024, at most 65535). */
   readonly maxMessageSize?: number | undefined;

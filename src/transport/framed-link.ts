@@ -10,6 +10,7 @@ import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js
 import { MessageQueue } from './message-queue.js';
 import { Reassembler } from './reassembler.js';
 
+/** Options of {@link FramedLink}: the live value size, how a fragment is written (bounded), and what happens on close. */
 export interface FramedLinkOptions extends FramingOptions {
   /**
    * Largest value the transport accepts now (MTU - 3, capped at 512; see {@link valueSizeForMtu}).

@@ -11,16 +11,19 @@ export interface ReceiveOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of `Link.send`: an abort signal. */
 export interface SendOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** How a link closed: by whom, and why. */
 export interface LinkCloseInfo {
   /** Who closed it: this side, the peer, or the transport (loss, timeout, error). */
   readonly by: 'local' | 'remote' | 'transport';
   readonly reason: string;
 }
 
+/** A message-oriented, ordered, reliable connection between a phone and a car: what the drivers speak over (BLE, memory, a byte stream). */
 export interface Link {
   /** Send one whole message. Rejects with `LinkClosedError` once closed. */
   send(message: Uint8Array, options?: SendOptions): Promise<void>;

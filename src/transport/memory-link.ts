@@ -28,6 +28,7 @@ import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js
 import { MessageQueue } from './message-queue.js';
 import { FRAGMENT_START, FramedLink, valueSizeForMtu, type FramingOptions } from './framing.js';
 
+/** Options of `createMemoryLinkPair`: latency, jitter, an MTU (then messages travel framed), loss and retransmission, supervision timeout, a scripted disconnect. */
 export interface MemoryLinkOptions extends FramingOptions {
   /** One-way delivery delay in ms (default 0: delivered on the next microtask). */
   readonly latencyMs?: number;
@@ -96,17 +97,17 @@ class Direction {
       this.#microtask = true;
       queueMicrotask(() => {
         this.#microtask = false;
-        this.#flush();
+        this.#deliverDue();
       });
     } else {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.#flush();
+        this.#deliverDue();
       }, delay);
     }
   }
 
-  #flush(): void {
+  #deliverDue(): void {
     const t = Date.now();
     while (this.#queue.length > 0 && this.#queue[0]!.due <= t) {
       const { packet } = this.#queue[0]!;
@@ -248,10 +249,10 @@ class MemoryLink implements Link, Endpoint {
 }
 
 /** Messages framed into MTU-sized fragments (`mtu` set). */
-function framedEndpoint(channel: Channel, index: 0 | 1, options: MemoryLinkOptions): { link: Link; endpoint: Endpoint } {
+function framedEndpoint(channel: Channel, index: 0 | 1, mtu: number, options: MemoryLinkOptions): { link: Link; endpoint: Endpoint } {
   let fromChannel = false;
   const link: FramedLink = new FramedLink({
-    valueSize: valueSizeForMtu(options.mtu!),
+    valueSize: valueSizeForMtu(mtu),
     maxMessageSize: options.maxMessageSize,
     partialTimeoutMs: options.partialTimeoutMs,
     now: options.now,
@@ -278,10 +279,11 @@ function framedEndpoint(channel: Channel, index: 0 | 1, options: MemoryLinkOptio
 /** Two connected links: what one sends, the other receives (see the module doc for the knobs). */
 export function createMemoryLinkPair(options: MemoryLinkOptions = {}): [Link, Link] {
   const channel = new Channel(options);
-  if (options.mtu !== undefined) {
-    valueSizeForMtu(options.mtu); // validate early
-    const a = framedEndpoint(channel, 0, options);
-    const b = framedEndpoint(channel, 1, options);
+  const { mtu } = options;
+  if (mtu !== undefined) {
+    valueSizeForMtu(mtu); // validate early
+    const a = framedEndpoint(channel, 0, mtu, options);
+    const b = framedEndpoint(channel, 1, mtu, options);
     channel.endpoints.push(a.endpoint, b.endpoint);
     return [a.link, b.link];
   }

@@ -11,6 +11,7 @@ interface Waiter {
   reject(e: Error): void;
 }
 
+/** A FIFO of whole received messages with waiting receivers, closing, timeouts and aborts (the receive side of every `Link`). */
 export class MessageQueue {
   #queue: Uint8Array[] = [];
   #waiters: Waiter[] = [];

@@ -25,7 +25,7 @@ export function createSerialLane(options: { readonly maxWaiting?: number } = {})
         return go();
       }
       waiting.push({ go, refuse });
-      if (waiting.length > maxWaiting) waiting.shift()!.refuse(new LinkClosedError('the car is overloaded: handshake dropped'));
+      if (waiting.length > maxWaiting) waiting.shift()?.refuse(new LinkClosedError('the car is overloaded: handshake dropped'));
     });
   const next = () => {
     const job = waiting.pop();

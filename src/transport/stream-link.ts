@@ -13,6 +13,7 @@ import { LIMITS } from '../protocol/constants.js';
 import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 import { MessageQueue } from './message-queue.js';
 
+/** Options of {@link StreamLink}: how bytes are written and the stream ended, and the largest message accepted. */
 export interface StreamLinkOptions {
   /** Write bytes to the stream (resolves once accepted). */
   readonly write: (bytes: Uint8Array) => Promise<void> | void;
@@ -22,16 +23,18 @@ export interface StreamLinkOptions {
   readonly maxMessageSize?: number;
 }
 
+/** Bytes of the big-endian length before each message on a stream. */
 export const STREAM_LENGTH_PREFIX = 2;
 
+/** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
 export class StreamLink implements Link {
   readonly #inbox = new MessageQueue();
-  readonly #o: StreamLinkOptions;
+  readonly #options: StreamLinkOptions;
   readonly #max: number;
   #buffer = new Uint8Array(0);
 
   constructor(options: StreamLinkOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#max = options.maxMessageSize ?? LIMITS.maxMessage;
   }
 
@@ -49,7 +52,7 @@ export class StreamLink implements Link {
     const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
     new DataView(framed.buffer).setUint16(0, message.length);
     framed.set(message, STREAM_LENGTH_PREFIX);
-    await this.#o.write(framed);
+    await this.#options.write(framed);
   }
 
   receive(options?: ReceiveOptions): Promise<Uint8Array> {
@@ -86,6 +89,6 @@ export class StreamLink implements Link {
     if (this.isClosed) return;
     this.#inbox.close({ by, reason });
     this.#buffer = new Uint8Array(0);
-    this.#o.end(reason);
+    this.#options.end(reason);
   }
 }

@@ -5,7 +5,7 @@
  * encoding) plus the identity, zero and off-curve points, hybrid and non-canonical encodings.
  * Each is used as: the car's ephemeral in a challenge, the phone's ephemeral and the phone's
  * (encrypted) static key in a handshake, the vehicle key pinned by PhoneSession, and a phone key
- * enrolled in MemoryKeyStore.
+ * enrolled in MemoryKeyRegistry.
  */
 import { readFileSync } from 'node:fs';
 import { p256 } from '@noble/curves/nist.js';
@@ -16,7 +16,7 @@ import {
   fromHex,
   isP256PublicKey,
   LocalError,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   noise,
   PhoneSession,
   ProxkeyError,
@@ -172,8 +172,8 @@ describe('invalid P-256 points', () => {
     }
   });
 
-  it('as a phone key given to MemoryKeyStore.enroll: rejected, nothing stored', async () => {
-    const keys = new MemoryKeyStore(crypto);
+  it('as a phone key given to MemoryKeyRegistry.enroll: rejected, nothing stored', async () => {
+    const keys = new MemoryKeyRegistry(crypto);
     for (const b of ALL) {
       const err = await keys.enroll(b.bytes, { label: b.name }).then(
         () => undefined,

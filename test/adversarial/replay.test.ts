@@ -8,7 +8,7 @@ import {
   decodeMessage,
   deterministicRandom,
   issueGrant,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   createMemoryLinkPair,
   serveVehicleSession,
   systemRandom,
@@ -250,7 +250,7 @@ describe('replay', () => {
   it('a captured grant-carrying handshake (a shared key’s first use) replayed on a new connection enrolls nothing', async () => {
     const base = await makeWorld({ carSeed: 'replay-grant-car', phoneSeed: 'replay-grant-friend', enrolled: false });
     const owner = await keyFromSeed('replay-grant-owner');
-    const keys = new MemoryKeyStore(crypto, base.carKey.publicKey);
+    const keys = new MemoryKeyRegistry(crypto, base.carKey.publicKey);
     const ownerRecord = await keys.enroll(owner.publicKey, { role: 'owner' });
     const gw: World = { ...base, keys };
     const grant = await issueGrant({

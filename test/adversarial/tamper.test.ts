@@ -19,7 +19,7 @@ import {
   deterministicRandom,
   equalBytes,
   issueGrant,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   openPhoneSession,
   ProxkeyError,
   RemoteError,
@@ -315,7 +315,7 @@ describe('tampering with a grant-carrying first handshake (a shared key enrollin
   it('one bit flip per byte and every truncation: rejected before redemption — nothing enrolled, nothing executed', async () => {
     const base = await makeWorld({ carSeed: 'grant-car', phoneSeed: 'grant-friend', enrolled: false });
     const owner = await keyFromSeed('grant-owner');
-    const keys = new MemoryKeyStore(crypto, base.carKey.publicKey);
+    const keys = new MemoryKeyRegistry(crypto, base.carKey.publicKey);
     const ownerRecord = await keys.enroll(owner.publicKey, { role: 'owner' });
     const w: World = { ...base, keys };
     const grant = await issueGrant({

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { BleUnavailableError, importFirst, waitPoweredOn } from '../../src/adapters/common.js';
+import { BleUnavailableError, waitPoweredOn } from '../../src/adapters/common.js';
+import { importFirst } from '../../src/adapters/ble-stack-loader.js';
 import { connectToCar, type NobleLike, type NoblePeripheral } from '../../src/adapters/noble/index.js';
 import { startCarPeripheral, type CarPeripheral, type PhoneLink } from '../../src/adapters/bleno/index.js';
 import { LinkClosedError, RemoteError, TimeoutError } from '../../src/errors.js';
@@ -308,7 +309,13 @@ describe('several phones at once (stoprocent bleno 0.12 passes connection handle
 
 describe('loading and powering on', () => {
   it('a missing package is a BleUnavailableError that says what to install', async () => {
-    const err = await importFirst(['@proxkey-test/not-there', '@proxkey-test/nor-this'], 'noble').catch((e: unknown) => e);
+    const err = await importFirst(
+      [
+        { name: '@proxkey-test/not-there', binding: 'with-bindings' },
+        { name: '@proxkey-test/nor-this', binding: 'environment' },
+      ],
+      'noble',
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BleUnavailableError);
     expect((err as BleUnavailableError).code).toBe('ERR_BLE_UNAVAILABLE');
     expect((err as BleUnavailableError).hint).toMatch(/npm install @proxkey-test\/not-there/);

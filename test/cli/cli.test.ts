@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_RUNS } from '../../src/cli/commands.js';
 import { COMMANDS } from '../../src/cli/main.js';
 import { FileVehicleStore } from '../../src/node/file-stores.js';
 import { VehicleService } from '../../src/service/vehicle-service.js';
@@ -32,6 +33,10 @@ describe('help', () => {
     expect(r.out).toContain(`proxkey ${COMMANDS[name]!.usage}`);
     expect(r.out.replace(/\s+/g, ' ').toLowerCase()).toContain(COMMANDS[name]!.summary.toLowerCase());
     for (const o of COMMANDS[name]!.options) expect(r.out).toMatch(new RegExp(`^  --${o}\\b.* \\w+`, 'm'));
+  });
+
+  it('every command in the help runs something, and nothing runs that the help does not list', () => {
+    expect(Object.keys(COMMAND_RUNS).sort()).toEqual(Object.keys(COMMANDS).sort());
   });
 
   it('proxkey car (and car --help) lists the car commands', async () => {

@@ -39,8 +39,13 @@ describe('car config', () => {
     ['a non-boolean switch', '{"proximity": {"walkAwayLock": "yes"}}', /proximity.walkAwayLock must be true or false/],
     ['a negative grace', '{"proximity": {"linkLossGraceMs": -1}}', /proximity.linkLossGraceMs must be a number of ms/],
     ['an unknown crypto provider', '{"crypto": "openssl"}', /crypto must be "node" or "noble"/],
+    ['a null actuator', '{"actuators": null}', /actuators.type must be gpio, command or log/],
+    ['a null LED', '{"statusLed": null}', /statusLed needs/],
+    ['health not an object', '{"health": []}', /health must be an object/],
+    ['a fractional recovery count', '{"health": {"maxRecoveryAttempts": 1.5}}', /health.maxRecoveryAttempts must be an integer/],
+    ['a missing file', undefined, /does not exist: write one with `sudo proxkey car setup`/],
   ])('rejects %s with one line naming the field', (_what, text, message) => {
-    const p = write('bad.json', text);
+    const p = text === undefined ? join(dir, 'missing.json') : write('bad.json', text);
     let error: unknown;
     try {
       loadCarConfig(p);

@@ -11,7 +11,7 @@ import {
   decodeBody,
   encodeBody,
   defaultPolicy,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   noise,
   nobleCrypto,
   PhoneSession,
@@ -46,7 +46,7 @@ async function carAndPhoneKeys() {
  */
 async function rawSession(options: { maxCommands?: number; sessionMaxAgeMs?: number; enrolled?: boolean } = {}) {
   const { car: carKey, phone: phoneKey } = await carAndPhoneKeys();
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   if (options.enrolled !== false) await keys.enroll(phoneKey.publicKey, { role: 'owner' });
   let t = 1_000;
   const car = new TestCar({
@@ -116,7 +116,7 @@ const UNLOCK = Uint8Array.of(0x10, 0x01, 0x00, 0x00);
 describe('§3.1 selection: ids on the wire, the phone’s preference wins', () => {
   async function handshakeHeader(carSuites: SuiteId[], phoneSuites: SuiteId[]): Promise<Uint8Array> {
     const { car: carKey, phone: phoneKey } = await carAndPhoneKeys();
-    const car = new TestCar({ crypto, random: systemRandom, now: () => 0, identity: carKey, keys: new MemoryKeyStore(crypto), policy: defaultPolicy(), suites: carSuites });
+    const car = new TestCar({ crypto, random: systemRandom, now: () => 0, identity: carKey, keys: new MemoryKeyRegistry(crypto), policy: defaultPolicy(), suites: carSuites });
     const phone = new PhoneSession({ crypto, random: systemRandom, now: () => 0, identity: phoneKey, vehicleKey: carKey.publicKey, suites: phoneSuites });
     phone.begin('unlock');
     const challenge = (await car.start()).send[0]!;
@@ -133,7 +133,7 @@ describe('§3.1 selection: ids on the wire, the phone’s preference wins', () =
   it('nothing in common: the phone sends ALERT(unsupported); a selection not offered gets the same from the car', async () => {
     expect([...(await handshakeHeader([2], [1]))]).toEqual([0x0f, 0x0c]);
     const { car: carKey } = await carAndPhoneKeys();
-    const car = new TestCar({ crypto, random: systemRandom, now: () => 0, identity: carKey, keys: new MemoryKeyStore(crypto), policy: defaultPolicy(), suites: [1] });
+    const car = new TestCar({ crypto, random: systemRandom, now: () => 0, identity: carKey, keys: new MemoryKeyRegistry(crypto), policy: defaultPolicy(), suites: [1] });
     await car.start();
     // suite byte 0x03 (a mask for "1 and 2") is no suite id
     const o = await car.receive(concatBytes(Uint8Array.of(0x02, 0x01, 0x03), new Uint8Array(162)));
@@ -198,7 +198,7 @@ describe('§6 the phone’s close()', () => {
     early.begin('unlock');
     expect((await early.close()).send).toEqual([]);
 
-    const keys = new MemoryKeyStore(crypto);
+    const keys = new MemoryKeyRegistry(crypto);
     await keys.enroll(phoneKey.publicKey, { role: 'owner' });
     const car = new TestCar({ crypto, random: systemRandom, now: () => 0, identity: carKey, keys, policy: defaultPolicy() });
     const phone = new PhoneSession({ crypto, random: systemRandom, now: () => 0, identity: phoneKey, vehicleKey: carKey.publicKey });
@@ -224,7 +224,7 @@ describe('§2.2 random draws of a session', () => {
     const { car: carKey, phone: phoneKey } = await carAndPhoneKeys();
     const carRandom = recording();
     const phoneRandom = recording();
-    const car = new TestCar({ crypto, random: carRandom.random, now: () => 0, identity: carKey, keys: new MemoryKeyStore(crypto), policy: defaultPolicy() });
+    const car = new TestCar({ crypto, random: carRandom.random, now: () => 0, identity: carKey, keys: new MemoryKeyRegistry(crypto), policy: defaultPolicy() });
     const phone = new PhoneSession({ crypto, random: phoneRandom.random, now: () => 0, identity: phoneKey, vehicleKey: carKey.publicKey });
     phone.begin('unlock');
     const challenge = (await car.start()).send[0]!;
@@ -240,7 +240,7 @@ describe('§2.2 random draws of a session', () => {
     const valid = new Uint8Array(32).fill(0x22);
     const pool = [new Uint8Array(32), n, valid];
     const { car: carKey } = await carAndPhoneKeys();
-    const car = new TestCar({ crypto, random: () => pool.shift()!, now: () => 0, identity: carKey, keys: new MemoryKeyStore(crypto), policy: defaultPolicy() });
+    const car = new TestCar({ crypto, random: () => pool.shift()!, now: () => 0, identity: carKey, keys: new MemoryKeyRegistry(crypto), policy: defaultPolicy() });
     const challenge = (await car.start()).send[0]!;
     expect(pool).toEqual([]);
     expect(challenge.subarray(3)).toEqual((await crypto.p256KeyPairFromSecret(new Uint8Array(32).fill(0x22))).publicKey);

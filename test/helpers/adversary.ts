@@ -19,7 +19,7 @@ import {
   equalBytes,
   generateP256KeyPair,
   LinkClosedError,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto,
   PhoneSession,
   ProxkeyError,
@@ -66,7 +66,7 @@ export async function keyFromSeed(seed: string): Promise<KeyCustody> {
 export interface World {
   readonly carKey: KeyCustody;
   readonly phoneKey: KeyCustody;
-  readonly keys: MemoryKeyStore;
+  readonly keys: MemoryKeyRegistry;
   readonly clock: ManualClock;
   readonly policy: Policy;
   /** The phone's enrolled record (undefined when not enrolled). */
@@ -78,7 +78,7 @@ export async function makeWorld(
 ): Promise<World> {
   const carKey = await keyFromSeed(options.carSeed ?? 'car');
   const phoneKey = await keyFromSeed(options.phoneSeed ?? 'phone');
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   const record = options.enrolled === false ? undefined : await keys.enroll(phoneKey.publicKey, { label: 'phone', role: options.role ?? 'owner' });
   return { carKey, phoneKey, keys, clock: new ManualClock(), policy: options.policy ?? defaultPolicy(), record };
 }
@@ -346,7 +346,7 @@ export async function expectFreshUnlock(w: World, seed: string): Promise<void> {
 }
 
 /** A JSON snapshot of the key store (to show that nothing changed it). */
-export async function keyStoreSnapshot(keys: MemoryKeyStore): Promise<string> {
+export async function keyStoreSnapshot(keys: MemoryKeyRegistry): Promise<string> {
   return JSON.stringify((await keys.list()).map((r) => ({ ...r, publicKey: toHex(r.publicKey) })));
 }
 

@@ -4,7 +4,7 @@ import {
   defaultPolicy,
   deterministicRandom,
   generateP256KeyPair,
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   nobleCrypto,
   openPhoneSession,
   serveVehicleSession,
@@ -28,7 +28,7 @@ export async function makeIdentity(seed: string): Promise<KeyCustody> {
 
 export interface Car {
   identity: KeyCustody;
-  keys: MemoryKeyStore;
+  keys: MemoryKeyRegistry;
   executed: { command: Command; keyId: string }[];
   events: VehicleEvent[];
   policy: Policy;
@@ -38,7 +38,7 @@ export interface Car {
 /** The relay bound is kept generous here: these tests run real crypto on a shared, loaded machine. */
 export async function makeCar(seed = 'car', policy: Policy = defaultPolicy({ maxRttMs: 5_000 })): Promise<Car> {
   const identity = await makeIdentity(seed);
-  const keys = new MemoryKeyStore(crypto);
+  const keys = new MemoryKeyRegistry(crypto);
   const car: Car = {
     identity,
     keys,

@@ -10,7 +10,7 @@
  */
 import { assertArg } from '../../errors.js';
 import { MIN_ADVERTISING_SECRET_LENGTH } from '../../protocol/advertising-id.js';
-import { callbackToPromise, step } from '../common.js';
+import { callbackToPromise, withRadioDeadline } from '../common.js';
 import type { PrivateAddresses } from './hci-privacy.js';
 import { checkDelay, retryDelay, rotationDecision, scheduledAdvertisement, type AdvertisingPlan, type ScheduledAdvertisement } from './rotation-schedule.js';
 import type { BlenoLike } from './types.js';
@@ -34,7 +34,7 @@ export interface AdvertiserOptions {
 const ROTATION_STEP_MS = 2000;
 
 export class Advertiser {
-  readonly #o: AdvertiserOptions;
+  readonly #options: AdvertiserOptions;
   #secret: Uint8Array;
   #generation = 0;
   #onAir: ScheduledAdvertisement;
@@ -47,7 +47,7 @@ export class Advertiser {
 
   /** Validates the advertisement before anything touches the stack. */
   constructor(options: AdvertiserOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#secret = options.secret;
     this.#onAir = this.#scheduled();
   }
@@ -59,8 +59,8 @@ export class Advertiser {
 
   /** Advertise now (the GATT service is set); then rotate on schedule. */
   async start(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
-    if (this.#o.plan.rotation) this.#onAir = this.#scheduled(); // power-on may have taken a while
-    const address = await this.#o.privateAddresses?.next(bound);
+    if (this.#options.plan.rotation) this.#onAir = this.#scheduled(); // power-on may have taken a while
+    const address = await this.#options.privateAddresses?.next(bound);
     if (address) this.#onAir = { ...this.#onAir, address };
     await this.#startAdvertising(this.#onAir, bound);
     this.#scheduleNext();
@@ -68,16 +68,16 @@ export class Advertiser {
 
   /** Advertise under a new secret: resolves once it is on air, deferred, or handed to the retry loop. */
   async updateSecret(secret: Uint8Array): Promise<void> {
-    assertArg(!!this.#o.plan.rotation, 'updateAdvertisingSecret: the car was started without `advertising`');
+    assertArg(!!this.#options.plan.rotation, 'updateAdvertisingSecret: the car was started without `advertising`');
     assertArg(
       secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH,
       `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`,
     );
     this.#secret = secret.slice();
-    this.#o.privateAddresses?.rekey(this.#secret);
+    this.#options.privateAddresses?.rekey(this.#secret);
     this.#generation++;
     if (this.#stopped) return;
-    if (this.#o.onlyConnectionUp()) {
+    if (this.#options.onlyConnectionUp()) {
       this.#deferred = true; // abandonware: after its one phone leaves
       return;
     }
@@ -98,37 +98,37 @@ export class Advertiser {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#operation;
-    await step(
+    await withRadioDeadline(
       'stop advertising',
-      callbackToPromise((cb) => this.#o.bleno.stopAdvertising(() => cb())),
+      callbackToPromise((cb) => this.#options.bleno.stopAdvertising(() => cb())),
       { timeoutMs: ROTATION_STEP_MS },
     ).catch(() => {});
   }
 
   #scheduled(): ScheduledAdvertisement {
-    const now = this.#o.plan.rotation ? this.#o.now() : 0;
-    return scheduledAdvertisement(this.#o.plan, now, this.#secret, this.#generation);
+    const now = this.#options.plan.rotation ? this.#options.now() : 0;
+    return scheduledAdvertisement(this.#options.plan, now, this.#secret, this.#generation);
   }
 
   #scheduleNext(): void {
-    if (this.#o.plan.rotation) this.#schedule(checkDelay(this.#onAir.nextAt ?? 0, this.#o.now()));
+    if (this.#options.plan.rotation) this.#schedule(checkDelay(this.#onAir.nextAt ?? 0, this.#options.now()));
   }
 
   #schedule(delayMs: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#stopped || !this.#o.plan.rotation) return;
+    if (this.#stopped || !this.#options.plan.rotation) return;
     this.#timer = setTimeout(() => this.#onTimer(), checkDelay(delayMs, 0));
     this.#timer.unref?.();
   }
 
   #onTimer(): void {
     this.#timer = undefined;
-    const rotation = this.#o.plan.rotation;
+    const rotation = this.#options.plan.rotation;
     if (this.#stopped || !rotation) return;
-    const decision = rotationDecision(this.#onAir, this.#o.now(), this.#generation, this.#lastAttemptOk, rotation.rotationSeconds);
+    const decision = rotationDecision(this.#onAir, this.#options.now(), this.#generation, this.#lastAttemptOk, rotation.rotationSeconds);
     if (decision.kind === 'wait') return this.#schedule(decision.delayMs);
-    if (this.#o.onlyConnectionUp()) {
+    if (this.#options.onlyConnectionUp()) {
       this.#deferred = true;
       return;
     }
@@ -136,19 +136,19 @@ export class Advertiser {
   }
 
   async #readvertise(): Promise<void> {
-    if (this.#stopped || !this.#o.plan.rotation) return;
+    if (this.#stopped || !this.#options.plan.rotation) return;
     try {
-      await step(
+      await withRadioDeadline(
         'stop advertising',
-        callbackToPromise((cb) => this.#o.bleno.stopAdvertising(() => cb())),
+        callbackToPromise((cb) => this.#options.bleno.stopAdvertising(() => cb())),
         { timeoutMs: ROTATION_STEP_MS },
       );
       this.#lastAttemptOk = false;
       if (this.#stopped) return;
       const next = this.#scheduled(); // computed now, advertising off: the latest secret and clock
-      const address = await this.#o.privateAddresses?.next({ timeoutMs: ROTATION_STEP_MS });
+      const address = await this.#options.privateAddresses?.next({ timeoutMs: ROTATION_STEP_MS });
       if (this.#stopped) return;
-      await this.#startAdvertising(next, { timeoutMs: Math.min(this.#o.startTimeoutMs, 5000) });
+      await this.#startAdvertising(next, { timeoutMs: Math.min(this.#options.startTimeoutMs, 5000) });
       this.#onAir = { ...next, ...(address && { address }) };
       this.#lastAttemptOk = true;
       this.#failures = 0;
@@ -157,7 +157,7 @@ export class Advertiser {
       this.#lastAttemptOk = false;
       this.#failures++;
       try {
-        this.#o.onError?.(err instanceof Error ? err : new Error(String(err)));
+        this.#options.onError?.(err instanceof Error ? err : new Error(String(err)));
       } catch {
         /* observers must not break the car */
       }
@@ -166,8 +166,8 @@ export class Advertiser {
   }
 
   #startAdvertising(ad: ScheduledAdvertisement, bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
-    const { bleno } = this.#o;
-    return step(
+    const { bleno } = this.#options;
+    return withRadioDeadline(
       'start advertising',
       callbackToPromise((cb) => bleno.startAdvertisingWithEIRData(Buffer.from(ad.advertisement), Buffer.from(ad.scanResponse), cb)),
       bound,

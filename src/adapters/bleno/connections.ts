@@ -40,13 +40,13 @@ export interface CarConnectionsOptions {
 }
 
 export class CarConnections {
-  readonly #o: CarConnectionsOptions;
+  readonly #options: CarConnectionsOptions;
   readonly #connections = new Map<unknown, Connection>();
   readonly #open = new Set<PhoneLink>();
   #stopped = false;
 
   constructor(options: CarConnectionsOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Links currently open. */
@@ -61,7 +61,7 @@ export class CarConnections {
 
   /** The three characteristics of the proxkey service; `info` is the info characteristic's value. */
   characteristics(info: Uint8Array): unknown[] {
-    const { Characteristic } = this.#o.bleno;
+    const { Characteristic } = this.#options.bleno;
     const write = new Characteristic({
       uuid: stackUuid(PROXKEY_WRITE_CHAR_UUID),
       properties: ['write', 'writeWithoutResponse'],
@@ -99,7 +99,7 @@ export class CarConnections {
     // in a later task: a write that arrived just before is still received first
     const link = conn.link;
     if (link) setTimeout(() => link.terminate('remote', 'phone disconnected'), 0);
-    if (!this.onlyConnectionUp) this.#o.onOnlyConnectionGone();
+    if (!this.onlyConnectionUp) this.#options.onOnlyConnectionGone();
   };
 
   /** Drop every phone now (`by: 'transport'`, `reason`). */
@@ -125,15 +125,15 @@ export class CarConnections {
 
   #disconnect(handle: unknown): void {
     try {
-      if (handle === undefined) this.#o.bleno.disconnect();
-      else this.#o.bleno.disconnect(handle);
+      if (handle === undefined) this.#options.bleno.disconnect();
+      else this.#options.bleno.disconnect(handle);
     } catch {
       /* already gone */
     }
   }
 
   #onWrite(args: unknown[]): void {
-    const { Characteristic } = this.#o.bleno;
+    const { Characteristic } = this.#options.bleno;
     const callback = args.pop() as (result: number) => void;
     args.pop(); // withoutResponse
     const offset = args.pop() as number;
@@ -161,8 +161,8 @@ export class CarConnections {
     const c = conn;
     const link = new FramedLink({
       valueSize: maxValueSize,
-      maxMessageSize: this.#o.maxMessageSize,
-      partialTimeoutMs: this.#o.partialTimeoutMs,
+      maxMessageSize: this.#options.maxMessageSize,
+      partialTimeoutMs: this.#options.partialTimeoutMs,
       writeFragment: async (fragment) => {
         update(Buffer.from(fragment));
       },
@@ -175,18 +175,18 @@ export class CarConnections {
         c.graceTimer = setTimeout(() => {
           c.graceTimer = undefined;
           if (this.#connections.get(key) === c && !c.link) this.#disconnect(handle);
-        }, this.#o.disconnectGraceMs);
+        }, this.#options.disconnectGraceMs);
       },
     });
     conn.link = link;
     const phoneLink = this.#phoneLink(link, conn.address, handle, maxValueSize);
     this.#open.add(phoneLink);
-    this.#o.queue.offer(phoneLink);
+    this.#options.queue.offer(phoneLink);
   }
 
   /** The public face of one subscribed phone's link, with its RSSI. */
   #phoneLink(link: FramedLink, address: string | undefined, handle: unknown, maxValueSize: number): PhoneLink {
-    const { rssi, rssiIntervalMs, onRssi } = this.#o;
+    const { rssi, rssiIntervalMs, onRssi } = this.#options;
     let lastRssi: number | undefined;
     const alive = () => !link.isClosed && !this.#stopped;
     const phoneLink: PhoneLink = extendLink(link, {

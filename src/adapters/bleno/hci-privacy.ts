@@ -18,7 +18,7 @@ import { LinkClosedError, LocalError } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
 import type { CryptoProvider, RandomSource } from '../../crypto/provider.js';
 import { deriveAddressIrk, formatAddress, resolvablePrivateAddress } from '../../protocol/private-address.js';
-import { step, type Emitter } from '../common.js';
+import { withRadioDeadline, type Emitter } from '../common.js';
 import { blenoHciLayer } from './private-fields.js';
 
 const HCI_COMMAND_PKT = 0x01;
@@ -124,9 +124,9 @@ export function privateAddresses(hci: RawHci, { crypto, secret, random, interval
   return {
     async next(bound) {
       // again each time: after an adapter reset bleno re-initialises it with the public address
-      await step('advertise from a random address', useRandomAddressForAdvertising(hci, intervalMs, bound.timeoutMs), bound);
+      await withRadioDeadline('advertise from a random address', useRandomAddressForAdvertising(hci, intervalMs, bound.timeoutMs), bound);
       const address = resolvablePrivateAddress(irk, random);
-      await step('set random address', setRandomAddress(hci, address, bound.timeoutMs), { timeoutMs: bound.timeoutMs });
+      await withRadioDeadline('set random address', setRandomAddress(hci, address, bound.timeoutMs), { timeoutMs: bound.timeoutMs });
       return formatAddress(address);
     },
     rekey(next) {

@@ -30,13 +30,13 @@ import { DEFAULT_MAX_MESSAGE_SIZE } from '../../transport/fragment-codec.js';
 import { encodeGattInfo } from '../../transport/gatt-info.js';
 import { FRAMING_VERSION, PROXKEY_SERVICE_UUID } from '../../transport/gatt-profile.js';
 import type { ReceiveOptions } from '../../transport/link.js';
-import { COMPANY_ID_ADVERTISING_ID_LENGTH, callbackToPromise, stackUuid, step, waitPoweredOn } from '../common.js';
+import { COMPANY_ID_ADVERTISING_ID_LENGTH, callbackToPromise, stackUuid, withRadioDeadline, waitPoweredOn } from '../common.js';
 import { Advertiser } from './advertiser.js';
 import { CarConnections } from './connections.js';
 import { privateAddresses, rawHci, type PrivateAddresses } from './hci-privacy.js';
 import { LinkQueue } from './link-queue.js';
 import type { AdvertisingPlan } from './rotation-schedule.js';
-import { rssiSource } from './rssi-sampling.js';
+import { rssiSource, type RssiSource } from './rssi-sampling.js';
 import type { BlenoLike, CarAdvertisement, CarPeripheral, CarPeripheralOptions } from './types.js';
 
 export { BleUnavailableError, COMPANY_ID_ADVERTISING_ID_LENGTH, usableRssi, type HciOptions } from '../common.js';
@@ -78,16 +78,22 @@ function carPrivateAddresses(bleno: BlenoLike, options: CarPeripheralOptions, pl
   });
 }
 
-/**
- * Power on, serve the proxkey GATT service, and advertise. Resolves once advertising; every
- * step is bounded (`BleUnavailableError` when the adapter is missing or refuses, `TimeoutError`).
- */
-export async function startCarPeripheral(options: CarPeripheralOptions): Promise<CarPeripheral> {
-  const { bleno, signal } = options;
+/** What a car peripheral is made of, built (and its options validated) before the stack is touched. */
+interface CarParts {
+  readonly plan: AdvertisingPlan;
+  readonly advertiser: Advertiser;
+  readonly connections: CarConnections;
+  readonly queue: LinkQueue;
+  readonly rssi: RssiSource;
+  readonly info: Uint8Array;
+}
+
+/** Build the advertiser, the connections (GATT and links) and the link queue from the options. */
+function carParts(options: CarPeripheralOptions): CarParts {
+  const { bleno } = options;
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   const plan = advertisingPlan(options);
-  // validated before touching the stack
   let connections: CarConnections | undefined;
   const advertiser = new Advertiser({
     bleno,
@@ -108,7 +114,7 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
   }
   const queue = new LinkQueue(options.onLink);
   const rssi = rssiSource(bleno);
-  const conns = new CarConnections({
+  connections = new CarConnections({
     bleno,
     queue,
     rssi,
@@ -119,21 +125,33 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     onRssi: options.onRssi,
     onOnlyConnectionGone: () => advertiser.onlyConnectionGone(),
   });
-  connections = conns;
-  const characteristics = conns.characteristics(info);
-  bleno.on('accept', conns.onAccept);
-  bleno.on('disconnect', conns.onDisconnect);
+  return { plan, advertiser, connections, queue, rssi, info };
+}
+
+/**
+ * Power on, serve the proxkey GATT service, and advertise. Resolves once advertising; every
+ * step is bounded.
+ * @param options the bleno instance (see `loadBleno`), what to advertise, how links are handed out, RSSI sampling, bounds.
+ * @returns the running peripheral: its links, what it advertises, `accept`, `stop`.
+ * @throws {BleUnavailableError} the adapter is missing or refuses; `TimeoutError` a start step took too long;
+ *   `LocalError` (`ERR_INVALID_ARGUMENT`) bad options (checked before the stack is touched).
+ */
+export async function startCarPeripheral(options: CarPeripheralOptions): Promise<CarPeripheral> {
+  const { bleno, signal } = options;
+  const { plan, advertiser, connections, queue, rssi, info } = carParts(options);
+  const characteristics = connections.characteristics(info);
+  bleno.on('accept', connections.onAccept);
+  bleno.on('disconnect', connections.onDisconnect);
   const detach = () => {
-    bleno.removeListener('accept', conns.onAccept);
-    bleno.removeListener('disconnect', conns.onDisconnect);
+    bleno.removeListener('accept', connections.onAccept);
+    bleno.removeListener('disconnect', connections.onDisconnect);
     rssi.dispose();
   };
-
   try {
-    const bound = { timeoutMs: startTimeoutMs, signal };
+    const bound = { timeoutMs: options.startTimeoutMs ?? 10_000, signal };
     await waitPoweredOn(bleno, 'bleno', bound);
-    const service = new PrimaryService({ uuid: stackUuid(plan.serviceUuid), characteristics });
-    await step(
+    const service = new bleno.PrimaryService({ uuid: stackUuid(plan.serviceUuid), characteristics });
+    await withRadioDeadline(
       'set GATT services',
       callbackToPromise((cb) => bleno.setServices([service], cb)),
       bound,
@@ -143,7 +161,7 @@ export async function startCarPeripheral(options: CarPeripheralOptions): Promise
     detach();
     throw err;
   }
-  return carPeripheral(bleno, advertiser, conns, queue, detach);
+  return carPeripheral(bleno, advertiser, connections, queue, detach);
 }
 
 /** The running car: its links, advertisement, and controls. */
@@ -172,7 +190,7 @@ function carPeripheral(bleno: BlenoLike, advertiser: Advertiser, connections: Ca
       connections.halt();
       await advertiser.stop();
       connections.stop();
-      await step(
+      await withRadioDeadline(
         'remove GATT services',
         callbackToPromise((cb) => bleno.setServices([], cb)),
         { timeoutMs: 2000 },

@@ -3,7 +3,7 @@
  * periodic sampling of an open link. RSSI errors never affect a session.
  */
 import { usableRssi } from '../common.js';
-import { blenoHciLayer } from './private-fields.js';
+import { blenoHciLayer, type BlenoHciLayer } from './private-fields.js';
 import type { BlenoLike } from './types.js';
 
 /** Reads of a connection's raw RSSI, one at a time. */
@@ -18,6 +18,13 @@ export interface RssiSource {
   dispose(): void;
 }
 
+/** An HCI layer that reads a connection's RSSI by handle (`readRssi` answered by `rssiRead`). */
+type HciRssiReader = BlenoHciLayer & { readonly readRssi: (handle: number) => void };
+
+function readsRssiByHandle(hci: BlenoHciLayer | undefined): hci is HciRssiReader {
+  return !!hci && typeof hci.readRssi === 'function' && typeof hci.on === 'function';
+}
+
 /** Consecutive unanswered RSSI reads after which a link stops sampling. */
 const MAX_RSSI_TIMEOUTS = 3;
 
@@ -29,67 +36,96 @@ const MAX_RSSI_TIMEOUTS = 3;
  * Resolves the raw reading, or undefined when nothing answered in time or the stack cannot read.
  */
 export function rssiSource(bleno: BlenoLike): RssiSource {
-  const hci = blenoHciLayer(bleno);
-  const canHci = !!hci && typeof hci.readRssi === 'function' && typeof hci.on === 'function';
-  let waiting: { handle: unknown; done: (raw: number | undefined) => void } | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  let listening: 'hci' | 'public' | undefined;
-  let disposed = false;
-  const onHci = (handle: number, rssi: number) => {
-    if (waiting && waiting.handle === handle) waiting.done(rssi);
+  return new OneAtATimeRssi(bleno);
+}
+
+/** The read in flight: which connection it is for, and how it ends. */
+interface PendingRead {
+  readonly handle: unknown;
+  readonly done: (raw: number | undefined) => void;
+}
+
+class OneAtATimeRssi implements RssiSource {
+  readonly #bleno: BlenoLike;
+  /** The HCI layer, when it reads by connection handle (stoprocent); else only the public read (abandonware). */
+  readonly #hci: HciRssiReader | undefined;
+  #pending: PendingRead | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #listening: 'hci' | 'public' | undefined;
+  #disposed = false;
+
+  constructor(bleno: BlenoLike) {
+    this.#bleno = bleno;
+    const layer = blenoHciLayer(bleno);
+    this.#hci = readsRssiByHandle(layer) ? layer : undefined;
+  }
+
+  read(handle: unknown, timeoutMs: number, alive: () => boolean = () => true): Promise<number | undefined> {
+    const run = () => (alive() ? this.#readNow(handle, timeoutMs) : Promise.resolve(undefined));
+    const p = this.#queue.then(run, run);
+    this.#queue = p;
+    return p;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#pending?.done(undefined);
+    if (this.#listening === 'hci') this.#hci?.removeListener('rssiRead', this.#onHci);
+    if (this.#listening === 'public') this.#bleno.removeListener('rssiUpdate', this.#onPublic);
+    this.#listening = undefined;
+  }
+
+  readonly #onHci = (handle: number, rssi: number): void => {
+    if (this.#pending && this.#pending.handle === handle) this.#pending.done(rssi);
   };
-  const onPublic = (rssi: number) => {
-    if (waiting && waiting.handle === undefined) waiting.done(rssi);
+
+  readonly #onPublic = (rssi: number): void => {
+    if (this.#pending && this.#pending.handle === undefined) this.#pending.done(rssi);
   };
-  const listen = (how: 'hci' | 'public') => {
-    if (listening) return;
-    listening = how;
-    if (how === 'hci') hci!.on('rssiRead', onHci);
-    else bleno.on('rssiUpdate', onPublic);
-  };
-  const once = (handle: unknown, timeoutMs: number): Promise<number | undefined> => {
-    let trigger: () => void;
-    if (disposed) return Promise.resolve(undefined);
-    if (handle !== undefined && canHci) {
-      listen('hci');
-      trigger = () => hci.readRssi!(handle as number);
-    } else if (handle === undefined && typeof bleno.updateRssi === 'function') {
-      listen('public');
-      trigger = () => bleno.updateRssi!();
-    } else return Promise.resolve(undefined);
+
+  #listen(how: 'hci' | 'public'): void {
+    if (this.#listening) return;
+    this.#listening = how;
+    if (how === 'hci') this.#hci?.on('rssiRead', this.#onHci);
+    else this.#bleno.on('rssiUpdate', this.#onPublic);
+  }
+
+  /** What sends the read for `handle` (listening for its answer), or undefined when this stack cannot read it. */
+  #requestFor(handle: unknown): (() => void) | undefined {
+    const hci = this.#hci;
+    if (handle !== undefined && hci) {
+      this.#listen('hci');
+      return () => hci.readRssi(handle as number);
+    }
+    if (handle === undefined && typeof this.#bleno.updateRssi === 'function') {
+      this.#listen('public');
+      return () => this.#bleno.updateRssi?.();
+    }
+    return undefined;
+  }
+
+  #readNow(handle: unknown, timeoutMs: number): Promise<number | undefined> {
+    if (this.#disposed) return Promise.resolve(undefined);
+    const request = this.#requestFor(handle);
+    if (!request) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => w.done(undefined), timeoutMs);
-      const w = {
+      const timer = setTimeout(() => pending.done(undefined), timeoutMs);
+      const pending: PendingRead = {
         handle,
-        done: (raw: number | undefined) => {
+        done: (raw) => {
           clearTimeout(timer);
-          if (waiting === w) waiting = undefined;
+          if (this.#pending === pending) this.#pending = undefined;
           resolve(raw);
         },
       };
-      waiting = w;
+      this.#pending = pending;
       try {
-        trigger();
+        request();
       } catch {
-        w.done(undefined);
+        pending.done(undefined);
       }
     });
-  };
-  return {
-    read(handle: unknown, timeoutMs: number, alive: () => boolean = () => true): Promise<number | undefined> {
-      const run = () => (alive() ? once(handle, timeoutMs) : Promise.resolve(undefined));
-      const p = queue.then(run, run);
-      queue = p;
-      return p;
-    },
-    dispose() {
-      disposed = true;
-      waiting?.done(undefined);
-      if (listening === 'hci') hci!.removeListener('rssiRead', onHci);
-      if (listening === 'public') bleno.removeListener('rssiUpdate', onPublic);
-      listening = undefined;
-    },
-  };
+  }
 }
 
 export interface RssiSampling {

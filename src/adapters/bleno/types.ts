@@ -29,6 +29,7 @@ export interface BlenoLike extends Emitter {
   stop?(): void;
 }
 
+/** Options of `startCarPeripheral`: the bleno instance, what to advertise, how links are handed out, RSSI sampling, bounds. */
 export interface CarPeripheralOptions extends FramingOptions {
   /** The injected bleno instance (see `loadBleno`). */
   readonly bleno: BlenoLike;
@@ -132,6 +133,7 @@ export interface CarAdvertisement {
   readonly address?: string;
 }
 
+/** The running car peripheral (`startCarPeripheral`): its phone links, what it advertises, and its controls. */
 export interface CarPeripheral {
   /** The next phone link (from the queue when no `onLink` is set). */
   accept(options?: ReceiveOptions): Promise<PhoneLink>;

@@ -36,6 +36,7 @@ export interface HardwareP256Module {
   sign(alias: string, message: string): Promise<string>;
 }
 
+/** Options of {@link hardwareKeyCustody}: the native module and the key's name in the platform keystore. */
 export interface HardwareKeyCustodyOptions {
   readonly module: HardwareP256Module;
   /** The key's name in the keystore (e.g. `proxkey.phone`). */

@@ -7,7 +7,7 @@
 import type { BleError, BleManager, State } from 'react-native-ble-plx';
 import { ProxkeyError } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
-import { BleUnavailableError, step } from '../common.js';
+import { BleUnavailableError, withRadioDeadline } from '../common.js';
 
 /**
  * The methods of react-native-ble-plx's `BleManager` the adapter calls. A real
@@ -102,7 +102,7 @@ export function radio<T>(
     work = Promise.reject(fromBleError(err, what));
   }
   const cancel = options.cancel ?? (() => void manager.cancelTransaction(transactionId).catch(() => {}));
-  return step(what, options.lost ? Promise.race([work, options.lost]) : work, bound, cancel);
+  return withRadioDeadline(what, options.lost ? Promise.race([work, options.lost]) : work, bound, cancel);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { CarLink } from './connect.js';
 import type { BlePlxManager } from './manager.js';
 import { advertisingFilter, scanForCars } from './scan.js';
 
+/** Options of {@link PhonePassiveEntry}: the BLE manager, the cars to watch, the proximity engine's settings and the decision callback. */
 export interface PhonePassiveEntryOptions {
   readonly manager: BlePlxManager;
   /** The cars to watch (`carId`, advertising secret); the engine is keyed by `carId`. */
@@ -47,7 +48,7 @@ export interface PhonePassiveEntryOptions {
 /** A running phone-side passive entry: one scan, one engine, one timer for what falls due. */
 export class PhonePassiveEntry {
   readonly engine: ProximityEngine;
-  readonly #o: PhonePassiveEntryOptions;
+  readonly #options: PhonePassiveEntryOptions;
   readonly #now: Clock;
   readonly #devices = new Map<string, Device>();
   #scan: { stop(): Promise<void> } | undefined;
@@ -55,7 +56,7 @@ export class PhonePassiveEntry {
   #stopped = false;
 
   private constructor(options: PhonePassiveEntryOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.engine = options.engine ?? new ProximityEngine({ now: this.#now, approachUnlock: true });
   }
@@ -94,7 +95,7 @@ export class PhonePassiveEntry {
    * does not (the scan carries on).
    */
   follow(link: CarLink, carId: string): void {
-    const interval = this.#o.rssiIntervalMs ?? 250;
+    const interval = this.#options.rssiIntervalMs ?? 250;
     const closed = link.closed.then((info) => {
       if (info.by !== 'local' && !this.#stopped) this.#emit(this.engine.linkLost(carId));
     });
@@ -132,8 +133,8 @@ export class PhonePassiveEntry {
   #emit(events: readonly ProximityEvent[]): void {
     for (const e of events) {
       try {
-        this.#o.onEvent?.(e);
-        if (e.type !== 'zone') this.#o.onDecision(e);
+        this.#options.onEvent?.(e);
+        if (e.type !== 'zone') this.#options.onDecision(e);
       } catch {
         /* observers must not break passive entry */
       }

@@ -6,7 +6,7 @@
 import type { BleError, Device, ScanOptions as PlxScanOptions } from 'react-native-ble-plx';
 import { PROXKEY_SERVICE_UUID } from '../../transport/framing.js';
 import { advertisingFilterOver, carFilterOver, chooseCar, type AdvertisementView, type AdvertisingFilterOptions } from '../car-advertising.js';
-import { stackUuid, step } from '../common.js';
+import { stackUuid, withRadioDeadline } from '../common.js';
 import type { CarRecord } from '../../keys/state.js';
 import { base64ToBytes } from './base64.js';
 import { fromBleError, radio, waitPoweredOnPlx, type BlePlxManager } from './manager.js';
@@ -63,6 +63,7 @@ export interface ScanBounds {
   readonly signal?: AbortSignal;
 }
 
+/** Options of `findCar` / `scanForCars` (and the scanning part of `connectToCar`): the manager, the service, a filter, bounds. */
 export interface FindCarOptions extends ScanBounds {
   readonly manager: BlePlxManager;
   /** Service to scan for (default: the proxkey service). */
@@ -127,7 +128,7 @@ export async function findCar(options: FindCarOptions): Promise<Device> {
   const scan = await scanForCars(options, (device) => choice.offer(device), failScan);
   try {
     const found = Promise.race([choice.chosen, scanFailed]);
-    return await step('scan for a car', found, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
+    return await withRadioDeadline('scan for a car', found, { timeoutMs: options.scanTimeoutMs ?? 10_000, signal });
   } finally {
     choice.dispose();
     await scan.stop();

@@ -11,10 +11,12 @@ import { PROXKEY_SERVICE_UUID } from '../../transport/framing.js';
 import { BleUnavailableError } from '../common.js';
 import type { BluetoothDeviceLike, BluetoothLike } from './types.js';
 
+/** What a browser needs for Web Bluetooth: the hint of the `BleUnavailableError` when it is missing. */
 export const BROWSER_HINT =
   'Web Bluetooth needs Chrome, Edge, Opera or Samsung Internet on Android, Windows, macOS, ChromeOS or Linux ' +
   '(on iOS: the Bluefy or WebBLE browser), a page served over HTTPS (or from localhost), and Bluetooth switched on.';
 
+/** Options of `chooseCar`: `navigator.bluetooth`, the service the chooser filters on, and its bound. */
 export interface ChooseCarOptions {
   /** `navigator.bluetooth` (or a fake). Undefined: `BleUnavailableError` (not supported here). */
   readonly bluetooth: BluetoothLike | undefined;

@@ -24,13 +24,15 @@ import {
   type GattInfo,
 } from '../../transport/framing.js';
 import type { Link, LinkCloseInfo } from '../../transport/link.js';
-import { extendLink, step } from '../common.js';
+import { extendLink } from '../common.js';
+import { bytesOf, WebCarConnection } from './car-connection.js';
 import { chooseCar, type ChooseCarOptions } from './choose.js';
 import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from './types.js';
 
 /** Fragment size when the page cannot know the MTU: ATT_MTU 23 − 3. */
 export const DEFAULT_WEB_VALUE_SIZE = MIN_ATT_MTU - 3;
 
+/** Options of the Web Bluetooth `connectToCar`: the chooser (or a known `device`), framing, and the GATT link's bounds. */
 export interface WebConnectOptions extends ChooseCarOptions, FramingOptions {
   /** Use this device (from an earlier chooser) instead of showing the chooser. */
   readonly device?: BluetoothDeviceLike;
@@ -61,8 +63,6 @@ export function webValueSize(server: Pick<GattServerLike, 'maxWriteWithoutRespon
   const m = server.maxWriteWithoutResponseSize;
   return typeof m === 'number' && Number.isInteger(m) && m >= DEFAULT_WEB_VALUE_SIZE ? Math.min(m, MAX_ATT_VALUE) : DEFAULT_WEB_VALUE_SIZE;
 }
-
-const bytesOf = (v: DataView | undefined): Uint8Array | undefined => (v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() : undefined);
 
 interface Gatt {
   readonly server: GattServerLike;
@@ -100,58 +100,17 @@ export async function connectToCar(options: WebConnectOptions): Promise<WebCarLi
   const server = device.gatt;
   if (!server) throw new RemoteError('ERR_UNSUPPORTED', 'this Bluetooth device has no GATT server');
   const bound = { timeoutMs: options.stepTimeoutMs ?? 10_000, ...(options.signal && { signal: options.signal }) };
-
-  let link: FramedLink | undefined;
-  let lost = false;
-  let rejectLost!: (e: Error) => void;
-  const lostPromise = new Promise<never>((_, reject) => (rejectLost = reject));
-  lostPromise.catch(() => {});
-  const onData = () => {
-    const v = bytesOf(gatt?.notify.value);
-    if (v) link?.deliver(v);
-  };
-  const onGone = () => {
-    lost = true;
-    rejectLost(new LinkClosedError('the car disconnected (out of range, or it ended the connection)'));
-    setTimeout(() => link?.terminate('remote', 'car disconnected'), 0); // notifications queued before it come first
-  };
-  let gatt: Gatt | undefined;
-  const detach = () => {
-    device.removeEventListener('gattserverdisconnected', onGone);
-    gatt?.notify.removeEventListener('characteristicvaluechanged', onData);
-  };
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    detach();
-    if (!lost) {
-      try {
-        server.disconnect();
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  // the disconnect first: a step that completed in the same tick as the disconnect does not count
-  const radio = <T>(what: string, work: Promise<T>) => step(what, Promise.race([lostPromise, work]), bound, release);
-
-  let resolveDisconnected!: () => void;
-  const disconnected = new Promise<void>((r) => (resolveDisconnected = r));
+  const connection = new WebCarConnection(device, server, bound);
+  const request = <T>(what: string, work: Promise<T>) => connection.request(what, work);
   try {
-    device.addEventListener('gattserverdisconnected', onGone);
-    await radio('connect', server.connect());
-    gatt = await discover(server, (options.serviceUuid ?? PROXKEY_SERVICE_UUID).toLowerCase(), radio);
-    link = framedLink(gatt, options, () => {
-      release();
-      resolveDisconnected();
-    });
-    gatt.notify.addEventListener('characteristicvaluechanged', onData);
-    await radio('subscribe', gatt.notify.startNotifications());
-    return carLink(link, gatt, device, disconnected);
+    await request('connect', server.connect());
+    const gatt = await discover(server, (options.serviceUuid ?? PROXKEY_SERVICE_UUID).toLowerCase(), request);
+    const link = framedLink(gatt, options, () => connection.linkClosed());
+    connection.attach(link, gatt.notify);
+    await request('subscribe', gatt.notify.startNotifications());
+    return carLink(link, gatt, device, connection.disconnected);
   } catch (e) {
-    if (link) link.close('connect failed');
-    else release();
+    connection.abandon();
     throw e;
   }
 }

@@ -6,11 +6,14 @@
 import { StoreError } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
 
+/** The IndexedDB database the browser phone uses unless told otherwise. */
 export const DEFAULT_PHONE_DATABASE = 'proxkey-phone';
 const DB_VERSION = 1;
 const STORES = ['state', 'keys'] as const;
+/** The object stores of the phone's database: `state` (its cars) and `keys` (its WebCrypto keys). */
 export type PhoneObjectStore = (typeof STORES)[number];
 
+/** Options of `openPhoneDatabase`: the database name, the `indexedDB` factory (or a fake), the request timeout. */
 export interface PhoneDatabaseOptions {
   /** Database name (default `proxkey-phone`). One per phone identity. */
   readonly name?: string;

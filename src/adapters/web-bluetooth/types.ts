@@ -18,6 +18,7 @@ export interface BluetoothLike {
   getAvailability?(): Promise<boolean>;
 }
 
+/** A `BluetoothDevice` the chooser returned. */
 export interface BluetoothDeviceLike {
   readonly id: string;
   /** The advertised local name; proxkey cars advertise none, so it is usually undefined. */
@@ -27,6 +28,7 @@ export interface BluetoothDeviceLike {
   removeEventListener(type: 'gattserverdisconnected', listener: (event: Event) => void): void;
 }
 
+/** A device's `BluetoothRemoteGATTServer`: connect, disconnect, the proxkey service. */
 export interface GattServerLike {
   readonly connected: boolean;
   connect(): Promise<unknown>;
@@ -39,10 +41,12 @@ export interface GattServerLike {
   readonly maxWriteWithoutResponseSize?: number;
 }
 
+/** A `BluetoothRemoteGATTService`: its characteristics by UUID. */
 export interface GattServiceLike {
   getCharacteristic(characteristic: string): Promise<GattCharacteristicLike>;
 }
 
+/** A `BluetoothRemoteGATTCharacteristic`: read, write, notifications. */
 export interface GattCharacteristicLike {
   /** The last value read or notified. */
   readonly value?: DataView | undefined;

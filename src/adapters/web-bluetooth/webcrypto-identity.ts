@@ -11,6 +11,7 @@ import type { PhoneDatabase } from './indexeddb.js';
 
 const RECORD = 'identity';
 
+/** The browser phone's identity (`webCryptoIdentity`): the custody for the wallet and the public keys. */
 export interface WebCryptoIdentity {
   /** Custody for `PhoneWallet.open({ identity })`. */
   readonly custody: KeyCustody;

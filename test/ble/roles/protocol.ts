@@ -4,7 +4,7 @@
  * examples/demo.ts. Keys come from the parent as hex.
  */
 import {
-  MemoryKeyStore,
+  MemoryKeyRegistry,
   defaultPolicy,
   generateP256KeyPair,
   fromHex,
@@ -35,7 +35,7 @@ export async function makeVehicleServer(
   onDecision: (d: { command: string; result: string; rttMs: number }) => void = () => {},
 ) {
   const identity = await softwareKey(crypto, fromHex(keys.carSecret));
-  const store = new MemoryKeyStore(crypto);
+  const store = new MemoryKeyRegistry(crypto);
   for (const [i, pub] of keys.phonePublics.entries()) await store.enroll(fromHex(pub), { role: 'owner', label: `phone ${i + 1}` });
   return (link: Link): Promise<ServeSummary> =>
     serveVehicleSession(link, {
