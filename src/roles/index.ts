@@ -8,7 +8,14 @@ export {
   type VehicleConnectionOutput,
   type VehicleConnectionRequest,
 } from './vehicle-connection.js';
-export { PHONE_ANSWER_TIMEOUT_MS, PHONE_RESULT_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions, type PhoneSessionState } from './phone-session.js';
+export {
+  PHONE_ANSWER_TIMEOUT_MS,
+  PHONE_RESULT_TIMEOUT_MS,
+  PhoneSession,
+  type CommandOptions,
+  type PhoneSessionOptions,
+  type PhoneSessionState,
+} from './phone-session.js';
 export type { PhoneEvent, ProximityVerdict, RangingVerdict, RoleEnvironment, RoleOutput, VehicleSessionEvent } from './types.js';
 export { VehiclePairingSession, PAIRING_STEP_TIMEOUT_MS, type VehiclePairingOptions, type VehiclePairingState } from './vehicle-pairing.js';
 export { PhonePairingSession, type PhonePairingOptions } from './phone-pairing.js';
