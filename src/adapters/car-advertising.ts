@@ -132,14 +132,14 @@ export function carFilterOver<T>(
 
 export interface CarChoiceOptions<T> {
   /** Accept an advertiser (default: the first one offered). Must not throw. */
-  readonly filter?: (advertiser: T) => boolean;
+  readonly filter?: ((advertiser: T) => boolean) | undefined;
   /**
    * With a `filter`: when no advertiser has passed it after this long (ms), take the proxkey car
    * heard most recently anyway. For a car whose advertising secret changed (a revocation rotates
    * it, docs/PRIVACY.md): the handshake still pins the car's key, so the wrong car fails safely,
    * and the caller can tell (the filter rejects the chosen one) that it should fetch the new secret.
    */
-  readonly fallbackAfterMs?: number;
+  readonly fallbackAfterMs?: number | undefined;
 }
 
 /** The scan-time choice of a car: offer every proxkey advertisement; `chosen` settles once. */

@@ -51,7 +51,7 @@ export interface Emitter {
 export async function waitPoweredOn(
   stack: Emitter & { readonly state: string },
   who: 'noble' | 'bleno',
-  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
+  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<void> {
   if (stack.state === 'poweredOn') return;
   let listener!: (s: string) => void;
@@ -88,7 +88,7 @@ export async function waitPoweredOn(
 export async function withRadioDeadline<T>(
   what: string,
   work: Promise<T>,
-  bound: { timeoutMs: number; signal?: AbortSignal },
+  bound: { timeoutMs: number; signal?: AbortSignal | undefined },
   onCancel?: () => void,
 ): Promise<T> {
   try {

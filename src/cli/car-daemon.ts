@@ -44,9 +44,9 @@ interface Daemon {
   readonly notifier: Notifier;
   readonly signals: StopSignal;
   stopSecretWatch?: () => void;
-  stopButton?: () => void;
+  stopButton?: (() => void) | undefined;
   control?: Server;
-  watchdog?: ReturnType<typeof setInterval>;
+  watchdog?: ReturnType<typeof setInterval> | undefined;
   timeFloor?: ReturnType<typeof setInterval>;
 }
 

@@ -58,7 +58,7 @@ export class Advertiser {
   }
 
   /** Advertise now (the GATT service is set); then rotate on schedule. */
-  async start(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
+  async start(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined }): Promise<void> {
     if (this.#options.plan.rotation) this.#onAir = this.#scheduled(); // power-on may have taken a while
     const address = await this.#options.privateAddresses?.next(bound);
     if (address) this.#onAir = { ...this.#onAir, address };
@@ -165,7 +165,7 @@ export class Advertiser {
     }
   }
 
-  #startAdvertising(ad: ScheduledAdvertisement, bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
+  #startAdvertising(ad: ScheduledAdvertisement, bound: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined }): Promise<void> {
     const { bleno } = this.#options;
     return withRadioDeadline(
       'start advertising',

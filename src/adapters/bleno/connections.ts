@@ -21,8 +21,8 @@ const handleOf = (key: unknown): unknown => (key === ONLY_CONNECTION ? undefined
 
 interface Connection {
   address: string | undefined;
-  link?: FramedLink;
-  graceTimer?: ReturnType<typeof setTimeout>;
+  link?: FramedLink | undefined;
+  graceTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 export interface CarConnectionsOptions {

@@ -105,7 +105,7 @@ export function setRandomAddress(hci: RawHci, address: Uint8Array, timeoutMs: nu
 /** A car's resolvable private addresses, derived from its advertising secret (docs/PRIVACY.md). */
 export interface PrivateAddresses {
   /** Advertise from a fresh resolvable private address (advertising must be off); resolves it as "aa:bb:…". */
-  next(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<string>;
+  next(bound: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined }): Promise<string>;
   /** Derive later addresses from a new advertising secret. */
   rekey(secret: Uint8Array): void;
 }

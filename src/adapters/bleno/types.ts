@@ -62,7 +62,7 @@ export interface CarPeripheralOptions extends FramingOptions {
    * Each connected phone's session link, once it subscribed. Without `onLink`, links queue for
    * `accept()`. Exceptions thrown here are ignored.
    */
-  readonly onLink?: (link: PhoneLink) => void;
+  readonly onLink?: ((link: PhoneLink) => void) | undefined;
   /** Bound on power-on, service setup and advertising start, each (default 10 000 ms). */
   readonly startTimeoutMs?: number;
   /**
@@ -70,7 +70,7 @@ export interface CarPeripheralOptions extends FramingOptions {
    * notification is not cut off by the disconnect) before the car disconnects it (default 250 ms).
    */
   readonly disconnectGraceMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One connected, subscribed phone. */

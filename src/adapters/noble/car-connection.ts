@@ -17,7 +17,7 @@ import type { NobleCharacteristic, NoblePeripheral } from './types.js';
 /** Bound on each setup request. */
 interface RequestBound {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Disconnect `peripheral` unless it already is (or cancel a pending connect); never throws. */

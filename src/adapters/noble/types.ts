@@ -77,7 +77,7 @@ export interface ScanOptions {
   readonly powerOnTimeoutMs?: number;
   /** Bound on the scan (default 10 000 ms). */
   readonly scanTimeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of `connectToCar`: scanning (unless `peripheral`), framing, and the GATT link's bounds. */

@@ -60,7 +60,7 @@ export function carFilter(
 export interface ScanBounds {
   /** Bound on power-on (default 5000 ms). */
   readonly powerOnTimeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of `findCar` / `scanForCars` (and the scanning part of `connectToCar`): the manager, the service, a filter, bounds. */
@@ -69,7 +69,7 @@ export interface FindCarOptions extends ScanBounds {
   /** Service to scan for (default: the proxkey service). */
   readonly serviceUuid?: string;
   /** Choose among advertising cars (default: the first one seen), e.g. `carFilter(car)`. Must not throw. */
-  readonly filter?: (device: ScannedDevice) => boolean;
+  readonly filter?: ((device: ScannedDevice) => boolean) | undefined;
   /**
    * With a `filter`: after this long (ms) without a match, take the proxkey car heard last anyway
    * (its advertising secret may have changed at a revocation; the caller can tell by

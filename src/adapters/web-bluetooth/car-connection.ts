@@ -16,7 +16,7 @@ import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from
 /** Bound on each setup request. */
 interface RequestBound {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A copy of a characteristic's value (undefined when it has none). */

@@ -24,7 +24,7 @@ export interface ChooseCarOptions {
   readonly serviceUuid?: string;
   /** Bound on the chooser (default 120 000 ms: the user is reading a list). */
   readonly chooserTimeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 function domErrorName(e: unknown): string | undefined {
