@@ -54,34 +54,64 @@ function base64UrlToBytes(s: string | undefined): Uint8Array {
 export function webCryptoProvider(subtle?: WebCryptoSubtle): CryptoProvider {
   const s: WebCryptoSubtle | undefined = subtle ?? globalThis.crypto?.subtle;
   if (!s) throw new LocalError('ERR_INVALID_ARGUMENT', 'webCryptoProvider: no WebCrypto subtle available');
-  const ecdhKeys = new SecretKeyCache<Promise<CryptoKey>>();
-  const signingKeys = new SecretKeyCache<Promise<CryptoKey>>();
+  const keys = new WebCryptoKeys(s);
+  return Object.freeze({
+    name: 'webcrypto',
+    ...p256Operations(s, keys),
+    sha256: (data: Uint8Array) => nobleCrypto.sha256(data),
+    hmacSha256: (key: Uint8Array, data: Uint8Array) => nobleCrypto.hmacSha256(key, data),
+    hkdfSha256: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => nobleCrypto.hkdfSha256(ikm, salt, info, length),
+    ...aeadOperations(s, keys),
+  });
+}
+
+/** Key objects for one provider: secret scalars imported once per array (cached), public keys and AES keys per use. */
+class WebCryptoKeys {
+  readonly #ecdh = new SecretKeyCache<Promise<CryptoKey>>();
+  readonly #signing = new SecretKeyCache<Promise<CryptoKey>>();
+
+  constructor(private readonly s: WebCryptoSubtle) {}
 
   /** Imports a validated scalar for one algorithm (PKCS#8 DER, wiped after import). */
-  const importSecret = async (secretKey: Uint8Array, algorithm: EcAlgorithm, extractable: boolean): Promise<CryptoKey> => {
+  async importSecret(secretKey: Uint8Array, algorithm: EcAlgorithm, extractable: boolean): Promise<CryptoKey> {
     const der = own(p256SecretKeyToPkcs8(secretKey));
     try {
-      return await s.importKey('pkcs8', der, algorithm, extractable, algorithm.name === 'ECDH' ? ['deriveBits'] : ['sign']);
+      return await this.s.importKey('pkcs8', der, algorithm, extractable, algorithm.name === 'ECDH' ? ['deriveBits'] : ['sign']);
     } finally {
       der.fill(0);
     }
-  };
-  const ecdhKey = (sk: Uint8Array) => ecdhKeys.get(sk) ?? ecdhKeys.set(sk, importSecret(sk, ECDH, false));
-  const signingKey = (sk: Uint8Array) => signingKeys.get(sk) ?? signingKeys.set(sk, importSecret(sk, ECDSA, false));
-  const importPublic = (publicKey: Uint8Array, algorithm: EcAlgorithm) =>
-    s.importKey('raw', own(p256Uncompressed(publicKey)), algorithm, true, algorithm.name === 'ECDH' ? [] : ['verify']);
-  const aesKey = (key: Uint8Array, usage: 'encrypt' | 'decrypt') => s.importKey('raw', own(key), 'AES-GCM', false, [usage]);
-  const gcmParams = (nonce: Uint8Array, ad: Uint8Array) => ({ name: 'AES-GCM', iv: own(nonce), additionalData: own(ad), tagLength: 128 }) as const;
+  }
 
-  return Object.freeze({
-    name: 'webcrypto',
+  /** Remember an ECDH key object made for `secretKey` (the array the caller keeps using). */
+  rememberEcdh(secretKey: Uint8Array, key: Promise<CryptoKey>): Promise<CryptoKey> {
+    return this.#ecdh.set(secretKey, key);
+  }
 
+  ecdh(secretKey: Uint8Array): Promise<CryptoKey> {
+    return this.#ecdh.get(secretKey) ?? this.#ecdh.set(secretKey, this.importSecret(secretKey, ECDH, false));
+  }
+
+  signing(secretKey: Uint8Array): Promise<CryptoKey> {
+    return this.#signing.get(secretKey) ?? this.#signing.set(secretKey, this.importSecret(secretKey, ECDSA, false));
+  }
+
+  publicKey(publicKey: Uint8Array, algorithm: EcAlgorithm): Promise<CryptoKey> {
+    return this.s.importKey('raw', own(p256Uncompressed(publicKey)), algorithm, true, algorithm.name === 'ECDH' ? [] : ['verify']);
+  }
+
+  aes(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+    return this.s.importKey('raw', own(key), 'AES-GCM', false, [usage]);
+  }
+}
+
+function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoProvider, 'p256KeyPairFromSecret' | 'p256Ecdh' | 'p256Sign' | 'p256Verify'> {
+  return {
     async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
       assertP256SecretKey(secretKey);
       const copy = secretKey.slice();
       // Extractable so the public coordinates can be read back (JWK x, y). The key object never
       // leaves this provider; it is cached for the ECDHs that follow (the same array comes back).
-      const key = ecdhKeys.set(copy, importSecret(copy, ECDH, true));
+      const key = keys.rememberEcdh(copy, keys.importSecret(copy, ECDH, true));
       const jwk = await s.exportKey('jwk', await key);
       const publicKey = new Uint8Array(65);
       publicKey[0] = 0x04;
@@ -94,9 +124,9 @@ export function webCryptoProvider(subtle?: WebCryptoSubtle): CryptoProvider {
     async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
       assertP256SecretKey(secretKey);
       assertP256PublicKey(publicKey);
-      const base = await ecdhKey(secretKey);
+      const base = await keys.ecdh(secretKey);
       try {
-        return new Uint8Array(await s.deriveBits({ name: 'ECDH', public: await importPublic(publicKey, ECDH) }, base, 256));
+        return new Uint8Array(await s.deriveBits({ name: 'ECDH', public: await keys.publicKey(publicKey, ECDH) }, base, 256));
       } catch (cause) {
         throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key', { cause });
       }
@@ -105,38 +135,40 @@ export function webCryptoProvider(subtle?: WebCryptoSubtle): CryptoProvider {
     async p256Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
       assertP256SecretKey(secretKey);
       assertBytes(message, 'message');
-      return new Uint8Array(await s.sign(SHA256_ECDSA, await signingKey(secretKey), own(message)));
+      return new Uint8Array(await s.sign(SHA256_ECDSA, await keys.signing(secretKey), own(message)));
     },
 
     async p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
       if (!isVerifiableSignature(publicKey, message, signature)) return false;
       try {
-        return await s.verify(SHA256_ECDSA, await importPublic(publicKey, ECDSA), own(signature), own(message));
+        return await s.verify(SHA256_ECDSA, await keys.publicKey(publicKey, ECDSA), own(signature), own(message));
       } catch {
         return false;
       }
     },
+  };
+}
 
-    sha256: (data: Uint8Array) => nobleCrypto.sha256(data),
-    hmacSha256: (key: Uint8Array, data: Uint8Array) => nobleCrypto.hmacSha256(key, data),
-    hkdfSha256: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => nobleCrypto.hkdfSha256(ikm, salt, info, length),
-
+/** AES-256-GCM on subtle; ChaCha20-Poly1305 (which WebCrypto lacks) on @noble. */
+function aeadOperations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoProvider, 'aeadSeal' | 'aeadOpen'> {
+  const gcmParams = (nonce: Uint8Array, ad: Uint8Array) => ({ name: 'AES-GCM', iv: own(nonce), additionalData: own(ad), tagLength: 128 }) as const;
+  return {
     async aeadSeal(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
       assertBytes(plaintext, 'plaintext');
       if (assertAeadArguments(alg, key, nonce, ad) !== 'aes-256-gcm') return nobleCrypto.aeadSeal(alg, key, nonce, plaintext, ad);
-      return new Uint8Array(await s.encrypt(gcmParams(nonce, ad), await aesKey(key, 'encrypt'), own(plaintext)));
+      return new Uint8Array(await s.encrypt(gcmParams(nonce, ad), await keys.aes(key, 'encrypt'), own(plaintext)));
     },
 
     async aeadOpen(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
       assertBytes(ciphertext, 'ciphertext');
       if (assertAeadArguments(alg, key, nonce, ad) !== 'aes-256-gcm') return nobleCrypto.aeadOpen(alg, key, nonce, ciphertext, ad);
       assertAeadCiphertext(ciphertext);
-      const cryptoKey = await aesKey(key, 'decrypt');
+      const cryptoKey = await keys.aes(key, 'decrypt');
       try {
         return new Uint8Array(await s.decrypt(gcmParams(nonce, ad), cryptoKey, own(ciphertext)));
       } catch (cause) {
         throw new RemoteError('ERR_DECRYPT', 'authentication tag mismatch', { cause });
       }
     },
-  });
+  };
 }
