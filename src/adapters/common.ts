@@ -36,9 +36,12 @@ export const LINUX_HINT =
   'and bluetoothd must not hold the adapter (`sudo systemctl stop bluetooth`, or give proxkey its own adapter via deviceId). ' +
   'A serial HCI controller (or an emulated one) is used with { uart: { port } }.';
 
-/** A listener the stacks call with their own (untyped) arguments. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stacks' event payloads are untyped; each adapter narrows them
-export type StackListener = (...args: any[]) => void;
+/**
+ * A listener on a BLE stack's event emitter. The stacks' payloads are untyped, each adapter
+ * narrows them; declared as a method so listeners with their own (narrower) parameter types fit
+ * (method parameters are checked bivariantly) — no `any`.
+ */
+export type StackListener = { handle(...args: unknown[]): void }['handle'];
 
 /** Minimal event-emitter shape (noble, bleno, peripherals and characteristics all have it). */
 export interface Emitter {

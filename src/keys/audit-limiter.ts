@@ -4,7 +4,7 @@
  * The caller says which entries are unauthenticated: caused by a peer that holds no valid key
  * (a stranger's handshake, a revoked or expired key, a grant that does not redeem, a failed
  * pairing, a pairing attempt while pairing is closed). Those pass at most `burst` per
- * `windowMs`; the rest are counted, and the first entry after the window closes (or `flush`) is
+ * `windowMs`; the rest are counted, and the first entry after the window closes (or `takeSummary`) is
  * preceded by one `suppressed` summary (how many, of what). Every other entry always passes.
  * Pure: time is passed in.
  */
@@ -37,7 +37,7 @@ export class AuditLimiter {
     if (!unauthenticated) return [entry];
     const out: AuditEntry[] = [];
     if (now - this.#windowStart >= this.#windowMs) {
-      const summary = this.flush(now);
+      const summary = this.takeSummary(now);
       if (summary) out.push(summary);
       this.#windowStart = now;
       this.#written = 0;
@@ -53,7 +53,7 @@ export class AuditLimiter {
   }
 
   /** The pending summary of suppressed entries (and forget them), if any. */
-  flush(now: number): AuditEntry | undefined {
+  takeSummary(now: number): AuditEntry | undefined {
     if (this.#suppressed.size === 0) return undefined;
     let total = 0;
     const parts: string[] = [];

@@ -37,13 +37,13 @@ export const DEFAULT_PASSIVE_ENTRY: Required<PassiveEntryOptions> = Object.freez
 export type PresenceChange = { readonly type: 'arrived'; readonly at: number } | { readonly type: 'left'; readonly at: number; readonly cause: DecisionCause };
 
 export class PresenceTracker {
-  readonly #o: Required<PassiveEntryOptions>;
+  readonly #options: Required<PassiveEntryOptions>;
   #present = false;
   #lock: { at: number; cause: DecisionCause } | undefined;
 
   constructor(options: PassiveEntryOptions = {}) {
-    this.#o = { ...DEFAULT_PASSIVE_ENTRY, ...options };
-    assertArg(this.#o.lockGraceMs >= 0 && this.#o.linkLossGraceMs >= 0, 'lockGraceMs, linkLossGraceMs: expected ≥ 0');
+    this.#options = { ...DEFAULT_PASSIVE_ENTRY, ...options };
+    assertArg(this.#options.lockGraceMs >= 0 && this.#options.linkLossGraceMs >= 0, 'lockGraceMs, linkLossGraceMs: expected ≥ 0');
   }
 
   get present(): boolean {
@@ -67,10 +67,10 @@ export class PresenceTracker {
         this.#lock = undefined;
         return undefined;
       case 'far':
-        this.#schedule(change.at + this.#o.lockGraceMs, 'far');
+        this.#schedule(change.at + this.#options.lockGraceMs, 'far');
         return undefined;
       case 'unknown':
-        this.#schedule(change.at + this.#o.linkLossGraceMs, loss);
+        this.#schedule(change.at + this.#options.linkLossGraceMs, loss);
         return undefined;
     }
   }

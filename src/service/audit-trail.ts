@@ -64,7 +64,7 @@ export class AuditTrail {
    */
   async flush(options: { readonly final?: boolean } = {}): Promise<void> {
     if (options.final) {
-      const summary = this.#limiter.flush(this.#now());
+      const summary = this.#limiter.takeSummary(this.#now());
       if (summary) this.log(summary);
     }
     await this.#tail;
