@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'ERR_LINK_CLOSED',
 ] as const;
 
+/** Every stable error code (`ERR_TIMEOUT`, `ERR_DECRYPT`, …): the entries of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
@@ -160,6 +161,7 @@ export function assertArg(ok: unknown, message: string): asserts ok {
   if (!ok) throw new LocalError('ERR_INVALID_ARGUMENT', message);
 }
 
+/** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `value` is a `Uint8Array` (of one of `lengths`, when given). */
 export function assertBytes(value: unknown, name: string, ...lengths: number[]): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new LocalError('ERR_INVALID_ARGUMENT', `${name}: expected Uint8Array`);
   if (lengths.length > 0 && !lengths.includes(value.length))

@@ -8,6 +8,7 @@ import { assertBytes, LocalError } from '../errors.js';
 import { assertP256PublicKey } from './p256.js';
 import type { CryptoProvider } from './provider.js';
 
+/** A long-term P-256 key held somewhere (software, WebCrypto, a secure element): its public key and the operations the protocol needs, never the scalar. */
 export interface KeyCustody {
   /** The 65-byte uncompressed P-256 public key. */
   readonly publicKey: Uint8Array;

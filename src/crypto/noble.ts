@@ -24,6 +24,7 @@ function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8A
   }
 }
 
+/** The pure-JS provider on @noble/curves, @noble/hashes and @noble/ciphers (the default everywhere). */
 export const nobleCrypto: CryptoProvider = Object.freeze({
   name: 'noble',
 

@@ -20,6 +20,7 @@ export type Clock = () => number;
 /** AEAD algorithms of the suite. Key 32 bytes; nonce 12 (AES-GCM, ChaCha20-Poly1305) or 24 (XChaCha20-Poly1305); tag 16. */
 export type AeadAlgorithm = 'aes-256-gcm' | 'chacha20-poly1305' | 'xchacha20-poly1305';
 
+/** A P-256 key pair: 32-byte big-endian scalar and 65-byte uncompressed public key. */
 export interface P256KeyPair {
   /** 32-byte secret scalar. Wipe it when done. */
   readonly secretKey: Uint8Array;
@@ -27,6 +28,7 @@ export interface P256KeyPair {
   readonly publicKey: Uint8Array;
 }
 
+/** The primitives every layer uses (P-256, SHA-256, HMAC, HKDF, AEAD); `nobleCrypto`, `nodeCrypto` and `webCryptoProvider()` implement it. Public-key ops and AEAD are async, hashing is sync. */
 export interface CryptoProvider {
   /** Human-readable name, e.g. `noble` or `node`. */
   readonly name: string;
@@ -59,6 +61,9 @@ export interface CryptoProvider {
 
 /** Byte lengths of the suite's encodings. */
 export const P256_PUBLIC_KEY_LENGTH = 65;
+/** Bytes of a P-256 secret scalar. */
 export const P256_SECRET_KEY_LENGTH = 32;
+/** Bytes of a P-256 ECDSA signature in IEEE P1363 form (r ‖ s). */
 export const P256_SIGNATURE_LENGTH = 64;
+/** AEAD tag length in bytes (AES-256-GCM and ChaCha20-Poly1305). */
 export const AEAD_TAG_LENGTH = 16;

@@ -35,6 +35,7 @@ export interface PolicyContext {
   readonly ranging: RangingVerdict | undefined;
 }
 
+/** A policy's answer: allow, or deny with a reason. */
 export type PolicyDecision = { readonly allow: true } | { readonly allow: false; readonly reason: DenyReason };
 
 /** Decides every command. Pure functions are best; async is allowed. */

@@ -27,6 +27,7 @@ export interface ReasonMeaning {
 const meaning = (code: number, endsSession: boolean, retry: ReasonMeaning['retry'], settlesGrant: boolean, text: string): ReasonMeaning =>
   Object.freeze({ code, endsSession, retry, settlesGrant, text });
 
+/** The one table of denial reasons: code, whether a denial ends the session, retry advice, whether it settles a grant, text for users (docs/PROTOCOL.md §3.3). */
 export const REASONS = Object.freeze({
   'unknown-key': meaning(0x01, true, 'user', false, 'this car does not know this phone (pair first, or ask the owner for a key)'),
   'not-permitted': meaning(0x02, false, 'never', true, 'this key is not allowed to do that'),
@@ -55,10 +56,12 @@ export const DENY_REASONS: { readonly [R in keyof typeof REASONS]: number } = Ob
   Object.fromEntries(Object.entries(REASONS).map(([name, m]) => [name, m.code])) as { [R in keyof typeof REASONS]: number },
 );
 
+/** A denial reason name (`unknown-key`, `revoked`, …): the keys of `REASONS` (docs/PROTOCOL.md §3.3). */
 export type DenyReason = keyof typeof REASONS;
 
 const BY_CODE = new Map<number, DenyReason>(Object.entries(DENY_REASONS).map(([name, code]) => [code, name as DenyReason]));
 
+/** The wire code of a denial reason (docs/PROTOCOL.md §3.3). */
 export function reasonCode(reason: DenyReason): number {
   return DENY_REASONS[reason];
 }
@@ -68,6 +71,7 @@ export function reasonFromCode(code: number): DenyReason | undefined {
   return BY_CODE.get(code);
 }
 
+/** True for a known denial reason name. */
 export function isDenyReason(value: unknown): value is DenyReason {
   return typeof value === 'string' && Object.hasOwn(DENY_REASONS, value);
 }

@@ -25,6 +25,7 @@ export type SignalLoss = 'link-lost' | 'stale';
 /** What caused a decision: reaching `near`, being `far`, or losing the key's signal. */
 export type DecisionCause = 'near' | 'far' | SignalLoss;
 
+/** Grace periods of passive entry (ms). */
 export interface PassiveEntryOptions {
   /** Grace after the zone became `far` before the walk-away lock. Default 1 000 ms. */
   readonly lockGraceMs?: number;
@@ -32,10 +33,13 @@ export interface PassiveEntryOptions {
   readonly linkLossGraceMs?: number;
 }
 
+/** Default grace periods of passive entry: 1 s out of range before a walk-away lock, 10 s after a lost link. */
 export const DEFAULT_PASSIVE_ENTRY: Required<PassiveEntryOptions> = Object.freeze({ lockGraceMs: 1_000, linkLossGraceMs: 10_000 });
 
+/** A key arrived in range or left it (and why). */
 export type PresenceChange = { readonly type: 'arrived'; readonly at: number } | { readonly type: 'left'; readonly at: number; readonly cause: DecisionCause };
 
+/** Per-key presence with grace periods: turns zone changes and link losses into arrivals and departures. */
 export class PresenceTracker {
   readonly #options: Required<PassiveEntryOptions>;
   #present = false;

@@ -25,6 +25,7 @@ import type { PairingPhoneEvent, RoleEnvironment, RoleOutput } from './types.js'
 /** Default bound for each answer the phone waits for during pairing, in ms. */
 export const PAIRING_ANSWER_TIMEOUT_MS = 10_000;
 
+/** Options of the phone's pairing role: the code the car shows, the phone's identity and label, a bound per answer. */
 export interface PhonePairingOptions extends RoleEnvironment {
   /** The 8-digit code the car shows. */
   readonly code: string;
@@ -59,6 +60,7 @@ type Output = RoleOutput<PairingPhoneEvent>;
 const EMPTY = new Uint8Array(0);
 const WAITING: readonly StateName[] = ['awaiting-challenge', 'awaiting-params', 'awaiting-response', 'awaiting-done'];
 
+/** The phone's side of owner pairing (docs/PROTOCOL.md §12): a sans-IO state machine. */
 export class PhonePairingSession {
   readonly #options: PhonePairingOptions;
   readonly #timeoutMs: number;

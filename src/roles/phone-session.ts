@@ -47,6 +47,7 @@ export const PHONE_ANSWER_TIMEOUT_MS = 5_000;
  */
 export const PHONE_RESULT_TIMEOUT_MS = 15_000;
 
+/** Options of the phone role: identity, the pinned car key, suites, answer bounds. */
 export interface PhoneSessionOptions extends RoleEnvironment {
   /** The phone's long-term key, in any custody. */
   readonly identity: KeyCustody;
@@ -64,8 +65,10 @@ export interface PhoneSessionOptions extends RoleEnvironment {
   readonly resultTimeoutMs?: number;
 }
 
+/** The phone role's state (docs/PROTOCOL.md §6). */
 export type PhoneSessionState = 'new' | 'awaiting-challenge' | 'awaiting-result' | 'ready' | 'closed';
 
+/** Per-command options: the user-intent flag and, on the first command, a grant to redeem. */
 export interface CommandOptions {
   /** The user confirmed this action (required by default for `start`). */
   readonly intent?: boolean;
@@ -99,6 +102,7 @@ type Input =
 const RECEIVING: readonly PhoneSessionState[] = ['awaiting-challenge', 'awaiting-result', 'ready'];
 const OPEN: readonly PhoneSessionState[] = ['new', ...RECEIVING];
 
+/** The phone role for one connection: a sans-IO state machine (docs/PROTOCOL.md §6). */
 export class PhoneSession {
   readonly #options: PhoneSessionOptions;
   readonly #suites: readonly SuiteId[];

@@ -56,6 +56,7 @@ export type VehicleSessionEvent =
   | { readonly type: 'error'; readonly error: ProxkeyError }
   | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };
 
+/** Events of the phone role: a command's result, an error, the end of the session. */
 export type PhoneEvent =
   | {
       readonly type: 'result';
@@ -111,11 +112,13 @@ export interface EnrollOwnerRequest {
   readonly phone: PairingPhone;
 }
 
+/** Events of the car's pairing role (it asks for the enrollment as an `enroll-owner` request). */
 export type PairingVehicleEvent =
   | { readonly type: 'paired'; readonly keyId: string }
   | { readonly type: 'error'; readonly error: ProxkeyError }
   | { readonly type: 'closed'; readonly reason: 'ok' | DenyReason };
 
+/** Events of the phone's pairing role. */
 export type PairingPhoneEvent =
   | {
       readonly type: 'paired';

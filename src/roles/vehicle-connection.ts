@@ -12,6 +12,7 @@ import { VehicleSession, type VehicleSessionOptions } from './vehicle-session.js
 import type { VehicleAnswer, VehicleRequest } from './vehicle-requests.js';
 import type { EnrollOwnerRequest, PairingAuthority, PairingVehicleEvent, RoleOutput, VehicleSessionEvent } from './types.js';
 
+/** Options of `VehicleConnection`: the session role's, plus the pairing mode and its step bound. */
 export interface VehicleConnectionOptions extends VehicleSessionOptions {
   /** The car's pairing mode at the moment a phone starts pairing (undefined: not in pairing mode). */
   readonly pairingAuthority?: () => PairingAuthority | undefined;
@@ -19,15 +20,19 @@ export interface VehicleConnectionOptions extends VehicleSessionOptions {
   readonly pairingStepTimeoutMs?: number;
 }
 
+/** What `VehicleConnection` may wait on: a session request or an owner enrollment. */
 export type VehicleConnectionRequest = VehicleRequest | EnrollOwnerRequest;
+/** An answer to a `VehicleConnectionRequest`. */
 export type VehicleConnectionAnswer = VehicleAnswer | { readonly type: 'enroll-owner'; readonly result: CarInfo | DenyReason };
 /** Session events, or pairing events once `mode` is `pairing` (`error`/`closed` have the same shape in both). */
 export type VehicleConnectionEvent = VehicleSessionEvent | PairingVehicleEvent;
+/** One step's output of `VehicleConnection`. */
 export type VehicleConnectionOutput = RoleOutput<VehicleConnectionEvent, VehicleConnectionRequest>;
 
 /** Pairing mode is closed: every pairing attempt is told so. */
 const NOT_PAIRING: PairingAuthority = { credentials: () => undefined, attemptStarted: () => undefined, succeeded: () => undefined };
 
+/** The car's side of one connection: the CHALLENGE, then a session or owner pairing, decided by the phone's first message. */
 export class VehicleConnection {
   readonly #options: VehicleConnectionOptions;
   readonly session: VehicleSession;

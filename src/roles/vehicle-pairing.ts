@@ -24,6 +24,7 @@ import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
 import { output, StepGuard } from './step.js';
 import type { EnrollOwnerRequest, PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
 
+/** Options of the car's pairing role: the pairing mode, the CHALLENGE it started with, a bound per phone step. */
 export interface VehiclePairingOptions extends Omit<RoleEnvironment, 'now'> {
   readonly authority: PairingAuthority;
   /** The CHALLENGE bytes this connection started with (bound into the SPAKE2+ context). */
@@ -42,10 +43,12 @@ type State =
   | { readonly kind: 'enrolling'; readonly carToPhone: Uint8Array }
   | { readonly kind: 'closed' };
 
+/** The car's pairing role's state. */
 export type VehiclePairingState = State['kind'];
 type Output = RoleOutput<PairingVehicleEvent, EnrollOwnerRequest>;
 const EMPTY = new Uint8Array(0);
 
+/** The car's side of owner pairing (docs/PROTOCOL.md §12): a sans-IO state machine. */
 export class VehiclePairingSession {
   readonly #options: VehiclePairingOptions;
   #state: State = { kind: 'start' };

@@ -13,6 +13,7 @@ import { LIMITS } from '../protocol/constants.js';
 import { isDenyReason, type DenyReason } from '../protocol/reasons.js';
 import type { ProximityVerdict, RangingVerdict } from './types.js';
 
+/** What the vehicle role waits on (find-key, redeem-grant, authorize, execute); answer with `VehicleSession.answer()`. */
 export type VehicleRequest =
   | { readonly type: 'find-key'; readonly publicKey: Uint8Array; readonly keyId: string }
   | { readonly type: 'redeem-grant'; readonly grant: Uint8Array; readonly presenter: Uint8Array }
@@ -30,6 +31,7 @@ export type VehicleRequest =
 /** Outcome of executing a command. Only `{ ok: true }` is success (see `checkedOutcome`). */
 export type ExecutionOutcome = { readonly ok: true; readonly data?: Uint8Array } | { readonly ok: false; readonly reason: DenyReason };
 
+/** The answer to a `VehicleRequest`, given to `VehicleSession.answer()` (checked fail-closed). */
 export type VehicleAnswer =
   /** `failed`: the directory could not answer (the command is denied `internal-error`). */
   | { readonly type: 'find-key'; readonly found: 'known' | 'unknown' | 'failed' }

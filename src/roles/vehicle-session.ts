@@ -50,6 +50,7 @@ export { checkedOutcome, type ExecutionOutcome, type VehicleAnswer, type Vehicle
 /** Defaults of the session limits (docs/PROTOCOL.md §5). */
 export const SESSION_DEFAULTS = Object.freeze({ sessionMaxAgeMs: 60_000, maxCommands: 32, handshakeTimeoutMs: 5_000, idleTimeoutMs: 30_000 });
 
+/** Options of the vehicle role: the car's identity, suites, session limits, handshake lane. */
 export interface VehicleSessionOptions extends Omit<RoleEnvironment, 'now'> {
   /** The car's long-term key (its public key is what phones pin). */
   readonly identity: KeyCustody;
@@ -100,6 +101,7 @@ type State =
   | { readonly kind: 'ready'; readonly session: Established; readonly idleSince: number }
   | { readonly kind: 'closed' };
 
+/** The vehicle role's state (docs/PROTOCOL.md §6). */
 export type VehicleSessionState = State['kind'];
 
 type Output = RoleOutput<VehicleSessionEvent, VehicleRequest>;
@@ -109,6 +111,7 @@ const NO_VERDICTS: Verdicts = { proximity: undefined, ranging: undefined };
 /** The request each waiting state waits on. */
 const AWAITED = { 'finding-key': 'find-key', redeeming: 'redeem-grant', authorizing: 'authorize', executing: 'execute' } as const;
 
+/** The vehicle role for one session: a sans-IO state machine that asks for what it needs (docs/PROTOCOL.md §6). */
 export class VehicleSession {
   readonly #options: VehicleSessionOptions;
   readonly #suites: readonly SuiteId[];

@@ -27,6 +27,7 @@ import { openPhoneSession, type CommandResult, type PhoneConnection } from '../t
 /** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
 const GRANT_SETTLED = new Set<string>(['ok', ...Object.entries(REASONS).flatMap(([name, m]) => (m.settlesGrant ? [name] : []))]);
 
+/** Options of `PhoneWallet.open`: store, crypto, randomness, clock, label, custody. */
 export interface PhoneWalletOptions {
   readonly store: PhoneStore;
   readonly crypto?: CryptoProvider;
@@ -40,6 +41,7 @@ export interface PhoneWalletOptions {
   readonly label?: string;
 }
 
+/** Bounds of a wait on the car (timeout, abort signal). */
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -56,6 +58,7 @@ export interface ShareOptions {
 /** Options of a command on a car: the user's intent, the wait bounds, which car (`car(ref)`). */
 export type CarCommandOptions = CommandOptions & WaitOptions & { readonly car?: string };
 
+/** The phone as a whole: its key, its cars, pairing, commands, shares and key requests. */
 export class PhoneWallet {
   readonly identity: KeyCustody;
   readonly #options: PhoneWalletOptions;

@@ -45,6 +45,7 @@ import { runPassiveEntry } from './passive-entry.js';
 
 export { MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS } from './admission.js';
 
+/** Options of `VehicleService.open`. */
 export interface VehicleServiceOptions {
   readonly store: VehicleStore;
   readonly actuator: Actuator;
@@ -84,6 +85,7 @@ export interface VehicleServiceOptions {
   readonly auditLimits?: AuditLimiterOptions;
 }
 
+/** The car as a whole: identity, key registry, policy, actuator, audit, pairing mode, and a session per connected phone. */
 export class VehicleService {
   readonly registry: KeyRegistry;
   readonly identity: KeyCustody;

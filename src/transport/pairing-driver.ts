@@ -11,6 +11,7 @@ async function sendAll<E>(link: Link, o: RoleOutput<E>, signal?: AbortSignal): P
   for (const m of o.send) await link.send(m, { signal });
 }
 
+/** Options of `pairPhone`: the phone pairing role's, a bound per wait, a signal and an event observer. */
 export interface PairPhoneOptions extends PhonePairingOptions {
   /** Bound for each wait on the car. Default 10 000 ms. */
   readonly timeoutMs?: number;
@@ -18,6 +19,7 @@ export interface PairPhoneOptions extends PhonePairingOptions {
   readonly onEvent?: (e: PairingPhoneEvent) => void;
 }
 
+/** What a phone learns from pairing: the car's key, advertising secret, key id and name (persist before telling the user). */
 export type PairedCar = Extract<PairingPhoneEvent, { type: 'paired' }>['car'];
 
 /**

@@ -16,6 +16,7 @@ import type { PhoneEvent, RoleOutput } from '../roles/types.js';
 import { withDeadline } from './deadline.js';
 import type { Link } from './link.js';
 
+/** Options of `openPhoneSession`: the phone role's, bounds, a signal and an event observer. */
 export interface PhoneConnectOptions extends PhoneSessionOptions {
   /** Bound for the challenge and each send (and each result unless `resultTimeoutMs` is given). Default 5 000 ms; results 15 000 ms. */
   readonly timeoutMs?: number;
@@ -36,6 +37,7 @@ export interface CommandResult {
 
 type Output = RoleOutput<PhoneEvent>;
 
+/** An open phone session over a link: further commands (`send`), the car's close (`awaitClose`), `close()`. */
 export class PhoneConnection {
   #closed = false;
   #closeReason: 'ok' | DenyReason | undefined;

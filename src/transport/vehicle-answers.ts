@@ -18,6 +18,7 @@ import { withDeadline } from './deadline.js';
 /** Bound on one key-directory lookup. */
 export const KEY_DIRECTORY_TIMEOUT_MS = 10_000;
 
+/** What `VehicleAnswerer` answers from. */
 export interface VehicleAnswererOptions {
   readonly keys: KeyDirectory;
   readonly policy: Policy;
@@ -30,6 +31,7 @@ export interface VehicleAnswererOptions {
 
 type Answerable = Exclude<VehicleRequest, { type: 'execute' }>;
 
+/** Answers the vehicle role's find-key, redeem-grant and authorize requests from a key directory, policy and hooks (bounded, fail-closed). */
 export class VehicleAnswerer {
   readonly #options: VehicleAnswererOptions;
   #key: KeyRecord | undefined;

@@ -50,6 +50,7 @@ export interface VehiclePairingHooks {
   readonly stepTimeoutMs?: number;
 }
 
+/** Options of `serveVehicleSession`: the vehicle role's, plus the car's clocks, key directory, policy, hooks, actuator, admin handler, pairing and observers. */
 export interface ServeVehicleOptions extends VehicleSessionOptions {
   /** The car's trusted time (ms since the Unix epoch): policy, grant windows, audit (`at`). */
   readonly now: Clock;
@@ -88,6 +89,7 @@ export interface ServeVehicleOptions extends VehicleSessionOptions {
   readonly onSession?: (keyId: string, end: (reason: DenyReason) => void) => (() => void) | void;
 }
 
+/** How one served connection ended: the key, commands executed and denied, and why it ended. */
 export interface ServeSummary {
   /** The authenticated phone key id, if the handshake succeeded. */
   readonly keyId: string | undefined;

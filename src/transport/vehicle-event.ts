@@ -4,6 +4,7 @@ import type { VehicleSessionEvent } from '../roles/types.js';
 
 type RoleDecision = Extract<VehicleSessionEvent, { type: 'decision' }>;
 
+/** Events the car's driver reports for one session (decisions stamped with the car's time, enrollments by grant). */
 export type VehicleEvent =
   | Exclude<VehicleSessionEvent, { type: 'decision' }>
   /** Every decision, for the audit log: denials at once, executions once completed; `at` is the car's trusted time (ms since the Unix epoch). */
