@@ -111,9 +111,12 @@ export class DeniedError extends RemoteError {
   readonly authenticated: boolean;
   /** What the caller can do (the reason's `retry` in `REASONS`); `transient` is `now` or `later`. */
   readonly retry: RetryAdvice;
-  /** @param retry the reason's advice; default `never` (an unknown reason is not retried). */
-  constructor(reason: string, authenticated: boolean, retry: RetryAdvice = 'never') {
-    super(authenticated ? 'ERR_DENIED' : 'ERR_ALERT', `denied by peer: ${reason}`, { transient: retry === 'now' || retry === 'later' });
+  /**
+   * @param retry the reason's advice; default `never` (an unknown reason is not retried)
+   * @param mayHaveSucceeded an ALERT while a command waited for its RESULT proves nothing about it (anyone on the path can send one)
+   */
+  constructor(reason: string, authenticated: boolean, retry: RetryAdvice = 'never', mayHaveSucceeded = false) {
+    super(authenticated ? 'ERR_DENIED' : 'ERR_ALERT', `denied by peer: ${reason}`, { transient: retry === 'now' || retry === 'later', mayHaveSucceeded });
     this.reason = reason;
     this.authenticated = authenticated;
     this.retry = retry;

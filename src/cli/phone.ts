@@ -15,6 +15,7 @@ import { nodeCrypto } from '../node/node-crypto.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { FilePhoneStore, FileVehicleStore } from '../node/file-stores.js';
 import type { CommandInput } from '../protocol/commands.js';
+import { PHONE_RESULT_TIMEOUT_MS } from '../roles/phone-session.js';
 import { PhoneWallet } from '../service/phone-wallet.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { createMemoryLinkPair } from '../transport/memory-link.js';
@@ -211,6 +212,8 @@ export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui):
       car: target.carId,
       intent: !!a.intent,
       timeoutMs: a.timeoutMs,
+      // --timeout bounds the radio; a RESULT may take as long as the car's own worst case
+      resultTimeoutMs: Math.max(a.timeoutMs, PHONE_RESULT_TIMEOUT_MS),
       ...(link.refreshAdvertising && { refreshAdvertising: true }),
     });
     const listing = command === 'list-keys' || (typeof command === 'object' && command.kind === 'list-keys');

@@ -15,6 +15,9 @@ import { LocalError, RemoteError, assertBytes } from '../errors.js';
  */
 const validated = new WeakMap<Uint8Array, Uint8Array>();
 
+/** A real copy, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
+export const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
+
 /** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
 export function isP256PublicKey(bytes: Uint8Array): boolean {
   if (!(bytes instanceof Uint8Array)) return false;
@@ -28,7 +31,7 @@ export function isP256PublicKey(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
-  validated.set(bytes, bytes.slice());
+  validated.set(bytes, copyOf(bytes));
   return true;
 }
 
@@ -40,7 +43,7 @@ export function assertP256PublicKey(bytes: Uint8Array, what = 'public key'): voi
 /** Re-encode a valid P-256 public key (33 or 65 bytes) in the 65-byte uncompressed form. */
 export function p256Uncompressed(bytes: Uint8Array): Uint8Array {
   assertP256PublicKey(bytes);
-  return bytes.length === 65 ? bytes.slice() : p256.Point.fromBytes(bytes).toBytes(false);
+  return bytes.length === 65 ? copyOf(bytes) : p256.Point.fromBytes(bytes).toBytes(false);
 }
 
 /** Throws `LocalError('ERR_INVALID_ARGUMENT')` unless `secretKey` is 32 bytes holding a scalar in [1, n-1]. */

@@ -25,7 +25,7 @@ export class SecretKeyCache<V> {
   }
 
   set(secretKey: Uint8Array, value: V): V {
-    this.#entries.set(secretKey, { copy: secretKey.slice(), value });
+    this.#entries.set(secretKey, { copy: Uint8Array.prototype.slice.call(secretKey), value }); // a copy, also of a Buffer
     return value;
   }
 }

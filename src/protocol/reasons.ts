@@ -91,6 +91,6 @@ export function reasonEndsSession(reason: DenyReason): boolean {
  * `ERR_ALERT`) or an authenticated CLOSE instead of a command's RESULT (`ERR_DENIED`). Its `retry`
  * and `transient` come from `REASONS`.
  */
-export function deniedError(reason: DenyReason, authenticated: boolean): DeniedError {
-  return new DeniedError(reason, authenticated, REASONS[reason].retry);
+export function deniedError(reason: DenyReason, authenticated: boolean, mayHaveSucceeded = false): DeniedError {
+  return new DeniedError(reason, authenticated, REASONS[reason].retry, mayHaveSucceeded);
 }

@@ -41,11 +41,12 @@ import type { PhoneEvent, RoleEnvironment, RoleOutput } from './types.js';
 /** Default bound for the CHALLENGE (and each send), in ms. */
 export const PHONE_ANSWER_TIMEOUT_MS = 5_000;
 /**
- * Default bound for each RESULT, in ms: longer than the car's worst case for a physical command
- * (3 s waiting for the actuator + 10 s actuator bound, docs/PROTOCOL.md §5) plus a margin, so the
- * car's own `busy`/`actuator-failed` answer reaches the phone instead of a timeout.
+ * Default bound for each RESULT, in ms: longer than proxkey's car takes at worst before it answers
+ * a physical command — proximity hook 1 s + ranging hook 5 s + policy 2 s + actuation wait 3 s +
+ * actuator 10 s = 21 s (docs/PROTOCOL.md §5, §6), plus a margin — so the car's own `busy` or
+ * `actuator-failed` reaches the phone instead of a timeout.
  */
-export const PHONE_RESULT_TIMEOUT_MS = 15_000;
+export const PHONE_RESULT_TIMEOUT_MS = 25_000;
 
 /** Options of the phone role: identity, the pinned car key, suites, answer bounds. */
 export interface PhoneSessionOptions extends RoleEnvironment {
@@ -175,7 +176,7 @@ export class PhoneSession {
   async receive(bytes: Uint8Array, now: number = this.#options.now()): Promise<Output> {
     return this.#guard.run(this.#state.kind, RECEIVING, async () => {
       const input = await this.#read(bytes, now);
-      return input instanceof RemoteError ? rejectedInput(input) : this.#transition(input);
+      return input instanceof RemoteError ? rejectedInput(this.#inFlight(input)) : this.#transition(input);
     });
   }
 
@@ -228,9 +229,9 @@ export class PhoneSession {
         if (input.body.kind === BodyKind.Result && s.kind === 'awaiting-result') return this.#acceptResult(s, input.body, input.now);
         return this.#end('malformed', new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected body 0x${input.body.kind.toString(16)}`));
       case 'garbled-body':
-        return this.#end('malformed', input.error);
+        return this.#end('malformed', this.#inFlight(input.error));
       case 'alert':
-        return this.#end(input.reason, deniedError(input.reason, false));
+        return this.#end(input.reason, deniedError(input.reason, false, this.#state.kind === 'awaiting-result'));
       case 'command': {
         if (s.kind !== 'ready') throw new LocalError('ERR_INVALID_STATE', `phone session: command() in state ${s.kind}`);
         const record = await s.channel.seal(input.body);
@@ -301,6 +302,15 @@ export class PhoneSession {
   #acceptResult(s: Extract<State, { kind: 'awaiting-result' }>, body: Extract<Body, { kind: typeof BodyKind.Result }>, now: number): Output {
     this.#state = { kind: 'ready', channel: s.channel };
     return out([], [{ type: 'result', command: s.command, status: body.status, data: body.data, elapsedMs: now - s.sentAt }]);
+  }
+
+  /**
+   * A failure while a command waits for its RESULT: the car may already have executed it (a
+   * tampered or undecodable RESULT, garbage in its place), so the error says so.
+   */
+  #inFlight(error: RemoteError): RemoteError {
+    if (this.#state.kind !== 'awaiting-result' || error.mayHaveSucceeded) return error;
+    return new RemoteError(error.code, error.message, { cause: error, mayHaveSucceeded: true, transient: error.transient });
   }
 
   /** The error for the answer that did not come in time. */

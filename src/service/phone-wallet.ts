@@ -44,6 +44,8 @@ export interface PhoneWalletOptions {
 /** Bounds of a wait on the car (timeout, abort signal). */
 export interface WaitOptions {
   readonly timeoutMs?: number;
+  /** Bound for each RESULT (see `PhoneSessionOptions.resultTimeoutMs`). */
+  readonly resultTimeoutMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -132,12 +134,13 @@ export class PhoneWallet {
    */
   async open(link: Link, command: CommandInput, options: CarCommandOptions = {}): Promise<{ result: CommandResult; connection: PhoneConnection }> {
     const car = this.car(options.car);
-    const { timeoutMs, signal, intent } = options;
+    const { timeoutMs, resultTimeoutMs, signal, intent } = options;
     const session = {
       ...this.#environment(),
       identity: this.identity,
       vehicleKey: car.vehicleKey,
       ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(resultTimeoutMs !== undefined && { resultTimeoutMs }),
       ...(signal && { signal }),
     };
     const r = await openPhoneSession(link, session, command, { ...(intent !== undefined && { intent }), ...(car.grant && { grant: car.grant }) });

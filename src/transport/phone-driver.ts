@@ -114,7 +114,7 @@ export class PhoneConnection {
         return; // nothing delivered (or the link is gone)
       }
       const o = await this.session.receive(bytes, this.options.now());
-      for (const e of o.events) if (e.type === 'closed') this.#closeReason ??= e.reason;
+      this.#report(o, true);
       if (o.events.some((e) => e.type === 'error')) return; // garbage: just close
     }
   }
@@ -139,9 +139,14 @@ export class PhoneConnection {
   async #drive<T>(settle: (o: Output, at: number) => T | undefined, idleWaitMs: number): Promise<T> {
     for (;;) {
       const { output, fromCar, at } = await this.#next(idleWaitMs);
-      await this.#apply(output, fromCar);
       const error = output.events.find((e) => e.type === 'error');
-      if (error?.type === 'error') throw error.error;
+      if (error?.type === 'error') {
+        // The role's own error says what happened (a timeout after sending: the command may have
+        // run); sending its CLOSE is best effort and must not replace it.
+        await this.#apply(output, fromCar).catch(() => undefined);
+        throw error.error;
+      }
+      await this.#apply(output, fromCar);
       const value = settle(output, at);
       if (value !== undefined) return value;
     }
@@ -177,6 +182,17 @@ export class PhoneConnection {
 
   /** Report events, send messages (bounded); `fromCar`: the output of a message the car sent. */
   async #apply(o: Output, fromCar: boolean): Promise<void> {
+    this.#report(o, fromCar);
+    if (o.send.length > 0 && this.session.commandInFlight) this.#commandSentAt = this.options.now();
+    for (const m of o.send) await this.#send(m);
+    if (o.done) {
+      this.#closed = true;
+      this.link.close('session over');
+    }
+  }
+
+  /** Events to the observer; the car's close reason remembered. */
+  #report(o: Output, fromCar: boolean): void {
     for (const e of o.events) {
       if (e.type === 'closed' && fromCar) this.#closeReason ??= e.reason;
       try {
@@ -184,12 +200,6 @@ export class PhoneConnection {
       } catch {
         /* observers must not break the session */
       }
-    }
-    if (o.send.length > 0 && this.session.commandInFlight) this.#commandSentAt = this.options.now();
-    for (const m of o.send) await this.#send(m);
-    if (o.done) {
-      this.#closed = true;
-      this.link.close('session over');
     }
   }
 

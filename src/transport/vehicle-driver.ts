@@ -112,6 +112,11 @@ class Served {
   paired = false;
   /** The role's deadline passed (the summary says `timeout`). */
   timedOut = false;
+  /**
+   * A sealed record did not leave (its send failed or was aborted): it used its nonce, so any
+   * later record would not decrypt on the phone — nothing more is sent on this link.
+   */
+  sendFailed = false;
   /** Set when the session is ended from outside (revocation): honoured between steps. */
   endedBy: DenyReason | undefined;
   dispose: (() => void) | void = undefined;
@@ -166,7 +171,7 @@ class Served {
       for (const e of o.events.filter(isPairingEvent)) notify(this.options.onPairingEvent, e);
       if (o.events.some((e) => e.type === 'paired')) this.paired = true;
     } else this.emitRole(o.events.filter(isSessionEvent));
-    for (const m of o.send) await this.link.send(m, { signal: this.options.signal });
+    for (const m of o.send) await this.#send(m, this.options.signal);
     const closing = o.events.find((e) => e.type === 'closed');
     if (closing?.type === 'closed') this.end = closing.reason;
     if (this.connection.mode === 'pairing' && o.done) this.end = this.paired ? 'paired' : 'rejected-input';
@@ -209,6 +214,15 @@ class Served {
     }
   }
 
+  async #send(message: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.link.send(message, { signal });
+    } catch (err) {
+      this.sendFailed = true;
+      throw err;
+    }
+  }
+
   /** End from outside: wakes a waiting receive; a step in flight finishes first. */
   endFromOutside(reason: DenyReason): void {
     this.endedBy ??= reason;
@@ -221,7 +235,7 @@ class Served {
     try {
       const o = await this.connection.close(reason, this.stepTime());
       if (this.connection.mode === 'session') this.emitRole(o.events.filter(isSessionEvent));
-      if (!this.link.isClosed) for (const m of o.send) await this.link.send(m).catch(() => undefined);
+      if (!this.link.isClosed && !this.sendFailed) for (const m of o.send) await this.#send(m, undefined).catch(() => undefined);
     } catch {
       /* a role that cannot even close has nothing left to send */
     }

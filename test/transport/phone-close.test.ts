@@ -9,7 +9,12 @@ describe('PhoneConnection.close()', () => {
     const w = await makeWorld({ enrolled: false });
     const car = newCar(w, 'close-race');
     const [phoneLink, carLink] = createMemoryLinkPair();
-    const opened = openPhoneSession(phoneLink, phoneOptions(w.phoneKey, w.carKey.publicKey), 'unlock');
+    const seen: string[] = [];
+    const opened = openPhoneSession(
+      phoneLink,
+      { ...phoneOptions(w.phoneKey, w.carKey.publicKey), onEvent: (e) => seen.push(e.type === 'closed' ? `closed:${e.reason}` : e.type) },
+      'unlock',
+    );
     await carLink.send((await car.start()).send[0]!);
     const answer = await car.receive(await carLink.receive({ timeoutMs: 2_000 }));
     expect(answer.send).toHaveLength(2); // RESULT(unknown-key), CLOSE(unknown-key) — the link stays up
@@ -23,5 +28,6 @@ describe('PhoneConnection.close()', () => {
     );
     expect(after).not.toMatch(/^sent/);
     expect(connection.closeReason).toBe('unknown-key');
+    expect(seen).toEqual(['result', 'closed:unknown-key']); // the CLOSE read at close() reaches the observer too
   });
 });
