@@ -2,8 +2,8 @@
  * The phone's driver for owner pairing over a `Link` (`pairPhone`). Every wait is bounded. The car
  * side runs inside `serveVehicleSession` (`VehicleConnection` turns into pairing at PAIR_START).
  */
-import { ProxkeyError } from '../errors.js';
-import { PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
+import { AbortedError, LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import { PAIRING_ANSWER_TIMEOUT_MS, PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
 import type { PairingPhoneEvent, RoleOutput } from '../roles/types.js';
 import type { Link } from './link.js';
 
@@ -31,12 +31,15 @@ export async function pairPhone(link: Link, options: PairPhoneOptions): Promise<
   const session = new PhonePairingSession(options);
   try {
     for (;;) {
-      const bytes = await link.receive({ timeoutMs: options.timeoutMs ?? 10_000, signal: options.signal });
-      const o = await session.receive(bytes);
+      const o = await nextOutput(session, link, options);
       for (const e of o.events) options.onEvent?.(e);
-      await sendAll(link, o, options.signal);
       const error = o.events.find((e) => e.type === 'error');
-      if (error?.type === 'error') throw error.error;
+      // The role's error says what happened; sending its last message is best effort then.
+      if (error?.type === 'error') {
+        await sendAll(link, o, options.signal).catch(() => undefined);
+        throw error.error;
+      }
+      await sendAll(link, o, options.signal);
       const paired = o.events.find((e) => e.type === 'paired');
       if (paired?.type === 'paired') return paired.car;
       if (o.done) throw new ProxkeyError('ERR_PAIRING_FAILED', 'the car ended pairing');
@@ -44,4 +47,26 @@ export async function pairPhone(link: Link, options: PairPhoneOptions): Promise<
   } finally {
     link.close('pairing over');
   }
+}
+
+/**
+ * The car's next message fed to the role, or (when none came by the role's deadline) its tick.
+ * A lost link after PAIR_CONFIRM was sent may have left the phone enrolled: the error says so.
+ */
+async function nextOutput(session: PhonePairingSession, link: Link, options: PairPhoneOptions): Promise<RoleOutput<PairingPhoneEvent>> {
+  const deadline = session.nextDeadline();
+  const bound = options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS;
+  // Never longer than the bound, whatever the injected clock does.
+  const waitMs = deadline === undefined ? bound : Math.min(Math.max(deadline - options.now(), 0), bound);
+  let bytes: Uint8Array;
+  try {
+    bytes = await link.receive({ timeoutMs: waitMs, signal: options.signal });
+  } catch (err) {
+    if (err instanceof TimeoutError && deadline !== undefined) return session.tick(Math.max(options.now(), deadline));
+    if (session.state !== 'awaiting-done') throw err;
+    if (err instanceof LinkClosedError) throw new LinkClosedError(err.message, { mayHaveSucceeded: true });
+    if (err instanceof AbortedError) throw new AbortedError('pairing after PAIR_CONFIRM', err.cause, { mayHaveSucceeded: true });
+    throw err;
+  }
+  return session.receive(bytes, options.now());
 }

@@ -122,3 +122,33 @@ describe('pairing never crashes the car', () => {
     expect(w.car.registry.state.keys).toHaveLength(1);
   });
 });
+
+describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
+  it('rejects with mayHaveSucceeded: the car may have enrolled it', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const phone = await w.phone('cut-off');
+    const { link, served } = w.connect();
+    // the link drops right after PAIR_CONFIRM leaves the phone
+    const cutAfterConfirm: Link = {
+      send: async (m, o) => {
+        await link.send(m, o);
+        if (m[0] === MessageType.PairConfirm) link.close('radio lost');
+      },
+      receive: (o) => link.receive(o),
+      close: (r) => link.close(r),
+      get closed() {
+        return link.closed;
+      },
+      get isClosed() {
+        return link.isClosed;
+      },
+    };
+    const failure = await phone.pair(cutAfterConfirm, code).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toMatchObject({ code: 'ERR_LINK_CLOSED', mayHaveSucceeded: true });
+    expect((await served).end).toBeDefined(); // the car's side ends too, whatever it got to do
+  });
+});
