@@ -3,11 +3,11 @@
  * send (one fragment write at a time, each bounded by a timeout) and reassembles on receive,
  * arming a timer for the reassembler's partial-message deadline. No Node built-ins here.
  */
+import { QueuedLink } from './queued-link.js';
 import { AbortedError, LinkClosedError, LocalError, ProxkeyError, RemoteError, assertArg, assertBytes } from '../errors.js';
 import { withDeadline } from './deadline.js';
 import { fragmentMessage, type FramingOptions } from './fragment-codec.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
-import { MessageQueue } from './message-queue.js';
+import type { LinkCloseInfo, SendOptions } from './link.js';
 import { Reassembler } from './reassembler.js';
 
 /** Options of {@link FramedLink}: the live value size, how a fragment is written (bounded), and what happens on close. */
@@ -44,8 +44,7 @@ export interface FramedLinkOptions extends FramingOptions {
  * characteristic pair, a simulated channel). The transport calls `deliver()` for every value
  * received and `terminate()` when the connection is gone.
  */
-export class FramedLink implements Link {
-  readonly #inbox = new MessageQueue();
+export class FramedLink extends QueuedLink {
   readonly #reassembler: Reassembler;
   readonly #options: FramedLinkOptions;
   readonly #now: () => number;
@@ -55,12 +54,13 @@ export class FramedLink implements Link {
   #closeNotified = false;
 
   constructor(options: FramedLinkOptions) {
+    super();
     this.#options = options;
     this.#reassembler = new Reassembler(options);
     this.#now = options.now ?? Date.now;
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 5000;
     assertArg(this.#writeTimeoutMs > 0, 'writeTimeoutMs: expected > 0');
-    void this.#inbox.closed.then((info) => {
+    void this.inbox.closed.then((info) => {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
       this.#reassembler.reset();
@@ -71,15 +71,9 @@ export class FramedLink implements Link {
     });
   }
 
-  get closed(): Promise<LinkCloseInfo> {
-    return this.#inbox.closed;
-  }
-  get isClosed(): boolean {
-    return this.#inbox.isClosed;
-  }
   /** Why the link closed, once closed. */
   get closeInfo(): LinkCloseInfo | undefined {
-    return this.#inbox.closeInfo;
+    return this.inbox.closeInfo;
   }
   /** The largest message this link sends or accepts. */
   get maxMessageSize(): number {
@@ -87,7 +81,7 @@ export class FramedLink implements Link {
   }
 
   #closedError(): LinkClosedError {
-    const info = this.#inbox.closeInfo;
+    const info = this.inbox.closeInfo;
     return new LinkClosedError(info ? `link closed (${info.by}): ${info.reason}` : 'link closed');
   }
 
@@ -145,12 +139,8 @@ export class FramedLink implements Link {
     }
   }
 
-  receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.#inbox.receive(options);
-  }
-
   close(reason = 'closed'): void {
-    this.#inbox.close({ by: 'local', reason });
+    this.inbox.close({ by: 'local', reason });
   }
 
   /** The transport received one value (fragment). */
@@ -158,7 +148,7 @@ export class FramedLink implements Link {
     if (this.isClosed) return;
     const now = this.#now();
     for (const item of this.#reassembler.push(fragment, now)) {
-      if (item instanceof Uint8Array) this.#inbox.push(item);
+      if (item instanceof Uint8Array) this.inbox.push(item);
       else this.#framingError(item);
       if (this.isClosed) return;
     }
@@ -167,11 +157,11 @@ export class FramedLink implements Link {
 
   /** The transport is gone (peer disconnected, unsubscribed, link loss). Idempotent. */
   terminate(by: 'remote' | 'transport', reason: string): void {
-    this.#inbox.close({ by, reason });
+    this.inbox.close({ by, reason });
   }
 
   #fail(by: 'transport', reason: string): void {
-    this.#inbox.close({ by, reason });
+    this.inbox.close({ by, reason });
   }
 
   #framingError(err: RemoteError): void {

@@ -23,9 +23,9 @@
  * Without `mtu` whole messages travel as single packets (the original behaviour); with no
  * latency they are delivered on the next microtask.
  */
+import { QueuedLink } from './queued-link.js';
 import { assertArg } from '../errors.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
-import { MessageQueue } from './message-queue.js';
+import type { Link, SendOptions } from './link.js';
 import { FRAGMENT_START, FramedLink, valueSizeForMtu, type FramingOptions } from './framing.js';
 
 /** Options of `createMemoryLinkPair`: latency, jitter, an MTU (then messages travel framed), loss and retransmission, supervision timeout, a scripted disconnect. */
@@ -208,43 +208,33 @@ class Channel {
 }
 
 /** Whole messages as single packets (no `mtu`). */
-class MemoryLink implements Link, Endpoint {
-  readonly #inbox = new MessageQueue();
+class MemoryLink extends QueuedLink implements Endpoint {
   constructor(
     private readonly channel: Channel,
     private readonly index: 0 | 1,
-  ) {}
-
-  get closed(): Promise<LinkCloseInfo> {
-    return this.#inbox.closed;
-  }
-  get isClosed(): boolean {
-    return this.#inbox.isClosed;
+  ) {
+    super();
   }
 
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
-    this.#inbox.assertCanSend(message, options);
+    this.inbox.assertCanSend(message, options);
     this.channel.send(this.index, message.slice(), true);
-  }
-
-  receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.#inbox.receive(options);
   }
 
   close(reason = 'closed'): void {
     if (this.isClosed) return;
-    this.#inbox.close({ by: 'local', reason });
+    this.inbox.close({ by: 'local', reason });
     this.channel.close(this.index, reason);
   }
 
   receivePacket(bytes: Uint8Array): void {
-    this.#inbox.push(bytes);
+    this.inbox.push(bytes);
   }
   remoteClosed(reason: string): void {
-    this.#inbox.close({ by: 'remote', reason });
+    this.inbox.close({ by: 'remote', reason });
   }
   broken(reason: string): void {
-    this.#inbox.close({ by: 'transport', reason });
+    this.inbox.close({ by: 'transport', reason });
   }
 }
 

@@ -8,10 +8,10 @@
  * protocol's largest message) or an empty message closes the link as a transport error, so a
  * peer cannot make us buffer more than one maximal message.
  */
+import { QueuedLink } from './queued-link.js';
 import { LinkClosedError } from '../errors.js';
 import { LIMITS } from '../protocol/constants.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
-import { MessageQueue } from './message-queue.js';
+import type { LinkCloseInfo, SendOptions } from './link.js';
 
 /** Options of {@link StreamLink}: how bytes are written and the stream ended, and the largest message accepted. */
 export interface StreamLinkOptions {
@@ -27,36 +27,24 @@ export interface StreamLinkOptions {
 export const STREAM_LENGTH_PREFIX = 2;
 
 /** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
-export class StreamLink implements Link {
-  readonly #inbox = new MessageQueue();
+export class StreamLink extends QueuedLink {
   readonly #options: StreamLinkOptions;
   readonly #max: number;
   #buffer = new Uint8Array(0);
 
   constructor(options: StreamLinkOptions) {
+    super();
     this.#options = options;
     this.#max = options.maxMessageSize ?? LIMITS.maxMessage;
   }
 
-  get closed(): Promise<LinkCloseInfo> {
-    return this.#inbox.closed;
-  }
-
-  get isClosed(): boolean {
-    return this.#inbox.isClosed;
-  }
-
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
-    this.#inbox.assertCanSend(message, options);
+    this.inbox.assertCanSend(message, options);
     if (message.length === 0 || message.length > this.#max) throw new LinkClosedError(`message of ${message.length} bytes cannot be framed`);
     const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
     new DataView(framed.buffer).setUint16(0, message.length);
     framed.set(message, STREAM_LENGTH_PREFIX);
     await this.#options.write(framed);
-  }
-
-  receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.#inbox.receive(options);
   }
 
   close(reason = 'closed'): void {
@@ -74,7 +62,7 @@ export class StreamLink implements Link {
       const length = (joined[at]! << 8) | joined[at + 1]!;
       if (length === 0 || length > this.#max) return this.#terminate('transport', `stream framing: message length ${length} outside 1..${this.#max}`);
       if (joined.length - at - STREAM_LENGTH_PREFIX < length) break;
-      this.#inbox.push(joined.slice(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length));
+      this.inbox.push(joined.slice(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length));
       at += STREAM_LENGTH_PREFIX + length;
     }
     this.#buffer = joined.slice(at);
@@ -87,7 +75,7 @@ export class StreamLink implements Link {
 
   #terminate(by: LinkCloseInfo['by'], reason: string): void {
     if (this.isClosed) return;
-    this.#inbox.close({ by, reason });
+    this.inbox.close({ by, reason });
     this.#buffer = new Uint8Array(0);
     this.#options.end(reason);
   }
