@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MessageType, type Link } from '../../src/index.js';
+import { wrapLink } from '../helpers/link-wrap.js';
 import { FAST_SCRYPT, pairOwner, world, type World, FailingSaveStore } from './world.js';
 
 /** Wrap a phone's link so its PAIR_CONFIRM waits until `gate` opens. */
 function holdConfirm(link: Link, gate: Promise<void>, reached: () => void): Link {
-  return {
+  return wrapLink(link, {
     send: async (m, o) => {
       if (m[0] === MessageType.PairConfirm) {
         reached();
@@ -16,15 +17,7 @@ function holdConfirm(link: Link, gate: Promise<void>, reached: () => void): Link
       }
       return link.send(m, o);
     },
-    receive: (o) => link.receive(o),
-    close: (r) => link.close(r),
-    get closed() {
-      return link.closed;
-    },
-    get isClosed() {
-      return link.isClosed;
-    },
-  };
+  });
 }
 
 /** Two phones run the same code up to PAIR_CONFIRM, then `release()` lets both confirm. */
@@ -130,20 +123,12 @@ describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
     const phone = await w.phone('cut-off');
     const { link, served } = w.connect();
     // the link drops right after PAIR_CONFIRM leaves the phone
-    const cutAfterConfirm: Link = {
+    const cutAfterConfirm = wrapLink(link, {
       send: async (m, o) => {
         await link.send(m, o);
         if (m[0] === MessageType.PairConfirm) link.close('radio lost');
       },
-      receive: (o) => link.receive(o),
-      close: (r) => link.close(r),
-      get closed() {
-        return link.closed;
-      },
-      get isClosed() {
-        return link.isClosed;
-      },
-    };
+    });
     const failure = await phone.pair(cutAfterConfirm, code).then(
       () => undefined,
       (e: unknown) => e,

@@ -3,8 +3,9 @@
  * the bound, actuator failures become authenticated denials, aborts are honoured, and nothing hangs.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryLinkPair, openPhoneSession, runPhoneCommand, AbortedError, LinkClosedError, TimeoutError, type Link } from '../../src/index.js';
+import { createMemoryLinkPair, openPhoneSession, runPhoneCommand, AbortedError, LinkClosedError, TimeoutError } from '../../src/index.js';
 import { makeCar, makeIdentity, phoneOptions } from '../helpers/fixture.js';
+import { wrapLink } from '../helpers/link-wrap.js';
 
 async function setup() {
   const car = await makeCar();
@@ -28,21 +29,12 @@ describe('phone driver', () => {
     const [phoneLink, carLink] = createMemoryLinkPair();
     // A car that sends a challenge-shaped message and vanishes.
     const { car } = await setup();
-    const challengeOnly: Link = {
-      ...carLink,
+    const challengeOnly = wrapLink(carLink, {
       send: async (m, o) => {
         await carLink.send(m, o);
         carLink.close('car gone');
       },
-      receive: (o) => carLink.receive(o),
-      close: (r) => carLink.close(r),
-      get closed() {
-        return carLink.closed;
-      },
-      get isClosed() {
-        return carLink.isClosed;
-      },
-    };
+    });
     void car.serve(challengeOnly);
     await expect(openPhoneSession(phoneLink, { ...opts, vehicleKey: car.identity.publicKey }, 'unlock')).rejects.toBeInstanceOf(LinkClosedError);
   });

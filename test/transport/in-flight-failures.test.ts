@@ -11,10 +11,10 @@ import {
   MessageType,
   nobleCrypto,
   openPhoneSession,
-  type Link,
   type SendOptions,
 } from '../../src/index.js';
 import { makeCar, makeIdentity, phoneOptions } from '../helpers/fixture.js';
+import { wrapLink } from '../helpers/link-wrap.js';
 
 /** Phone ↔ car through a relay that may replace the car's n-th message. */
 function relay(replaceFromCar: (m: Uint8Array, index: number) => Uint8Array) {
@@ -74,21 +74,13 @@ describe('the car sends nothing after a record that did not leave', () => {
     const [phoneLink, inner] = createMemoryLinkPair();
     const attempts: number[] = [];
     let sends = 0;
-    const carLink: Link = {
+    const carLink = wrapLink(inner, {
       send: (m: Uint8Array, o?: SendOptions) => {
         const n = sends++;
         attempts.push(m.length);
         return n === 1 ? Promise.reject(new Error('radio stalled')) : inner.send(m, o);
       },
-      receive: (o) => inner.receive(o),
-      close: (r) => inner.close(r),
-      get closed() {
-        return inner.closed;
-      },
-      get isClosed() {
-        return inner.isClosed;
-      },
-    };
+    });
     const served = car.serve(carLink);
     await openPhoneSession(phoneLink, { ...phoneOptions(phone, car.identity.publicKey), timeoutMs: 300 }, 'unlock').catch(() => undefined);
     await served;

@@ -14,6 +14,7 @@ import { fromHex, toHex } from '../../../src/bytes.js';
 import { DEFAULT_ROTATION_SECONDS } from '../../../src/protocol/advertising-id.js';
 import { TEST_SCRYPT, makeVehicleServer, makeVehicleService, warmUp } from './protocol.js';
 import { emit, serve, toRpcError } from './rpc.js';
+import { wrapLink } from '../../helpers/link-wrap.js';
 
 const impl = process.env.BLE_IMPL === 'abandonware' ? 'abandonware' : 'stoprocent';
 const port = process.env.HCI_PORT!;
@@ -33,15 +34,7 @@ async function echo(link: PhoneLink) {
 
 /** Drop the BLE connection as soon as the phone's handshake arrives (before answering it). */
 function dropping(link: Link): Link {
-  return {
-    get closed() {
-      return link.closed;
-    },
-    get isClosed() {
-      return link.isClosed;
-    },
-    send: (m, o) => link.send(m, o),
-    close: (r) => link.close(r),
+  return wrapLink(link, {
     async receive(o) {
       const m = await link.receive(o);
       if (dropNextHandshake) {
@@ -52,7 +45,7 @@ function dropping(link: Link): Link {
       }
       return m;
     },
-  };
+  });
 }
 
 async function main() {
