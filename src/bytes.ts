@@ -79,3 +79,6 @@ export function fromBase64Url(s: string): Uint8Array {
   if ((acc & ((1 << bits) - 1)) !== 0) throw new TypeError('fromBase64Url: non-canonical trailing bits');
   return out;
 }
+
+/** A real copy, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
+export const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);

@@ -4,7 +4,7 @@
  * receives passes through here before it is used.
  */
 import { p256 } from '@noble/curves/nist.js';
-import { equalBytes } from '../bytes.js';
+import { copyOf, equalBytes } from '../bytes.js';
 import { LocalError, RemoteError, assertBytes } from '../errors.js';
 
 /**
@@ -14,9 +14,6 @@ import { LocalError, RemoteError, assertBytes } from '../errors.js';
  * array changed since is validated again. Entries die with their array.
  */
 const validated = new WeakMap<Uint8Array, Uint8Array>();
-
-/** A real copy, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
-export const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
 
 /** Accepted encodings: SEC1 uncompressed (65 B, `04‖X‖Y`) and compressed (33 B, `02|03‖X`). */
 export function isP256PublicKey(bytes: Uint8Array): boolean {

@@ -9,7 +9,7 @@
  * constant time): a wiped or overwritten array misses, and its entry is dropped and its copy
  * wiped. Entries die with their array (WeakMap).
  */
-import { equalBytes } from '../bytes.js';
+import { copyOf, equalBytes } from '../bytes.js';
 
 export class SecretKeyCache<V> {
   readonly #entries = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly value: V }>();
@@ -25,7 +25,7 @@ export class SecretKeyCache<V> {
   }
 
   set(secretKey: Uint8Array, value: V): V {
-    this.#entries.set(secretKey, { copy: Uint8Array.prototype.slice.call(secretKey), value }); // a copy, also of a Buffer
+    this.#entries.set(secretKey, { copy: copyOf(secretKey), value });
     return value;
   }
 }

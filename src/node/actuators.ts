@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { commandName, type Command } from '../protocol/commands.js';
 import type { KeyRecord } from '../keys/key-record.js';
-import type { ExecutionOutcome } from '../roles/vehicle-session.js';
+import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 import type { Actuator } from '../transport/vehicle-driver.js';
 import { Gpio, type GpioLineRef } from './gpio.js';
 

@@ -1,4 +1,4 @@
-import { equalBytes, toHex } from '../bytes.js';
+import { copyOf, equalBytes, toHex } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 
 /**
@@ -13,6 +13,6 @@ export function keyIdOf(crypto: CryptoProvider, publicKey: Uint8Array): string {
   const seen = known.get(publicKey);
   if (seen !== undefined && seen.crypto === crypto && equalBytes(seen.bytes, publicKey)) return seen.id;
   const id = toHex(crypto.sha256(publicKey).subarray(0, 8));
-  known.set(publicKey, { bytes: Uint8Array.prototype.slice.call(publicKey), crypto, id }); // a copy, also of a Buffer
+  known.set(publicKey, { bytes: copyOf(publicKey), crypto, id });
   return id;
 }

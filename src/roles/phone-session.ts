@@ -62,7 +62,7 @@ export interface PhoneSessionOptions extends RoleEnvironment {
    * with `TimeoutError`). Default 5 000 for the CHALLENGE; for a RESULT see `resultTimeoutMs`.
    */
   readonly timeoutMs?: number;
-  /** Bound for each RESULT. Default: `timeoutMs` when given, else 15 000 (`PHONE_RESULT_TIMEOUT_MS`). */
+  /** Bound for each RESULT. Default: `timeoutMs` when given, else 25 000 (`PHONE_RESULT_TIMEOUT_MS`). */
   readonly resultTimeoutMs?: number;
 }
 
@@ -324,13 +324,13 @@ export class PhoneSession {
   /** End the session from this side: an authenticated CLOSE(ok) when a channel exists. */
   async #closeWith(error: TimeoutError | undefined): Promise<Output> {
     const s = this.#state;
-    const send = s.kind === 'awaiting-result' || s.kind === 'ready' ? [await s.channel.seal({ kind: BodyKind.Close, reason: 'ok' })] : [];
+    const send = 'channel' in s ? [await s.channel.seal({ kind: BodyKind.Close, reason: 'ok' })] : [];
     return { ...this.#end('ok', error), send };
   }
 
   #end(reason: 'ok' | DenyReason, error?: ProxkeyError): Output {
     const s = this.#state;
-    if (s.kind === 'awaiting-result' || s.kind === 'ready') s.channel.destroy();
+    if ('channel' in s) s.channel.destroy();
     this.#state = { kind: 'closed' };
     const events: PhoneEvent[] = error ? [{ type: 'error', error }] : [];
     return out([], [...events, { type: 'closed', reason }], true);

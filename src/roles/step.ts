@@ -3,6 +3,9 @@
  * allowed only in given states, and the shape of an output.
  */
 import { LocalError, RemoteError, type ProxkeyError } from '../errors.js';
+import { MessageType } from '../protocol/constants.js';
+import { encodeMessage } from '../protocol/messages.js';
+import type { DenyReason } from '../protocol/reasons.js';
 import type { RoleOutput } from './types.js';
 
 export class StepGuard<S extends string> {
@@ -30,6 +33,11 @@ export function output<E>(send: Uint8Array[], events: E[] = [], done = false): R
 export function asPeerError(err: unknown): RemoteError {
   if (!(err instanceof RemoteError)) throw err;
   return err;
+}
+
+/** The car's output for rejected peer input: one `error` event and an unauthenticated ALERT(reason), the state unchanged. */
+export function rejectedWithAlert(err: unknown, reason: DenyReason = 'malformed'): RoleOutput<{ readonly type: 'error'; readonly error: ProxkeyError }> {
+  return output([encodeMessage({ type: MessageType.Alert, reason })], [{ type: 'error', error: asPeerError(err) }]);
 }
 
 /** The output for rejected peer input: one `error` event, the state unchanged. */

@@ -5,6 +5,7 @@
 import type { CryptoProvider, Clock, RandomSource } from '../crypto/provider.js';
 import type { ProxkeyError } from '../errors.js';
 import type { Command } from '../protocol/commands.js';
+import type { PhoneInfo } from '../protocol/pairing.js';
 import type { DenyReason } from '../protocol/reasons.js';
 
 /** Proximity as the car's proximity engine sees a key (`ProximityEngine`, docs/PROXIMITY.md). */
@@ -100,11 +101,7 @@ export interface PairingAuthority {
 }
 
 /** The phone that proved the pairing code, as it described itself. */
-export interface PairingPhone {
-  readonly publicKey: Uint8Array;
-  readonly signingKey?: Uint8Array;
-  readonly label: string;
-}
+export type PairingPhone = PhoneInfo;
 
 /** The car's pairing role waits on this: enroll the phone as owner (persist first), then `complete(carInfo)` or `refuse(reason)`. */
 export interface EnrollOwnerRequest {

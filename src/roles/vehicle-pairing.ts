@@ -21,7 +21,7 @@ import { encodeMessage } from '../protocol/messages.js';
 import { decodePairing, decodePhoneInfo, encodeCarInfo, encodePairing, PAIRING_VERSION, type CarInfo, type PairingMessage } from '../protocol/pairing.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import { pairingContext, pairingKeys, PAIRING_NONCE } from './pairing-keys.js';
-import { output, StepGuard } from './step.js';
+import { asPeerError, output, rejectedWithAlert, StepGuard } from './step.js';
 import type { EnrollOwnerRequest, PairingAuthority, PairingVehicleEvent, RoleEnvironment, RoleOutput } from './types.js';
 
 /** Options of the car's pairing role: the pairing mode, the CHALLENGE it started with, a bound per phone step. */
@@ -89,13 +89,13 @@ export class VehiclePairingSession {
       try {
         m = decodePairing(bytes);
       } catch (e) {
-        return reject(e);
+        return rejectedWithAlert(e);
       }
       const s = this.#state;
       if (s.kind === 'start' && m.type === MessageType.PairStart) return this.#onStart(m.version, now);
       if (s.kind === 'params-sent' && m.type === MessageType.PairShare) return this.#onShare(s.params, m.shareP, now);
       if (s.kind === 'responded' && m.type === MessageType.PairConfirm) return this.#onConfirm(s.verifier, m.confirmP, m.sealed);
-      return reject(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${s.kind}`));
+      return rejectedWithAlert(new RemoteError('ERR_UNEXPECTED_MESSAGE', `pairing: unexpected 0x${m.type.toString(16)} in state ${s.kind}`));
     });
   }
 
@@ -161,7 +161,7 @@ export class VehiclePairingSession {
     try {
       response = verifier.respond(shareP); // validates shareP; no state change on a bad point
     } catch (e) {
-      return reject(e);
+      return rejectedWithAlert(e);
     }
     authority.attemptStarted();
     this.#state = { kind: 'responded', verifier, heardAt: now };
@@ -175,7 +175,7 @@ export class VehiclePairingSession {
     try {
       sharedKey = verifier.finish(confirmP).sharedKey;
     } catch (e) {
-      if (!(e instanceof RemoteError)) throw e;
+      asPeerError(e);
       return this.#fail('pairing-failed', new RemoteError('ERR_PAIRING_FAILED', 'key confirmation failed: wrong code'));
     }
     const keys = pairingKeys(crypto, sharedKey);
@@ -194,8 +194,7 @@ export class VehiclePairingSession {
       return { ...out([]), request: { type: 'enroll-owner', phone: info } };
     } catch (e) {
       keys.carToPhone.fill(0);
-      if (!(e instanceof RemoteError)) throw e;
-      return this.#fail('pairing-failed', e);
+      return this.#fail('pairing-failed', asPeerError(e));
     } finally {
       keys.phoneToCar.fill(0);
     }
@@ -214,8 +213,3 @@ export class VehiclePairingSession {
 }
 
 const out = (send: Uint8Array[], events: PairingVehicleEvent[] = [], done = false): Output => output(send, events, done);
-
-function reject(err: unknown): Output {
-  if (!(err instanceof RemoteError)) throw err;
-  return out([encodeMessage({ type: MessageType.Alert, reason: 'malformed' })], [{ type: 'error', error: err }]);
-}

@@ -40,12 +40,10 @@ import {
 import { buildPrologue } from '../protocol/prologue.js';
 import { reasonEndsSession, type DenyReason } from '../protocol/reasons.js';
 import { SecureChannel } from './channel.js';
-import { output, StepGuard } from './step.js';
+import { output, rejectedWithAlert, StepGuard } from './step.js';
 import { checkSuites, custodyAsNoiseKey, noiseProtocolFor } from './suite.js';
 import type { ProximityVerdict, RangingVerdict, RoleEnvironment, RoleOutput, VehicleSessionEvent } from './types.js';
 import { checkedAuthorization, checkedOutcome, type ExecutionOutcome, type VehicleAnswer, type VehicleRequest } from './vehicle-requests.js';
-
-export { checkedOutcome, type ExecutionOutcome, type VehicleAnswer, type VehicleRequest } from './vehicle-requests.js';
 
 /** Defaults of the session limits (docs/PROTOCOL.md §5). */
 export const SESSION_DEFAULTS = Object.freeze({ sessionMaxAgeMs: 60_000, maxCommands: 32, handshakeTimeoutMs: 5_000, idleTimeoutMs: 30_000 });
@@ -108,8 +106,8 @@ type Output = RoleOutput<VehicleSessionEvent, VehicleRequest>;
 
 const EMPTY = new Uint8Array(0);
 const NO_VERDICTS: Verdicts = { proximity: undefined, ranging: undefined };
-/** The request each waiting state waits on. */
-const AWAITED = { 'finding-key': 'find-key', redeeming: 'redeem-grant', authorizing: 'authorize', executing: 'execute' } as const;
+/** Every state but `closed`. */
+const OPEN: readonly VehicleSessionState[] = ['new', 'challenged', 'finding-key', 'redeeming', 'authorizing', 'executing', 'ready'];
 
 /** The vehicle role for one session: a sans-IO state machine that asks for what it needs (docs/PROTOCOL.md §6). */
 export class VehicleSession {
@@ -185,19 +183,19 @@ export class VehicleSession {
    *   measured to it, so the car's own crypto and other sessions' work never count against the phone.
    */
   async receive(bytes: Uint8Array, now: number): Promise<Output> {
-    return this.#step(['new', 'challenged', 'finding-key', 'redeeming', 'authorizing', 'executing', 'ready'], async () => {
+    return this.#step(OPEN, async () => {
       let message;
       try {
         message = decodeMessage(bytes);
       } catch (e) {
-        return rejected(e);
+        return rejectedWithAlert(e);
       }
       const s = this.#state;
       if (message.type === MessageType.Alert) return this.#finish([], message.reason);
       if (s.kind === 'challenged' && message.type === MessageType.Handshake)
         return this.#onHandshake(s, message, bytes.subarray(0, HANDSHAKE_HEADER_LENGTH), now);
       if (s.kind === 'ready' && message.type === MessageType.Record) return this.#onRecord(s.session, message.ciphertext, now);
-      return rejected(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${s.kind}`));
+      return rejectedWithAlert(new RemoteError('ERR_UNEXPECTED_MESSAGE', `unexpected message 0x${message.type.toString(16)} in state ${s.kind}`));
     });
   }
 
@@ -209,8 +207,6 @@ export class VehicleSession {
   async answer(answer: VehicleAnswer, now: number): Promise<Output> {
     return this.#step(['finding-key', 'redeeming', 'authorizing', 'executing'], async () => {
       const s = this.#state;
-      if (!('session' in s) || s.kind === 'ready' || AWAITED[s.kind] !== answer.type)
-        throw new LocalError('ERR_INVALID_STATE', `vehicle session: a ${answer.type} answer in state ${s.kind}`);
       if (s.kind === 'finding-key' && answer.type === 'find-key') return this.#onKeyFound(s, answer.found, now);
       if (s.kind === 'redeeming' && answer.type === 'redeem-grant') return this.#onRedeemed(s.session, s.command, answer.result, now);
       if (s.kind === 'authorizing' && answer.type === 'authorize') return this.#onAuthorized(s.session, s.command, answer, now);
@@ -241,7 +237,7 @@ export class VehicleSession {
    */
   async close(reason: 'ok' | DenyReason = 'ok'): Promise<Output> {
     if (this.#state.kind === 'closed') return out([], [], undefined, true);
-    return this.#step(['new', 'challenged', 'finding-key', 'redeeming', 'authorizing', 'executing', 'ready'], async () => {
+    return this.#step(OPEN, async () => {
       const s = this.#state;
       const send = 'session' in s ? [await s.session.channel.seal({ kind: BodyKind.Close, reason })] : [];
       return this.#finish(send, reason);
@@ -254,7 +250,7 @@ export class VehicleSession {
   async #onHandshake(s: Extract<State, { kind: 'challenged' }>, m: HandshakeMessage, header: Uint8Array, arrivedAt: number): Promise<Output> {
     const { crypto, identity, handshakeLane, signal } = this.#options;
     if (!maskHas(toMask(PROTOCOL_VERSIONS), m.version) || !isSuiteId(m.suite) || !this.#suites.includes(m.suite))
-      return rejected(new RemoteError('ERR_UNSUPPORTED', `version ${m.version} / suite ${m.suite} not offered`), 'unsupported');
+      return rejectedWithAlert(new RemoteError('ERR_UNSUPPORTED', `version ${m.version} / suite ${m.suite} not offered`), 'unsupported');
     const proto = noiseProtocolFor(m.suite, crypto);
     // A fresh HandshakeState per attempt, fed a non-wiping view of our ephemeral, so a rejected
     // message leaves this session exactly as it was.
@@ -276,7 +272,7 @@ export class VehicleSession {
       payload = await (handshakeLane ? handshakeLane(noise, signal) : noise());
     } catch (err) {
       hs.destroy();
-      return rejected(err);
+      return rejectedWithAlert(err);
     }
     const { send, receive, handshakeHash, remoteStatic } = hs.result;
     s.ephemeral.wipe?.();
@@ -301,7 +297,7 @@ export class VehicleSession {
     try {
       plaintext = await session.channel.decrypt(ciphertext);
     } catch (err) {
-      return rejected(err);
+      return rejectedWithAlert(err);
     }
     return this.#onBody(session, plaintext, now, undefined);
   }
@@ -430,10 +426,4 @@ export class VehicleSession {
 
 function out(send: Uint8Array[], events: VehicleSessionEvent[] = [], request?: VehicleRequest, done = false): Output {
   return request ? { ...output(send, events, done), request } : output(send, events, done);
-}
-
-/** Rejected input: error event + an unauthenticated alert; state untouched. Non-remote errors propagate. */
-function rejected(err: unknown, reason: DenyReason = 'malformed'): Output {
-  if (!(err instanceof RemoteError)) throw err;
-  return out([encodeMessage({ type: MessageType.Alert, reason })], [{ type: 'error', error: err }]);
 }

@@ -12,7 +12,7 @@
 import type { Command } from '../protocol/commands.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import type { KeyRecord } from '../keys/key-record.js';
-import type { ExecutionOutcome } from '../roles/vehicle-session.js';
+import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 
 /** What an actuator is given besides the command: `signal` aborts when its time is up. */
 export interface ActuatorContext {
