@@ -85,7 +85,8 @@ describe("bleno's private fields", () => {
   const fake = () => ({ _bindings: { _hci: Object.assign(new EventEmitter(), { readRssi: () => {}, _socket: socket }) } });
 
   it('are read on an instance of unknown origin and on the checked releases', () => {
-    expect(blenoHciLayer(fake())).toBeDefined();
+    const unknownOrigin = fake();
+    expect(blenoHciLayer(unknownOrigin)).toBe(unknownOrigin._bindings._hci);
     for (const [name, version] of [
       ['@stoprocent/bleno', '0.12.4'],
       ['@abandonware/bleno', '0.6.2'],
@@ -93,7 +94,7 @@ describe("bleno's private fields", () => {
       const bleno = fake();
       recordBlenoRelease(bleno, name, version);
       expect(privateLayoutChecked(bleno)).toBe(true);
-      expect(rawHci(bleno)).toBeDefined();
+      expect(rawHci(bleno)).toEqual({ command: expect.any(Function) });
     }
   });
 

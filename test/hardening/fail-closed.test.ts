@@ -308,7 +308,7 @@ describe('store failures never crash the car', () => {
     store.fail = true;
     const { link, served } = w.connect();
     expect((await friend.command(link, 'unlock')).status).toBe('internal-error');
-    await expect(served).resolves.toBeDefined();
+    await expect(served).resolves.toMatchObject({ end: 'ok', executed: 0, denied: 1 });
     expect(w.car.registry.state.keys.find((k) => k.id === friend.keyId)).toBeUndefined();
     store.fail = false;
     expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
