@@ -170,3 +170,26 @@ export function assertBytes(value: unknown, name: string, ...lengths: number[]):
   if (lengths.length > 0 && !lengths.includes(value.length))
     throw new LocalError('ERR_INVALID_ARGUMENT', `${name}: expected ${lengths.join(' or ')} bytes, got ${value.length}`);
 }
+
+/**
+ * Call an application observer (an `onEvent`, `onError`, listener…: `() => options.onEvent?.(e)`)
+ * and ignore what it throws: observers must never break the car, the phone or a scan.
+ */
+export function notifyObserver(call: () => unknown): void {
+  try {
+    call();
+  } catch {
+    /* the observer's problem */
+  }
+}
+
+/** A failure's message, whatever was thrown. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** `e` itself when it is a proxkey error, else an `ERR_INTERNAL` wrapping it (`context: message`). */
+export function asProxkeyError(e: unknown, context?: string): ProxkeyError {
+  if (e instanceof ProxkeyError) return e;
+  return new ProxkeyError('ERR_INTERNAL', context ? `${context}: ${messageOf(e)}` : messageOf(e), { cause: e });
+}

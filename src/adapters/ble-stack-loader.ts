@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { assertArg } from '../errors.js';
+import { assertArg, messageOf } from '../errors.js';
 import { BleUnavailableError, LINUX_HINT, type HciOptions } from './common.js';
 
 /** How a package of a family is pointed at its HCI controller. */
@@ -158,7 +158,7 @@ export async function importFirst<P extends BlePackage>(
         failures.push(`${pkg.name}: not installed`);
         continue;
       }
-      throw new BleUnavailableError(`${pkg.name} is installed but failed to load: ${err instanceof Error ? err.message : String(err)}`, LINUX_HINT, {
+      throw new BleUnavailableError(`${pkg.name} is installed but failed to load: ${messageOf(err)}`, LINUX_HINT, {
         cause: err,
       });
     }

@@ -4,6 +4,7 @@
  * it with the phone's advertising secrets (docs/PRIVACY.md), and the scan-time choice with its
  * fallback after a rotation. Platform-neutral: no Node built-ins, no BLE stack, no `Buffer`.
  */
+import { notifyObserver } from '../errors.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { CarRecord } from '../keys/state.js';
@@ -95,11 +96,7 @@ export function advertisingFilterOver<T>(
     const id = advertisingIdIn(viewOf(advertiser), placement);
     const match = id && resolver.resolve(id, now());
     if (!match) return false;
-    try {
-      onMatch?.(match, advertiser);
-    } catch {
-      /* observers must not break the scan */
-    }
+    notifyObserver(() => onMatch?.(match, advertiser));
     return true;
   };
 }

@@ -2,7 +2,7 @@
  * Shared by the noble (phone) and bleno (car) adapters: the typed "BLE unavailable" error,
  * bounded event waits, UUID and MTU helpers (the lazy package loader is `ble-stack-loader.ts`). Node-only code (the core never imports this).
  */
-import { LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import { LinkClosedError, ProxkeyError, TimeoutError, messageOf } from '../errors.js';
 import { withDeadline } from '../transport/deadline.js';
 import { MAX_ATT_MTU, MIN_ATT_MTU } from '../transport/framing.js';
 import type { Link, LinkCloseInfo } from '../transport/link.js';
@@ -99,7 +99,7 @@ export async function withRadioDeadline<T>(
   } catch (err) {
     work.catch(() => {}); // an abandoned radio call may reject later
     if (err instanceof ProxkeyError) throw err;
-    throw new LinkClosedError(`BLE ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LinkClosedError(`BLE ${what} failed: ${messageOf(err)}`);
   }
 }
 

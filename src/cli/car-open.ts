@@ -3,7 +3,7 @@
  * state directory), and the car's service with its policy, actuator, passive entry and log lines.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { LocalError } from '../errors.js';
+import { LocalError, messageOf } from '../errors.js';
 import { commandActuator, gpioRelayActuator, logActuator } from '../node/actuators.js';
 import { linkProximity } from '../node/link-proximity.js';
 import { defaultPolicy } from '../policy/default-policy.js';
@@ -46,8 +46,6 @@ export function assertSerialDevice(path: string | undefined): void {
       `no serial device ${path}: check the path (--uart, or bluetooth.uart in the config); \`proxkey doctor --uart ${path}\` checks it`,
     );
 }
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Passive entry over the car's links (`linkProximity`): hooks for the service, RSSI and link events in. */
 export type LinkProximity = ReturnType<typeof linkProximity>;

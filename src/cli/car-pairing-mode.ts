@@ -1,4 +1,5 @@
 /** The car daemon's pairing mode: open it (at start, by the button or `proxkey car pair`), show the code, light the LED, say how it ended. */
+import { messageOf } from '../errors.js';
 import { Gpio } from '../node/gpio.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import type { CarConfig } from './config.js';
@@ -52,7 +53,7 @@ export function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scr
     await showPairing(ui, p); // the code in the daemon's log, however it was opened
     return p;
   };
-  const onButton = () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${e instanceof Error ? e.message : String(e)}`));
+  const onButton = () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${messageOf(e)}`));
   const button = async () => (c.pairingButton ? gpio.watchButton(c.pairingButton, onButton) : undefined);
   const stop = () => {
     if (watch) clearInterval(watch);

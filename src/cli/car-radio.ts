@@ -1,4 +1,5 @@
 /** The car daemon's radio: a bleno per (re-)open, the peripheral on it, under the health loop (`RadioSupervisor`). */
+import { messageOf } from '../errors.js';
 import { loadBleno, startCarPeripheral, type BlenoLike, type CarPeripheral } from '../adapters/bleno/index.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import { assertSerialDevice, type LinkProximity } from './car-open.js';
@@ -46,7 +47,7 @@ export function carRadio(
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {
           void link.closed.then(() => proximity.onClose(link));
-          const p = car.serve(link).catch((e: unknown) => ui.info(`  session error: ${e instanceof Error ? e.message : String(e)}`));
+          const p = car.serve(link).catch((e: unknown) => ui.info(`  session error: ${messageOf(e)}`));
           active.add(p);
           void p.finally(() => active.delete(p));
         },

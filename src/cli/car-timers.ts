@@ -1,4 +1,5 @@
 /** The car daemon's periodic work: systemd's watchdog ping and the hourly trusted-time save. */
+import { messageOf } from '../errors.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import type { Notifier } from './sd-notify.js';
 import type { Ui } from './ui.js';
@@ -17,7 +18,7 @@ export function reportClockBehind(car: VehicleService, ui: Ui): void {
 export function startTimeFloorSaver(car: VehicleService, ui: Ui): ReturnType<typeof setInterval> {
   const timer = setInterval(() => {
     reportClockBehind(car, ui);
-    car.persistTimeFloor().catch((e: unknown) => ui.info(`  could not save the time floor: ${e instanceof Error ? e.message : String(e)}`));
+    car.persistTimeFloor().catch((e: unknown) => ui.info(`  could not save the time floor: ${messageOf(e)}`));
   }, HOUR_MS);
   timer.unref();
   return timer;

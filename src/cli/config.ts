@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleCrypto } from '../crypto/noble.js';
-import { LocalError } from '../errors.js';
+import { LocalError, messageOf } from '../errors.js';
 import { nodeCrypto } from '../node/node-crypto.js';
 import type { DefaultPolicyOptions } from '../policy/default-policy.js';
 import type { GpioRelayConfig } from '../node/actuators.js';
@@ -74,8 +74,6 @@ const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== nul
 
 /** The fields of a value that should be an object; anything else has none, so each check names what is missing. */
 const fieldsOf = (v: unknown): Fields => (typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v)) : {});
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const KNOWN_SETTINGS = [
   'name',

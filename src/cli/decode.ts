@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../bytes.js';
-import { LocalError } from '../errors.js';
+import { LocalError, messageOf } from '../errors.js';
 import { CipherState } from '../noise/cipher-state.js';
 import { aesGcmCipher, chaChaPolyCipher } from '../noise/suites.js';
 import { LIMITS, MessageType, SUITES } from '../protocol/constants.js';
@@ -97,7 +97,7 @@ class SessionDecryptor {
       try {
         return { direction, nonce, body: readable(decodeBody(plain)) };
       } catch (e) {
-        return { direction, nonce, body: `undecodable: ${e instanceof Error ? e.message : String(e)}`, plaintext: toHex(plain) };
+        return { direction, nonce, body: `undecodable: ${messageOf(e)}`, plaintext: toHex(plain) };
       }
     }
     return { body: `not decryptable with these keys at nonces ${this.#directions.map(([d, s]) => `${d} ${s.nonce}`).join(', ')}` };
@@ -121,8 +121,7 @@ async function decodeOne(bytes: Uint8Array, session: SessionDecryptor | undefine
 export async function decodeMessages(messages: readonly Uint8Array[], keys?: SessionKeys): Promise<Fields[]> {
   const session = keys && new SessionDecryptor(keys);
   const out: Fields[] = [];
-  for (const bytes of messages)
-    out.push(await decodeOne(bytes, session).catch((e: unknown) => ({ hex: toHex(bytes), error: e instanceof Error ? e.message : String(e) })));
+  for (const bytes of messages) out.push(await decodeOne(bytes, session).catch((e: unknown) => ({ hex: toHex(bytes), error: messageOf(e) })));
   return out;
 }
 

@@ -8,6 +8,7 @@
  * command's arguments), `commands.ts` (what each command runs), `help.ts` (the command list and
  * texts); this module picks the command, checks its arity, and turns a failure into one line.
  */
+import { messageOf } from '../errors.js';
 import { BleUnavailableError } from '../adapters/common.js';
 import { parse, radio, UsageError, type Values } from './arguments.js';
 import { COMMAND_RUNS } from './commands.js';
@@ -73,7 +74,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (e) {
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)} (see proxkey --help)\n`);
+    process.stderr.write(`error: ${messageOf(e)} (see proxkey --help)\n`);
     return 2;
   }
   const { values: v, positionals: pos } = parsed;

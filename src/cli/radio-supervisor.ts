@@ -10,6 +10,7 @@
  * impossible (`maxRecoveryAttempts` failed, or the stack cannot be re-opened) `failed` resolves
  * and the daemon exits non-zero so that systemd restarts it.
  */
+import { messageOf } from '../errors.js';
 import type { CarPeripheral } from '../adapters/bleno/index.js';
 import { rawHci } from '../adapters/bleno/hci-privacy.js';
 import type { Emitter } from '../adapters/common.js';
@@ -54,8 +55,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeripheral> {
   readonly #options: RadioSupervisorOptions<S, P>;
@@ -145,7 +144,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
         await hci.command(HCI_READ_BD_ADDR, new Uint8Array(0), this.#options.probeTimeoutMs ?? 3_000);
         this.#setHealthy(true, 'advertising');
       } catch (e) {
-        this.#trouble(`the Bluetooth adapter stopped answering (${message(e)})`);
+        this.#trouble(`the Bluetooth adapter stopped answering (${messageOf(e)})`);
       }
     }
     this.#scheduleProbe();
@@ -183,7 +182,9 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
       } catch (e) {
         await this.#teardown();
         backoff = Math.min(backoff * 2, this.#options.maxBackoffMs ?? 30_000);
-        this.#options.log(`radio recovery attempt ${attempt}/${max} failed: ${message(e)}${attempt < max ? `; next in ${Math.round(backoff / 1000)} s` : ''}`);
+        this.#options.log(
+          `radio recovery attempt ${attempt}/${max} failed: ${messageOf(e)}${attempt < max ? `; next in ${Math.round(backoff / 1000)} s` : ''}`,
+        );
       }
     }
     this.#giveUp(cause, `${max} attempts failed`);

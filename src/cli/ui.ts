@@ -3,7 +3,7 @@
  * the mapping of every error to one actionable line.
  */
 import { BleUnavailableError } from '../adapters/common.js';
-import { DeniedError, ProxkeyError, StoreError } from '../errors.js';
+import { DeniedError, ProxkeyError, StoreError, messageOf } from '../errors.js';
 import { DENY_REASON_TEXT, type DenyReason } from '../protocol/reasons.js';
 
 export interface Ui {
@@ -79,5 +79,5 @@ export function describeError(e: unknown): { code: string; message: string } {
         return { code: e.code, message: e.message };
     }
   }
-  return { code: 'ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'ERR_INTERNAL', message: messageOf(e) };
 }

@@ -17,6 +17,7 @@
  * });
  * ```
  */
+import { notifyObserver } from '../errors.js';
 import type { ProximityDecision, ProximityEngine, ProximityEvent } from '../proximity/engine.js';
 import type { ProximityVerdict } from '../roles/types.js';
 import type { VehicleEvent } from '../transport/vehicle-event.js';
@@ -44,11 +45,7 @@ export function linkProximity(engine: ProximityEngine, o: { readonly now?: () =>
   const handle = (events: readonly ProximityEvent[]) => {
     for (const e of events) {
       if (e.type === 'zone') continue;
-      try {
-        o.onDecision?.(e);
-      } catch {
-        /* the application's problem */
-      }
+      notifyObserver(() => o.onDecision?.(e));
     }
     schedule();
   };

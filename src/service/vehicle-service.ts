@@ -18,7 +18,7 @@ import { generateP256KeyPair } from '../crypto/keygen.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { systemRandom } from '../crypto/random.js';
-import { LocalError, ProxkeyError } from '../errors.js';
+import { asProxkeyError, LocalError, notifyObserver, ProxkeyError } from '../errors.js';
 import type { AuditLimiterOptions } from '../keys/audit-limiter.js';
 import { carIdOf } from '../keys/grant.js';
 import type { KeyRecord } from '../keys/key-record.js';
@@ -222,11 +222,7 @@ export class VehicleService {
         if ((e.type === 'authenticated' && this.#isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
         if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
         this.#audit.record(e, connection.trusted);
-        try {
-          this.#options.onEvent?.(e, keyId, link);
-        } catch {
-          /* observers must not break the car */
-        }
+        notifyObserver(() => this.#options.onEvent?.(e, keyId, link));
       },
       onSession: (id, end) => this.#trackSession(id, end),
       pairing: { authority: () => this.#pairing, enrollOwner: (phone) => this.#enrollOwner(phone) },
@@ -319,13 +315,7 @@ export class VehicleService {
     for (const id of cascaded) this.#audit.log({ at: this.#now(), event: 'revoke', keyId: id, result: 'ok', detail: `${id} by ${by} (enrolled by ${target})` });
     for (const id of [...(r.keyId ? [r.keyId] : []), ...cascaded]) for (const end of this.#sessions.get(id) ?? []) end('revoked');
     if (this.advertisingSecret === before) return r; // already revoked: nothing changed
-    for (const listener of this.#secretListeners) {
-      try {
-        listener(this.advertisingSecret);
-      } catch {
-        /* observers must not break the car */
-      }
-    }
+    for (const listener of this.#secretListeners) notifyObserver(() => listener(this.advertisingSecret));
     return r;
   }
 
@@ -391,12 +381,7 @@ export class VehicleService {
   }
 
   #reportError(e: unknown): void {
-    const error = e instanceof ProxkeyError ? e : new ProxkeyError('ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
-    try {
-      this.#options.onError?.(error);
-    } catch {
-      /* observers must not break the car */
-    }
+    notifyObserver(() => this.#options.onError?.(asProxkeyError(e)));
   }
 
   /** An enrolled key that is not revoked and inside its validity window now. */

@@ -4,7 +4,7 @@
  * arming a timer for the reassembler's partial-message deadline. No Node built-ins here.
  */
 import { QueuedLink } from './queued-link.js';
-import { AbortedError, LinkClosedError, LocalError, ProxkeyError, RemoteError, assertArg, assertBytes } from '../errors.js';
+import { AbortedError, LinkClosedError, LocalError, ProxkeyError, RemoteError, assertArg, assertBytes, messageOf } from '../errors.js';
 import { withDeadline } from './deadline.js';
 import { fragmentMessage, type FramingOptions } from './fragment-codec.js';
 import type { LinkCloseInfo, SendOptions } from './link.js';
@@ -133,7 +133,7 @@ export class FramedLink extends QueuedLink {
         this.#fail('transport', e.message);
         throw e;
       }
-      const detail = e instanceof Error ? e.message : String(e);
+      const detail = messageOf(e);
       this.#fail('transport', `write failed: ${detail}`);
       throw new LinkClosedError(`link closed (transport): write failed: ${detail}`);
     }

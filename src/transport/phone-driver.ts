@@ -8,7 +8,7 @@
  * produced; when the wait runs out, `tick` lets the role end the session. Every await is bounded
  * (`timeoutMs`, `signal`). Failures say whether the command may have run (`mayHaveSucceeded`).
  */
-import { AbortedError, LinkClosedError, LocalError, RemoteError, TimeoutError } from '../errors.js';
+import { AbortedError, LinkClosedError, LocalError, RemoteError, TimeoutError, notifyObserver } from '../errors.js';
 import type { Command, CommandInput } from '../protocol/commands.js';
 import { deniedError, type DenyReason } from '../protocol/reasons.js';
 import { PHONE_ANSWER_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
@@ -195,11 +195,7 @@ export class PhoneConnection {
   #report(o: Output, fromCar: boolean): void {
     for (const e of o.events) {
       if (e.type === 'closed' && fromCar) this.#closeReason ??= e.reason;
-      try {
-        this.options.onEvent?.(e);
-      } catch {
-        /* observers must not break the session */
-      }
+      notifyObserver(() => this.options.onEvent?.(e));
     }
   }
 

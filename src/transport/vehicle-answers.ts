@@ -7,6 +7,7 @@
  * `internal-error`). A grant redemption is not time-bounded: it must persist before it answers,
  * and a late answer must not turn a durable enrollment into a failure.
  */
+import { notifyObserver } from '../errors.js';
 import type { KeyDirectory, KeyRecord } from '../keys/key-record.js';
 import { authorizeCommand } from '../policy/authorize.js';
 import type { Policy, VehicleHooks } from '../policy/types.js';
@@ -79,11 +80,7 @@ export class VehicleAnswerer {
     }
     if (typeof r === 'string') return isDenyReason(r) ? r : 'internal-error';
     this.#key = r;
-    try {
-      onEnrolled?.(r);
-    } catch {
-      /* observers must not break the car */
-    }
+    notifyObserver(() => onEnrolled?.(r));
     return 'enrolled';
   }
 

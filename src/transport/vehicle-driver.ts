@@ -10,7 +10,7 @@
  * CLOSE(`internal-error`) when a channel exists.
  */
 import type { Clock } from '../crypto/provider.js';
-import { AbortedError, LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import { AbortedError, LinkClosedError, TimeoutError, asProxkeyError, notifyObserver } from '../errors.js';
 import type { KeyDirectory, KeyRecord } from '../keys/key-record.js';
 import type { Policy, VehicleHooks } from '../policy/types.js';
 import { isAdminCommand, type Command } from '../protocol/commands.js';
@@ -119,7 +119,7 @@ class Served {
   sendFailed = false;
   /** Set when the session is ended from outside (revocation): honoured between steps. */
   endedBy: DenyReason | undefined;
-  dispose: (() => void) | void = undefined;
+  dispose: (() => void) | undefined = undefined;
   readonly connection: VehicleConnection;
   readonly answerer: VehicleAnswerer;
   /** The roles' time (monotonic). */
@@ -157,18 +157,18 @@ class Served {
       if (e.type === 'decision' && e.result === 'ok') this.executed++;
       else if (e.type === 'decision') this.denied++;
       if (e.type === 'authenticated') this.#sessionAuthenticated(e.keyId);
-      notify(this.options.onEvent, e);
+      notifyObserver(() => this.options.onEvent?.(e));
     }
   }
 
   #sessionAuthenticated(keyId: string): void {
-    if (!this.dispose) this.dispose = this.options.onSession?.(keyId, (reason) => this.endFromOutside(reason));
+    if (!this.dispose) this.dispose = this.options.onSession?.(keyId, (reason) => this.endFromOutside(reason)) ?? undefined;
   }
 
   /** Report the step's events and send its messages; true when the connection must end. */
   async deliver(o: VehicleConnectionOutput): Promise<boolean> {
     if (this.connection.mode === 'pairing') {
-      for (const e of o.events.filter(isPairingEvent)) notify(this.options.onPairingEvent, e);
+      for (const e of o.events.filter(isPairingEvent)) notifyObserver(() => this.options.onPairingEvent?.(e));
       if (o.events.some((e) => e.type === 'paired')) this.paired = true;
     } else this.emitRole(o.events.filter(isSessionEvent));
     for (const m of o.send) await this.#send(m, this.options.signal);
@@ -257,11 +257,7 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
     await s.closeConnection(s.end === 'internal-error' ? 'internal-error' : s.end === 'timeout' ? 'session-expired' : (s.endedBy ?? 'ok'));
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
-    try {
-      s.dispose?.();
-    } catch {
-      /* the integrator's disposer must not break the car */
-    }
+    notifyObserver(() => s.dispose?.());
     await s.closeConnection(s.endedBy ?? 'ok');
     link.close(s.end === 'ok' ? 'session over' : String(s.end));
   }
@@ -331,20 +327,7 @@ function endFor(err: unknown, endedBy: DenyReason | undefined): End {
 const isSessionEvent = (e: VehicleConnectionEvent): e is VehicleSessionEvent => e.type !== 'paired';
 const isPairingEvent = (e: VehicleConnectionEvent): e is PairingVehicleEvent => e.type === 'paired' || e.type === 'error' || e.type === 'closed';
 
-/** Observers must not break the car. */
-function notify<E>(observer: ((e: E) => void) | undefined, e: E): void {
-  try {
-    observer?.(e);
-  } catch {
-    /* ignored */
-  }
-}
-
 /** An unexpected failure (a bug, a failing callback): reported as an `error` event, never thrown. */
 function reportInternal(s: Served, err: unknown): void {
-  const error =
-    err instanceof ProxkeyError
-      ? err
-      : new ProxkeyError('ERR_INTERNAL', `vehicle session: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  s.emit([{ type: 'error', error }]);
+  s.emit([{ type: 'error', error: asProxkeyError(err, 'vehicle session') }]);
 }

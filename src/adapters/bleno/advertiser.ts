@@ -8,7 +8,7 @@
  * while the phone is connected waits for the disconnect: re-enabling advertising would invite a
  * second phone that stack cannot serve.
  */
-import { assertArg } from '../../errors.js';
+import { assertArg, notifyObserver } from '../../errors.js';
 import { MIN_ADVERTISING_SECRET_LENGTH } from '../../protocol/advertising-id.js';
 import { callbackToPromise, withRadioDeadline } from '../common.js';
 import type { PrivateAddresses } from './hci-privacy.js';
@@ -156,11 +156,7 @@ export class Advertiser {
     } catch (err) {
       this.#lastAttemptOk = false;
       this.#failures++;
-      try {
-        this.#options.onError?.(err instanceof Error ? err : new Error(String(err)));
-      } catch {
-        /* observers must not break the car */
-      }
+      notifyObserver(() => this.#options.onError?.(err instanceof Error ? err : new Error(String(err))));
       this.#schedule(retryDelay(this.#failures));
     }
   }

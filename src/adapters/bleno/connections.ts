@@ -4,6 +4,7 @@
  * subscribes, writes, unsubscribes or disconnects. Callbacks: stoprocent bleno passes a connection
  * handle first, abandonware does not (one connection); the arguments are taken from the end.
  */
+import { notifyObserver } from '../../errors.js';
 import { FramedLink } from '../../transport/framed-link.js';
 import { MAX_ATT_VALUE, MIN_ATT_MTU } from '../../transport/fragment-codec.js';
 import { PROXKEY_INFO_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_WRITE_CHAR_UUID } from '../../transport/gatt-profile.js';
@@ -201,11 +202,7 @@ export class CarConnections {
     if (rssiIntervalMs > 0) {
       const onReading = (value: number) => {
         lastRssi = value;
-        try {
-          onRssi?.(phoneLink, value);
-        } catch {
-          /* the application's problem */
-        }
+        notifyObserver(() => onRssi?.(phoneLink, value));
       };
       sampleRssi({ rssi, handle, intervalMs: rssiIntervalMs, alive, closed: link.closed, onReading });
     }

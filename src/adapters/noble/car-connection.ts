@@ -8,7 +8,7 @@
  * - the connection is released once: when the link closes (unless the car already dropped it), or
  *   when setup fails (`abandon`), and `disconnected` resolves then.
  */
-import { LinkClosedError } from '../../errors.js';
+import { LinkClosedError, notifyObserver } from '../../errors.js';
 import { FramedLink, type FramedLinkOptions } from '../../transport/framed-link.js';
 import type { LinkCloseInfo } from '../../transport/link.js';
 import { settleable, withRadioDeadline } from '../common.js';
@@ -31,11 +31,7 @@ export async function disconnectQuietly(peripheral: NoblePeripheral, timeoutMs: 
 }
 
 function cancelConnectQuietly(peripheral: NoblePeripheral): void {
-  try {
-    peripheral.cancelConnect?.();
-  } catch {
-    /* best effort */
-  }
+  notifyObserver(() => peripheral.cancelConnect?.());
 }
 
 /** The link-level options `CarConnection.openLink` passes on to the `FramedLink` (it supplies the close handling and the data path). */
@@ -118,11 +114,7 @@ export class CarConnection {
     const release = this.#lostReason ? Promise.resolve() : disconnectQuietly(this.#peripheral, this.#disconnectTimeoutMs);
     void release.then(() => {
       this.#releasedSignal.resolve();
-      try {
-        this.#onDisconnected?.(info);
-      } catch {
-        /* observers must not break the adapter */
-      }
+      notifyObserver(() => this.#onDisconnected?.(info));
     });
   }
 }

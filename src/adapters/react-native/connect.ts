@@ -4,7 +4,7 @@
  * connection released on any failure — and the `CarLink` that carries framed messages over it.
  */
 import type { BleError, Characteristic, Device } from 'react-native-ble-plx';
-import { LinkClosedError, RemoteError, assertArg } from '../../errors.js';
+import { LinkClosedError, RemoteError, assertArg, notifyObserver, messageOf } from '../../errors.js';
 import {
   FRAMING_VERSION,
   FramedLink,
@@ -155,11 +155,7 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
       onClose: (closeInfo) =>
         void c.release(disconnectTimeoutMs).then(() => {
           resolveDisconnected();
-          try {
-            options.onDisconnected?.(closeInfo);
-          } catch {
-            /* observers must not break the adapter */
-          }
+          notifyObserver(() => options.onDisconnected?.(closeInfo));
         }),
     });
     c.keep(monitorNotifications(c));
@@ -216,7 +212,7 @@ function monitorNotifications(c: Connection): { remove(): void } {
     try {
       fragment = base64ToBytes(characteristic.value, 'notification');
     } catch (err) {
-      return c.link?.terminate('transport', err instanceof Error ? err.message : String(err));
+      return c.link?.terminate('transport', messageOf(err));
     }
     c.link?.deliver(fragment);
   };

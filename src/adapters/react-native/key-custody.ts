@@ -15,7 +15,7 @@ import { assertP256PublicKey } from '../../crypto/p256.js';
 import type { KeyCustody } from '../../crypto/custody.js';
 import { nobleCrypto } from '../../crypto/noble.js';
 import type { CryptoProvider } from '../../crypto/provider.js';
-import { LocalError, ProxkeyError, assertArg } from '../../errors.js';
+import { LocalError, ProxkeyError, assertArg, messageOf } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 
@@ -53,10 +53,7 @@ export function p1363Signature(bytes: Uint8Array): Uint8Array {
   try {
     return p256.Signature.fromBytes(bytes, 'der').toBytes('compact');
   } catch (err) {
-    throw new LocalError(
-      'ERR_INVALID_STATE',
-      `hardware key: the keystore returned a malformed signature (${err instanceof Error ? err.message : String(err)})`,
-    );
+    throw new LocalError('ERR_INVALID_STATE', `hardware key: the keystore returned a malformed signature (${messageOf(err)})`);
   }
 }
 
@@ -81,7 +78,7 @@ export async function hardwareKeyCustody(options: HardwareKeyCustodyOptions): Pr
     } catch (err) {
       pending.catch(() => {});
       if (err instanceof ProxkeyError) throw err;
-      throw new LocalError('ERR_INVALID_STATE', `hardware key ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new LocalError('ERR_INVALID_STATE', `hardware key ${what} failed: ${messageOf(err)}`);
     }
   };
   const publicKey = await call('creation', () => module.getOrCreateKey(alias));

@@ -7,6 +7,7 @@
  * command (examples/react-native/). A browser cannot do this: it sees neither advertisements nor
  * RSSI.
  */
+import { notifyObserver } from '../../errors.js';
 import type { Device, ScanOptions as PlxScanOptions } from 'react-native-ble-plx';
 import type { Clock } from '../../crypto/provider.js';
 import type { AdvertisingCar } from '../../protocol/advertising-id.js';
@@ -74,11 +75,7 @@ export class PhonePassiveEntry {
       (device) => void filter(device),
       (err) => {
         void passive.#scan?.stop();
-        try {
-          options.onScanError?.(err);
-        } catch {
-          /* observers must not break the scan */
-        }
+        notifyObserver(() => options.onScanError?.(err));
       },
     );
     return passive;

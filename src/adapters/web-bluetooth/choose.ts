@@ -5,7 +5,7 @@
  * unsupported device" — proxkey cars advertise no name (docs/PRIVACY.md), so that is what the
  * user sees, once per car in range.
  */
-import { AbortedError, ProxkeyError, TimeoutError } from '../../errors.js';
+import { AbortedError, ProxkeyError, TimeoutError, messageOf } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
 import { PROXKEY_SERVICE_UUID } from '../../transport/framing.js';
 import { BleUnavailableError } from '../common.js';
@@ -29,10 +29,6 @@ export interface ChooseCarOptions {
 
 function domErrorName(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'name' in e && typeof e.name === 'string' ? e.name : undefined;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 async function adapterMissing(bluetooth: BluetoothLike): Promise<boolean> {

@@ -9,7 +9,7 @@
  * - It cannot scan or read RSSI (stable Chrome): no rotating-id resolution before connecting and no
  *   passive entry; the handshake pins the car's key, so a wrong pick fails safely.
  */
-import { LinkClosedError, RemoteError } from '../../errors.js';
+import { LinkClosedError, RemoteError, notifyObserver } from '../../errors.js';
 import {
   FRAMING_VERSION,
   FramedLink,
@@ -127,11 +127,7 @@ function framedLink(gatt: Gatt, options: WebConnectOptions, onReleased: () => vo
       withoutResponse ? gatt.write.writeValueWithoutResponse(new Uint8Array(fragment)) : gatt.write.writeValueWithResponse(new Uint8Array(fragment)),
     onClose: (info) => {
       onReleased();
-      try {
-        options.onDisconnected?.(info);
-      } catch {
-        /* observers must not break the adapter */
-      }
+      notifyObserver(() => options.onDisconnected?.(info));
     },
   });
 }
