@@ -46,3 +46,11 @@ export function withDeadline<T>(what: string, work: Promise<T>, { timeoutMs, sig
     );
   });
 }
+
+/**
+ * How long a driver may wait for a role's next input: until the role's `deadline`, never longer
+ * than `boundMs` whatever the injected clock says, and `idleMs` when the role has no deadline.
+ */
+export function waitMsUntil(deadline: number | undefined, now: number, boundMs: number, idleMs = boundMs): number {
+  return deadline === undefined ? idleMs : Math.min(Math.max(deadline - now, 0), boundMs);
+}

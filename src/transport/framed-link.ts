@@ -80,14 +80,9 @@ export class FramedLink extends QueuedLink {
     return this.#reassembler.maxMessageSize;
   }
 
-  #closedError(): LinkClosedError {
-    const info = this.inbox.closeInfo;
-    return new LinkClosedError(info ? `link closed (${info.by}): ${info.reason}` : 'link closed');
-  }
-
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
     assertBytes(message, 'message');
-    if (this.isClosed) throw this.#closedError();
+    if (this.isClosed) throw this.inbox.closedError();
     const max = this.#reassembler.maxMessageSize;
     if (message.length > max) throw new LocalError('ERR_INVALID_ARGUMENT', `message: ${message.length} bytes exceeds the maximum message size ${max}`);
     const copy = message.slice();
@@ -99,11 +94,11 @@ export class FramedLink extends QueuedLink {
     try {
       // one message at a time: fragments of two messages must never interleave
       await withDeadline('send (waiting for the previous message)', previous, { signal: options.signal });
-      if (this.isClosed) throw this.#closedError();
+      if (this.isClosed) throw this.inbox.closedError();
       const vs = this.#options.valueSize;
       const fragments = fragmentMessage(copy, typeof vs === 'function' ? vs() : vs, { maxMessageSize: max });
       for (let i = 0; i < fragments.length; i++) {
-        if (this.isClosed) throw this.#closedError();
+        if (this.isClosed) throw this.inbox.closedError();
         if (options.signal?.aborted) {
           if (i > 0) this.#fail('transport', 'send aborted in the middle of a message');
           throw new AbortedError('send', options.signal.reason);
@@ -127,7 +122,7 @@ export class FramedLink extends QueuedLink {
       await withDeadline(what, write, { timeoutMs: this.#writeTimeoutMs, signal });
     } catch (e) {
       write.catch(() => {}); // a late rejection of an abandoned write is not unhandled
-      if (this.isClosed) throw this.#closedError();
+      if (this.isClosed) throw this.inbox.closedError();
       if (e instanceof AbortedError && onlyFragment) throw e; // nothing half-sent
       if (e instanceof ProxkeyError) {
         this.#fail('transport', e.message);

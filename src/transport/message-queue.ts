@@ -27,10 +27,16 @@ export class MessageQueue {
     return this.#closed;
   }
 
+  /** The error every operation on the closed link fails with (says who closed it and why). */
+  closedError(): LinkClosedError {
+    const info = this.#closed;
+    return new LinkClosedError(info ? `link closed (${info.by}): ${info.reason}` : 'link closed');
+  }
+
   /** What every `Link.send` checks first: bytes, an open link, a signal not aborted. */
   assertCanSend(message: Uint8Array, options: SendOptions = {}): void {
     assertBytes(message, 'message');
-    if (this.#closed) throw new LinkClosedError(`link closed (${this.#closed.by}): ${this.#closed.reason}`);
+    if (this.#closed) throw this.closedError();
     if (options.signal?.aborted) throw new AbortedError('send', options.signal.reason);
   }
 
@@ -44,7 +50,7 @@ export class MessageQueue {
   receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    if (this.#closed) return Promise.reject(new LinkClosedError(`link closed (${this.#closed.by}): ${this.#closed.reason}`));
+    if (this.#closed) return Promise.reject(this.closedError());
     let waiter!: Waiter;
     const work = new Promise<Uint8Array>((resolve, reject) => (waiter = { resolve, reject }));
     this.#waiters.push(waiter);
@@ -57,7 +63,7 @@ export class MessageQueue {
     if (this.#closed) return;
     this.#closed = info;
     this.#queue = [];
-    const err = new LinkClosedError(`link closed (${info.by}): ${info.reason}`);
+    const err = this.closedError();
     for (const w of this.#waiters.splice(0)) w.reject(err);
     this.#onClosed(info);
   }

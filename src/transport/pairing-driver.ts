@@ -5,6 +5,7 @@
 import { AbortedError, LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
 import { PAIRING_ANSWER_TIMEOUT_MS, PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
 import type { PairingPhoneEvent, RoleOutput } from '../roles/types.js';
+import { waitMsUntil } from './deadline.js';
 import type { Link } from './link.js';
 
 async function sendAll<E>(link: Link, o: RoleOutput<E>, signal?: AbortSignal): Promise<void> {
@@ -55,9 +56,7 @@ export async function pairPhone(link: Link, options: PairPhoneOptions): Promise<
  */
 async function nextOutput(session: PhonePairingSession, link: Link, options: PairPhoneOptions): Promise<RoleOutput<PairingPhoneEvent>> {
   const deadline = session.nextDeadline();
-  const bound = options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS;
-  // Never longer than the bound, whatever the injected clock does.
-  const waitMs = deadline === undefined ? bound : Math.min(Math.max(deadline - options.now(), 0), bound);
+  const waitMs = waitMsUntil(deadline, options.now(), options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS);
   let bytes: Uint8Array;
   try {
     bytes = await link.receive({ timeoutMs: waitMs, signal: options.signal });

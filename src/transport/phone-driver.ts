@@ -13,7 +13,7 @@ import type { Command, CommandInput } from '../protocol/commands.js';
 import { deniedError, type DenyReason } from '../protocol/reasons.js';
 import { PHONE_ANSWER_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
 import type { PhoneEvent, RoleOutput } from '../roles/types.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline, waitMsUntil } from './deadline.js';
 import type { Link } from './link.js';
 
 /** Options of `openPhoneSession`: the phone role's, bounds, a signal and an event observer. */
@@ -155,8 +155,7 @@ export class PhoneConnection {
   /** Read the car's next message, waiting at most until the role's deadline, and feed it (or the deadline) to the role. */
   async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean; at: number }> {
     const deadline = this.session.nextDeadline();
-    // Never longer than the bound, whatever the injected clock does.
-    const waitMs = deadline === undefined ? idleWaitMs : Math.min(Math.max(deadline - this.options.now(), 0), this.session.longestWaitMs);
+    const waitMs = waitMsUntil(deadline, this.options.now(), this.session.longestWaitMs, idleWaitMs);
     let bytes: Uint8Array;
     try {
       bytes = await this.link.receive({ timeoutMs: waitMs, signal: this.options.signal });

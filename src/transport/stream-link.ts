@@ -9,6 +9,7 @@
  * peer cannot make us buffer more than one maximal message.
  */
 import { QueuedLink } from './queued-link.js';
+import { concatBytes } from '../bytes.js';
 import { LinkClosedError } from '../errors.js';
 import { LIMITS } from '../protocol/constants.js';
 import type { LinkCloseInfo, SendOptions } from './link.js';
@@ -27,10 +28,12 @@ export interface StreamLinkOptions {
 export const STREAM_LENGTH_PREFIX = 2;
 
 /** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
+const EMPTY = new Uint8Array(0);
+
 export class StreamLink extends QueuedLink {
   readonly #options: StreamLinkOptions;
   readonly #max: number;
-  #buffer = new Uint8Array(0);
+  #buffer = EMPTY;
 
   constructor(options: StreamLinkOptions) {
     super();
@@ -42,7 +45,8 @@ export class StreamLink extends QueuedLink {
     this.inbox.assertCanSend(message, options);
     if (message.length === 0 || message.length > this.#max) throw new LinkClosedError(`message of ${message.length} bytes cannot be framed`);
     const framed = new Uint8Array(STREAM_LENGTH_PREFIX + message.length);
-    new DataView(framed.buffer).setUint16(0, message.length);
+    framed[0] = message.length >> 8; // u16 big-endian length
+    framed[1] = message.length & 0xff;
     framed.set(message, STREAM_LENGTH_PREFIX);
     await this.#options.write(framed);
   }
@@ -54,9 +58,8 @@ export class StreamLink extends QueuedLink {
   /** Feed bytes read from the stream (any chunking). */
   deliver(chunk: Uint8Array): void {
     if (this.isClosed) return;
-    const joined = new Uint8Array(this.#buffer.length + chunk.length);
-    joined.set(this.#buffer);
-    joined.set(chunk, this.#buffer.length);
+    // The usual case, nothing carried over: read the chunk in place (messages are copied out).
+    const joined = this.#buffer.length === 0 ? chunk : concatBytes(this.#buffer, chunk);
     let at = 0;
     while (joined.length - at >= STREAM_LENGTH_PREFIX) {
       const length = (joined[at]! << 8) | joined[at + 1]!;
@@ -65,7 +68,7 @@ export class StreamLink extends QueuedLink {
       this.inbox.push(joined.slice(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length));
       at += STREAM_LENGTH_PREFIX + length;
     }
-    this.#buffer = joined.slice(at);
+    this.#buffer = at === joined.length ? EMPTY : joined.slice(at);
   }
 
   /** The stream ended (by the peer, or an I/O error). */
@@ -76,7 +79,7 @@ export class StreamLink extends QueuedLink {
   #terminate(by: LinkCloseInfo['by'], reason: string): void {
     if (this.isClosed) return;
     this.inbox.close({ by, reason });
-    this.#buffer = new Uint8Array(0);
+    this.#buffer = EMPTY;
     this.#options.end(reason);
   }
 }

@@ -59,9 +59,19 @@ export class VehicleAnswerer {
     }
   }
 
+  /** Right before acting: `revoked` unless the directory still holds this key, not revoked (a failing directory throws). */
+  async stillEnrolled(key: KeyRecord): Promise<'revoked' | undefined> {
+    const now = await this.#lookup(key.publicKey);
+    return now && !now.revoked ? undefined : 'revoked';
+  }
+
+  #lookup(publicKey: Uint8Array): Promise<KeyRecord | undefined> {
+    return withDeadline('key lookup', this.#options.keys.findKey(publicKey), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
+  }
+
   async #find(publicKey: Uint8Array): Promise<'known' | 'unknown' | 'failed'> {
     try {
-      this.#key = await withDeadline('key lookup', this.#options.keys.findKey(publicKey), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
+      this.#key = await this.#lookup(publicKey);
       return this.#key ? 'known' : 'unknown';
     } catch {
       this.#key = undefined;

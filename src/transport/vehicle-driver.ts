@@ -28,8 +28,7 @@ import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 import type { VehicleSessionOptions } from '../roles/vehicle-session.js';
 import { runActuator, type ActuationLock, type Actuator } from './actuation.js';
 import type { Link } from './link.js';
-import { withDeadline } from './deadline.js';
-import { KEY_DIRECTORY_TIMEOUT_MS, VehicleAnswerer } from './vehicle-answers.js';
+import { VehicleAnswerer } from './vehicle-answers.js';
 import { stampedEvent, type VehicleEvent } from './vehicle-event.js';
 
 export { runActuator, ActuationLock, type Actuator, type ActuatorContext } from './actuation.js';
@@ -294,17 +293,11 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
       ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
       // The command may have waited for the lock: a revocation meanwhile (or any end from
       // outside) means it is not driven.
-      stillAllowed: async () => s.endedBy ?? (await stillEnrolled(options.keys, key)),
+      stillAllowed: async () => s.endedBy ?? (await answerer.stillEnrolled(key)),
     },
     command,
     key,
   );
-}
-
-/** `revoked` unless the key directory still holds this key, not revoked. */
-async function stillEnrolled(keys: KeyDirectory, key: KeyRecord): Promise<DenyReason | undefined> {
-  const now = await withDeadline('key lookup', keys.findKey(key.publicKey), { timeoutMs: KEY_DIRECTORY_TIMEOUT_MS });
-  return now && !now.revoked ? undefined : 'revoked';
 }
 
 /** The pairing hooks' enrollment; no hooks or a throw is `internal-error`. */
