@@ -1,6 +1,7 @@
 /** The info characteristic's value (docs/BLE.md): what framing and protocol versions a car speaks. */
 import { RemoteError, assertArg, assertBytes } from '../errors.js';
 import { MAX_MESSAGE_SIZE_LIMIT } from './fragment-codec.js';
+import { FRAMING_VERSION } from './gatt-profile.js';
 
 /** Contents of the info characteristic. */
 export interface GattInfo {
@@ -43,4 +44,12 @@ export function decodeGattInfo(bytes: Uint8Array): GattInfo {
   const maxMessageSize = (bytes[1]! << 8) | bytes[2]!;
   if (maxMessageSize === 0) throw new RemoteError('ERR_DECODE', 'info characteristic: max message size 0');
   return { framingVersion: bytes[0]!, maxMessageSize, protocolVersions };
+}
+
+/** What a phone reads from the car's info characteristic: decoded, and `RemoteError('ERR_UNSUPPORTED')` for another framing version. */
+export function readableCarInfo(bytes: Uint8Array): GattInfo {
+  const info = decodeGattInfo(bytes);
+  if (info.framingVersion !== FRAMING_VERSION)
+    throw new RemoteError('ERR_UNSUPPORTED', `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`);
+  return info;
 }

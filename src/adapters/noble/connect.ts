@@ -1,14 +1,8 @@
 /** Connecting to a car: find it (unless given), connect, discover the proxkey service, read its info, subscribe. */
 import { RemoteError, assertArg } from '../../errors.js';
 import { MAX_ATT_MTU, MIN_ATT_MTU, valueSizeForMtu } from '../../transport/fragment-codec.js';
-import { decodeGattInfo, type GattInfo } from '../../transport/gatt-info.js';
-import {
-  FRAMING_VERSION,
-  PROXKEY_INFO_CHAR_UUID,
-  PROXKEY_NOTIFY_CHAR_UUID,
-  PROXKEY_SERVICE_UUID,
-  PROXKEY_WRITE_CHAR_UUID,
-} from '../../transport/gatt-profile.js';
+import { readableCarInfo, type GattInfo } from '../../transport/gatt-info.js';
+import { PROXKEY_INFO_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_SERVICE_UUID, PROXKEY_WRITE_CHAR_UUID } from '../../transport/gatt-profile.js';
 import type { FramedLink } from '../../transport/framed-link.js';
 import { clampMtu, extendLink, stackUuid, waitPoweredOn } from '../common.js';
 import { CarConnection, type CarLinkFraming } from './car-connection.js';
@@ -45,11 +39,7 @@ async function discoverProxkey(connection: CarConnection, peripheral: NoblePerip
 
 /** Read and decode the car's info characteristic; `RemoteError('ERR_UNSUPPORTED')` for another framing version. */
 async function readCarInfo(connection: CarConnection, characteristic: NobleCharacteristic): Promise<GattInfo> {
-  const info = decodeGattInfo(new Uint8Array(await connection.request('read info', characteristic.readAsync())));
-  if (info.framingVersion !== FRAMING_VERSION) {
-    throw new RemoteError('ERR_UNSUPPORTED', `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`);
-  }
-  return info;
+  return readableCarInfo(new Uint8Array(await connection.request('read info', characteristic.readAsync())));
 }
 
 /** The framed link's options: fragments sized by the live MTU, written to `write`, messages bounded by what the car announced. */

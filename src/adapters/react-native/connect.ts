@@ -6,7 +6,6 @@
 import type { BleError, Characteristic, Device } from 'react-native-ble-plx';
 import { LinkClosedError, RemoteError, assertArg, notifyObserver, messageOf } from '../../errors.js';
 import {
-  FRAMING_VERSION,
   FramedLink,
   MAX_ATT_MTU,
   MIN_ATT_MTU,
@@ -14,13 +13,13 @@ import {
   PROXKEY_NOTIFY_CHAR_UUID,
   PROXKEY_SERVICE_UUID,
   PROXKEY_WRITE_CHAR_UUID,
-  decodeGattInfo,
+  readableCarInfo,
   valueSizeForMtu,
   type FramingOptions,
   type GattInfo,
 } from '../../transport/framing.js';
-import type { Link, LinkCloseInfo, ReceiveOptions, SendOptions } from '../../transport/link.js';
-import { clampMtu, stackUuid, usableRssi, type GattLinkOptions } from '../common.js';
+import type { Link } from '../../transport/link.js';
+import { clampMtu, extendLink, settleable, stackUuid, usableRssi, type GattLinkOptions } from '../common.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { radio, waitPoweredOnPlx, type BlePlxManager, type RadioBound } from './manager.js';
 import { assertRuntime } from './runtime.js';
@@ -140,8 +139,7 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
   if (options.device) await waitPoweredOnPlx(manager, { timeoutMs: options.powerOnTimeoutMs ?? 5000, signal });
   const c = new Connection(manager, device.id, options.serviceUuid ?? PROXKEY_SERVICE_UUID);
   const bound: RadioBound = { timeoutMs: stepTimeoutMs, signal };
-  let resolveDisconnected!: () => void;
-  const disconnected = new Promise<void>((r) => (resolveDisconnected = r));
+  const disconnected = settleable<void>();
   try {
     c.keep(manager.onDeviceDisconnected(device.id, (error) => c.onLost(`car disconnected${error ? ` (${error.message})` : ''}`)));
     const { chars, mtu, info } = await setUp(c, options, bound);
@@ -154,16 +152,24 @@ export async function connectToCar(options: ConnectToCarOptions): Promise<CarLin
       writeFragment: (fragment) => writeFragment(c, fragment, withoutResponse, options.writeTimeoutMs ?? 5000),
       onClose: (closeInfo) =>
         void c.release(disconnectTimeoutMs).then(() => {
-          resolveDisconnected();
+          disconnected.resolve();
           notifyObserver(() => options.onDisconnected?.(closeInfo));
         }),
     });
     c.keep(monitorNotifications(c));
-    return new PlxCarLink(c.link, info, device, mtu, withoutResponse, disconnected, () => readConnectionRssi(manager, device.id));
+    const carLink: CarLink = extendLink(c.link, {
+      info,
+      device,
+      mtu,
+      writeWithoutResponse: withoutResponse,
+      disconnected: disconnected.promise,
+      readRssi: () => readConnectionRssi(manager, device.id),
+    });
+    return carLink;
   } catch (err) {
     if (c.link) {
       c.link.close('connect failed');
-      await disconnected;
+      await disconnected.promise;
     } else await c.release(disconnectTimeoutMs);
     throw err;
   }
@@ -186,10 +192,7 @@ async function setUp(c: Connection, options: ConnectToCarOptions, bound: RadioBo
     if (c.lostReason !== undefined) throw err; // otherwise: keep the MTU the stack has (23 at worst)
   }
   const value = (await radio(manager, 'read info', (tx) => manager.readCharacteristicForDevice(deviceId, service, UUIDS.info, tx), bound, { lost })).value;
-  const info = decodeGattInfo(base64ToBytes(value ?? '', 'info characteristic'));
-  if (info.framingVersion !== FRAMING_VERSION) {
-    throw new RemoteError('ERR_UNSUPPORTED', `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`);
-  }
+  const info = readableCarInfo(base64ToBytes(value ?? '', 'info characteristic'));
   return { chars, mtu: clampMtu(connected.mtu), info };
 }
 
@@ -226,32 +229,5 @@ async function readConnectionRssi(manager: BlePlxManager, deviceId: string): Pro
     return usableRssi(d.rssi ?? undefined);
   } catch {
     return undefined;
-  }
-}
-
-class PlxCarLink implements CarLink {
-  constructor(
-    private readonly link: FramedLink,
-    readonly info: GattInfo,
-    readonly device: Device,
-    readonly mtu: number,
-    readonly writeWithoutResponse: boolean,
-    readonly disconnected: Promise<void>,
-    readonly readRssi: () => Promise<number | undefined>,
-  ) {}
-  get closed(): Promise<LinkCloseInfo> {
-    return this.link.closed;
-  }
-  get isClosed(): boolean {
-    return this.link.isClosed;
-  }
-  send(message: Uint8Array, options?: SendOptions): Promise<void> {
-    return this.link.send(message, options);
-  }
-  receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.link.receive(options);
-  }
-  close(reason?: string): void {
-    this.link.close(reason);
   }
 }

@@ -11,7 +11,6 @@
  */
 import { LinkClosedError, RemoteError, notifyObserver } from '../../errors.js';
 import {
-  FRAMING_VERSION,
   FramedLink,
   MAX_ATT_VALUE,
   MIN_ATT_MTU,
@@ -19,7 +18,7 @@ import {
   PROXKEY_NOTIFY_CHAR_UUID,
   PROXKEY_SERVICE_UUID,
   PROXKEY_WRITE_CHAR_UUID,
-  decodeGattInfo,
+  readableCarInfo,
   type FramingOptions,
   type GattInfo,
 } from '../../transport/framing.js';
@@ -81,9 +80,7 @@ async function discover(server: GattServerLike, serviceUuid: string, radio: <T>(
   const write = await char('write', PROXKEY_WRITE_CHAR_UUID);
   const notify = await char('notify', PROXKEY_NOTIFY_CHAR_UUID);
   const infoValue = bytesOf(await radio('read info', (await char('info', PROXKEY_INFO_CHAR_UUID)).readValue()));
-  const info = decodeGattInfo(infoValue ?? new Uint8Array(0));
-  if (info.framingVersion !== FRAMING_VERSION)
-    throw new RemoteError('ERR_UNSUPPORTED', `the car speaks framing version ${info.framingVersion}, this phone ${FRAMING_VERSION}: update the app or the car`);
+  const info = readableCarInfo(infoValue ?? new Uint8Array(0));
   return { server, write, notify, info };
 }
 
