@@ -16,6 +16,7 @@
  *
  * JSON: `{ "ble": { "<family>": { "unlockMs", "echoMs", "ratio", "runs" } } }`.
  */
+import { median, roundTo } from './stats.js';
 import { generateP256KeyPair, nobleCrypto, softwareKey, systemRandom, toHex } from '../src/index.js';
 import { Emulator, missingTools, type Controller } from '../test/ble/harness/emulator.js';
 import { RoleProcess, type Impl } from '../test/ble/harness/role-process.js';
@@ -29,12 +30,7 @@ const families = (process.env.BLE_FAMILIES ?? 'stoprocent,abandonware').split(',
 const SETTLE_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number) => Math.round(x * 100) / 100;
+const round = (x: number) => roundTo(x, 2);
 
 async function key() {
   const kp = await generateP256KeyPair(nobleCrypto, systemRandom);

@@ -23,6 +23,7 @@
  * phoneCpuMs, vehicleFloorMs, phoneFloorMs, vehicleOverhead, phoneOverhead } },
  * vehicleSpeedup: { node, webcrypto } }` (speedup = noble vehicle CPU / that provider's).
  */
+import { median, roundTo } from './stats.js';
 import { measureFlood } from './flood/measure.js';
 import {
   defaultPolicy,
@@ -57,12 +58,7 @@ const cpuNow = () => {
   return (user + system) / 1000;
 };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number) => Math.round(x * 1000) / 1000;
+const round = (x: number) => roundTo(x, 3);
 const policy = defaultPolicy();
 const countingPolicy = defaultPolicy({ maxRttMs: Infinity });
 

@@ -4,6 +4,7 @@
  * over unix sockets (the byte-stream binding). Medians of `runs` unlocks per phase, in one run, so
  * the ratios compare like with like on a shared machine.
  */
+import { median, roundTo } from '../stats.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +25,7 @@ function child(script: string, args: string[]): { proc: ChildProcess; line: (pre
   return { proc, line: (prefix) => new Promise((resolve) => waiting.push({ prefix, resolve })) };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number) => Math.round(x * 100) / 100;
+const round = (x: number) => roundTo(x, 2);
 
 export interface FloodPhase {
   readonly medianMs: number;

@@ -4,6 +4,7 @@
  * the phone's filter choosing its own car among several advertisers, the car sampling each
  * connected phone's RSSI, and the car daemon's wiring of those samples into the proximity engine.
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_LEGACY_AD_LENGTH, encodeCarAdvertisement, startCarPeripheral, usableRssi, type PhoneLink } from '../../src/adapters/bleno/index.js';
@@ -710,7 +711,7 @@ describe('car daemon proximity wiring (linkProximity)', () => {
 
     // the owner pairs; a friend gets a shared key (redeemed on its first unlock)
     const phoneA = await PhoneWallet.open({ store: new MemoryPhoneStore(), label: 'A' });
-    const { code } = await service.openPairing({ scrypt: { log2N: 10, r: 8, p: 1 } });
+    const { code } = await service.openPairing({ scrypt: FAST_SCRYPT });
     {
       const [pl, cl] = createMemoryLinkPair();
       const served = serve(cl);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryVehicleStore } from '../../src/index.js';
-import { pairOwner, shareTo, T0, world, type World } from './world.js';
+import { FAST_SCRYPT, pairOwner, shareTo, T0, world, type World } from './world.js';
 
 const HOUR = 3_600_000;
 
@@ -148,7 +148,7 @@ describe('the clock never goes below its persisted floor', () => {
     await w.reopen();
     const start = w.car.now();
     expect(w.car.clockBehind).toBe(true);
-    await w.car.openPairing({ scrypt: { log2N: 10, r: 8, p: 1 }, ttlMs: 60_000 });
+    await w.car.openPairing({ scrypt: FAST_SCRYPT, ttlMs: 60_000 });
     expect(w.car.pairingStatus).toBe('active');
     w.clock.mono += 61_000; // a minute passes on the monotonic clock; the wall clock is still 1970
     expect(w.car.now()).toBe(start + 61_000);

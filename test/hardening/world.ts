@@ -11,8 +11,9 @@ import {
   type VehicleState,
   type VehicleStore,
 } from '../../src/index.js';
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 
-export const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
+export { FAST_SCRYPT };
 export const T0 = 1_767_225_600_000; // 2026-01-01
 
 export interface World {

@@ -4,6 +4,7 @@
  * `advertising-secret` command (no permission needed, but a valid key), and the change is durable
  * in the same write as the revocation. Through the public service API over the in-memory link.
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { describe, expect, it } from 'vitest';
 import {
   advertisingEpoch,
@@ -18,8 +19,6 @@ import {
   VehicleService,
   type VehicleState,
 } from '../../src/index.js';
-
-const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 
 /** A memory store that counts durable writes. */
 class CountingStore extends MemoryVehicleStore {

@@ -2,6 +2,7 @@
  * Owner pairing, friend sharing, revocation and the audit log, end to end over the in-memory link
  * through the public service API (VehicleService, PhoneWallet).
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { describe, expect, it } from 'vitest';
 import {
   createMemoryLinkPair,
@@ -19,8 +20,6 @@ import {
   VehicleService,
   type Command,
 } from '../../src/index.js';
-
-const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 
 async function world(seed = 'w') {
   let t = 1_767_225_600_000;

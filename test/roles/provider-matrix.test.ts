@@ -5,12 +5,12 @@
  * the car is limited to (checked on the wire), and shares a key: the owner's provider signs the
  * grant, the car's provider verifies it — randomized, high-S-or-not signatures across providers.
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { describe, expect, it } from 'vitest';
 import { deterministicRandom, MemoryPhoneStore, MemoryVehicleStore, PhoneWallet, VehicleService, type CryptoProvider, type SuiteId } from '../../src/index.js';
 import { PROVIDERS } from '../crypto/providers.js';
 import { recordingLinkPair, wireSummary } from '../helpers/recording-link.js';
 
-const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 const SUITES: readonly SuiteId[] = [1, 2];
 /** Offset of the suite id in the phone's handshake message: type, version, suite (PROTOCOL.md §4). */
 const HANDSHAKE_SUITE_OFFSET = 2;

@@ -18,6 +18,7 @@
  *   in order, and the car reopened from its files has every key, every revocation and the last
  *   advertising secret.
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,6 @@ import { mulberry32 } from '../../scripts/gen-rssi-traces.js';
 const EVENTS = 3024;
 const STEP_MS = 200_000;
 const START_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 /**
  * The audit files rotate at 64 KiB here (1 MiB by default) with 16 kept, so a week (≈ 0.5 MB)
  * rotates several times and nothing is dropped: the bound is (1 + 16) × 64 KiB, and the entries

@@ -3,6 +3,7 @@
  * real `VehicleService` behind it: pairing and a command end to end, and every failure the
  * adapter must turn into a typed error without hanging (the browser flows are in test/web).
  */
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -150,7 +151,7 @@ describe('connectToCar (Web Bluetooth)', () => {
     const service = await openCar();
     const car = fakeCar(service);
     const wallet = await PhoneWallet.open({ store: new MemoryPhoneStore() });
-    const { code } = await service.openPairing({ scrypt: { log2N: 10, r: 8, p: 1 } });
+    const { code } = await service.openPairing({ scrypt: FAST_SCRYPT });
     const link = await connectToCar({ bluetooth: car.bluetooth });
     expect(car.requests).toEqual([{ filters: [{ services: [PROXKEY_SERVICE_UUID] }] }]);
     expect(link.valueSize).toBe(20);

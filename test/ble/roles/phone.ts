@@ -3,6 +3,7 @@
  * Env: BLE_IMPL (stoprocent | abandonware), HCI_PORT (pty), PHONE_SECRET, CAR_PUBLIC (hex).
  * Commands: echo, session (answers carry typed error names/codes on failure).
  */
+import { median } from '../../../src/proximity/robust-stats.js';
 import { advertisingFilter, advertisingIdOf, connectToCar, loadNoble, type CarLink, type NobleLike } from '../../../src/adapters/noble/index.js';
 import { fromHex, toHex } from '../../../src/bytes.js';
 import { makeWallet, phoneOptionsFor, runPhoneCommands, warmUp, type PhoneCommand } from './protocol.js';
@@ -16,11 +17,6 @@ let noble: NobleLike;
 let current: CarLink | undefined;
 let wallet: PhoneWallet | undefined;
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!;
 
 async function connect(timeouts: { scanTimeoutMs?: number; stepTimeoutMs?: number; writeTimeoutMs?: number } = {}, secrets: string[] = []) {

@@ -95,7 +95,7 @@ export async function phoneOptionsFor(phoneSecret: string, carPublic: string) {
 }
 
 /** Low scrypt cost for pairing in tests (the default 2^15 is for real use). */
-export const TEST_SCRYPT = { log2N: 10, r: 8, p: 1 } as const;
+export { FAST_SCRYPT as TEST_SCRYPT } from '../../helpers/scrypt.js';
 
 /** A car as the product runs it (`VehicleService` on an in-memory store), for pairing over BLE. */
 export async function makeVehicleService(maxRttMs: number | undefined, actuator: (command: string, keyId: string) => void) {
