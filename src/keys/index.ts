@@ -1,4 +1,4 @@
-export type { KeyDirectory, KeyRecord } from './key-record.js';
+export { windowDenial, type KeyDirectory, type KeyRecord } from './key-record.js';
 export { KeyRegistry, MemoryKeyRegistry, MemoryKeyStore, type EnrollOptions, type KeyRegistryOptions } from './key-registry.js';
 export {
   carIdOf,

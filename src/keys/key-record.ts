@@ -40,3 +40,10 @@ export interface KeyDirectory {
    */
   redeemGrant?(grant: Uint8Array, presenter: Uint8Array, now: number): Promise<KeyRecord | DenyReason>;
 }
+
+/** Why `key` (or any window `{ notBefore?, notAfter? }`, inclusive) is not valid at `now`, or undefined when it is. */
+export function windowDenial(key: { readonly notBefore?: number; readonly notAfter?: number }, now: number): 'not-yet-valid' | 'expired' | undefined {
+  if (key.notBefore !== undefined && now < key.notBefore) return 'not-yet-valid';
+  if (key.notAfter !== undefined && now > key.notAfter) return 'expired';
+  return undefined;
+}

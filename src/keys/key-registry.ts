@@ -10,7 +10,7 @@ import type { Clock, CryptoProvider } from '../crypto/provider.js';
 import { assertArg, LocalError, RemoteError } from '../errors.js';
 import { keyIdOf } from '../protocol/key-id.js';
 import type { DenyReason } from '../protocol/reasons.js';
-import type { KeyDirectory, KeyRecord } from './key-record.js';
+import { windowDenial, type KeyDirectory, type KeyRecord } from './key-record.js';
 import { carIdOf, decodeGrant, verifyGrantSignature, type Grant } from './grant.js';
 import { permissionsCover } from './permissions.js';
 import { EMPTY_VEHICLE_STATE, type VehicleState } from './state.js';
@@ -187,8 +187,8 @@ export class KeyRegistry implements KeyDirectory {
     if (issuer.role !== 'owner' || !permissionsCover(issuer.permissions, grant.permissions)) return 'not-permitted';
     // The issuer must be valid now, as at every command of its own: an owner outside its window
     // cannot delegate.
-    if (issuer.notBefore !== undefined && now < issuer.notBefore) return 'not-yet-valid';
-    if (issuer.notAfter !== undefined && now > issuer.notAfter) return 'expired';
+    const issuerDenial = windowDenial(issuer, now);
+    if (issuerDenial) return issuerDenial;
     // A grant is bounded by its issuer's window: the friend's window is the intersection.
     const window = intersectWindows(grant, issuer);
     // An expired grant enrolls nothing; a future window enrolls now and the policy waits for it.

@@ -4,6 +4,7 @@
  * revoked → not-yet-valid → expired → not-permitted → relay-suspected → intent-required →
  * out-of-range → ranging-failed. `advertising-secret` needs no permission (IMPLICIT_PERMISSIONS).
  */
+import { windowDenial } from '../keys/key-record.js';
 import { IMPLICIT_PERMISSIONS } from '../protocol/commands.js';
 import type { ProximityVerdict } from '../roles/types.js';
 import type { Policy, PolicyContext, PolicyDecision } from './types.js';
@@ -44,8 +45,8 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
   return (ctx: PolicyContext): PolicyDecision => {
     const { key, commandName: name, now } = ctx;
     if (key.revoked) return deny('revoked');
-    if (key.notBefore !== undefined && now < key.notBefore) return deny('not-yet-valid');
-    if (key.notAfter !== undefined && now > key.notAfter) return deny('expired');
+    const outside = windowDenial(key, now);
+    if (outside) return deny(outside);
     if (!key.permissions.includes('*') && !key.permissions.includes(name) && !IMPLICIT_PERMISSIONS.includes(name)) return deny('not-permitted');
     if (ctx.rttMs > maxRtt) return deny('relay-suspected');
     if (intent.has(name) && !ctx.intent) return deny('intent-required');

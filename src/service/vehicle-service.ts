@@ -21,7 +21,7 @@ import { systemRandom } from '../crypto/random.js';
 import { asProxkeyError, LocalError, notifyObserver, ProxkeyError } from '../errors.js';
 import type { AuditLimiterOptions } from '../keys/audit-limiter.js';
 import { carIdOf } from '../keys/grant.js';
-import type { KeyRecord } from '../keys/key-record.js';
+import { windowDenial, type KeyRecord } from '../keys/key-record.js';
 import { KeyRegistry, type RevokeResult } from '../keys/key-registry.js';
 import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
@@ -388,6 +388,6 @@ export class VehicleService {
   #isActiveKey(keyId: string): boolean {
     const key = this.registry.state.keys.find((k) => k.id === keyId);
     const now = this.#now();
-    return !!key && !key.revoked && (key.notBefore === undefined || now >= key.notBefore) && (key.notAfter === undefined || now <= key.notAfter);
+    return !!key && !key.revoked && windowDenial(key, now) === undefined;
   }
 }
