@@ -3,42 +3,22 @@
  * tests and the bench count what a transaction actually put on the wire (messages, bytes, round
  * trips) instead of writing constants.
  */
-import { createMemoryLinkPair, type Link, type LinkCloseInfo, type MemoryLinkOptions, type ReceiveOptions, type SendOptions } from '../../src/index.js';
+import { createMemoryLinkPair, type Link, type MemoryLinkOptions } from '../../src/index.js';
+import { wrapLink } from './link-wrap.js';
 
 export interface WireMessage {
   readonly from: 'phone' | 'vehicle';
   readonly bytes: Uint8Array;
 }
 
-class RecordingLink implements Link {
-  readonly #inner: Link;
-  readonly #record: (bytes: Uint8Array) => void;
-
-  constructor(inner: Link, record: (bytes: Uint8Array) => void) {
-    this.#inner = inner;
-    this.#record = record;
-  }
-
-  send(message: Uint8Array, options?: SendOptions): Promise<void> {
-    this.#record(message.slice());
-    return this.#inner.send(message, options);
-  }
-
-  receive(options?: ReceiveOptions): Promise<Uint8Array> {
-    return this.#inner.receive(options);
-  }
-
-  close(reason?: string): void {
-    this.#inner.close(reason);
-  }
-
-  get closed(): Promise<LinkCloseInfo> {
-    return this.#inner.closed;
-  }
-
-  get isClosed(): boolean {
-    return this.#inner.isClosed;
-  }
+/** `inner`, recording a copy of every message it sends. */
+function recordingLink(inner: Link, record: (bytes: Uint8Array) => void): Link {
+  return wrapLink(inner, {
+    send: (message, options) => {
+      record(message.slice());
+      return inner.send(message, options);
+    },
+  });
 }
 
 /** A memory link pair (phone side, vehicle side) and the log of everything sent on it. */
@@ -46,8 +26,8 @@ export function recordingLinkPair(options?: MemoryLinkOptions): { phone: Link; v
   const [phone, vehicle] = createMemoryLinkPair(options);
   const wire: WireMessage[] = [];
   return {
-    phone: new RecordingLink(phone, (bytes) => wire.push({ from: 'phone', bytes })),
-    vehicle: new RecordingLink(vehicle, (bytes) => wire.push({ from: 'vehicle', bytes })),
+    phone: recordingLink(phone, (bytes) => wire.push({ from: 'phone', bytes })),
+    vehicle: recordingLink(vehicle, (bytes) => wire.push({ from: 'vehicle', bytes })),
     wire,
   };
 }
