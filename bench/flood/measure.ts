@@ -5,25 +5,12 @@
  * the ratios compare like with like on a shared machine.
  */
 import { median, roundTo } from '../stats.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { child } from '../child.js';
 import { fromHex, generateP256KeyPair, nobleCrypto, runPhoneCommand, softwareKey, systemRandom, toHex } from '../../src/index.js';
 import { connectSocketLink } from '../../src/node/index.js';
-
-const TSX = join(import.meta.dirname, '../../node_modules/.bin/tsx');
-
-function child(script: string, args: string[]): { proc: ChildProcess; line: (prefix: string) => Promise<string> } {
-  const proc = spawn(TSX, [join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting: { prefix: string; resolve: (l: string) => void }[] = [];
-  createInterface({ input: proc.stdout }).on('line', (l) => {
-    const i = waiting.findIndex((w) => l.startsWith(w.prefix));
-    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(l);
-  });
-  return { proc, line: (prefix) => new Promise((resolve) => waiting.push({ prefix, resolve })) };
-}
 
 const round = (x: number) => roundTo(x, 2);
 
@@ -48,11 +35,11 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
   const dir = mkdtempSync(join(tmpdir(), 'proxkey-flood-'));
   const socket = join(dir, 'car.sock');
   const owner = await softwareKey(nobleCrypto, (await generateP256KeyPair(nobleCrypto, systemRandom)).secretKey);
-  const car = child('car.ts', [socket, toHex(owner.publicKey), carCrypto, ...(options.cap ? [String(options.cap)] : [])]);
+  const car = child('flood/car.ts', [socket, toHex(owner.publicKey), carCrypto, ...(options.cap ? [String(options.cap)] : [])]);
   const carKey = fromHex((await car.line('car ')).slice(4));
   await car.line('ready');
   const rss = async () => {
-    car.proc.stdin!.write('rss\n');
+    car.send('rss');
     return Number((await car.line('rss ')).slice(4));
   };
   const rss0 = await rss();
@@ -83,7 +70,7 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
     return { medianMs: median(ms), denied };
   };
   const underFlood = async (mode: 'bogus' | 'strangers') => {
-    const flood = child('attacker.ts', [socket, String(attackers), mode, toHex(carKey)]);
+    const flood = child('flood/attacker.ts', [socket, String(attackers), mode, toHex(carKey)]);
     await flood.line('flooding');
     await new Promise((res) => setTimeout(res, 1_500)); // let the flood reach its steady state
     const r = await phase();

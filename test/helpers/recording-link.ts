@@ -37,7 +37,15 @@ export function recordingLinkPair(options?: MemoryLinkOptions): { phone: Link; v
  * next message on the wire is the vehicle's); the vehicle's opening challenge, pushed on
  * subscription, and a phone's final close are not round trips.
  */
-export function wireSummary(wire: readonly WireMessage[]): { roundTrips: number; messages: number; bytes: number; perMessage: number[] } {
+/** What one exchange put on the wire: round trips (a phone message answered by the vehicle), messages, bytes. */
+export interface WireSummary {
+  readonly roundTrips: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly perMessage: number[];
+}
+
+export function wireSummary(wire: readonly WireMessage[]): WireSummary {
   let roundTrips = 0;
   for (let i = 0; i + 1 < wire.length; i++) if (wire[i]!.from === 'phone' && wire[i + 1]!.from === 'vehicle') roundTrips++;
   const perMessage = wire.map((m) => m.bytes.length);
