@@ -49,13 +49,23 @@ const signingKeys = new SecretKeyCache<KeyObject>();
 const copy = (b: Uint8Array): Uint8Array =>
   b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer ? new Uint8Array(b.buffer) : new Uint8Array(b);
 
-/** The OpenSSL ECDH object of a (validated) secret scalar; it also yields the public key. */
+/**
+ * The OpenSSL ECDH object of a secret scalar; it also yields the public key. The scalar is
+ * range-checked when it is imported: a cached object is only returned while the array still holds
+ * exactly the bytes that were checked.
+ */
 function ecdhKey(secretKey: Uint8Array): ECDH {
   const cached = ecdhKeys.get(secretKey);
   if (cached) return cached;
+  assertP256SecretKey(secretKey);
+  return importEcdhKey(secretKey);
+}
+
+/** Import a range-checked scalar into an OpenSSL ECDH object, cached against the array. */
+function importEcdhKey(checkedSecretKey: Uint8Array): ECDH {
   const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(secretKey);
-  return ecdhKeys.set(secretKey, ecdh);
+  ecdh.setPrivateKey(checkedSecretKey);
+  return ecdhKeys.set(checkedSecretKey, ecdh);
 }
 
 /** An ECDSA private key object (JWK import: d plus the public coordinates, no DER parsing). */
@@ -139,15 +149,16 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
     assertP256SecretKey(secretKey);
     const own = secretKey.slice();
-    return { secretKey: own, publicKey: copy(ecdhKey(own).getPublicKey()) };
+    return { secretKey: own, publicKey: copy(importEcdhKey(own).getPublicKey()) };
   },
 
   async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
-    assertP256SecretKey(secretKey);
+    assertBytes(secretKey, 'P-256 secret key', 32);
+    const key = ecdhKey(secretKey); // range-checks a scalar it has not imported yet
     // Validation first: OpenSSL would also take (among others) hybrid 06/07 encodings.
     assertP256PublicKey(publicKey);
     try {
-      return copy(ecdhKey(secretKey).computeSecret(publicKey));
+      return copy(key.computeSecret(publicKey));
     } catch (cause) {
       throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key', { cause });
     }

@@ -15,8 +15,17 @@ const SUITE_CIPHERS: Readonly<Record<SuiteId, (crypto: CryptoProvider) => NoiseC
  * so no table of other curves and hashes ends up in a bundle of the roles).
  */
 export function noiseProtocolFor(suite: SuiteId, crypto: CryptoProvider): NoiseProtocol {
-  return { name: SUITES[suite], pattern: getPattern('KX'), dh: p256Dh(crypto), cipher: SUITE_CIPHERS[suite](crypto), hash: providerSha256Hash(crypto) };
+  let perSuite = protocols.get(crypto);
+  if (!perSuite) protocols.set(crypto, (perSuite = new Map<SuiteId, NoiseProtocol>()));
+  let protocol = perSuite.get(suite);
+  if (!protocol) {
+    const functions = { dh: p256Dh(crypto), cipher: SUITE_CIPHERS[suite](crypto), hash: providerSha256Hash(crypto) };
+    perSuite.set(suite, (protocol = Object.freeze({ name: SUITES[suite], pattern: getPattern('KX'), ...functions })));
+  }
+  return protocol;
 }
+/** Built once per provider and suite: every handshake asks (the functions hold no state). */
+const protocols = new WeakMap<CryptoProvider, Map<SuiteId, NoiseProtocol>>();
 
 /** A long-term key in custody, seen as a Noise static key (only ECDH is needed by Noise). */
 export function custodyAsNoiseKey(custody: KeyCustody): NoiseKey {
