@@ -30,7 +30,7 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
     assertSecretKey(secretKey);
-    return { secretKey: secretKey.slice(), publicKey: p256.getPublicKey(secretKey, false) };
+    return { secretKey: new Uint8Array(secretKey), publicKey: p256.getPublicKey(secretKey, false) }; // a copy, also of a Buffer
   },
 
   async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {

@@ -108,7 +108,7 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
   return {
     async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
       assertP256SecretKey(secretKey);
-      const copy = secretKey.slice();
+      const copy = new Uint8Array(secretKey); // a copy, also of a Buffer (whose slice is a view)
       // Extractable so the public coordinates can be read back (JWK x, y). The key object never
       // leaves this provider; it is cached for the ECDHs that follow (the same array comes back).
       const key = keys.rememberEcdh(copy, keys.importSecret(copy, ECDH, true));

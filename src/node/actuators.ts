@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { commandName, type Command } from '../protocol/commands.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
-import type { Actuator } from '../transport/vehicle-driver.js';
+import type { Actuator, ActuatorContext } from '../transport/vehicle-driver.js';
 import { Gpio, type GpioLineRef } from './gpio.js';
 
 /** GPIO relays for `gpioRelayActuator`: the chip, polarity, a line per command, and pulse lengths. */
@@ -33,12 +33,14 @@ export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): A
 
 /**
  * Run `path <command> <key id> <role>` for each authorized command; exit status 0 = done. Stdout
- * (first 64 bytes) is returned to the phone as result data. Bounded by `timeoutMs` (default 10 s).
+ * (first 64 bytes) is returned to the phone as result data. Bounded by `timeoutMs` (default 10 s);
+ * when the car gives up on the command first (its own bound, shutdown), the script is killed.
  */
 export function commandActuator(path: string, timeoutMs = 10_000): Actuator {
-  return (command: Command, key: KeyRecord) =>
+  return (command: Command, key: KeyRecord, context?: ActuatorContext) =>
     new Promise<ExecutionOutcome>((resolve) => {
-      execFile(path, [commandName(command), key.id, key.role], { timeout: timeoutMs }, (err, stdout) => {
+      const options = { timeout: timeoutMs, ...(context?.signal && { signal: context.signal }) };
+      execFile(path, [commandName(command), key.id, key.role], options, (err, stdout) => {
         if (err) resolve({ ok: false, reason: 'actuator-failed' });
         else resolve({ ok: true, data: new TextEncoder().encode(stdout.trim()).slice(0, 64) });
       });

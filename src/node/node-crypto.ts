@@ -148,7 +148,7 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
     assertP256SecretKey(secretKey);
-    const own = secretKey.slice();
+    const own = new Uint8Array(secretKey); // a copy (a Buffer's slice would be a view the caller then wipes)
     return { secretKey: own, publicKey: copy(importEcdhKey(own).getPublicKey()) };
   },
 

@@ -18,7 +18,7 @@ export class CipherState {
 
   initializeKey(key: Uint8Array | undefined): void {
     this.#k?.fill(0);
-    this.#k = key ? key.slice() : undefined;
+    this.#k = key ? new Uint8Array(key) : undefined; // a copy, whatever array type the hash returned
     this.#n = 0;
   }
 

@@ -120,7 +120,7 @@ export class HandshakeState {
       for (const token of this.#options.pattern.messages[this.#index]!) {
         if (token === 'e') {
           if (this.#re) throw new LocalError('ERR_INVALID_STATE', 're already set');
-          const re = takeBytes(message, off, dh.publicKeyLength).slice();
+          const re = new Uint8Array(takeBytes(message, off, dh.publicKeyLength)); // a copy, also of a Buffer
           off += dh.publicKeyLength;
           dh.validatePublicKey(re);
           this.#re = re;

@@ -11,7 +11,7 @@ import type { NoiseFunctionTable } from './suites.js';
 
 function montgomeryDh(name: string, len: number, curve: typeof x25519): NoiseDH {
   const keyFrom = (secret: Uint8Array): NoiseKey => {
-    const secretKey = secret.slice();
+    const secretKey = new Uint8Array(secret);
     return {
       publicKey: curve.getPublicKey(secretKey),
       async dh(remote) {

@@ -27,7 +27,7 @@ export class ConnectionAdmission {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** Register a connection (evicting beyond the cap); `release` when it ends. */
+  /** Register a connection (evicting beyond the cap); `release` when it ends (releasing again does nothing). */
   admit(signal: AbortSignal | undefined): { connection: AdmittedConnection; release: () => void } {
     const now = this.clock();
     const connection: AdmittedConnection = { control: new AbortController(), since: now, trusted: false };
@@ -36,7 +36,8 @@ export class ConnectionAdmission {
     signal?.addEventListener('abort', onAbort, { once: true });
     const release = () => {
       signal?.removeEventListener('abort', onAbort);
-      this.#connections.splice(this.#connections.indexOf(connection), 1);
+      const i = this.#connections.indexOf(connection);
+      if (i >= 0) this.#connections.splice(i, 1); // a second release must not remove another connection
     };
     this.#connections.push(connection);
     this.#evictBeyondCap(now);

@@ -156,6 +156,16 @@ describe.each(PROVIDERS)('%s: results and the key cache', (_name, crypto) => {
     expect(await thrown(() => crypto.p256Sign(kp.secretKey, utf8('m')))).toBeInstanceOf(LocalError);
   });
 
+  it('owns a real copy of a secret given as a Node Buffer (whose slice is a view), as a plain Uint8Array', async () => {
+    const input = Buffer.from(secretA);
+    const kp = await crypto.p256KeyPairFromSecret(input);
+    input.fill(0); // the caller wipes its input, as documented
+    expect(Object.getPrototypeOf(kp.secretKey)).toBe(Uint8Array.prototype);
+    expect(kp.secretKey).toEqual(secretA);
+    const peer = (await nobleCrypto.p256KeyPairFromSecret(secretB)).publicKey;
+    expect(await crypto.p256Ecdh(kp.secretKey, peer)).toEqual(await nobleCrypto.p256Ecdh(secretA, peer));
+  });
+
   it('maps every AEAD failure to ERR_DECRYPT (tampered tag, body, associated data)', async () => {
     for (const alg of ['aes-256-gcm', 'chacha20-poly1305', 'xchacha20-poly1305'] as const) {
       const key = new Uint8Array(32).fill(7);

@@ -1,8 +1,8 @@
 /** GPIO (libgpiod tools, both syntaxes), command and log actuators, with a fake runner. */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { commandActuator, Gpio, gpioRelayActuator, logActuator, type GpioRunner } from '../../src/node/index.js';
 import type { KeyRecord } from '../../src/index.js';
 
@@ -90,6 +90,20 @@ describe('command and log actuators', () => {
     writeFileSync(slow, '#!/bin/sh\nsleep 5\n');
     chmodSync(slow, 0o755);
     expect(await commandActuator(slow, 100)({ kind: 'unlock' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
+  });
+
+  it('kills the script when the car gives up on the command (its signal aborts)', async () => {
+    const pidFile = join(dir, 'pid');
+    const slow = join(dir, 'slow-abort.sh');
+    writeFileSync(slow, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`);
+    chmodSync(slow, 0o755);
+    const control = new AbortController();
+    const outcome = commandActuator(slow, 60_000)({ kind: 'unlock' }, key, { signal: control.signal });
+    await vi.waitFor(() => expect(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()).toBeTruthy());
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    control.abort();
+    expect(await outcome).toEqual({ ok: false, reason: 'actuator-failed' });
+    await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow()); // the script is gone, not left running
   });
 
   it('logs', async () => {
