@@ -127,6 +127,8 @@ function checkActuators(path: string, actuators: unknown): void {
   if (a.type === 'gpio' && (typeof a.chip !== 'string' || typeof a.lines !== 'object' || a.lines === null))
     bad(path, 'actuators', 'of type gpio needs chip and lines { unlock: <offset>, … }');
   if (a.type === 'command' && typeof a.path !== 'string') bad(path, 'actuators.path', 'must be the script to run');
+  if (a.type === 'command' && a.timeoutMs !== undefined && !(Number.isInteger(a.timeoutMs) && Number(a.timeoutMs) > 0 && Number(a.timeoutMs) <= 60_000))
+    bad(path, 'actuators.timeoutMs', 'must be a whole number of ms in 1..60000');
 }
 
 function checkGpioLines(path: string, c: Fields): void {

@@ -34,6 +34,12 @@ describe('car config', () => {
     ['an unknown field', '{"nmae": "x"}', /nmae is not a known setting/],
     ['a bad actuator type', '{"actuators": {"type": "relay"}}', /actuators.type must be gpio, command or log/],
     ['gpio without lines', '{"actuators": {"type": "gpio", "chip": "gpiochip0"}}', /needs chip and lines/],
+    [
+      'a command timeout in words',
+      '{"actuators": {"type": "command", "path": "/bin/true", "timeoutMs": "10s"}}',
+      /actuators.timeoutMs must be a whole number of ms in 1..60000/,
+    ],
+    ['a zero command timeout', '{"actuators": {"type": "command", "path": "/bin/true", "timeoutMs": 0}}', /actuators.timeoutMs must be/],
     ['a bad button', '{"pairingButton": {"chip": "gpiochip0"}}', /pairingButton needs/],
     ['proximity not an object', '{"proximity": 3}', /proximity must be an object/],
     ['a non-boolean switch', '{"proximity": {"walkAwayLock": "yes"}}', /proximity.walkAwayLock must be true or false/],
