@@ -80,5 +80,5 @@ export function fromBase64Url(s: string): Uint8Array {
   return out;
 }
 
-/** A real copy, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
-export const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
+/** A real copy as a plain `Uint8Array`, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
+export const copyOf = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);

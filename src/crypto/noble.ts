@@ -2,6 +2,7 @@
  * The default {@link CryptoProvider}: pure JavaScript on the audited @noble libraries.
  * Runs anywhere (Node, browsers, React Native); no Node built-ins.
  */
+import { copyOf } from '../bytes.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { p256 } from '@noble/curves/nist.js';
@@ -30,7 +31,7 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
     assertSecretKey(secretKey);
-    return { secretKey: new Uint8Array(secretKey), publicKey: p256.getPublicKey(secretKey, false) }; // a copy, also of a Buffer
+    return { secretKey: copyOf(secretKey), publicKey: p256.getPublicKey(secretKey, false) };
   },
 
   async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {

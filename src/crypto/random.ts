@@ -1,7 +1,7 @@
 /** Randomness sources. The default uses the platform CSPRNG (`crypto.getRandomValues`). */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { concatBytes, utf8 } from '../bytes.js';
+import { concatBytes, copyOf, utf8 } from '../bytes.js';
 import type { RandomSource } from './provider.js';
 
 /** The platform CSPRNG (WebCrypto `getRandomValues`: Node ≥ 20, browsers, React Native with a polyfill). */
@@ -12,7 +12,7 @@ export const systemRandom: RandomSource = (n) => randomBytes(n);
  * vectors only** — never use it for real keys.
  */
 export function deterministicRandom(seed: string | Uint8Array): RandomSource {
-  const s = typeof seed === 'string' ? utf8(seed) : seed.slice();
+  const s = typeof seed === 'string' ? utf8(seed) : copyOf(seed);
   let counter = 0;
   let pool: Uint8Array = new Uint8Array(0);
   return (n) => {

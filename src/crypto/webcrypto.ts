@@ -12,6 +12,7 @@
  * - WebCrypto's ECDSA signatures are already IEEE P1363 (`r ‖ s`), randomized, and not low-S
  *   normalised; every provider's verify accepts high-S.
  */
+import { copyOf } from '../bytes.js';
 import { LocalError, RemoteError, assertBytes } from '../errors.js';
 import { assertAeadArguments, assertAeadCiphertext } from './arguments.js';
 import { nobleCrypto } from './noble.js';
@@ -108,7 +109,7 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
   return {
     async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
       assertP256SecretKey(secretKey);
-      const copy = new Uint8Array(secretKey); // a copy, also of a Buffer (whose slice is a view)
+      const copy = copyOf(secretKey);
       // Extractable so the public coordinates can be read back (JWK x, y). The key object never
       // leaves this provider; it is cached for the ECDHs that follow (the same array comes back).
       const key = keys.rememberEcdh(copy, keys.importSecret(copy, ECDH, true));

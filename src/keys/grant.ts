@@ -9,7 +9,7 @@
  *
  * signature = ECDSA-P256-SHA256(issuer signing key, "proxkey grant v1" ‖ all preceding bytes).
  */
-import { concatBytes, fromBase64Url, fromHex, toBase64Url, toHex, utf8 } from '../bytes.js';
+import { concatBytes, copyOf, fromBase64Url, fromHex, toBase64Url, toHex, utf8 } from '../bytes.js';
 import type { KeyCustody } from '../crypto/custody.js';
 import { assertP256PublicKey } from '../crypto/p256.js';
 import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
@@ -104,7 +104,7 @@ export async function issueGrant(options: {
   const fields: GrantFields = {
     grantId: toHex(options.random(16)),
     carId: carIdOf(options.crypto, options.vehicleKey),
-    subject: options.subject.slice(),
+    subject: copyOf(options.subject),
     issuerKeyId: options.issuerKeyId,
     permissions: [...options.permissions],
     notBefore,

@@ -3,7 +3,7 @@
  * redeem grants, list. Every change is saved (atomically, durably) **before** it takes effect in
  * memory or is acknowledged; changes are serialized, so concurrent sessions cannot lose updates.
  */
-import { equalBytes } from '../bytes.js';
+import { copyOf, equalBytes } from '../bytes.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import { assertP256PublicKey, p256Uncompressed } from '../crypto/p256.js';
 import type { Clock, CryptoProvider } from '../crypto/provider.js';
@@ -74,7 +74,7 @@ export class KeyRegistry implements KeyDirectory {
 
   /** Set the car's static public key (once known), for grant redemption. */
   setVehicleKey(vehicleKey: Uint8Array): void {
-    this.#vehicleKey = vehicleKey.slice();
+    this.#vehicleKey = copyOf(vehicleKey);
   }
 
   /**
@@ -127,7 +127,7 @@ export class KeyRegistry implements KeyDirectory {
    * target was already revoked: nothing changes then).
    */
   async revoke(target: string, options: RevokeOptions = {}): Promise<RevokeResult> {
-    const fresh = options.advertisingSecret && { advertisingSecret: options.advertisingSecret.slice() };
+    const fresh = options.advertisingSecret && { advertisingSecret: copyOf(options.advertisingSecret) };
     return this.update<RevokeResult>((s) => {
       // with `advertisingSecret`: replaced in the same durable write, if the revocation changes anything
       const secret = (changed: boolean) => (fresh && changed ? fresh : {});
@@ -195,7 +195,7 @@ export class KeyRegistry implements KeyDirectory {
     if (window.notAfter !== undefined && now > window.notAfter) return 'expired';
     const record: KeyRecord = Object.freeze({
       id: keyIdOf(this.#crypto, presenter),
-      publicKey: presenter.slice(),
+      publicKey: copyOf(presenter),
       role: 'shared',
       permissions: Object.freeze([...grant.permissions]),
       ...window,

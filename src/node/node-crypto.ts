@@ -17,6 +17,7 @@
  * - Node returns `Buffer`s, some of them views into a shared pool: results are plain `Uint8Array`s
  *   (a view when the Buffer owns its memory, else a copy).
  */
+import { copyOf } from '../bytes.js';
 import {
   createCipheriv,
   createDecipheriv,
@@ -148,7 +149,7 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
     assertP256SecretKey(secretKey);
-    const own = new Uint8Array(secretKey); // a copy (a Buffer's slice would be a view the caller then wipes)
+    const own = copyOf(secretKey); // a real copy: a Buffer's slice would be a view the caller then wipes
     return { secretKey: own, publicKey: copy(importEcdhKey(own).getPublicKey()) };
   },
 

@@ -1,4 +1,5 @@
 /** Noise CipherState (spec §5.1): a key `k` (or none) and a 64-bit nonce `n`. */
+import { copyOf } from '../bytes.js';
 import { LocalError } from '../errors.js';
 import type { NoiseCipher } from './functions.js';
 
@@ -18,7 +19,7 @@ export class CipherState {
 
   initializeKey(key: Uint8Array | undefined): void {
     this.#k?.fill(0);
-    this.#k = key ? new Uint8Array(key) : undefined; // a copy, whatever array type the hash returned
+    this.#k = key ? copyOf(key) : undefined;
     this.#n = 0;
   }
 
@@ -38,7 +39,7 @@ export class CipherState {
   }
 
   async encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
-    if (!this.#k) return plaintext.slice();
+    if (!this.#k) return copyOf(plaintext);
     this.#checkNonce();
     const out = await this.cipher.encrypt(this.#k, this.#n, ad, plaintext);
     this.#n++;
@@ -47,7 +48,7 @@ export class CipherState {
 
   /** On failure the nonce is NOT advanced (spec §5.1), so state is unchanged. */
   async decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
-    if (!this.#k) return ciphertext.slice();
+    if (!this.#k) return copyOf(ciphertext);
     this.#checkNonce();
     const out = await this.cipher.decrypt(this.#k, this.#n, ad, ciphertext);
     this.#n++;

@@ -3,7 +3,7 @@
  * with PSK support (§9). Ephemeral secrets are wiped at Split. A failed ReadMessage leaves this
  * object unusable (Noise handshake errors are fatal): callers build a fresh one per attempt.
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, copyOf } from '../bytes.js';
 import { LocalError, RemoteError } from '../errors.js';
 import type { CipherState } from './cipher-state.js';
 import type { NoiseKey, NoiseSuite } from './functions.js';
@@ -120,7 +120,7 @@ export class HandshakeState {
       for (const token of this.#options.pattern.messages[this.#index]!) {
         if (token === 'e') {
           if (this.#re) throw new LocalError('ERR_INVALID_STATE', 're already set');
-          const re = new Uint8Array(takeBytes(message, off, dh.publicKeyLength)); // a copy, also of a Buffer
+          const re = copyOf(takeBytes(message, off, dh.publicKeyLength));
           off += dh.publicKeyLength;
           dh.validatePublicKey(re);
           this.#re = re;

@@ -4,6 +4,7 @@
  * sets: pass {@link VECTOR_FUNCTIONS} to `parseProtocolName` to name them. Nothing in proxkey's
  * roles refers to this module, so a bundle of the roles leaves it (and its curves) out.
  */
+import { copyOf } from '../bytes.js';
 import { x25519, x448, blake2b, blake2s, hmac, sha256, sha512 } from '../crypto/extra.js';
 import { RemoteError } from '../errors.js';
 import type { NoiseDH, NoiseHash, NoiseKey } from './functions.js';
@@ -11,7 +12,7 @@ import type { NoiseFunctionTable } from './suites.js';
 
 function montgomeryDh(name: string, len: number, curve: typeof x25519): NoiseDH {
   const keyFrom = (secret: Uint8Array): NoiseKey => {
-    const secretKey = new Uint8Array(secret);
+    const secretKey = copyOf(secret);
     return {
       publicKey: curve.getPublicKey(secretKey),
       async dh(remote) {

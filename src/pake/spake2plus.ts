@@ -26,7 +26,7 @@
  * Wiping is best effort: byte arrays are zeroed, bigint scalars are dropped (JS cannot zero them).
  */
 import { scrypt, scryptAsync } from '@noble/hashes/scrypt.js';
-import { concatBytes, equalBytes, utf8, wipe } from '../bytes.js';
+import { concatBytes, copyOf, equalBytes, utf8, wipe } from '../bytes.js';
 import { LocalError, RemoteError, assertArg, assertBytes } from '../errors.js';
 import {
   P256_POINT_BYTES,
@@ -215,7 +215,7 @@ export function parseVerifierRecord(w0: Uint8Array, L: Uint8Array): Spake2PlusVe
     throw new RemoteError('ERR_DECODE', 'w0: expected a 32-byte scalar in [1, n-1]');
   }
   decodePoint(L, 'L');
-  return { w0: w0.slice(), L: L.slice() };
+  return { w0: copyOf(w0), L: copyOf(L) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ function checkCommon(o: CommonOptions): { context: Uint8Array; idProver: Uint8Ar
   assertBytes(o.idVerifier, 'idVerifier');
   assertArg(typeof o.crypto === 'object' && o.crypto !== null, 'crypto: expected a CryptoProvider');
   assertArg(typeof o.random === 'function', 'random: expected a RandomSource');
-  return { context: o.context.slice(), idProver: o.idProver.slice(), idVerifier: o.idVerifier.slice() };
+  return { context: copyOf(o.context), idProver: copyOf(o.idProver), idVerifier: copyOf(o.idVerifier) };
 }
 
 function decodeLocalPoint(bytes: Uint8Array, what: string): P256Point {
@@ -404,7 +404,7 @@ export class Spake2PlusProver {
     this.#random = opts.random;
     this.#w0 = scalarFromBytes(opts.w0, 'w0');
     this.#w1 = scalarFromBytes(opts.w1, 'w1');
-    this.#w0Bytes = opts.w0.slice();
+    this.#w0Bytes = copyOf(opts.w0);
     this.#fixedX = opts.x === undefined ? undefined : scalarFromBytes(opts.x, 'x');
   }
 
@@ -526,7 +526,7 @@ export class Spake2PlusVerifier {
     this.#crypto = opts.crypto;
     this.#random = opts.random;
     this.#w0 = scalarFromBytes(opts.w0, 'w0');
-    this.#w0Bytes = opts.w0.slice();
+    this.#w0Bytes = copyOf(opts.w0);
     this.#L = decodeLocalPoint(opts.L, 'L');
     this.#fixedY = opts.y === undefined ? undefined : scalarFromBytes(opts.y, 'y');
   }

@@ -19,7 +19,7 @@
  * provider.
  */
 import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
-import { concatBytes, toHex, utf8 } from '../bytes.js';
+import { concatBytes, copyOf, toHex, utf8 } from '../bytes.js';
 import { assertArg, assertBytes } from '../errors.js';
 
 /** Domain-separation label (ASCII, 14 bytes). */
@@ -146,7 +146,7 @@ export class AdvertisingIdResolver {
       assertBytes(c.secret, `secret of ${c.carId}`);
       assertArg(c.secret.length >= MIN_ADVERTISING_SECRET_LENGTH, `secret of ${c.carId}: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`);
     }
-    this.#cars = cars.map((c) => ({ carId: c.carId, secret: c.secret.slice() }));
+    this.#cars = cars.map((c) => ({ carId: c.carId, secret: copyOf(c.secret) }));
   }
 
   /** The car that advertised `id`, judged by the phone's wall clock `unixMs`; undefined if none. */

@@ -12,6 +12,7 @@
  * the state unchanged. Time is an argument of each step (`now`, on the clock of `options.now`,
  * which is only read when a caller omits it); the only thing a step awaits is the crypto provider.
  */
+import { copyOf } from '../bytes.js';
 import type { KeyCustody } from '../crypto/custody.js';
 import { assertBytes, LocalError, RemoteError, TimeoutError, type ProxkeyError } from '../errors.js';
 import { HandshakeState } from '../noise/handshake-state.js';
@@ -167,7 +168,7 @@ export class PhoneSession {
   /** Choose the command the handshake will carry. Sends nothing: the car speaks first. */
   begin(command: CommandInput, options: CommandOptions = {}, now: number = this.#options.now()): void {
     if (this.#state.kind !== 'new') throw new LocalError('ERR_INVALID_STATE', `phone session: begin() in state ${this.#state.kind}`);
-    const extensions = options.grant ? [{ type: Extensions.Grant, value: options.grant.slice() }] : [];
+    const extensions = options.grant ? [{ type: Extensions.Grant, value: copyOf(options.grant) }] : [];
     const first: CommandBody = { kind: BodyKind.Command, command: toCommand(command), intent: options.intent === true, extensions };
     this.#state = { kind: 'awaiting-challenge', first, deadline: now + this.#timeoutMs };
   }

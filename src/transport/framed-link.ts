@@ -3,6 +3,7 @@
  * send (one fragment write at a time, each bounded by a timeout) and reassembles on receive,
  * arming a timer for the reassembler's partial-message deadline. No Node built-ins here.
  */
+import { copyOf } from '../bytes.js';
 import { QueuedLink } from './queued-link.js';
 import { AbortedError, LinkClosedError, LocalError, ProxkeyError, RemoteError, assertArg, assertBytes, messageOf } from '../errors.js';
 import { withDeadline } from './deadline.js';
@@ -85,7 +86,7 @@ export class FramedLink extends QueuedLink {
     if (this.isClosed) throw this.inbox.closedError();
     const max = this.#reassembler.maxMessageSize;
     if (message.length > max) throw new LocalError('ERR_INVALID_ARGUMENT', `message: ${message.length} bytes exceeds the maximum message size ${max}`);
-    const copy = message.slice();
+    const copy = copyOf(message); // also of a Buffer, whose slice would be a view the caller may reuse
     const previous = this.#sendTail;
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));

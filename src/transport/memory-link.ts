@@ -23,6 +23,7 @@
  * Without `mtu` whole messages travel as single packets (the original behaviour); with no
  * latency they are delivered on the next microtask.
  */
+import { copyOf } from '../bytes.js';
 import { QueuedLink } from './queued-link.js';
 import { assertArg } from '../errors.js';
 import type { Link, SendOptions } from './link.js';
@@ -218,7 +219,7 @@ class MemoryLink extends QueuedLink implements Endpoint {
 
   async send(message: Uint8Array, options: SendOptions = {}): Promise<void> {
     this.inbox.assertCanSend(message, options);
-    this.channel.send(this.index, message.slice(), true);
+    this.channel.send(this.index, copyOf(message), true);
   }
 
   close(reason = 'closed'): void {

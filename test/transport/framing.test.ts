@@ -426,6 +426,17 @@ function framedPair(opts: { mtuA?: number; mtuB?: number; closeOnFramingError?: 
 }
 
 describe('FramedLink', () => {
+  it('sends the bytes a message had when send() was called, also for a Node Buffer the caller reuses at once', async () => {
+    const { a, b } = framedPair({ mtuA: 23, mtuB: 23 });
+    const first = a.send(new Uint8Array(300).fill(1)); // many fragments: the next message waits its turn
+    const reused = Buffer.from([1, 2, 3, 4]);
+    const second = a.send(reused);
+    reused.fill(0); // e.g. a pooled buffer, refilled before the queue reaches this message
+    await Promise.all([first, second]);
+    expect((await b.receive()).length).toBe(300);
+    expect(await b.receive()).toEqual(new Uint8Array([1, 2, 3, 4]));
+  });
+
   it('carries whole messages both ways as MTU-sized fragments', async () => {
     const { a, b, log } = framedPair({ mtuA: 23, mtuB: 185 });
     const m1 = Uint8Array.from({ length: 500 }, (_, i) => i & 0xff);

@@ -35,6 +35,16 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('memory link copies', () => {
+  it('delivers the bytes a message had when sent, also for a Node Buffer the caller reuses at once', async () => {
+    const [a, b] = createMemoryLinkPair();
+    const reused = Buffer.from([5, 6, 7]);
+    await a.send(reused);
+    reused.fill(0);
+    expect(await b.receive()).toEqual(new Uint8Array([5, 6, 7]));
+  });
+});
+
 describe('memory link: defaults (backward compatible)', () => {
   it('delivers whole messages in order on the next microtask, both ways', async () => {
     const [a, b] = createMemoryLinkPair();

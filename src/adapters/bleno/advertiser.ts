@@ -8,6 +8,7 @@
  * while the phone is connected waits for the disconnect: re-enabling advertising would invite a
  * second phone that stack cannot serve.
  */
+import { copyOf } from '../../bytes.js';
 import { assertArg, notifyObserver } from '../../errors.js';
 import { MIN_ADVERTISING_SECRET_LENGTH } from '../../protocol/advertising-id.js';
 import { callbackToPromise, withRadioDeadline } from '../common.js';
@@ -73,7 +74,7 @@ export class Advertiser {
       secret instanceof Uint8Array && secret.length >= MIN_ADVERTISING_SECRET_LENGTH,
       `secret: expected at least ${MIN_ADVERTISING_SECRET_LENGTH} bytes`,
     );
-    this.#secret = secret.slice();
+    this.#secret = copyOf(secret);
     this.#options.privateAddresses?.rekey(this.#secret);
     this.#generation++;
     if (this.#stopped) return;
