@@ -7,6 +7,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import { LocalError, messageOf } from '../errors.js';
 import { nodeCrypto } from '../node/node-crypto.js';
+import { ACTUATOR_TIMEOUT_MS } from '../transport/actuation.js';
 import type { DefaultPolicyOptions } from '../policy/default-policy.js';
 import type { GpioRelayConfig } from '../node/actuators.js';
 import type { GpioLineRef } from '../node/gpio.js';
@@ -127,8 +128,16 @@ function checkActuators(path: string, actuators: unknown): void {
   if (a.type === 'gpio' && (typeof a.chip !== 'string' || typeof a.lines !== 'object' || a.lines === null))
     bad(path, 'actuators', 'of type gpio needs chip and lines { unlock: <offset>, … }');
   if (a.type === 'command' && typeof a.path !== 'string') bad(path, 'actuators.path', 'must be the script to run');
-  if (a.type === 'command' && a.timeoutMs !== undefined && !(Number.isInteger(a.timeoutMs) && Number(a.timeoutMs) > 0 && Number(a.timeoutMs) <= 60_000))
-    bad(path, 'actuators.timeoutMs', 'must be a whole number of ms in 1..60000');
+  if (
+    a.type === 'command' &&
+    a.timeoutMs !== undefined &&
+    !(Number.isInteger(a.timeoutMs) && Number(a.timeoutMs) > 0 && Number(a.timeoutMs) <= ACTUATOR_TIMEOUT_MS)
+  )
+    bad(
+      path,
+      'actuators.timeoutMs',
+      `must be a whole number of ms in 1..${ACTUATOR_TIMEOUT_MS} (the car answers actuator-failed at ${ACTUATOR_TIMEOUT_MS} ms whatever the script does)`,
+    );
 }
 
 function checkGpioLines(path: string, c: Fields): void {

@@ -24,6 +24,22 @@ function fakeRunner(version: string) {
   return { runner, calls, lines, killed };
 }
 
+/** Whether process `pid` still exists (a zombie counts as gone: it has exited). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
+
+async function pidIn(file: string): Promise<number> {
+  await vi.waitFor(() => expect(existsSync(file) && readFileSync(file, 'utf8').trim()).toBeTruthy());
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
 const key: KeyRecord = { id: '0011223344556677', publicKey: new Uint8Array(65), role: 'owner', permissions: ['*'] };
 
 describe('GPIO relays through libgpiod', () => {
@@ -99,11 +115,45 @@ describe('command and log actuators', () => {
     chmodSync(slow, 0o755);
     const control = new AbortController();
     const outcome = commandActuator(slow, 60_000)({ kind: 'unlock' }, key, { signal: control.signal });
-    await vi.waitFor(() => expect(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()).toBeTruthy());
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const pid = await pidIn(pidFile);
     control.abort();
     expect(await outcome).toEqual({ ok: false, reason: 'actuator-failed' });
-    await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow()); // the script is gone, not left running
+    expect(alive(pid)).toBe(false); // gone before the outcome is given, not left running
+  });
+
+  it('a script that ignores SIGTERM, and what it started, are killed after the grace; the outcome waits for them', async () => {
+    const pids = join(dir, 'pids');
+    const stubborn = join(dir, 'stubborn.sh');
+    writeFileSync(stubborn, `#!/bin/sh\ntrap '' TERM\nsleep 30 &\necho $$ $! > ${pids}\nwait\nwait\n`);
+    chmodSync(stubborn, 0o755);
+    const control = new AbortController();
+    let settled = false;
+    const outcome = Promise.resolve(commandActuator(stubborn, 60_000, 300)({ kind: 'unlock' }, key, { signal: control.signal })).finally(
+      () => (settled = true),
+    );
+    await vi.waitFor(() => expect(existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').length).toBe(2));
+    const [script, grandchild] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+    control.abort();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(false); // SIGTERM ignored: still running, so the car's action lock stays held
+    expect(alive(script)).toBe(true);
+    expect(await outcome).toEqual({ ok: false, reason: 'actuator-failed' });
+    expect(alive(script)).toBe(false);
+    await vi.waitFor(() => expect(alive(grandchild)).toBe(false)); // SIGKILL went to the whole group
+  });
+
+  it('does not start the script for a signal that is already aborted', async () => {
+    const marker = join(dir, 'ran');
+    const touch = join(dir, 'touch.sh');
+    writeFileSync(touch, `#!/bin/sh\ntouch ${marker}\n`);
+    chmodSync(touch, 0o755);
+    expect(await commandActuator(touch)({ kind: 'unlock' }, key, { signal: AbortSignal.abort() })).toEqual({ ok: false, reason: 'actuator-failed' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a script that cannot start is actuator-failed', async () => {
+    expect(await commandActuator(join(dir, 'missing.sh'))({ kind: 'unlock' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
   });
 
   it('logs', async () => {
