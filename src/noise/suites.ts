@@ -9,6 +9,7 @@
  * - `AESGCM`: nonce = 4 zero bytes ‖ u64 big-endian counter. `ChaChaPoly`: 4 zero bytes ‖ u64
  *   little-endian. `XChaChaPoly` (snow): 16 zero bytes ‖ u64 little-endian.
  */
+import { copyOf } from '../bytes.js';
 import { assertP256PublicKey } from '../crypto/p256.js';
 import { generateP256KeyPair } from '../crypto/keygen.js';
 import type { AeadAlgorithm, CryptoProvider } from '../crypto/provider.js';
@@ -92,8 +93,9 @@ export const providerSha256Hash = perProvider((crypto): NoiseHash => ({
   // Noise's HKDF is RFC 5869 HKDF(salt = ck, info = empty): one native call instead of three HMACs
   hkdf: (chainingKey, ikm, outputs) => {
     const okm = crypto.hkdfSha256(ikm, chainingKey, NO_INFO, 32 * outputs);
-    const out = [okm.slice(0, 32), okm.slice(32, 64)];
-    if (outputs === 3) out.push(okm.slice(64, 96));
+    // Real copies before the wipe, whatever array type the provider returned (a Buffer's slice is a view).
+    const out = [copyOf(okm.subarray(0, 32)), copyOf(okm.subarray(32, 64))];
+    if (outputs === 3) out.push(copyOf(okm.subarray(64, 96)));
     okm.fill(0);
     return out;
   },
