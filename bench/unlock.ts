@@ -39,6 +39,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const itIdx = args.indexOf('--iterations');
 const iterations = itIdx >= 0 ? Number(args[itIdx + 1]) : 200;
+if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`bench: --iterations must be a positive integer (got ${args[itIdx + 1]})`);
 const warmup = Math.max(5, Math.round(iterations / 5));
 const round = (x: number) => roundTo(x, 3);
 
@@ -109,7 +110,8 @@ if (json) {
     Object.entries(c)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ');
-  console.log(`proxkey unlock benchmark (${iterations} iterations after ${warmup} warm-up; one process per provider, taking turns)\n`);
+  const uncounted = `the first ${Math.ceil(warmup / BLOCK)} turn(s) and ${DISCARD} of every turn uncounted`;
+  console.log(`proxkey unlock benchmark (${iterations} iterations per provider; one process per provider, in turns of ${BLOCK}, ${uncounted})\n`);
   console.log(`application round trips after subscription  ${unlock.roundTrips} (counted on the link)`);
   console.log(`bytes on the link                           ${unlock.bytes.total} (${unlock.bytes.perMessage.join(' + ')})`);
   console.log(`crypto calls per unlock, vehicle            ${calls(cryptoCalls.vehicle)}`);

@@ -12,6 +12,7 @@
  *   floor plus the hashing, HMAC/HKDF and AEAD the protocol mandates. What a role costs above this
  *   is the implementation's own code.
  */
+import { copyOf } from '../../src/bytes.js';
 import {
   defaultPolicy,
   generateP256KeyPair,
@@ -92,7 +93,8 @@ export interface FloorInputs {
 
 /** Both roles' floor inputs, made by the other party (not timed): the car gets the phone's key as fresh bytes, the phone holds the car's pinned array. */
 export async function floorInputs({ crypto, car, phone }: Setup): Promise<{ vehicle: FloorInputs; phone: FloorInputs }> {
-  const fresh = async () => (await generateP256KeyPair(crypto, systemRandom)).publicKey;
+  // A new array, as a received key is: a provider may have validated (and cached) the one it returned.
+  const fresh = async () => copyOf((await generateP256KeyPair(crypto, systemRandom)).publicKey);
   return {
     vehicle: { peerEphemeral: await fresh(), peerStatic: phone.publicKey.slice() },
     phone: { peerEphemeral: await fresh(), peerStatic: car.publicKey },

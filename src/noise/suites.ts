@@ -21,7 +21,7 @@ import { getPattern, type HandshakePattern } from './patterns.js';
  * One frozen instance per provider: the functions hold no state, and a handshake asks for them
  * every time (building them anew cost more than some of the operations they wrap).
  */
-function perProvider<T extends object>(build: (crypto: CryptoProvider) => T): (crypto: CryptoProvider) => T {
+export function perProvider<T extends object>(build: (crypto: CryptoProvider) => T): (crypto: CryptoProvider) => T {
   const built = new WeakMap<CryptoProvider, T>();
   return (crypto) => {
     let functions = built.get(crypto);

@@ -2,7 +2,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { KeyCustody } from '../crypto/custody.js';
 import type { NoiseCipher, NoiseKey } from '../noise/functions.js';
 import { getPattern } from '../noise/patterns.js';
-import { aesGcmCipher, chaChaPolyCipher, p256Dh, providerSha256Hash, type NoiseProtocol } from '../noise/suites.js';
+import { aesGcmCipher, chaChaPolyCipher, p256Dh, perProvider, providerSha256Hash, type NoiseProtocol } from '../noise/suites.js';
 import { LocalError } from '../errors.js';
 import { SUITE_IDS, SUITES, type SuiteId } from '../protocol/constants.js';
 import { isSuiteId } from '../protocol/messages.js';
@@ -15,17 +15,21 @@ const SUITE_CIPHERS: Readonly<Record<SuiteId, (crypto: CryptoProvider) => NoiseC
  * so no table of other curves and hashes ends up in a bundle of the roles).
  */
 export function noiseProtocolFor(suite: SuiteId, crypto: CryptoProvider): NoiseProtocol {
-  let perSuite = protocols.get(crypto);
-  if (!perSuite) protocols.set(crypto, (perSuite = new Map<SuiteId, NoiseProtocol>()));
-  let protocol = perSuite.get(suite);
-  if (!protocol) {
-    const functions = { dh: p256Dh(crypto), cipher: SUITE_CIPHERS[suite](crypto), hash: providerSha256Hash(crypto) };
-    perSuite.set(suite, (protocol = Object.freeze({ name: SUITES[suite], pattern: getPattern('KX'), ...functions })));
-  }
-  return protocol;
+  return protocolsOf(crypto)[suite];
 }
-/** Built once per provider and suite: every handshake asks (the functions hold no state). */
-const protocols = new WeakMap<CryptoProvider, Map<SuiteId, NoiseProtocol>>();
+
+/** Every suite's protocol, built once per provider: every handshake asks (the functions hold no state). */
+const protocolsOf = perProvider((crypto): Readonly<Record<SuiteId, NoiseProtocol>> => {
+  const protocol = (suite: SuiteId): NoiseProtocol =>
+    Object.freeze({
+      name: SUITES[suite],
+      pattern: getPattern('KX'),
+      dh: p256Dh(crypto),
+      cipher: SUITE_CIPHERS[suite](crypto),
+      hash: providerSha256Hash(crypto),
+    });
+  return { 1: protocol(1), 2: protocol(2) };
+});
 
 /** A long-term key in custody, seen as a Noise static key (only ECDH is needed by Noise). */
 export function custodyAsNoiseKey(custody: KeyCustody): NoiseKey {

@@ -27,9 +27,9 @@ export interface StreamLinkOptions {
 /** Bytes of the big-endian length before each message on a stream. */
 export const STREAM_LENGTH_PREFIX = 2;
 
-/** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
 const EMPTY = new Uint8Array(0);
 
+/** A `Link` over a reliable byte stream: `u16 length ‖ message` (see the module comment). */
 export class StreamLink extends QueuedLink {
   readonly #options: StreamLinkOptions;
   readonly #max: number;
