@@ -3,6 +3,7 @@
  * actuator (runs a script with the command name), and a log-only actuator for testing.
  */
 import { spawn } from 'node:child_process';
+import { OWN_PROCESS_GROUP, stopGroup, trackGroup } from './process-group.js';
 import { commandName, type Command } from '../protocol/commands.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
@@ -31,18 +32,22 @@ export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): A
   };
 }
 
-/** How long a script the car gave up on gets between SIGTERM and SIGKILL (its whole process group). */
+/** How long a script's process group gets between SIGTERM and SIGKILL when it is stopped. */
 export const COMMAND_KILL_GRACE_MS = 2_000;
-/** Stdout kept from a script: its first 64 bytes go back to the phone. */
+/** Stdout kept from a script: the first 64 bytes of it (trimmed) go back to the phone. */
 const MAX_STDOUT_BYTES = 4_096;
+/** After its group is gone, how long a script's output may take to be read to its end. */
+const DRAIN_MS = 1_000;
 
 /**
- * Run `path <command> <key id> <role>` for each authorized command; exit status 0 = done. Stdout
- * (first 64 bytes) is returned to the phone as result data. Bounded by `timeoutMs` (default 10 s).
- * When that passes, or the car gives up on the command first (its own bound, shutdown), the
- * script's whole process group gets SIGTERM, then SIGKILL after `killGraceMs`; the outcome
- * (`actuator-failed`) is only given once the script has exited, so the car's one-action-at-a-time
- * lock is held until then. A signal already aborted does not start the script.
+ * Run `path <command> <key id> <role>` for each authorized command, in its own process group;
+ * exit status 0 = done, and the first 64 bytes of its trimmed stdout go back to the phone as
+ * result data. The outcome is given once nothing of the script's group is left running: what it
+ * left behind when it exited is stopped (SIGTERM, then SIGKILL after `killGraceMs`), and so is the
+ * whole group when `timeoutMs` passes (default 10 s) or the car gives up on the action (its own
+ * bound), which is `actuator-failed`. So the car's one-action-at-a-time lock is held until then.
+ * A signal already aborted does not start the script. POSIX process groups; on Windows only the
+ * script itself is stopped.
  */
 export function commandActuator(path: string, timeoutMs = 10_000, killGraceMs = COMMAND_KILL_GRACE_MS): Actuator {
   return (command: Command, key: KeyRecord, context?: ActuatorContext) =>
@@ -58,48 +63,36 @@ function runScript(
 ): Promise<ExecutionOutcome> {
   return new Promise((resolve) => {
     if (o.signal?.aborted) return resolve(FAILED);
-    // Its own process group (detached), so giving up reaches what the script started too.
-    const child = spawn(path, args, { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(path, args, { ...OWN_PROCESS_GROUP, stdio: ['ignore', 'pipe', 'ignore'] });
+    trackGroup(child);
     const stdout: Buffer[] = [];
     let kept = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       if (kept < MAX_STDOUT_BYTES) stdout.push(chunk);
       kept += chunk.length;
     });
-    const timers: ReturnType<typeof setTimeout>[] = [];
+    const closed = new Promise<void>((r) => child.on('close', () => r()));
     let gaveUp = false;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // the group is gone already
-      }
+    let finishing = false;
+    const finish = async (code: number | null) => {
+      if (finishing) return;
+      finishing = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', giveUp);
+      await stopGroup(child, o.killGraceMs); // what the script left running, or all of it
+      await Promise.race([closed, new Promise((r) => setTimeout(r, DRAIN_MS))]);
+      child.stdout.destroy();
+      if (gaveUp || code !== 0) return resolve(FAILED);
+      resolve({ ok: true, data: new TextEncoder().encode(Buffer.concat(stdout).toString('utf8').trim()).slice(0, 64) });
     };
     const giveUp = () => {
-      if (gaveUp) return;
       gaveUp = true;
-      killGroup('SIGTERM');
-      timers.push(setTimeout(() => killGroup('SIGKILL'), o.killGraceMs));
+      void finish(null);
     };
-    let settled = false;
-    const settle = (outcome: ExecutionOutcome) => {
-      if (settled) return;
-      settled = true;
-      for (const t of timers) clearTimeout(t);
-      o.signal?.removeEventListener('abort', giveUp);
-      resolve(outcome);
-    };
-    timers.push(setTimeout(giveUp, o.timeoutMs));
+    const timer = setTimeout(giveUp, o.timeoutMs);
     o.signal?.addEventListener('abort', giveUp, { once: true });
-    const outcome = (code: number | null): ExecutionOutcome =>
-      gaveUp || code !== 0 ? FAILED : { ok: true, data: new TextEncoder().encode(Buffer.concat(stdout).toString('utf8').trim()).slice(0, 64) };
-    child.on('error', () => settle(FAILED)); // could not start (ENOENT, EACCES)
-    // Done when the script has exited and its output is read; a grandchild that keeps stdout
-    // open does not hold the car once the script itself has exited (1 s to drain).
-    child.on('exit', (code) => {
-      if (!settled) timers.push(setTimeout(() => settle(outcome(code)), 1_000));
-    });
-    child.on('close', (code) => settle(outcome(code)));
+    child.on('error', () => void finish(null)); // could not start (ENOENT, EACCES)
+    child.on('exit', (code) => void finish(code));
   });
 }
 

@@ -1,6 +1,8 @@
 /** GPIO (libgpiod tools, both syntaxes), command and log actuators, with a fake runner. */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { commandActuator, Gpio, gpioRelayActuator, logActuator, type GpioRunner } from '../../src/node/index.js';
@@ -140,6 +142,45 @@ describe('command and log actuators', () => {
     expect(await outcome).toEqual({ ok: false, reason: 'actuator-failed' });
     expect(alive(script)).toBe(false);
     await vi.waitFor(() => expect(alive(grandchild)).toBe(false)); // SIGKILL went to the whole group
+  });
+
+  it('a child that ignores SIGTERM is killed after the grace even when the script itself died at once', async () => {
+    const pids = join(dir, 'pids-grandchild');
+    const script = join(dir, 'leaves-stubborn.sh');
+    writeFileSync(script, `#!/bin/sh\nsh -c 'trap "" TERM; exec sleep 30' &\necho $! > ${pids}\nsleep 30\n`);
+    chmodSync(script, 0o755);
+    const outcome = commandActuator(script, 200, 1_500)({ kind: 'unlock' }, key); // a grace longer than the 1 s output drain
+    const grandchild = await pidIn(pids);
+    expect(await outcome).toEqual({ ok: false, reason: 'actuator-failed' });
+    expect(alive(grandchild)).toBe(false); // the outcome came only once the whole group was gone
+  });
+
+  it('a script that exits 0 but leaves a child running: that child is stopped before the outcome (ok)', async () => {
+    const pids = join(dir, 'pids-background');
+    const script = join(dir, 'leaves-background.sh');
+    writeFileSync(script, `#!/bin/sh\nsleep 30 &\necho $! > ${pids}\necho done\n`);
+    chmodSync(script, 0o755);
+    const outcome = await commandActuator(script, 5_000, 300)({ kind: 'unlock' }, key);
+    expect(outcome).toEqual({ ok: true, data: new TextEncoder().encode('done') });
+    expect(alive(Number(readFileSync(pids, 'utf8').trim()))).toBe(false);
+  });
+
+  it('a car process that exits leaves no action script running', async () => {
+    const pidFile = join(dir, 'pid-orphan');
+    const slow = join(dir, 'orphan.sh');
+    writeFileSync(slow, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`);
+    chmodSync(slow, 0o755);
+    const car = join(dir, 'car.ts');
+    const actuators = join(import.meta.dirname, '../../src/node/actuators.ts');
+    writeFileSync(
+      car,
+      `import { commandActuator } from ${JSON.stringify(actuators)};\n` +
+        `void commandActuator(${JSON.stringify(slow)}, 60_000)({ kind: 'unlock' }, ${JSON.stringify({ ...key, publicKey: undefined })});\n` +
+        `setInterval(() => { try { require('node:fs').statSync(${JSON.stringify(pidFile)}); process.exit(0); } catch {} }, 20);\n`,
+    );
+    await promisify(execFile)(join(import.meta.dirname, '../../node_modules/.bin/tsx'), [car], { timeout: 20_000 });
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    await vi.waitFor(() => expect(alive(pid)).toBe(false));
   });
 
   it('does not start the script for a signal that is already aborted', async () => {

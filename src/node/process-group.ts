@@ -1,0 +1,107 @@
+/**
+ * A child process run as the leader of its own process group (POSIX `setsid`, Node's
+ * `detached`), so that stopping it reaches whatever it started: SIGTERM to the whole group, SIGKILL
+ * after a grace, done once no process of the group is left. Groups still running when this
+ * process exits get SIGKILL (a car stopped with Ctrl-C leaves no action script behind; under
+ * systemd the unit's cgroup is killed anyway). Windows has no process groups: there the child
+ * alone is signalled.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+const WINDOWS = process.platform === 'win32';
+/** Spawn option: a new process group where there are groups. */
+export const OWN_PROCESS_GROUP = { detached: !WINDOWS } as const;
+/** After SIGKILL, how long to wait for the group to be gone before giving up on it (a process in uninterruptible sleep). */
+const AFTER_KILL_MS = 5_000;
+const POLL_MS = 25;
+
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+/** Track `child` until it is stopped: it gets SIGKILL (its group) if this process exits first. */
+export function trackGroup(child: ChildProcess): void {
+  running.add(child);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const c of running) signalGroup(c, 'SIGKILL');
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (WINDOWS) child.kill(signal);
+    else process.kill(-child.pid, signal);
+  } catch {
+    // gone already (ESRCH), or not ours to signal (EPERM): groupAlive decides when it is over
+  }
+}
+
+/** Whether any process of the child's group is left running (a group id is not reused while it has members). */
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  if (WINDOWS) return child.exitCode === null && child.signalCode === null;
+  try {
+    process.kill(-child.pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return process.platform !== 'linux' || hasLiveMember(child.pid);
+}
+
+/**
+ * Linux: whether a process of group `pgid` is still running, not a zombie. A killed grandchild is
+ * reparented to init and counts as a member until init reaps it, which a container's init may do
+ * only every second or so.
+ */
+function hasLiveMember(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true; // no /proc to ask: the group exists
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses: read after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
+/**
+ * Stop the child's group: nothing to do if it is gone; else SIGTERM, and SIGKILL once `graceMs`
+ * has passed. Resolves once no process of the group is left, or 5 s after SIGKILL whatever.
+ */
+export function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      running.delete(child);
+      resolve();
+    };
+    if (!groupAlive(child)) return done();
+    signalGroup(child, 'SIGTERM');
+    const since = performance.now();
+    let killed = false;
+    const poll = setInterval(() => {
+      const elapsed = performance.now() - since;
+      if (!groupAlive(child) || elapsed >= graceMs + AFTER_KILL_MS) {
+        clearInterval(poll);
+        return done();
+      }
+      if (!killed && elapsed >= graceMs) {
+        killed = true;
+        signalGroup(child, 'SIGKILL');
+      }
+    }, POLL_MS);
+  });
+}
