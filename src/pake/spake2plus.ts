@@ -197,7 +197,7 @@ export async function deriveSpake2PlusSecretsAsync(opts: DeriveSpake2PlusSecrets
 export function computeVerifierRecord(secrets: Spake2PlusSecrets): Spake2PlusVerifierRecord {
   scalarFromBytes(secrets.w0, 'w0'); // validate range only
   const w1 = scalarFromBytes(secrets.w1, 'w1');
-  return { w0: secrets.w0.slice(), L: encodePoint(baseMultiply(w1)) };
+  return { w0: copyOf(secrets.w0), L: encodePoint(baseMultiply(w1)) };
 }
 
 /**
@@ -275,8 +275,9 @@ export function spake2PlusKeySchedule(crypto: CryptoProvider, TT: Uint8Array, sh
   assertBytes(shareV, 'shareV', P256_POINT_BYTES);
   const K_main = crypto.sha256(TT);
   const confirmationKeys = crypto.hkdfSha256(K_main, EMPTY, INFO_CONFIRMATION_KEYS, 64);
-  const K_confirmP = confirmationKeys.slice(0, 32);
-  const K_confirmV = confirmationKeys.slice(32, 64);
+  // Real copies before the wipe, whatever array type the provider returned (a Buffer's slice is a view).
+  const K_confirmP = copyOf(confirmationKeys.subarray(0, 32));
+  const K_confirmV = copyOf(confirmationKeys.subarray(32, 64));
   wipe(confirmationKeys);
   const K_shared = crypto.hkdfSha256(K_main, EMPTY, INFO_SHARED_KEY, SPAKE2PLUS_SHARED_KEY_LENGTH);
   const confirmP = crypto.hmacSha256(K_confirmP, shareV);
@@ -454,7 +455,7 @@ export class Spake2PlusProver {
         throw new RemoteError('ERR_DECRYPT', 'SPAKE2+ confirmV mismatch (wrong password or tampering)');
       }
       this.#clear('done');
-      return { confirmP: keys.confirmP.slice(), sharedKey: keys.K_shared.slice() };
+      return { confirmP: copyOf(keys.confirmP), sharedKey: copyOf(keys.K_shared) };
     } catch (err) {
       this.#clear('failed');
       throw err;
@@ -561,11 +562,11 @@ export class Spake2PlusVerifier {
         w0: this.#w0Bytes,
       });
       keys = spake2PlusKeySchedule(this.#crypto, TT, shareP, shareV);
-      this.#expectedConfirmP = keys.confirmP.slice();
-      this.#sharedKey = keys.K_shared.slice();
+      this.#expectedConfirmP = copyOf(keys.confirmP);
+      this.#sharedKey = copyOf(keys.K_shared);
       this.#dropSecrets();
       this.#state = 'responded';
-      return { shareV, confirmV: keys.confirmV.slice() };
+      return { shareV, confirmV: copyOf(keys.confirmV) };
     } catch (err) {
       this.#clear('failed');
       throw err;
@@ -585,7 +586,7 @@ export class Spake2PlusVerifier {
       this.#clear('failed');
       throw new RemoteError('ERR_DECRYPT', 'SPAKE2+ confirmP mismatch (wrong password or tampering)');
     }
-    const sharedKey = this.#sharedKey!.slice();
+    const sharedKey = copyOf(this.#sharedKey!);
     this.#clear('done');
     return { sharedKey };
   }

@@ -1,7 +1,7 @@
 /**
  * SPAKE2+ (RFC 9383): the Appendix C vector byte for byte, end-to-end runs, and every rejection.
  */
-import { scryptSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   scalarToBytes,
 } from '../../src/crypto/p256-group.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { deterministicRandom, systemRandom } from '../../src/crypto/random.js';
 import { LocalError, RemoteError } from '../../src/errors.js';
 import {
@@ -455,5 +456,37 @@ describe('illegal call order and misuse', () => {
     const { confirmP, sharedKey } = prover.finish(shareV, confirmV);
     expect(toHex(verifier.finish(confirmP).sharedKey)).toBe(toHex(sharedKey));
     expect(toHex(secrets.w0)).not.toBe(toHex(new Uint8Array(32)));
+  });
+});
+
+describe('a provider that returns Node Buffers (whose slice is a view)', () => {
+  // The key schedule wipes its temporaries: what it keeps must be real copies, or the confirmation
+  // keys are zeros on both sides and any password confirms.
+  const buffers: CryptoProvider = {
+    ...nobleCrypto,
+    name: 'buffers',
+    sha256: (d) => createHash('sha256').update(d).digest(),
+    hmacSha256: (k, d) => createHmac('sha256', k).update(d).digest(),
+    hkdfSha256: (ikm, salt, info, length) => Buffer.from(hkdfSync('sha256', ikm, salt, info, length)),
+  };
+  const on = (password: string) => {
+    const p = parties({ password });
+    const common = { context: CONTEXT, idProver: ID_PHONE, idVerifier: ID_CAR, crypto: buffers, random: systemRandom };
+    return { prover: new Spake2PlusProver({ ...common, ...p.proverSecrets }), verifier: new Spake2PlusVerifier({ ...common, w0: record.w0, L: record.L }) };
+  };
+
+  it('a wrong password still fails', () => {
+    const { prover, verifier } = on('654321');
+    const { shareV, confirmV } = verifier.respond(prover.start());
+    expectCode(() => prover.finish(shareV, confirmV), RemoteError, 'ERR_DECRYPT');
+  });
+
+  it('the right password gives both sides the same non-zero key', () => {
+    const { prover, verifier } = on('123456');
+    const { shareV, confirmV } = verifier.respond(prover.start());
+    const p = prover.finish(shareV, confirmV);
+    const v = verifier.finish(p.confirmP);
+    expect(toHex(v.sharedKey)).toBe(toHex(p.sharedKey));
+    expect(p.sharedKey.some((b) => b !== 0)).toBe(true);
   });
 });
