@@ -13,8 +13,9 @@
  *
  * Each provider runs in its own process (bench/unlock/provider-process.ts), as a car or a phone
  * runs one provider, and the figures are its steady state: unlock after unlock, as a car serving
- * phones does. The processes take turns of 20 iterations (the order rotating; the first 3 of a turn
- * are not counted), so machine noise hits every provider's figures alike; within an iteration a
+ * phones does. The processes take turns of 20 iterations (the order rotating; the first turns, at
+ * least a fifth of N, are warm-up, and the first 3 of every turn are not counted), so machine noise
+ * hits every provider's figures alike; within an iteration a
  * provider runs its transaction and its four floors in an order that rotates too. Not measured
  * here: the first unlock after idle, with cold caches, costs every provider more (the protocol's
  * code more than its crypto: with one iteration per turn, node's car measured ≈ 1.0 ms instead of

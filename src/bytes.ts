@@ -81,4 +81,7 @@ export function fromBase64Url(s: string): Uint8Array {
 }
 
 /** A real copy as a plain `Uint8Array`, also of a Node `Buffer` (whose `slice` is a view of the same memory). */
-export const copyOf = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+export function copyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('copyOf: expected a Uint8Array');
+  return new Uint8Array(bytes);
+}

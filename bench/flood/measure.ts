@@ -74,6 +74,8 @@ export async function measureFlood(options: { runs?: number; attackers?: number;
     await flood.line('flooding');
     await new Promise((res) => setTimeout(res, 1_500)); // let the flood reach its steady state
     const r = await phase();
+    // A flood that died meanwhile would make this phase a measurement without one.
+    if (flood.proc.exitCode !== null || flood.proc.signalCode !== null) throw new Error(`bench: the ${mode} flood ended during its phase`);
     flood.proc.kill('SIGKILL');
     await new Promise((res) => setTimeout(res, 500));
     return r;

@@ -57,8 +57,8 @@ export class HandshakeState {
     this.#ss = new SymmetricState(options.hash, options.cipher, options.protocolName);
     this.#ss.mixHash(options.prologue ?? new Uint8Array(0));
     this.#e = options.e;
-    this.#rs = options.rs;
-    this.#re = options.re;
+    this.#rs = options.rs && copyOf(options.rs);
+    this.#re = options.re && copyOf(options.re);
     this.#psks = options.psks ? [...options.psks] : [];
     this.#hasPsk = pattern.messages.some((m) => m.includes('psk'));
     if (this.#rs) options.dh.validatePublicKey(this.#rs);

@@ -100,7 +100,7 @@ export function encodeAdvertisingServiceData(id: Uint8Array): Uint8Array {
 /** The id in proxkey service data, or undefined for another format (ignore such advertisers). */
 export function decodeAdvertisingServiceData(data: Uint8Array): Uint8Array | undefined {
   if (!(data instanceof Uint8Array) || data.length < 5 || data.length > 17 || data[0] !== ADVERTISING_FORMAT_V1) return undefined;
-  return data.slice(1);
+  return copyOf(data.subarray(1));
 }
 
 /** A car as an enrolled phone knows it. */

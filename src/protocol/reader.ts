@@ -1,4 +1,5 @@
 /** A bounds-checked cursor over received bytes: every overrun is a typed `ERR_DECODE`. */
+import { copyOf } from '../bytes.js';
 import { RemoteError } from '../errors.js';
 
 export class ByteReader {
@@ -23,7 +24,7 @@ export class ByteReader {
 
   take(n: number): Uint8Array {
     if (this.remaining < n) this.fail('truncated');
-    const out = this.bytes.slice(this.#off, this.#off + n);
+    const out = copyOf(this.bytes.subarray(this.#off, this.#off + n)); // a copy, also of a Buffer
     this.#off += n;
     return out;
   }

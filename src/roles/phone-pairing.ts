@@ -11,7 +11,7 @@
  */
 import type { KeyCustody } from '../crypto/custody.js';
 import { assertP256PublicKey } from '../crypto/p256.js';
-import { utf8 } from '../bytes.js';
+import { copyOf, utf8 } from '../bytes.js';
 import { assertArg, RemoteError, TimeoutError, type ProxkeyError } from '../errors.js';
 import { deriveSpake2PlusSecretsAsync, Spake2PlusProver } from '../pake/spake2plus.js';
 import { MessageType } from '../protocol/constants.js';
@@ -123,7 +123,7 @@ export class PhonePairingSession {
     if (input.on === 'alert') return this.#end(alertError(input.reason));
     if (input.on === 'deadline') return this.#end(this.#timeout());
     if (input.on === 'challenge') {
-      this.#state = { kind: 'awaiting-params', challenge: input.bytes.slice(), deadline: input.now + this.#timeoutMs };
+      this.#state = { kind: 'awaiting-params', challenge: copyOf(input.bytes), deadline: input.now + this.#timeoutMs };
       return out([encodePairing({ type: MessageType.PairStart, version: PAIRING_VERSION })]);
     }
     const { message: m, raw, now } = input;

@@ -7,6 +7,7 @@
  * fragment for `partialTimeoutMs` is dropped. Pure code: the reassembler never reads a clock,
  * the caller passes `now`.
  */
+import { copyOf } from '../bytes.js';
 import { RemoteError, assertArg, assertBytes } from '../errors.js';
 import { FRAGMENT_END, FRAGMENT_RESERVED, FRAGMENT_SEQ_MASK, FRAGMENT_START, resolveMaxMessageSize, type FramingOptions } from './fragment-codec.js';
 
@@ -103,7 +104,7 @@ export class Reassembler {
     if (end) {
       const size = fragment.length - 1;
       if (size > this.maxMessageSize) return this.#fail(out, `message of ${size} bytes exceeds the maximum ${this.maxMessageSize}`, false);
-      out.push(fragment.slice(1));
+      out.push(copyOf(fragment.subarray(1)));
       return out;
     }
     if (fragment.length < 3) return this.#fail(out, 'first fragment shorter than its header', true);

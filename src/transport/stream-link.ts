@@ -9,7 +9,7 @@
  * peer cannot make us buffer more than one maximal message.
  */
 import { QueuedLink } from './queued-link.js';
-import { concatBytes } from '../bytes.js';
+import { concatBytes, copyOf } from '../bytes.js';
 import { LinkClosedError } from '../errors.js';
 import { LIMITS } from '../protocol/constants.js';
 import type { LinkCloseInfo, SendOptions } from './link.js';
@@ -65,10 +65,10 @@ export class StreamLink extends QueuedLink {
       const length = (joined[at]! << 8) | joined[at + 1]!;
       if (length === 0 || length > this.#max) return this.#terminate('transport', `stream framing: message length ${length} outside 1..${this.#max}`);
       if (joined.length - at - STREAM_LENGTH_PREFIX < length) break;
-      this.inbox.push(joined.slice(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length));
+      this.inbox.push(copyOf(joined.subarray(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length)));
       at += STREAM_LENGTH_PREFIX + length;
     }
-    this.#buffer = at === joined.length ? EMPTY : joined.slice(at);
+    this.#buffer = at === joined.length ? EMPTY : copyOf(joined.subarray(at));
   }
 
   /** The stream ended (by the peer, or an I/O error). */

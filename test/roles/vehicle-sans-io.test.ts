@@ -18,7 +18,7 @@ import {
   type VehicleSessionEvent,
 } from '../../src/index.js';
 import { crypto, keyFromSeed, makeWorld, newPhone, T0, type World } from '../helpers/adversary.js';
-import { deterministicRandom } from '../../src/index.js';
+import { deterministicRandom, LocalError } from '../../src/index.js';
 import { makeCar, phoneOptions } from '../helpers/fixture.js';
 
 type Out = RoleOutput<VehicleSessionEvent, VehicleRequest>;
@@ -56,6 +56,13 @@ describe('vehicle role: requests and answers', () => {
     expect(car.state).toBe('ready');
     const r = await phone.receive(o4.send[0]!);
     expect(r.events).toEqual([expect.objectContaining({ type: 'result', status: 'ok' })]);
+  });
+
+  it('a grant that is not bytes is refused at begin(), as a local error, and the session is still new', async () => {
+    const w = await makeWorld({ enrolled: false });
+    const phone = newPhone(w, 'bad grant');
+    expect(() => phone.begin('unlock', { grant: 'pkg1.abc' as unknown as Uint8Array })).toThrow(LocalError);
+    expect(phone.state).toBe('new');
   });
 
   it('an unknown key with a grant asks redeem-grant; a refused redemption is an authenticated denial that ends the session', async () => {

@@ -16,6 +16,16 @@ function pair(): { a: StreamLink; b: StreamLink; wire: Uint8Array[]; ended: stri
 }
 
 describe('StreamLink', () => {
+  it('keeps its own copy of what it received, also from a Node Buffer the stream reuses for its next chunk', async () => {
+    const { b } = pair();
+    const chunk = Buffer.from([0, 2, 7, 8, 0, 3, 9]); // one message, and the start of the next
+    b.deliver(chunk);
+    chunk.fill(0xee); // a stream's pooled chunk buffer, refilled
+    b.deliver(Uint8Array.of(10, 11));
+    expect(await b.receive({ timeoutMs: 100 })).toEqual(Uint8Array.of(7, 8));
+    expect(await b.receive({ timeoutMs: 100 })).toEqual(Uint8Array.of(9, 10, 11));
+  });
+
   it('frames each message as u16 BE length ‖ bytes', async () => {
     const { a, wire } = pair();
     await a.send(Uint8Array.of(1, 2, 3));
