@@ -47,7 +47,8 @@ const DRAIN_MS = 1_000;
  * whole group when `timeoutMs` passes (default 10 s) or the car gives up on the action (its own
  * bound), which is `actuator-failed`. So the car's one-action-at-a-time lock is held until then.
  * A signal already aborted does not start the script. POSIX process groups; on Windows only the
- * script itself is stopped.
+ * script itself is stopped. Not tracked: processes that leave the group (`setsid`, daemons), and
+ * one that survives SIGKILL for 5 s (uninterruptible sleep).
  */
 export function commandActuator(path: string, timeoutMs = 10_000, killGraceMs = COMMAND_KILL_GRACE_MS): Actuator {
   return (command: Command, key: KeyRecord, context?: ActuatorContext) =>
@@ -80,7 +81,9 @@ function runScript(
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', giveUp);
       await stopGroup(child, o.killGraceMs); // what the script left running, or all of it
-      await Promise.race([closed, new Promise((r) => setTimeout(r, DRAIN_MS))]);
+      let drain: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([closed, new Promise((r) => (drain = setTimeout(r, DRAIN_MS)))]);
+      clearTimeout(drain);
       child.stdout.destroy();
       if (gaveUp || code !== 0) return resolve(FAILED);
       resolve({ ok: true, data: new TextEncoder().encode(Buffer.concat(stdout).toString('utf8').trim()).slice(0, 64) });

@@ -14,19 +14,23 @@ const WINDOWS = process.platform === 'win32';
 export const OWN_PROCESS_GROUP = { detached: !WINDOWS } as const;
 /** After SIGKILL, how long to wait for the group to be gone before giving up on it (a process in uninterruptible sleep). */
 const AFTER_KILL_MS = 5_000;
-const POLL_MS = 25;
+const POLL_MS = 50;
 
-const running = new Set<ChildProcess>();
-let exitHook = false;
+/** The groups being run, one set per process (however many copies of this module are loaded), with its exit hook. */
+const REGISTRY = Symbol.for('proxkey.node.process-groups');
+type Registry = { readonly running: Set<ChildProcess> };
+const registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= ((): Registry => {
+  const running = new Set<ChildProcess>();
+  process.once('exit', () => {
+    for (const c of running) signalGroup(c, 'SIGKILL');
+  });
+  return { running };
+})());
+const running = registry.running;
 
 /** Track `child` until it is stopped: it gets SIGKILL (its group) if this process exits first. */
 export function trackGroup(child: ChildProcess): void {
   running.add(child);
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const c of running) signalGroup(c, 'SIGKILL');
-  });
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -63,8 +67,9 @@ function hasLiveMember(pgid: number): boolean {
   } catch {
     return true; // no /proc to ask: the group exists
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  // Newest first: a group's members are recent, so a live group is found after a few reads.
+  const pids = entries.filter((e) => /^\d+$/.test(e)).sort((x, y) => Number(y) - Number(x));
+  for (const entry of pids) {
     let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, 'utf8');

@@ -168,7 +168,7 @@ export class PhoneSession {
   /** Choose the command the handshake will carry. Sends nothing: the car speaks first. */
   begin(command: CommandInput, options: CommandOptions = {}, now: number = this.#options.now()): void {
     if (this.#state.kind !== 'new') throw new LocalError('ERR_INVALID_STATE', `phone session: begin() in state ${this.#state.kind}`);
-    if (options.grant !== undefined) assertBytes(options.grant, 'grant');
+    if (options.grant !== undefined && options.grant !== null) assertBytes(options.grant, 'grant'); // null: no grant, as before
     const extensions = options.grant ? [{ type: Extensions.Grant, value: copyOf(options.grant) }] : [];
     const first: CommandBody = { kind: BodyKind.Command, command: toCommand(command), intent: options.intent === true, extensions };
     this.#state = { kind: 'awaiting-challenge', first, deadline: now + this.#timeoutMs };
