@@ -9,6 +9,7 @@
  *   AbortSignal that fires at the time bound; a throw or a timeout is `actuator-failed` (the lock
  *   is held until the actuator really returns); any result is checked fail-closed by the role.
  */
+import { TurnQueue } from './turn-queue.js';
 import type { Command } from '../protocol/commands.js';
 import type { DenyReason } from '../protocol/reasons.js';
 import type { KeyRecord } from '../keys/key-record.js';
@@ -32,7 +33,7 @@ export const ACTUATION_WAIT_MS = 3_000;
 
 /** A FIFO mutex for one car's physical actions. */
 export class ActuationLock {
-  #tail: Promise<void> = Promise.resolve();
+  readonly #turns = new TurnQueue();
   #waiting = 0;
 
   /** Commands queued or running. */
@@ -45,10 +46,7 @@ export class ActuationLock {
    * than `waitMs` (the action is then never run).
    */
   async run<T>(waitMs: number, action: () => Promise<T>): Promise<T | 'busy'> {
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const before = this.#tail;
-    this.#tail = before.then(() => mine);
+    const { previous: before, release } = this.#turns.take();
     this.#waiting++;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gotTurn = await Promise.race([before.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);

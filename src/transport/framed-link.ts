@@ -3,6 +3,7 @@
  * send (one fragment write at a time, each bounded by a timeout) and reassembles on receive,
  * arming a timer for the reassembler's partial-message deadline. No Node built-ins here.
  */
+import { TurnQueue } from './turn-queue.js';
 import { copyOf } from '../bytes.js';
 import { QueuedLink } from './queued-link.js';
 import { AbortedError, LinkClosedError, LocalError, ProxkeyError, RemoteError, assertArg, assertBytes, messageOf } from '../errors.js';
@@ -50,7 +51,7 @@ export class FramedLink extends QueuedLink {
   readonly #options: FramedLinkOptions;
   readonly #now: () => number;
   readonly #writeTimeoutMs: number;
-  #sendTail: Promise<void> = Promise.resolve();
+  readonly #sends = new TurnQueue(); // one message at a time
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closeNotified = false;
 
@@ -87,11 +88,8 @@ export class FramedLink extends QueuedLink {
     const max = this.#reassembler.maxMessageSize;
     if (message.length > max) throw new LocalError('ERR_INVALID_ARGUMENT', `message: ${message.length} bytes exceeds the maximum message size ${max}`);
     const copy = copyOf(message); // also of a Buffer, whose slice would be a view the caller may reuse
-    const previous = this.#sendTail;
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
     // the next message waits for this one AND everything before it, even if this one is aborted early
-    this.#sendTail = previous.then(() => mine);
+    const { previous, release } = this.#sends.take();
     try {
       // one message at a time: fragments of two messages must never interleave
       await withDeadline('send (waiting for the previous message)', previous, { signal: options.signal });
