@@ -3,18 +3,13 @@
  * receivers, closing, timeouts and aborts. Implementations push what arrives and call `close`.
  */
 import { AbortedError, assertBytes, LinkClosedError } from '../errors.js';
-import { withDeadline } from './deadline.js';
 import type { LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
-
-interface Waiter {
-  resolve(m: Uint8Array): void;
-  reject(e: Error): void;
-}
+import { Waiters } from './waiters.js';
 
 /** A FIFO of whole received messages with waiting receivers, closing, timeouts and aborts (the receive side of every `Link`). */
 export class MessageQueue {
   #queue: Uint8Array[] = [];
-  #waiters: Waiter[] = [];
+  readonly #waiters = new Waiters<Uint8Array>();
   #closed: LinkCloseInfo | undefined;
   #onClosed!: (info: LinkCloseInfo) => void;
   readonly closed: Promise<LinkCloseInfo> = new Promise((r) => (this.#onClosed = r));
@@ -42,29 +37,21 @@ export class MessageQueue {
 
   push(message: Uint8Array): void {
     if (this.#closed) return;
-    const w = this.#waiters.shift();
-    if (w) w.resolve(message);
-    else this.#queue.push(message);
+    if (!this.#waiters.serve(message)) this.#queue.push(message);
   }
 
   receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.#closed) return Promise.reject(this.closedError());
-    let waiter!: Waiter;
-    const work = new Promise<Uint8Array>((resolve, reject) => (waiter = { resolve, reject }));
-    this.#waiters.push(waiter);
-    return withDeadline('receive', work, options, () => {
-      this.#waiters = this.#waiters.filter((w) => w !== waiter);
-    });
+    return this.#waiters.wait('receive', options);
   }
 
   close(info: LinkCloseInfo): void {
     if (this.#closed) return;
     this.#closed = info;
     this.#queue = [];
-    const err = this.closedError();
-    for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#waiters.rejectAll(this.closedError());
     this.#onClosed(info);
   }
 }
