@@ -16,20 +16,19 @@ export const OWN_PROCESS_GROUP = { detached: !WINDOWS } as const;
 const AFTER_KILL_MS = 5_000;
 const POLL_MS = 50;
 
-/** The groups being run, one set per process (however many copies of this module are loaded), with its exit hook. */
-const REGISTRY = Symbol.for('proxkey.node.process-groups');
-type Registry = { readonly running: Set<ChildProcess> };
-const registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= ((): Registry => {
-  const running = new Set<ChildProcess>();
-  process.once('exit', () => {
-    for (const c of running) signalGroup(c, 'SIGKILL');
-  });
-  return { running };
-})());
-const running = registry.running;
+/** The groups being run: one set per process, however many copies of this module are loaded. */
+const RUNNING = Symbol.for('proxkey.node.process-groups');
+const holder = globalThis as { [RUNNING]?: Set<ChildProcess> };
 
-/** Track `child` until it is stopped: it gets SIGKILL (its group) if this process exits first. */
+/** Track `child` until it is stopped: it gets SIGKILL (its group) if this process exits first. The first one installs that exit hook. */
 export function trackGroup(child: ChildProcess): void {
+  let running = holder[RUNNING];
+  if (!running) {
+    const groups = (running = holder[RUNNING] = new Set());
+    process.once('exit', () => {
+      for (const c of groups) signalGroup(c, 'SIGKILL');
+    });
+  }
   running.add(child);
 }
 
@@ -90,7 +89,7 @@ function hasLiveMember(pgid: number): boolean {
 export function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      running.delete(child);
+      holder[RUNNING]?.delete(child);
       resolve();
     };
     if (!groupAlive(child)) return done();
