@@ -1,6 +1,6 @@
 /**
  * The Noise intermediates of a recorded handshake — the three DH outputs, `ck`, `h` and `k` after
- * each token, the split keys — observed through a recording CryptoProvider, so nothing in
+ * each token, the split keys — observed through a recording CryptoProvider (test/helpers/recording-crypto.ts), so nothing in
  * src/noise changes for the vectors: every Noise operation of proxkey's suites reaches the
  * provider (`p256Ecdh` for DH, `hkdfSha256(ikm, salt = ck)` for MixKey and Split, `sha256(h ‖ data)`
  * for MixHash, `aeadSeal`/`aeadOpen` for EncryptAndHash/DecryptAndHash). The calls are matched to
@@ -9,45 +9,9 @@
  */
 import { equalBytes, toHex, utf8 } from '../src/bytes.js';
 import { getPattern } from '../src/noise/patterns.js';
-import type { CryptoProvider } from '../src/index.js';
+import type { CryptoCall } from '../test/helpers/recording-crypto.js';
 
-export type CryptoCall =
-  | { readonly op: 'ecdh'; readonly output: Uint8Array }
-  | { readonly op: 'hkdf'; readonly ikm: Uint8Array; readonly salt: Uint8Array; readonly output: Uint8Array }
-  | { readonly op: 'sha256'; readonly input: Uint8Array; readonly output: Uint8Array }
-  | { readonly op: 'aead'; readonly key: Uint8Array; readonly ad: Uint8Array; readonly plaintext: Uint8Array };
-
-/** `inner` with every call the Noise handshake makes appended to `calls` (copies: the roles wipe their buffers). */
-export function recordingCrypto(inner: CryptoProvider, calls: CryptoCall[]): CryptoProvider {
-  return {
-    ...inner,
-    name: `${inner.name}+recording`,
-    p256Ecdh: async (sk, pk) => {
-      const output = await inner.p256Ecdh(sk, pk);
-      calls.push({ op: 'ecdh', output: output.slice() });
-      return output;
-    },
-    hkdfSha256: (ikm, salt, info, length) => {
-      const output = inner.hkdfSha256(ikm, salt, info, length);
-      calls.push({ op: 'hkdf', ikm: ikm.slice(), salt: salt.slice(), output: output.slice() });
-      return output;
-    },
-    sha256: (data) => {
-      const output = inner.sha256(data);
-      calls.push({ op: 'sha256', input: data.slice(), output: output.slice() });
-      return output;
-    },
-    aeadSeal: async (alg, key, nonce, plaintext, ad) => {
-      calls.push({ op: 'aead', key: key.slice(), ad: ad.slice(), plaintext: plaintext.slice() });
-      return inner.aeadSeal(alg, key, nonce, plaintext, ad);
-    },
-    aeadOpen: async (alg, key, nonce, ciphertext, ad) => {
-      const plaintext = await inner.aeadOpen(alg, key, nonce, ciphertext, ad);
-      calls.push({ op: 'aead', key: key.slice(), ad: ad.slice(), plaintext: plaintext.slice() });
-      return plaintext;
-    },
-  };
-}
+export { recordingCrypto, type CryptoCall } from '../test/helpers/recording-crypto.js';
 
 /** The state after one token (hex; `k` null while the CipherState has no key). */
 export interface TokenState {
@@ -113,18 +77,26 @@ export function noiseIntermediates(calls: readonly CryptoCall[], protocolName: s
   const mixHash = () => {
     h = cursor.next(
       'MixHash',
-      (c): c is Extract<CryptoCall, { op: 'sha256' }> => c.op === 'sha256' && c.input.length >= 32 && equalBytes(c.input.subarray(0, 32), h),
+      (c): c is Extract<CryptoCall, { method: 'sha256' }> => c.method === 'sha256' && c.input.length >= 32 && equalBytes(c.input.subarray(0, 32), h),
     ).output;
   };
   const mixKey = (ikmLength: number) => {
-    const c = cursor.next('MixKey', (x): x is Extract<CryptoCall, { op: 'hkdf' }> => x.op === 'hkdf' && x.ikm.length === ikmLength && equalBytes(x.salt, ck));
+    const c = cursor.next(
+      'MixKey',
+      (x): x is Extract<CryptoCall, { method: 'hkdfSha256' }> => x.method === 'hkdfSha256' && x.ikm.length === ikmLength && equalBytes(x.salt, ck),
+    );
     ck = c.output.slice(0, 32);
     k = c.output.slice(32, 64);
   };
   const encryptAndHash = (): string | undefined => {
     const key = k;
     const c =
-      key && cursor.next('EncryptAndHash', (x): x is Extract<CryptoCall, { op: 'aead' }> => x.op === 'aead' && equalBytes(x.key, key) && equalBytes(x.ad, h));
+      key &&
+      cursor.next(
+        'EncryptAndHash',
+        (x): x is Extract<CryptoCall, { method: 'aeadSeal' | 'aeadOpen' }> =>
+          (x.method === 'aeadSeal' || x.method === 'aeadOpen') && equalBytes(x.key, key) && equalBytes(x.ad, h),
+      );
     mixHash();
     return c ? toHex(c.plaintext) : undefined;
   };
@@ -140,7 +112,7 @@ export function noiseIntermediates(calls: readonly CryptoCall[], protocolName: s
     for (const t of [...message, 'payload']) {
       if (t === 'e') mixHash();
       if (t === 'ee' || t === 'es' || t === 'se') {
-        const out = cursor.next('DH', (c): c is Extract<CryptoCall, { op: 'ecdh' }> => c.op === 'ecdh').output;
+        const out = cursor.next('DH', (c): c is Extract<CryptoCall, { method: 'p256Ecdh' }> => c.method === 'p256Ecdh').output;
         dh[t] = toHex(out);
         mixKey(out.length);
         push(i + 1, sender, t, { dh: dh[t] });
@@ -150,7 +122,10 @@ export function noiseIntermediates(calls: readonly CryptoCall[], protocolName: s
       push(i + 1, sender, t, plaintext === undefined ? {} : { plaintext });
     }
   });
-  const split = cursor.next('Split', (c): c is Extract<CryptoCall, { op: 'hkdf' }> => c.op === 'hkdf' && c.ikm.length === 0 && equalBytes(c.salt, ck)).output;
+  const split = cursor.next(
+    'Split',
+    (c): c is Extract<CryptoCall, { method: 'hkdfSha256' }> => c.method === 'hkdfSha256' && c.ikm.length === 0 && equalBytes(c.salt, ck),
+  ).output;
   const [v2p, p2v] = [toHex(split.slice(0, 32)), toHex(split.slice(32, 64))];
   return {
     protocolName,

@@ -22,11 +22,11 @@ import {
   serveVehicleSession,
   softwareKey,
   systemRandom,
-  type AeadAlgorithm,
   type CryptoProvider,
   type KeyCustody,
 } from '../../src/index.js';
 import { TestCar } from '../../test/helpers/test-car.js';
+import { recordingCrypto, type CryptoCall } from '../../test/helpers/recording-crypto.js';
 import { recordingLinkPair, wireSummary } from '../../test/helpers/recording-link.js';
 
 /** CPU time of this process in ms (µs resolution). */
@@ -116,52 +116,14 @@ export async function publicKeyFloor(crypto: CryptoProvider, staticKey: KeyCusto
   return cpuNow() - t;
 }
 
-/** One crypto call of a real unlock, with a copy of its byte arguments as they were at the call (callers wipe secrets after). */
-export type CryptoCall =
-  | { readonly method: 'p256KeyPairFromSecret' | 'p256Ecdh' | 'p256Sign' | 'p256Verify' }
-  | { readonly method: 'sha256'; readonly data: Uint8Array }
-  | { readonly method: 'hmacSha256'; readonly key: Uint8Array; readonly data: Uint8Array }
-  | { readonly method: 'hkdfSha256'; readonly ikm: Uint8Array; readonly salt: Uint8Array; readonly info: Uint8Array; readonly length: number }
-  | {
-      readonly method: 'aeadSeal' | 'aeadOpen';
-      readonly alg: AeadAlgorithm;
-      readonly key: Uint8Array;
-      readonly nonce: Uint8Array;
-      readonly text: Uint8Array;
-      readonly ad: Uint8Array;
-    };
-
-/** `crypto`, appending every call it serves to `calls`. */
-function recording(crypto: CryptoProvider, calls: CryptoCall[]): CryptoProvider {
-  const c = (b: Uint8Array) => b.slice();
-  const log = <T>(call: CryptoCall, result: T): T => (calls.push(call), result);
-  return {
-    name: crypto.name,
-    p256KeyPairFromSecret: (sk) => log({ method: 'p256KeyPairFromSecret' }, crypto.p256KeyPairFromSecret(sk)),
-    p256Ecdh: (sk, pk) => log({ method: 'p256Ecdh' }, crypto.p256Ecdh(sk, pk)),
-    p256Sign: (sk, m) => log({ method: 'p256Sign' }, crypto.p256Sign(sk, m)),
-    p256Verify: (pk, m, sig) => log({ method: 'p256Verify' }, crypto.p256Verify(pk, m, sig)),
-    sha256: (data) => (calls.push({ method: 'sha256', data: c(data) }), crypto.sha256(data)),
-    hmacSha256: (key, data) => (calls.push({ method: 'hmacSha256', key: c(key), data: c(data) }), crypto.hmacSha256(key, data)),
-    hkdfSha256: (ikm, salt, info, length) => (
-      calls.push({ method: 'hkdfSha256', ikm: c(ikm), salt: c(salt), info: c(info), length }),
-      crypto.hkdfSha256(ikm, salt, info, length)
-    ),
-    aeadSeal: (alg, key, nonce, text, ad) => (
-      calls.push({ method: 'aeadSeal', alg, key: c(key), nonce: c(nonce), text: c(text), ad: c(ad) }),
-      crypto.aeadSeal(alg, key, nonce, text, ad)
-    ),
-    aeadOpen: (alg, key, nonce, text, ad) => (
-      calls.push({ method: 'aeadOpen', alg, key: c(key), nonce: c(nonce), text: c(text), ad: c(ad) }),
-      crypto.aeadOpen(alg, key, nonce, text, ad)
-    ),
-  };
-}
-
-/** Custody `key` whose ECDH is logged in `calls` as the provider's would be. */
+/** Custody `key` whose ECDH is recorded in `calls` as the provider's would be. */
 const recordingCustody = (key: KeyCustody, calls: CryptoCall[]): KeyCustody => ({
   ...key,
-  ecdh: (peer) => (calls.push({ method: 'p256Ecdh' }), key.ecdh(peer)),
+  ecdh: async (peer) => {
+    const output = await key.ecdh(peer);
+    calls.push({ method: 'p256Ecdh', output: copyOf(output) });
+    return output;
+  },
 });
 
 /**
@@ -173,7 +135,7 @@ export async function recordCryptoCalls(s: Setup): Promise<{ vehicle: CryptoCall
   const vehicle: CryptoCall[] = [];
   const phone: CryptoCall[] = [];
   const recorded: Setup = { ...s, car: recordingCustody(s.car, vehicle), phone: recordingCustody(s.phone, phone) };
-  await transaction(recorded, { vehicle: recording(s.crypto, vehicle), phone: recording(s.crypto, phone) });
+  await transaction(recorded, { vehicle: recordingCrypto(s.crypto, vehicle), phone: recordingCrypto(s.crypto, phone) });
   for (const [role, calls] of [
     ['vehicle', vehicle],
     ['phone', phone],
@@ -186,39 +148,26 @@ export async function recordCryptoCalls(s: Setup): Promise<{ vehicle: CryptoCall
   return { vehicle, phone };
 }
 
-type SymmetricCall = Exclude<CryptoCall, { method: 'p256KeyPairFromSecret' | 'p256Ecdh' | 'p256Sign' | 'p256Verify' }>;
-const isSymmetric = (c: CryptoCall): c is SymmetricCall => 'alg' in c || 'data' in c || 'ikm' in c;
-
-/** A copy of a recorded call with fresh byte arrays, as a real transaction's are (no cache keyed by an array can hit). */
-function freshCopy(c: SymmetricCall): SymmetricCall {
-  switch (c.method) {
-    case 'sha256':
-      return { ...c, data: c.data.slice() };
-    case 'hmacSha256':
-      return { ...c, key: c.key.slice(), data: c.data.slice() };
-    case 'hkdfSha256':
-      return { ...c, ikm: c.ikm.slice(), salt: c.salt.slice(), info: c.info.slice() };
-    default:
-      return { ...c, key: c.key.slice(), nonce: c.nonce.slice(), text: c.text.slice(), ad: c.ad.slice() };
-  }
-}
+type SymmetricCall = Extract<CryptoCall, { method: 'sha256' | 'hmacSha256' | 'hkdfSha256' | 'aeadSeal' | 'aeadOpen' }>;
+const SYMMETRIC: readonly CryptoCall['method'][] = ['sha256', 'hmacSha256', 'hkdfSha256', 'aeadSeal', 'aeadOpen'];
+const isSymmetric = (c: CryptoCall): c is SymmetricCall => SYMMETRIC.includes(c.method);
 
 async function replay(crypto: CryptoProvider, c: SymmetricCall): Promise<void> {
   switch (c.method) {
     case 'sha256':
-      crypto.sha256(c.data);
+      crypto.sha256(c.input);
       return;
     case 'hmacSha256':
       crypto.hmacSha256(c.key, c.data);
       return;
     case 'hkdfSha256':
-      crypto.hkdfSha256(c.ikm, c.salt, c.info, c.length);
+      crypto.hkdfSha256(c.ikm, c.salt, c.info, c.output.length);
       return;
     case 'aeadSeal':
-      await crypto.aeadSeal(c.alg, c.key, c.nonce, c.text, c.ad);
+      await crypto.aeadSeal(c.alg, c.key, c.nonce, c.plaintext, c.ad);
       return;
     case 'aeadOpen':
-      await crypto.aeadOpen(c.alg, c.key, c.nonce, c.text, c.ad);
+      await crypto.aeadOpen(c.alg, c.key, c.nonce, c.ciphertext, c.ad);
       return;
   }
 }
@@ -228,7 +177,8 @@ async function replay(crypto: CryptoProvider, c: SymmetricCall): Promise<void> {
  * in a real unlock (`calls`, from `recordCryptoCalls`), in the same order, back to back.
  */
 export async function cryptoFloor(crypto: CryptoProvider, staticKey: KeyCustody, inputs: FloorInputs, calls: readonly CryptoCall[]): Promise<number> {
-  const symmetric = calls.filter(isSymmetric).map(freshCopy);
+  // Fresh arrays, as a real transaction's are (no cache keyed by an array can hit).
+  const symmetric = calls.filter(isSymmetric).map((c) => structuredClone(c));
   const t = cpuNow();
   await publicKeyWork(crypto, staticKey, inputs);
   for (const c of symmetric) await replay(crypto, c);
