@@ -144,6 +144,28 @@ export interface ReplayOptions {
 }
 
 /**
+ * Replay one role: its own actions where the transcript has them (before the first message, then
+ * after each message), and every message of the other party, in order, through `message` — until
+ * `until` or the role has closed.
+ */
+async function replayRole(
+  v: TranscriptVector,
+  by: 'vehicle' | 'phone',
+  until: number,
+  role: { readonly closed: () => boolean; action(a: TranscriptAction): Promise<void>; message(bytes: Uint8Array): Promise<void> },
+): Promise<void> {
+  const act = async (after: number) => {
+    for (const a of v.actions.filter((x) => x.by === by && x.afterMessage === after)) await role.action(a);
+  };
+  await act(-1);
+  for (const [i, m] of v.messages.slice(0, until + 1).entries()) {
+    if (m.from === by) continue;
+    if (!role.closed()) await role.message(fromHex(m.hex));
+    await act(i);
+  }
+}
+
+/**
  * Play the vehicle role alone: its actions (`start`, `complete`) where the transcript has them,
  * and every recorded phone message in order. Returns what it sent, its Noise intermediates (when
  * the handshake happened) and the session, to feed it more.
@@ -156,19 +178,15 @@ export async function playVehicle(
   const calls: CryptoCall[] = [];
   const car = await vehicleFor(v, recordingCrypto(crypto, calls), options.vehicleEphemeralSecret);
   const sent: Uint8Array[] = [];
-  const act = async (after: number) => {
-    for (const a of v.actions.filter((x) => x.by === 'vehicle' && x.afterMessage === after)) {
+  await replayRole(v, 'vehicle', options.until ?? Infinity, {
+    closed: () => car.state === 'closed',
+    action: async (a) => {
       if (a.action === 'start') sent.push(...(await car.start()).send);
       else if (a.action === 'complete') sent.push(...(await car.complete(a.outcome)).send);
       else throw new Error(`transcript: the vehicle has no action ${a.action}`);
-    }
-  };
-  await act(-1);
-  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
-    if (m.from !== 'phone') continue;
-    if (car.state !== 'closed') sent.push(...(await car.receive(fromHex(m.hex))).send);
-    await act(i);
-  }
+    },
+    message: async (bytes) => void sent.push(...(await car.receive(bytes)).send),
+  });
   return { sent: sent.map(toHex), results: [], intermediates: intermediatesOf(calls, v.messages, options.until), session: car };
 }
 
@@ -186,27 +204,23 @@ export async function playPhone(
   const p = await phoneFor(v, recordingCrypto(crypto, calls));
   const sent: Uint8Array[] = [];
   const results: ('ok' | DenyReason)[] = [];
-  const act = async (after: number) => {
-    for (const a of v.actions.filter((x) => x.by === 'phone' && x.afterMessage === after)) {
+  await replayRole(v, 'phone', options.until ?? Infinity, {
+    closed: () => p.state === 'closed',
+    action: async (a) => {
       if (a.action === 'begin') p.begin(a.command, { intent: a.intent });
       else if (a.action === 'command') sent.push(...(await p.command(a.command, { intent: a.intent })).send);
       else if (a.action === 'close') sent.push(...(await p.close()).send);
       else throw new Error(`transcript: the phone has no action ${a.action}`);
-    }
-  };
-  await act(-1);
-  for (const [i, m] of v.messages.slice(0, (options.until ?? Infinity) + 1).entries()) {
-    if (m.from !== 'vehicle') continue;
-    if (p.state !== 'closed') {
-      const o = await p.receive(fromHex(m.hex));
+    },
+    message: async (bytes) => {
+      const o = await p.receive(bytes);
       sent.push(...o.send);
       for (const e of o.events) {
         if (e.type === 'error') throw e.error;
         if (e.type === 'result') results.push(e.status);
       }
-    }
-    await act(i);
-  }
+    },
+  });
   return { sent: sent.map(toHex), results, intermediates: intermediatesOf(calls, v.messages, options.until), session: p };
 }
 
