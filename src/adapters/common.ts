@@ -50,12 +50,14 @@ export interface Emitter {
   removeListener(event: string, listener: StackListener): unknown;
 }
 
+/** Bound on one setup request of a BLE adapter: a timeout, and an abort signal. */
+export interface RequestBound {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Wait (bounded) for an adapter `state` of `poweredOn`; a typed, explained error otherwise. */
-export async function waitPoweredOn(
-  stack: Emitter & { readonly state: string },
-  who: 'noble' | 'bleno',
-  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal | undefined },
-): Promise<void> {
+export async function waitPoweredOn(stack: Emitter & { readonly state: string }, who: 'noble' | 'bleno', { timeoutMs, signal }: RequestBound): Promise<void> {
   if (stack.state === 'poweredOn') return;
   let listener!: (s: string) => void;
   const work = new Promise<void>((resolve, reject) => {
@@ -88,12 +90,7 @@ export async function waitPoweredOn(
  * Bound a radio operation: `TimeoutError` / `AbortedError` as they are, any other failure of
  * the stack becomes `LinkClosedError` naming the step (the phone may retry).
  */
-export async function withRadioDeadline<T>(
-  what: string,
-  work: Promise<T>,
-  bound: { timeoutMs: number; signal?: AbortSignal | undefined },
-  onCancel?: () => void,
-): Promise<T> {
+export async function withRadioDeadline<T>(what: string, work: Promise<T>, bound: RequestBound, onCancel?: () => void): Promise<T> {
   try {
     return await withDeadline(what, work, bound, onCancel);
   } catch (err) {

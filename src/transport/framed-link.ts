@@ -99,7 +99,7 @@ export class FramedLink extends QueuedLink {
       for (let i = 0; i < fragments.length; i++) {
         if (this.isClosed) throw this.inbox.closedError();
         if (options.signal?.aborted) {
-          if (i > 0) this.#fail('transport', 'send aborted in the middle of a message');
+          if (i > 0) this.terminate('transport', 'send aborted in the middle of a message');
           throw new AbortedError('send', options.signal.reason);
         }
         await this.#writeFragment(fragments[i]!, `BLE write of fragment ${i + 1}/${fragments.length}`, fragments.length === 1, options.signal);
@@ -124,11 +124,11 @@ export class FramedLink extends QueuedLink {
       if (this.isClosed) throw this.inbox.closedError();
       if (e instanceof AbortedError && onlyFragment) throw e; // nothing half-sent
       if (e instanceof ProxkeyError) {
-        this.#fail('transport', e.message);
+        this.terminate('transport', e.message);
         throw e;
       }
       const detail = messageOf(e);
-      this.#fail('transport', `write failed: ${detail}`);
+      this.terminate('transport', `write failed: ${detail}`);
       throw new LinkClosedError(`link closed (transport): write failed: ${detail}`);
     }
   }
@@ -154,13 +154,9 @@ export class FramedLink extends QueuedLink {
     this.inbox.close({ by, reason });
   }
 
-  #fail(by: 'transport', reason: string): void {
-    this.inbox.close({ by, reason });
-  }
-
   #framingError(err: RemoteError): void {
     this.#options.onFramingError?.(err);
-    if (this.#options.closeOnFramingError ?? true) this.#fail('transport', err.message);
+    if (this.#options.closeOnFramingError ?? true) this.terminate('transport', err.message);
   }
 
   #armTimer(now: number): void {

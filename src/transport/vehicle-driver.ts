@@ -9,6 +9,7 @@
  * with a summary: an unexpected failure ends the session with an authenticated
  * CLOSE(`internal-error`) when a channel exists.
  */
+import { waitMsUntil } from './deadline.js';
 import type { Clock } from '../crypto/provider.js';
 import { AbortedError, LinkClosedError, TimeoutError, asProxkeyError, notifyObserver } from '../errors.js';
 import type { KeyDirectory, KeyRecord } from '../keys/key-record.js';
@@ -185,7 +186,7 @@ class Served {
     const { connection } = this;
     if (request) return connection.answer(await this.#answer(request), this.stepTime());
     const deadline = connection.nextDeadline();
-    const timeoutMs = deadline === undefined ? FALLBACK_WAIT_MS : Math.max(0, deadline - this.stepTime());
+    const timeoutMs = waitMsUntil(deadline, this.stepTime(), Infinity, FALLBACK_WAIT_MS);
     let bytes: Uint8Array;
     try {
       bytes = await this.link.receive({ timeoutMs, signal: this.receiveControl.signal });

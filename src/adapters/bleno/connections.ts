@@ -4,6 +4,7 @@
  * subscribes, writes, unsubscribes or disconnects. Callbacks: stoprocent bleno passes a connection
  * handle first, abandonware does not (one connection); the arguments are taken from the end.
  */
+import { copyOf } from '../../bytes.js';
 import { notifyObserver } from '../../errors.js';
 import { FramedLink } from '../../transport/framed-link.js';
 import { MAX_ATT_VALUE, MIN_ATT_MTU } from '../../transport/fragment-codec.js';
@@ -144,7 +145,7 @@ export class CarConnections {
     const conn = this.#connections.get(keyOf(handle));
     if (!conn?.link || conn.link.isClosed) return callback(Characteristic.RESULT_UNLIKELY_ERROR);
     callback(Characteristic.RESULT_SUCCESS);
-    conn.link.deliver(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    conn.link.deliver(copyOf(data));
   }
 
   #onSubscribe(args: unknown[]): void {

@@ -8,17 +8,13 @@
  * - the connection is released once: when the link closes (unless the car already dropped it), or
  *   when setup fails (`abandon`), and `disconnected` resolves then.
  */
+import type { RequestBound } from '../common.js';
+import { copyOf } from '../../bytes.js';
 import { LinkClosedError, notifyObserver } from '../../errors.js';
 import { FramedLink, type FramedLinkOptions } from '../../transport/framed-link.js';
 import type { LinkCloseInfo } from '../../transport/link.js';
 import { settleable, withRadioDeadline } from '../common.js';
 import type { NobleCharacteristic, NoblePeripheral } from './types.js';
-
-/** Bound on each setup request. */
-interface RequestBound {
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal | undefined;
-}
 
 /** Disconnect `peripheral` unless it already is (or cancel a pending connect); never throws. */
 export async function disconnectQuietly(peripheral: NoblePeripheral, timeoutMs: number): Promise<void> {
@@ -94,7 +90,7 @@ export class CarConnection {
   }
 
   readonly #onData = (data: Uint8Array): void => {
-    this.#link?.deliver(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    this.#link?.deliver(copyOf(data));
   };
 
   readonly #onDisconnect = (reason?: unknown): void => {

@@ -128,14 +128,11 @@ export class PhonePassiveEntry {
   }
 
   #emit(events: readonly ProximityEvent[]): void {
-    for (const e of events) {
-      try {
+    for (const e of events)
+      notifyObserver(() => {
         this.#options.onEvent?.(e);
         if (e.type !== 'zone') this.#options.onDecision(e);
-      } catch {
-        /* observers must not break passive entry */
-      }
-    }
+      });
     this.#reschedule();
   }
 

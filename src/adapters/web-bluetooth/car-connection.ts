@@ -8,16 +8,11 @@
  * - the connection is released once (listeners removed, `disconnect()` unless the car already
  *   dropped it): when a request times out or is aborted, when the link closes, or when setup fails.
  */
+import type { RequestBound } from '../common.js';
 import { LinkClosedError } from '../../errors.js';
 import type { FramedLink } from '../../transport/framed-link.js';
 import { settleable, withRadioDeadline } from '../common.js';
 import type { BluetoothDeviceLike, GattCharacteristicLike, GattServerLike } from './types.js';
-
-/** Bound on each setup request. */
-interface RequestBound {
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal | undefined;
-}
 
 /** A copy of a characteristic's value (undefined when it has none). */
 export const bytesOf = (v: DataView | undefined): Uint8Array | undefined => (v ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() : undefined);
