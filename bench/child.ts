@@ -37,11 +37,15 @@ export function child(script: string, args: readonly string[]): BenchChild {
     if (i >= 0) return Promise.resolve(unread.splice(i, 1)[0]!);
     if (ended) return Promise.reject(new Error(`${ended.message} before printing "${prefix}"`));
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bench: ${script} printed no "${prefix}" in ${LINE_TIMEOUT_MS} ms`)), LINE_TIMEOUT_MS);
       const done =
         <T>(f: (x: T) => void) =>
         (x: T) => (clearTimeout(timer), f(x));
-      waiting.push({ prefix, resolve: done(resolve), reject: done(reject) });
+      const waiter = { prefix, resolve: done(resolve), reject: done(reject) };
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(waiter), 1); // a line printed later stays unread, for whoever asks next
+        reject(new Error(`bench: ${script} printed no "${prefix}" in ${LINE_TIMEOUT_MS} ms`));
+      }, LINE_TIMEOUT_MS);
+      waiting.push(waiter);
     });
   };
   return {

@@ -75,11 +75,36 @@ function hasLiveMember(pgid: number): boolean {
     } catch {
       continue; // gone meanwhile
     }
-    // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses: read after the last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    const { state, pgrp } = parseStat(stat);
+    if (pgrp === pgid && (!DEAD.has(state) || hasLiveThread(entry))) return true;
   }
   return false;
+}
+
+/** States of a process that runs no more: zombie, dead (`X`, and `x` on kernels 2.6.33–3.13). */
+const DEAD = new Set(['Z', 'X', 'x']);
+
+/** `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses: read after the last ')'. */
+function parseStat(stat: string): { state: string; pgrp: number } {
+  const [state = '', , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state, pgrp: Number(pgrp) };
+}
+
+/** Whether a process whose main thread is dead still has a running thread (a leader that called pthread_exit). */
+function hasLiveThread(pid: string): boolean {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false; // gone meanwhile
+  }
+  return tids.some((tid) => {
+    try {
+      return !DEAD.has(parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')).state);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

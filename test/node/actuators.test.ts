@@ -165,6 +165,32 @@ describe('command and log actuators', () => {
     expect(alive(Number(readFileSync(pids, 'utf8').trim()))).toBe(false);
   });
 
+  it('a left-behind process whose main thread has exited but another thread runs is stopped before the outcome', async () => {
+    // A zombie main thread (pthread_exit) with a live thread: /proc shows the process as Z, yet it runs.
+    const marker = join(dir, 'thread-still-ran');
+    const source = join(dir, 'leader-exits.c');
+    writeFileSync(
+      source,
+      `#include <pthread.h>\n#include <stdio.h>\n#include <unistd.h>\n` +
+        `static void *late(void *p) { (void)p; usleep(800000); FILE *f = fopen("${marker}", "w"); if (f) fclose(f); return 0; }\n` +
+        `int main(void) { pthread_t t; pthread_create(&t, 0, late, 0); pthread_exit(0); }\n`,
+    );
+    const program = join(dir, 'leader-exits');
+    try {
+      await promisify(execFile)('gcc', ['-o', program, source, '-lpthread']);
+    } catch (e) {
+      if (process.env.CI) throw e;
+      console.warn('skipped: no gcc to build the multithreaded child (CI installs it)');
+      return;
+    }
+    const script = join(dir, 'leaves-threaded.sh');
+    writeFileSync(script, `#!/bin/sh\n${program} &\nsleep 0.2\necho done\n`);
+    chmodSync(script, 0o755);
+    expect(await commandActuator(script, 5_000, 300)({ kind: 'unlock' }, key)).toEqual({ ok: true, data: new TextEncoder().encode('done') });
+    await new Promise((r) => setTimeout(r, 1_000)); // past the thread's 0.8 s
+    expect(existsSync(marker)).toBe(false); // killed before the outcome, not left to act afterwards
+  });
+
   it('a car process that exits leaves no action script running', async () => {
     const pidFile = join(dir, 'pid-orphan');
     const slow = join(dir, 'orphan.sh');
