@@ -106,12 +106,12 @@ export class PairingMode implements PairingAuthority {
     return this.#attempts;
   }
 
+  /** The verifier values while pairing mode is open; none while a claim is pending (kept for a release), none ever again once it has ended (wiped). */
   credentials(now = this.now()): PairingCredentials | undefined {
-    if (this.status(now) !== 'active') {
-      this.#wipe();
-      return undefined;
-    }
-    return this.#creds;
+    const status = this.status(now);
+    if (status === 'active') return this.#creds;
+    if (status !== 'claimed') this.#wipe();
+    return undefined;
   }
 
   attemptStarted(): void {
