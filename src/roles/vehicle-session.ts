@@ -305,8 +305,9 @@ export class VehicleSession {
   /**
    * An authenticated body. `found`: the handshake's key lookup (its body needs no second one);
    * undefined for a record, whose command asks for a fresh lookup (a revocation is immediate).
+   * `arrivedAt`: when the body arrived, the time its session's age and limits are judged at.
    */
-  async #onBody(session: Established, plaintext: Uint8Array, now: number, found: 'known' | 'unknown' | 'failed' | undefined): Promise<Output> {
+  async #onBody(session: Established, plaintext: Uint8Array, now: number, found: 'known' | 'unknown' | 'failed' | undefined, arrivedAt = now): Promise<Output> {
     let body: Body | undefined;
     let undecodable: DenyReason | undefined;
     try {
@@ -320,7 +321,7 @@ export class VehicleSession {
     // else is looked at: a session cannot be kept alive (nor the audit log fed) with garbage.
     session.commands++;
     const command = body?.kind === BodyKind.Command ? body : undefined;
-    const limit = this.#limitReached(session, now);
+    const limit = this.#limitReached(session, arrivedAt);
     if (limit) return this.#deny(session, command, limit, NO_VERDICTS, now);
     // Authenticated but not understood: an authenticated denial; the session stays usable.
     if (!command) return this.#deny(session, undefined, undecodable ?? 'malformed', NO_VERDICTS, now);
@@ -328,7 +329,7 @@ export class VehicleSession {
       this.#state = { kind: 'finding-key', session, command };
       return out([], [], { type: 'find-key', publicKey: session.peerKey, keyId: session.keyId });
     }
-    return this.#withKey(session, command, found, now);
+    return this.#withKey(session, command, found, now, arrivedAt);
   }
 
   /** finding-key + answer. */
@@ -337,15 +338,16 @@ export class VehicleSession {
     const { session } = s;
     if (s.command) return this.#withKey(session, s.command, verified, now);
     const authenticated: VehicleSessionEvent = { type: 'authenticated', keyId: session.keyId, known: verified === 'known', rttMs: session.rttMs };
-    // The handshake's own command is judged as of its arrival (age 0), however long the lookup took.
-    const res = await this.#onBody(session, s.payload ?? EMPTY, session.establishedAt, verified);
+    // The handshake's own command is judged as of its arrival (age 0), however long the lookup
+    // took; an idle deadline after its answer counts from now, as after any answer.
+    const res = await this.#onBody(session, s.payload ?? EMPTY, now, verified, session.establishedAt);
     return { ...res, events: [authenticated, ...res.events] };
   }
 
   /** A command whose key lookup is answered: authorize it, or first redeem the grant of an unknown key. */
-  async #withKey(session: Established, command: CommandBody, found: 'known' | 'unknown' | 'failed', now: number): Promise<Output> {
+  async #withKey(session: Established, command: CommandBody, found: 'known' | 'unknown' | 'failed', now: number, arrivedAt = now): Promise<Output> {
     if (found === 'failed') return this.#deny(session, command, 'internal-error', NO_VERDICTS, now);
-    if (found === 'known') return this.#askAuthorization(session, command, now);
+    if (found === 'known') return this.#askAuthorization(session, command, arrivedAt);
     // A shared key's first use: redeem the owner-signed grant it presents (persisted first).
     const grant = command.extensions.find((e) => e.type === Extensions.Grant);
     if (!grant) return this.#deny(session, command, 'unknown-key', NO_VERDICTS, now);
@@ -360,10 +362,10 @@ export class VehicleSession {
     return this.#askAuthorization(session, command, now);
   }
 
-  #askAuthorization(session: Established, command: CommandBody, now: number): Output {
+  #askAuthorization(session: Established, command: CommandBody, arrivedAt: number): Output {
     this.#state = { kind: 'authorizing', session, command };
     const { rttMs, establishedAt } = session;
-    return out([], [], { type: 'authorize', command: command.command, intent: command.intent, rttMs, sessionAgeMs: now - establishedAt });
+    return out([], [], { type: 'authorize', command: command.command, intent: command.intent, rttMs, sessionAgeMs: arrivedAt - establishedAt });
   }
 
   /** authorizing + answer: execute, or an authenticated denial. */

@@ -175,6 +175,15 @@ describe('vehicle role: timers are data', () => {
     const closed = await phone.receive(o.send[0]!);
     expect(closed.events).toEqual([{ type: 'closed', reason: 'session-expired' }]);
   });
+
+  it('a denial of the handshake’s own command after a slow lookup: the idle deadline counts from the RESULT, the age from the arrival', async () => {
+    const w = await makeWorld();
+    const { car, handshake } = await challengedPair(w, 'idle-deny', { idleTimeoutMs: 1_000, sessionMaxAgeMs: 5_000 });
+    await car.receive(handshake, T0 + 5);
+    const denied = await car.answer({ type: 'find-key', found: 'failed' }, T0 + 9_000); // the directory answered late (past the session's age)
+    expect(denied.events).toMatchObject([{ type: 'authenticated' }, { type: 'decision', result: 'internal-error' }]); // judged at arrival: not session-expired
+    expect(car.nextDeadline()).toBe(T0 + 10_000);
+  });
 });
 
 describe('vehicle connection: the phone’s first answer decides session or pairing', () => {
