@@ -6,7 +6,7 @@
  * new content, never a mix; once `writeFileAtomic` resolves, the new content survives power loss.
  */
 import { constants } from 'node:fs';
-import { open, rename, unlink, mkdir, readdir } from 'node:fs/promises';
+import { open, rename, unlink, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -57,7 +57,14 @@ export async function appendDurable(path: string, data: Uint8Array | string): Pr
   }
 }
 
-/** Remove temp files a crash left behind (they never replaced anything). */
+/** A temp file older than this is stale whoever wrote it: a write takes milliseconds. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Remove temp files a crash left behind (they never replaced anything): those of a process that
+ * is gone, and any older than 10 minutes. A live writer's temp (another process, or this one
+ * saving meanwhile: `car backup` runs beside the daemon) is left alone.
+ */
 export async function removeStaleTemps(path: string): Promise<void> {
   const dir = dirname(path);
   const prefix = `.${basename(path)}.`;
@@ -67,5 +74,32 @@ export async function removeStaleTemps(path: string): Promise<void> {
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+  const temps = names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+  await Promise.all(
+    temps.map(async (name) => {
+      const file = join(dir, name);
+      const writer = Number(name.slice(prefix.length).split('.')[0]);
+      if (isAlive(writer) && !(await olderThan(file, STALE_TEMP_MS))) return;
+      await unlink(file).catch(() => undefined);
+    }),
+  );
+}
+
+/** Whether process `pid` exists (a pid we may not signal exists too). */
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs > ms;
+  } catch {
+    return false; // gone meanwhile: nothing to remove
+  }
 }

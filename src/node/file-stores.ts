@@ -100,7 +100,10 @@ export class FileVehicleStore implements VehicleStore {
     await ensureDir(this.dir);
     const before = this.#lastSaved ?? (await this.load().catch(() => undefined));
     const added = newRevocations(before, state);
-    if (added.length) await appendDurableOrRestore(this.revocationsPath, added.map((r) => checksummedLine(JSON.stringify(r))).join(''));
+    if (added.length) {
+      await repairTornTail(this.revocationsPath); // a power loss mid-append must not glue the next line onto a fragment
+      await appendDurableOrRestore(this.revocationsPath, added.map((r) => checksummedLine(JSON.stringify(r))).join(''));
+    }
     await writeJsonDocument(this.statePath, vehicleStateToJson(state));
     this.#lastSaved = state;
   }
@@ -116,7 +119,7 @@ export class FileVehicleStore implements VehicleStore {
    */
   async appendAudit(entry: AuditEntry): Promise<void> {
     if (!this.#auditChecked) {
-      await this.#repairTornTail();
+      await repairTornTail(this.auditPath);
       this.#auditChecked = true;
     }
     const line = checksummedLine(JSON.stringify(entry));
@@ -157,12 +160,12 @@ export class FileVehicleStore implements VehicleStore {
     }
     await fsyncDir(this.dir);
   }
+}
 
-  async #repairTornTail(): Promise<void> {
-    const { goodBytes, torn } = await readAuditFile(this.auditPath);
-    if (!torn) return;
-    await truncateDurable(this.auditPath, goodBytes);
-  }
+/** Cut off a torn last line (an append a crash interrupted) before appending to a checksummed log. */
+async function repairTornTail(path: string): Promise<void> {
+  const { goodBytes, torn } = await readChecksummedLines(path);
+  if (torn) await truncateDurable(path, goodBytes);
 }
 
 /** `crc ‖ ' ' ‖ json ‖ '\n'`: one line of the car's append-only logs. */

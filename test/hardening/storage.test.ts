@@ -135,6 +135,25 @@ describe('a lost state file is never a new car', () => {
     expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
   });
 
+  it('a revocation torn by a power loss mid-append: the next one is a clean line, and restore still re-applies both', async () => {
+    const dir = tmp();
+    const backup = join(tmp(), 'car-backup.json');
+    const w = await world({ store: new FileVehicleStore(dir) });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    const { friend: other } = await shareTo(w, owner, 'other');
+    for (const phone of [friend, other]) expect((await phone.command(w.connect().link, 'unlock')).status).toBe('ok'); // enrolled by first use
+    await backupVehicleState(dir, backup);
+    await w.car.revoke(friend.keyId);
+    const log = join(dir, 'revocations.jsonl');
+    writeFileSync(log, readFileSync(log, 'utf8') + '0123456789abcdef {"keyId":"ab'); // a line the crash cut short
+    await w.reopen();
+    await w.car.revoke(other.keyId);
+    unlinkSync(join(dir, 'vehicle.json'));
+    const restored = await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n).fill(3) });
+    expect(restored.reapplied).toEqual([friend.keyId, other.keyId]);
+  });
+
   it('restore refuses to overwrite a car, and refuses a file that is not a backup', async () => {
     const dir = tmp();
     const w = await world({ store: new FileVehicleStore(dir) });
@@ -145,6 +164,20 @@ describe('a lost state file is never a new car', () => {
       code: 'ERR_INVALID_STATE',
     });
     await expect(restoreVehicleState(tmp(), bogus, { random: (n) => new Uint8Array(n) })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+  });
+});
+
+describe('temp files of atomic writes', () => {
+  it('a load removes a crashed writer’s temp file but never a live writer’s (car backup runs beside the daemon)', async () => {
+    const dir = tmp();
+    const store = new FileVehicleStore(dir);
+    await store.load();
+    const live = join(dir, `.vehicle.json.${process.pid}.0a0b0c0d0e0f.tmp`); // this process, writing right now
+    const dead = join(dir, '.vehicle.json.2147483646.0a0b0c0d0e0f.tmp'); // no such process
+    writeFileSync(live, 'half');
+    writeFileSync(dead, 'half');
+    await new FileVehicleStore(dir).load();
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([`.vehicle.json.${process.pid}.0a0b0c0d0e0f.tmp`]);
   });
 });
 
