@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { isErrorCode, LocalError, ProxkeyError } from '../errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { FileVehicleStore } from '../node/file-stores.js';
+import { StateLockHeldError, withStateLock } from '../node/state-lock.js';
 import { backupVehicleState, restoreVehicleState } from '../node/vehicle-backup.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
@@ -53,6 +54,29 @@ async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateD
   }
 }
 
+/** How long a command waits for a car daemon that is starting or stopping (it holds the files, its socket does not answer). */
+const DAEMON_BUSY_WAIT_MS = 20_000;
+
+/**
+ * The running car's answer; when no daemon answers, `fromFiles` under the state lock, so that a
+ * daemon starting meanwhile reads the files only after the edit. While a daemon holds the lock
+ * without answering (starting, stopping), ask again until it answers or lets go (bounded).
+ */
+async function answerFromCarOrFiles(dir: string, req: ControlRequest, fromFiles: () => Promise<Answer>): Promise<Answer> {
+  if (!existsSync(dir)) return fromFiles(); // no car there: it says so, and no lock file is made
+  const until = Date.now() + DAEMON_BUSY_WAIT_MS;
+  for (;;) {
+    const answer = await askControl(dir, req);
+    if (answer) return answer;
+    try {
+      return await withStateLock(dir, 'proxkey command', fromFiles);
+    } catch (e) {
+      if (!(e instanceof StateLockHeldError) || Date.now() >= until) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 interface KeyRow {
   id: string;
   role: string;
@@ -93,7 +117,7 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
   const target = a.target ?? '';
   const cascade = a.cascade === true;
   const req: ControlRequest = op === 'revoke' ? { op, target, ...(cascade && { cascade: true }) } : { op };
-  const answer = (await askControl(c.stateDir, req)) ?? (await answerFromFiles(op, c, target, cascade));
+  const answer = await answerFromCarOrFiles(c.stateDir, req, () => answerFromFiles(op, c, target, cascade));
   if (!answer.ok) throw new ProxkeyError(isErrorCode(answer.code) ? answer.code : 'ERR_INVALID_ARGUMENT', String(answer.error));
   switch (op) {
     case 'pair':
@@ -143,7 +167,10 @@ export async function carRestore(a: CarArgs, file: string, options: { readonly f
   assertNotRootOnOthersCar(c.stateDir, 'car restore');
   if (await askControl(c.stateDir, { op: 'status' }))
     throw new LocalError('ERR_INVALID_STATE', `the car for ${c.stateDir} is running: stop it first (sudo systemctl stop proxkey-car)`);
-  const r = await restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force });
+  // A daemon that is starting or stopping holds the lock: restore refuses rather than race it.
+  const r = existsSync(c.stateDir)
+    ? await withStateLock(c.stateDir, 'proxkey command', () => restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force }))
+    : await restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force });
   const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) from the audit log: ${r.reapplied.join(' ')}` : '';
   ui.result({ restored: file, keys: r.keys, reapplied: r.reapplied }, `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`);
   return 0;

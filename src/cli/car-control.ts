@@ -16,8 +16,11 @@ export function controlHandler(car: VehicleService, openPairing: (by: string) =>
         return openPairing('`proxkey car pair`');
       case 'keys':
         return { all: keySummary(await car.registry.list()) };
-      case 'revoke':
-        return car.revoke(req.target, 'local', { ...(req.cascade && { cascade: true }) });
+      case 'revoke': {
+        const revoked = await car.revoke(req.target, 'local', { ...(req.cascade && { cascade: true }) });
+        await car.flushAudit(); // answered once its audit line is on disk too, as from the files
+        return revoked;
+      }
       case 'audit':
         return { entries: await car.audit() };
       case 'status':

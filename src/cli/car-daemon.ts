@@ -12,6 +12,7 @@
 import type { Server } from 'node:net';
 import type { BlenoLike, CarPeripheral } from '../adapters/bleno/index.js';
 import type { VehicleService } from '../service/vehicle-service.js';
+import { acquireStateLockWaiting } from '../node/state-lock.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
 import { controlHandler } from './car-control.js';
 import { assertSerialDevice, ensureStateDir, openCar, type LinkProximity } from './car-open.js';
@@ -30,6 +31,9 @@ export { keySummary } from './car-control.js';
 
 /** Exit code when the radio could not be recovered (systemd's Restart=on-failure restarts it). */
 export const EXIT_RADIO_LOST = 3;
+
+/** How long a starting daemon waits for a `proxkey car …` command that is editing its files. */
+const LOCK_WAIT_MS = 5_000;
 
 /** How long a stopping daemon waits for the sessions in flight to finish. */
 const DRAIN_SESSIONS_MS = 3_000;
@@ -106,6 +110,16 @@ export async function carServe(a: CarArgs, ui: Ui): Promise<number> {
   assertSerialDevice(c.bluetooth?.uart); // before anything is created
   assertNotRootOnOthersCar(c.stateDir, 'car serve');
   ensureStateDir(c.stateDir);
+  // Before the state is read, until after the last write: no command edits the files meanwhile.
+  const lock = await acquireStateLockWaiting(c.stateDir, 'car daemon', LOCK_WAIT_MS);
+  try {
+    return await serveLocked(a, c, ui);
+  } finally {
+    lock.release();
+  }
+}
+
+async function serveLocked(a: CarArgs, c: ReturnType<typeof resolveConfig>, ui: Ui): Promise<number> {
   const store = new ObservedVehicleStore(c.stateDir, (e) => logAuditEntry(ui, e));
   const isNew = (await store.load()) === undefined;
   const notifier = systemdNotifier(process.env, (e) => ui.info(`  ${e.message}`));
