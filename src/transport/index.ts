@@ -11,7 +11,7 @@ export {
   type VehiclePairingHooks,
 } from './vehicle-driver.js';
 export { stampedEvent, type VehicleEvent } from './vehicle-event.js';
-export { VehicleAnswerer, KEY_DIRECTORY_TIMEOUT_MS, type VehicleAnswererOptions } from './vehicle-answers.js';
+export { VehicleAnswerer, KEY_DIRECTORY_TIMEOUT_MS, KEY_RECHECK_TIMEOUT_MS, type VehicleAnswererOptions } from './vehicle-answers.js';
 export { openPhoneSession, runPhoneCommand, PhoneConnection, type CommandResult, type PhoneConnectOptions } from './phone-driver.js';
 export { pairPhone, type PairedCar, type PairPhoneOptions } from './pairing-driver.js';
 export {

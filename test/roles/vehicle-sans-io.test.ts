@@ -20,6 +20,10 @@ import {
 import { crypto, keyFromSeed, makeWorld, newPhone, T0, type World } from '../helpers/adversary.js';
 import { deterministicRandom, LocalError } from '../../src/index.js';
 import { makeCar, phoneOptions } from '../helpers/fixture.js';
+import { PHONE_RESULT_TIMEOUT_MS } from '../../src/roles/phone-session.js';
+import { ACTUATION_WAIT_MS, ACTUATOR_TIMEOUT_MS } from '../../src/transport/actuation.js';
+import { POLICY_TIMEOUT_MS, PROXIMITY_HOOK_TIMEOUT_MS, RANGING_HOOK_TIMEOUT_MS } from '../../src/transport/bounded-callbacks.js';
+import { KEY_DIRECTORY_TIMEOUT_MS, KEY_RECHECK_TIMEOUT_MS } from '../../src/transport/vehicle-answers.js';
 
 type Out = RoleOutput<VehicleSessionEvent, VehicleRequest>;
 
@@ -255,6 +259,39 @@ describe('vehicle driver: answers from the car', () => {
     await served;
     expect(lookups).toHaveBeenCalledTimes(2); // the handshake's lookup + the re-check before driving
     expect(seen).toEqual([carLink]);
+  });
+});
+
+describe('vehicle driver: the car answers within the phone’s wait', () => {
+  it('a key directory that hangs on the re-check: internal-error after its 1 s bound, nothing driven', async () => {
+    const car = await makeCar('driver-recheck');
+    const phoneKey = await keyFromSeed('driver-recheck-phone');
+    await car.keys.enroll(phoneKey.publicKey);
+    const findKey = car.keys.findKey.bind(car.keys);
+    let calls = 0;
+    vi.spyOn(car.keys, 'findKey').mockImplementation((k) => (++calls === 1 ? findKey(k) : new Promise(() => undefined)));
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const served = car.serve(carLink);
+    const t = performance.now();
+    const { result, connection } = await openPhoneSession(phoneLink, phoneOptions(phoneKey, car.identity.publicKey), 'unlock');
+    expect(result.status).toBe('internal-error');
+    expect(performance.now() - t).toBeLessThan(KEY_DIRECTORY_TIMEOUT_MS); // the re-check's own bound, not the lookup's
+    expect(car.executed).toEqual([]);
+    await connection.close();
+    await served;
+  });
+
+  it('every bound of a physical command adds up to less than the phone’s default wait for its RESULT', () => {
+    const carWorstCaseMs =
+      KEY_DIRECTORY_TIMEOUT_MS +
+      PROXIMITY_HOOK_TIMEOUT_MS +
+      RANGING_HOOK_TIMEOUT_MS +
+      POLICY_TIMEOUT_MS +
+      ACTUATION_WAIT_MS +
+      KEY_RECHECK_TIMEOUT_MS +
+      ACTUATOR_TIMEOUT_MS;
+    expect(carWorstCaseMs).toBe(24_000); // as PROTOCOL.md §6 adds them up
+    expect(carWorstCaseMs).toBeLessThan(PHONE_RESULT_TIMEOUT_MS);
   });
 });
 
