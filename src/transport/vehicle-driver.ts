@@ -258,7 +258,8 @@ export async function serveVehicleSession(link: Link, options: ServeVehicleOptio
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     notifyObserver(() => s.dispose?.());
-    await s.closeConnection(s.endedBy ?? 'ok');
+    // After input the role rejected (it sent ALERT), a channel's CLOSE says why, authenticated.
+    await s.closeConnection(s.endedBy ?? (s.end === 'rejected-input' ? 'malformed' : 'ok'));
     link.close(s.end === 'ok' ? 'session over' : String(s.end));
   }
   return { keyId: s.connection.keyId, executed: s.executed, denied: s.denied, end: s.end };
