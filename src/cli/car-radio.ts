@@ -40,9 +40,9 @@ export function carRadio(
         // the rotating id only enrolled phones recognise; no name (it would be a static identifier)
         // epochs on the car's trusted clock: a reset clock never re-uses an old epoch
         advertising: { secret: car.advertisingSecret, now: car.now },
-        onAdvertisingError: (e) => {
+        onAdvertisingError: (e, inARow) => {
           ui.info(`  re-advertising failed (retrying): ${e.message}`);
-          health.advertisingFailed(e);
+          health.advertisingFailed(e, inARow);
         },
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {
