@@ -7,6 +7,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { ProxkeyError } from '../errors.js';
 
+/**
+ * How long a `gpioset` may take beyond its pulse (process start-up and exit: tens of ms on a Pi
+ * Zero). A 5 s pulse (the config's longest) and, on libgpiod 1.x, the second `gpioset` that drives
+ * the line inactive stay under 5 + 2 + 2 = 9 s: inside the car's 10 s actuator bound.
+ */
+export const GPIOSET_MARGIN_MS = 2_000;
+
 /** How `Gpio` runs libgpiod's tools: injectable, so the command lines are testable without hardware. */
 export interface GpioRunner {
   /** Run to completion; rejects on a non-zero exit. */
@@ -80,12 +87,12 @@ export class Gpio {
   async pulse(ref: GpioLineRef, ms: number): Promise<void> {
     const on = ref.activeLow ? 0 : 1;
     if ((await this.version()) === 2) {
-      await this.runner.run('gpioset', ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`], ms + 5_000);
+      await this.runner.run('gpioset', ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
       return;
     }
-    const off = () => this.runner.run('gpioset', [ref.chip, `${ref.line}=${1 - on}`], 5_000);
+    const off = () => this.runner.run('gpioset', [ref.chip, `${ref.line}=${1 - on}`], GPIOSET_MARGIN_MS);
     try {
-      await this.runner.run('gpioset', ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`], ms + 5_000);
+      await this.runner.run('gpioset', ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
     } catch (e) {
       await off().catch(() => undefined);
       throw e;

@@ -83,6 +83,16 @@ describe('GPIO relays through libgpiod', () => {
     ]);
   });
 
+  it('bounds each gpioset of a pulse so that the longest pulse ends inside the car actuator bound', async () => {
+    const bounds: number[] = [];
+    for (const text of [V1_TEXT, V2_TEXT]) {
+      const runner: GpioRunner = { run: async (_c, args, t) => (args[0] === '--version' ? text : (bounds.push(t), '')), start: () => ({}) as never };
+      await new Gpio(runner).pulse({ chip: 'gpiochip0', line: 17 }, 5_000);
+    }
+    expect(bounds).toEqual([7_000, 2_000, 7_000]); // 1.x: the pulse, then the line driven inactive; 2.x: the pulse
+    expect(bounds[0]! + bounds[1]!).toBeLessThan(10_000);
+  });
+
   it("reads libgpiod's major version from the first line of the real --version texts (not from the licence lines)", async () => {
     expect(await new Gpio(fakeRunner(V1_TEXT).runner).version()).toBe(1);
     expect(await new Gpio(fakeRunner(V2_TEXT).runner).version()).toBe(2);
