@@ -97,7 +97,8 @@ StartLimitIntervalSec=300
 StartLimitBurst=10
 
 [Service]
-# READY once the car advertises; a watchdog ping every few seconds while the radio answers.
+# READY once the car advertises. The watchdog ping (every 15 s) means the daemon's event loop runs,
+# also during a radio recovery: that one is bounded and logged, and exits 3 when it fails.
 Type=notify
 # the pings come from systemd-notify, a child of the daemon
 NotifyAccess=all
