@@ -36,7 +36,9 @@ export function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scr
   };
   const watchUntilClosed = () => {
     const status = car.pairingStatus;
-    if (status === 'active') return;
+    // `claimed`: a phone proved the code and its enrollment is being written; it ends `paired`, or
+    // the claim is released (the write failed) and pairing mode is open again: keep watching.
+    if (status === 'active' || status === 'claimed') return;
     const end = pairingEndText(status, ttlSeconds);
     clearInterval(watch);
     watch = undefined;

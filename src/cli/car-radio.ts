@@ -3,7 +3,7 @@ import { messageOf } from '../errors.js';
 import { loadBleno, startCarPeripheral, type BlenoLike, type CarPeripheral } from '../adapters/bleno/index.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import { assertSerialDevice, type LinkProximity } from './car-open.js';
-import type { CarConfig } from './config.js';
+import { healthOptions, type CarConfig } from './config.js';
 import { RadioSupervisor } from './radio-supervisor.js';
 import type { Notifier } from './sd-notify.js';
 import type { Ui } from './ui.js';
@@ -30,19 +30,19 @@ export function carRadio(
   notifier: Notifier,
 ): RadioSupervisor<BlenoLike, CarPeripheral> {
   return new RadioSupervisor({
+    ...healthOptions(c), // only the known numeric settings: they can never replace the callbacks
     open: blenoLoader(c),
     log: (line) => ui.result({ event: 'radio', message: line }, line),
     onHealth: (healthy, detail) => notifier.status(healthy ? `car "${car.name}" ${detail}` : detail),
-    ...c.health,
     start: (bleno, health) =>
       startCarPeripheral({
         bleno,
         // the rotating id only enrolled phones recognise; no name (it would be a static identifier)
         // epochs on the car's trusted clock: a reset clock never re-uses an old epoch
         advertising: { secret: car.advertisingSecret, now: car.now },
-        onAdvertisingError: (e) => {
+        onAdvertisingError: (e, inARow) => {
           ui.info(`  re-advertising failed (retrying): ${e.message}`);
-          health.advertisingFailed(e);
+          health.advertisingFailed(e, inARow);
         },
         onRssi: (link, rssi) => proximity.onRssi(link, rssi),
         onLink: (link) => {

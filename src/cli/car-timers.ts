@@ -24,7 +24,11 @@ export function startTimeFloorSaver(car: VehicleService, ui: Ui): ReturnType<typ
   return timer;
 }
 
-/** Ping systemd's watchdog at half its period (no timer when systemd set none). */
+/**
+ * Ping systemd's watchdog at half its period (no timer when systemd set none). A ping means the
+ * event loop runs, not that the radio answers: it goes on during a radio recovery (bounded and
+ * logged by the health loop). docs/raspberry-pi.md and the unit's comment say so.
+ */
 export function startWatchdog(notifier: Notifier): ReturnType<typeof setInterval> | undefined {
   if (!notifier.watchdogMs) return undefined;
   notifier.ping();

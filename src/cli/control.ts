@@ -1,7 +1,8 @@
 /**
  * The running car's local control socket (`<stateDir>/control.sock`, mode 0600): lets
  * `proxkey car pair|keys|revoke|audit` act on a running daemon without touching its files
- * concurrently. One JSON request per connection, one JSON answer.
+ * concurrently. One JSON request line per connection (at most 4 096 characters; anything after
+ * its newline is ignored), answered exactly once with one JSON line.
  */
 import { ProxkeyError } from '../errors.js';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
@@ -16,6 +17,9 @@ export type ControlRequest =
   | { readonly op: 'revoke'; readonly target: string; readonly cascade?: boolean }
   | { readonly op: 'status' };
 export type ControlHandler = (req: ControlRequest) => Promise<Record<string, unknown>>;
+
+/** The longest request line the socket reads (the longest real one, a revoke, is under 100). */
+const MAX_REQUEST_CHARS = 4_096;
 
 export const controlPath = (dir: string) => join(dir, 'control.sock');
 
@@ -35,9 +39,17 @@ export function serveControl(dir: string, handler: ControlHandler): Server {
       }
       sock.end(`${JSON.stringify(answer)}\n`);
     };
+    let read = true;
     sock.on('data', (d) => {
+      if (!read) return; // one request per connection: whatever follows its line is ignored
       buf += d.toString();
-      if (buf.includes('\n')) void answerLine(buf.slice(0, buf.indexOf('\n')));
+      const end = buf.indexOf('\n');
+      if (end < 0 && buf.length <= MAX_REQUEST_CHARS) return;
+      read = false;
+      sock.pause();
+      if (end >= 0) return void answerLine(buf.slice(0, end));
+      const error = `request longer than ${MAX_REQUEST_CHARS} characters`;
+      sock.end(`${JSON.stringify({ ok: false, error, code: 'ERR_INVALID_ARGUMENT' })}\n`);
     });
     sock.on('error', () => undefined);
   });

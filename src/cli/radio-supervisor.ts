@@ -34,7 +34,7 @@ export interface RadioSupervisorOptions<S extends SupervisedStack, P extends Sup
   /** A fresh bleno instance bound to the configured adapter. */
   open(): Promise<S>;
   /** Start the car's peripheral on it (advertise, serve phones); report failed re-advertisements to `health`. */
-  start(bleno: S, health: { advertisingFailed(error: Error): void }): Promise<P>;
+  start(bleno: S, health: { advertisingFailed(error: Error, consecutiveFailures: number): void }): Promise<P>;
   /** One line per recovery, failed attempt or give-up. */
   log(line: string): void;
   /** Called with each health change (for systemd's status line and watchdog). */
@@ -62,7 +62,6 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   #bleno: S | undefined;
   #peripheral: P | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
-  #advertisingFailures = 0;
   #recovering = false;
   #healthy = false;
   #detach: () => void = () => undefined;
@@ -92,9 +91,14 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     return peripheral;
   }
 
-  /** Report a failed re-advertisement (the peripheral's `onAdvertisingError`). */
-  advertisingFailed(error: Error): void {
-    if (++this.#advertisingFailures >= MAX_ADVERTISING_FAILURES) this.#trouble(`the controller stopped advertising (${error.message})`);
+  /**
+   * Report a failed re-advertisement (the peripheral's `onAdvertisingError`) with the advertiser's
+   * count of failures in a row (reset by each re-advertisement that went on air): isolated
+   * failures weeks apart never add up to a recovery.
+   */
+  advertisingFailed(error: Error, consecutiveFailures: number): void {
+    if (consecutiveFailures >= MAX_ADVERTISING_FAILURES)
+      this.#trouble(`the controller stopped advertising (${error.message}; ${consecutiveFailures} failures in a row)`);
   }
 
   /** Stop probing and stop the peripheral (idempotent). */
@@ -113,7 +117,6 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
     bleno.on('stateChange', onState);
     this.#detach = () => bleno.removeListener('stateChange', onState);
     this.#peripheral = await this.#options.start(bleno, this);
-    this.#advertisingFailures = 0;
     return this.#peripheral;
   }
 

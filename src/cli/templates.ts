@@ -38,7 +38,7 @@ export const EXAMPLE_INSTALL: InstallPaths = {
 };
 
 const GPIO_SECTION = `  // Relays, one channel per command: BCM line numbers on gpiochip0 (gpiochip4 on a Pi 5 with an
-  // older kernel: \`gpiodetect\` tells). Each pulse lasts pulseMs (start: longer, like a key held).
+  // older kernel: \`gpiodetect\` tells). Each pulse lasts pulseMs (1..5000 ms; start: longer, like a key held).
   "actuators": {
     "type": "gpio",
     "chip": "gpiochip0",
@@ -69,12 +69,12 @@ export function carConfigTemplate(p: InstallPaths): string {
   // maxRttMs: the relay bound (ms); requireIntent: commands the phone must confirm (--intent).
   "policy": { "maxRttMs": 300, "requireIntent": ["start"] },
 ${p.actuators === 'gpio' ? GPIO_SECTION : LOG_SECTION}
-  // How long pairing mode stays open (s); 3 wrong codes close it sooner.
+  // How long pairing mode stays open (s, 1..600); 3 wrong codes close it sooner.
   "pairingTtlSeconds": 120,
   // Passive entry from the connected phone's signal: lock when it walks away; approach unlock is off.
   "proximity": { "walkAwayLock": true, "approachUnlock": false, "linkLossGraceMs": 10000 },
   // The radio's health check: probe the adapter every probeIntervalMs; after a failure, re-open it
-  // with back-off (1 s doubling to 30 s) and give up after maxRecoveryAttempts (systemd restarts).
+  // with back-off (1 s doubling to 30 s) and give up after maxRecoveryAttempts (1..60; systemd restarts).
   "health": { "probeIntervalMs": 10000, "maxRecoveryAttempts": 10 }
 }
 `;
@@ -97,7 +97,8 @@ StartLimitIntervalSec=300
 StartLimitBurst=10
 
 [Service]
-# READY once the car advertises; a watchdog ping every few seconds while the radio answers.
+# READY once the car advertises. The watchdog ping (every 15 s) means the daemon's event loop runs,
+# also during a radio recovery: that one is bounded and logged, and exits 3 when it fails.
 Type=notify
 # the pings come from systemd-notify, a child of the daemon
 NotifyAccess=all

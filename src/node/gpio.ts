@@ -5,6 +5,14 @@
  * The runner is injectable so the command lines are testable without hardware.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { ProxkeyError } from '../errors.js';
+
+/**
+ * How long a `gpioset` may take beyond its pulse (process start-up and exit: tens of ms on a Pi
+ * Zero). A 5 s pulse (the config's longest) and, on libgpiod 1.x, the second `gpioset` that drives
+ * the line inactive stay under 5 + 2 + 2 = 9 s: inside the car's 10 s actuator bound.
+ */
+export const GPIOSET_MARGIN_MS = 2_000;
 
 /** How `Gpio` runs libgpiod's tools: injectable, so the command lines are testable without hardware. */
 export interface GpioRunner {
@@ -62,18 +70,34 @@ export class Gpio {
     } catch (e) {
       throw new Error(`gpioset not found or not working: install libgpiod's tools (\`sudo apt install gpiod\`) (${(e as Error).message})`, { cause: e });
     }
-    this.#major = /v?2\.\d/.test(out) ? 2 : 1;
+    this.#major = parseGpiosetMajor(out);
     return this.#major;
   }
 
-  /** Drive the line active for `ms`, then inactive (a relay pulse). */
+  /**
+   * Drive the line active for `ms`, then inactive (a relay pulse).
+   *
+   * libgpiod 2.x: `-t <ms>ms,0` sets the line active, toggles it back to inactive after `ms`, and
+   * exits at once after that last toggle (period 0): the line is left inactive.
+   * libgpiod 1.x: `--mode=time` sets the line and exits after the time with the line's state
+   * undefined (on a Pi it usually stays active: the relay would latch on). So a second `gpioset`
+   * drives it inactive explicitly, also when the timed set failed or timed out (best effort: the
+   * pulse's own failure is what is thrown).
+   */
   async pulse(ref: GpioLineRef, ms: number): Promise<void> {
     const on = ref.activeLow ? 0 : 1;
-    const args =
-      (await this.version()) === 2
-        ? ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`]
-        : ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`];
-    await this.runner.run('gpioset', args, ms + 5_000);
+    if ((await this.version()) === 2) {
+      await this.runner.run('gpioset', ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
+      return;
+    }
+    const off = () => this.runner.run('gpioset', [ref.chip, `${ref.line}=${1 - on}`], GPIOSET_MARGIN_MS);
+    try {
+      await this.runner.run('gpioset', ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
+    } catch (e) {
+      await off().catch(() => undefined);
+      throw e;
+    }
+    await off();
   }
 
   /** Hold the line at a level until `release()` (LEDs). */
@@ -103,4 +127,20 @@ export class Gpio {
     });
     return () => void child.kill('SIGTERM');
   }
+}
+
+/**
+ * libgpiod's major version from `gpioset --version`, read from its first line only
+ * (`gpioset (libgpiod) v1.6.3`, `gpioset (libgpiod) v2.1`): the licence lines that follow
+ * (`LGPLv2.1` in 1.x, `GPL-2.0-or-later` in 2.x) contain version-like numbers too.
+ * @throws {ProxkeyError} `ERR_UNSUPPORTED` for any other output or major version (no guess: the two syntaxes differ).
+ */
+function parseGpiosetMajor(versionText: string): 1 | 2 {
+  const first = versionText.split('\n', 1)[0]!.trim();
+  const major = /\(libgpiod\) v?(\d+)\./.exec(first)?.[1];
+  if (major === '1' || major === '2') return Number(major) as 1 | 2;
+  throw new ProxkeyError(
+    'ERR_UNSUPPORTED',
+    `gpioset --version printed ${JSON.stringify(first)}: not libgpiod 1.x or 2.x (expected "gpioset (libgpiod) v1.6.3" or "… v2.1"); install Debian's gpiod package`,
+  );
 }

@@ -292,6 +292,24 @@ describe('the car re-advertises its rotating id at each epoch boundary', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a failed re-advertise is reported with its count of failures in a row, reset by each rotation that went on air', async () => {
+    vi.useFakeTimers({ now: BOUNDARY - 1_000 });
+    const bleno = new FakeBleno('stoprocent');
+    const inARow: number[] = [];
+    const car = await startFake(bleno, { advertising: { secret: secretA }, onAdvertisingError: (_e, n) => inARow.push(n) });
+    bleno.failNextStart = true;
+    await vi.advanceTimersByTimeAsync(1_100); // the rotation at BOUNDARY fails
+    bleno.failNextStart = true; // and so does its first retry
+    await vi.advanceTimersByTimeAsync(30_000); // the next retry goes on air
+    expect(inARow).toEqual([1, 2]);
+    expect(idsOnAir(bleno).at(-1)).toBe(idOf(secretA, advertisingEpoch(BOUNDARY)));
+    bleno.failNextStart = true; // an isolated failure at the next rotation, 15 min later
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    expect(inARow).toEqual([1, 2, 1]);
+    await settle(car.stop());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('abandonware (one connection): a rotation due while the phone is connected waits for its disconnect', async () => {
     vi.useFakeTimers({ now: BOUNDARY - 1_000 });
     const bleno = new FakeBleno('abandonware');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { carCrypto, loadCarConfig } from '../../src/cli/config.js';
+import { carCrypto, healthOptions, loadCarConfig } from '../../src/cli/config.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { LocalError } from '../../src/errors.js';
@@ -55,6 +55,42 @@ describe('car config', () => {
     ['health not an object', '{"health": []}', /health must be an object/],
     ['a fractional recovery count', '{"health": {"maxRecoveryAttempts": 1.5}}', /health.maxRecoveryAttempts must be an integer/],
     ['a missing file', undefined, /does not exist: write one with `sudo proxkey car setup`/],
+    [
+      'activeLow as a string',
+      '{"actuators": {"type": "gpio", "chip": "c", "activeLow": "false", "lines": {"unlock": 17}}}',
+      /actuators.activeLow must be true or false/,
+    ],
+    [
+      'a negative relay line',
+      '{"actuators": {"type": "gpio", "chip": "c", "lines": {"unlock": -1}}}',
+      /actuators.lines.unlock must be a line offset: an integer ≥ 0/,
+    ],
+    ['a relay line in words', '{"actuators": {"type": "gpio", "chip": "c", "lines": {"lock": "27"}}}', /actuators.lines.lock must be a line offset/],
+    ['a fractional relay line', '{"actuators": {"type": "gpio", "chip": "c", "lines": {"lock": 2.5}}}', /actuators.lines.lock must be a line offset/],
+    [
+      'a pulse of 2.8 hours',
+      '{"actuators": {"type": "gpio", "chip": "c", "lines": {"unlock": 17}, "pulseMs": {"default": 1e7}}}',
+      /actuators.pulseMs.default must be a whole number of ms in 1..5000 \(a pulse must end well inside the car's 10000 ms actuator bound\)/,
+    ],
+    ['a zero pulse', '{"actuators": {"type": "gpio", "chip": "c", "lines": {"unlock": 17}, "pulseMs": {"start": 0}}}', /actuators.pulseMs.start must be/],
+    ['pulseMs not a map', '{"actuators": {"type": "gpio", "chip": "c", "lines": {"unlock": 17}, "pulseMs": 500}}', /actuators.pulseMs must map command names/],
+    ['a typo in the gpio actuator', '{"actuators": {"type": "gpio", "chip": "c", "lines": {}, "pulsems": {}}}', /actuators.pulsems is not a known setting/],
+    ['a typo in the command actuator', '{"actuators": {"type": "command", "path": "/bin/true", "timeout": 5}}', /actuators.timeout is not a known setting/],
+    ['a button with a negative line', '{"pairingButton": {"chip": "gpiochip0", "line": -5}}', /pairingButton needs/],
+    ['an LED activeLow as a string', '{"statusLed": {"chip": "gpiochip0", "line": 6, "activeLow": "true"}}', /statusLed.activeLow must be true or false/],
+    ['a pairing mode of 31 years', '{"pairingTtlSeconds": 1e9}', /pairingTtlSeconds must be a whole number of seconds in 1..600/],
+    ['a zero pairing mode', '{"pairingTtlSeconds": 0}', /pairingTtlSeconds must be/],
+    ['a pairing time in words', '{"pairingTtlSeconds": "120"}', /pairingTtlSeconds must be/],
+    ['a health typo', '{"health": {"probeIntervalMS": 500}}', /health.probeIntervalMS is not a known setting \(known: probeIntervalMs, maxRecoveryAttempts\)/],
+    ['a health callback override', '{"health": {"log": 0}}', /health.log is not a known setting/],
+    ['a billion recovery attempts', '{"health": {"maxRecoveryAttempts": 1e9}}', /health.maxRecoveryAttempts must be an integer in 1..60/],
+    ['a probe every 50 ms', '{"health": {"probeIntervalMs": 50}}', /health.probeIntervalMs must be an integer in 100..600000/],
+    ['a probe once a day', '{"health": {"probeIntervalMs": 86400000}}', /health.probeIntervalMs must be an integer in 100..600000/],
+    ['a negative adapter', '{"bluetooth": {"hci": -1}}', /bluetooth.hci must be an adapter number in 0..63/],
+    ['a baud rate in words', '{"bluetooth": {"uart": "/dev/ttyAMA0", "baudRate": "fast"}}', /bluetooth.baudRate must be an integer/],
+    ['a bluetooth typo', '{"bluetooth": {"hic": 0}}', /bluetooth.hic is not a known setting/],
+    ['a relay bound of a day', '{"policy": {"maxRttMs": 86400000}}', /policy.maxRttMs must be a number of ms in \(0, 10000\]/],
+    ['a grace of a year', '{"proximity": {"lockGraceMs": 31536000000}}', /proximity.lockGraceMs must be a number of ms in 0..3600000/],
   ])('rejects %s with one line naming the field', (_what, text, message) => {
     const p = text === undefined ? join(dir, 'missing.json') : write('bad.json', text);
     let error: unknown;
@@ -66,6 +102,24 @@ describe('car config', () => {
     expect(error).toBeInstanceOf(LocalError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('accepts the bounds themselves, and hands the radio only the known health settings', () => {
+    const c = loadCarConfig(
+      write(
+        'bounds.json',
+        JSON.stringify({
+          actuators: { type: 'gpio', chip: 'c', activeLow: true, lines: { unlock: 0 }, pulseMs: { default: 1, start: 5000 } },
+          pairingTtlSeconds: 600,
+          health: { probeIntervalMs: 100, maxRecoveryAttempts: 60 },
+          bluetooth: { uart: '/dev/ttyAMA0', baudRate: 1_000_000 },
+        }),
+      ),
+    );
+    expect(healthOptions(c)).toEqual({ probeIntervalMs: 100, maxRecoveryAttempts: 60 });
+    // a config object built in code (not loaded) with extra keys: they never reach the supervisor
+    expect(healthOptions({ health: { log: 0, maxRecoveryAttempts: 2 } as never })).toEqual({ maxRecoveryAttempts: 2 });
+    expect(healthOptions({})).toEqual({});
   });
 
   it('uses nodeCrypto by default and nobleCrypto with "crypto": "noble"', () => {

@@ -104,6 +104,21 @@ describe('RadioSupervisor', () => {
     await radio.stop();
   });
 
+  it('isolated failed re-advertisements (each retried on air) never add up to a recovery; 3 in a row do', async () => {
+    const { radio, stacks, lines } = supervised({});
+    await radio.start();
+    for (const week of [1, 2, 3]) radio.advertisingFailed(new Error(`rotation failed in week ${week}`), 1);
+    radio.advertisingFailed(new Error('again'), 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stacks).toHaveLength(1);
+    expect(lines).toEqual([]);
+    radio.advertisingFailed(new Error('still'), 3);
+    await until(() => lines.length > 0 && radio.healthy);
+    expect(lines).toEqual([expect.stringMatching(/^radio recovered: the controller stopped advertising \(still; 3 failures in a row\)/)]);
+    expect(stacks).toHaveLength(2);
+    await radio.stop();
+  });
+
   it('a stack that hands back the same instance cannot be re-opened: gives up at once', async () => {
     const { radio, stacks } = supervised({ reuse: true });
     await radio.start();

@@ -27,6 +27,14 @@ describe('templates', () => {
     expect(readFileSync(join(EXAMPLES, 'proxkey-car.service'), 'utf8')).toBe(systemdUnit(EXAMPLE_INSTALL));
   });
 
+  it("the unit's comment says what a watchdog ping means (the event loop runs, also during a bounded recovery), not that the radio answers", () => {
+    const unit = systemdUnit(EXAMPLE_INSTALL);
+    expect(unit).not.toMatch(/while the radio answers/);
+    expect(unit).toMatch(/^# READY once the car advertises\. The watchdog ping \(every 15 s\) means the daemon's event loop runs,$/m);
+    expect(unit).toMatch(/^# also during a radio recovery: that one is bounded and logged, and exits 3 when it fails\.$/m);
+    expect(unit).toMatch(/^WatchdogSec=30s$/m); // "every 15 s": the daemon pings at half the period
+  });
+
   it('the unit is Type=notify with a watchdog, and quotes paths with spaces', () => {
     const unit = systemdUnit({ ...EXAMPLE_INSTALL, cli: '/opt/my tools/proxkey/dist/cli.js' });
     expect(unit).toMatch(/^Type=notify$/m);

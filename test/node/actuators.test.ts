@@ -42,18 +42,69 @@ async function pidIn(file: string): Promise<number> {
   return Number(readFileSync(file, 'utf8').trim());
 }
 
+/** What `gpioset --version` really prints (libgpiod's tools-common.c print_version), licence lines included. */
+const V1_TEXT =
+  'gpioset (libgpiod) v1.6.3\nCopyright (C) 2017-2018 Bartosz Golaszewski\nLicense: LGPLv2.1\nThis is free software: you are free to change and redistribute it.\nThere is NO WARRANTY, to the extent permitted by law.\n';
+const V2_TEXT =
+  'gpioset (libgpiod) v2.1\nCopyright (C) 2017-2023 Bartosz Golaszewski\nLicense: GPL-2.0-or-later\nThis is free software: you are free to change and redistribute it.\nThere is NO WARRANTY, to the extent permitted by law.\n';
+
 const key: KeyRecord = { id: '0011223344556677', publicKey: new Uint8Array(65), role: 'owner', permissions: ['*'] };
 
 describe('GPIO relays through libgpiod', () => {
-  it('pulses with libgpiod 1.x syntax', async () => {
-    const f = fakeRunner('gpioset (libgpiod) v1.6.3');
+  it('pulses with libgpiod 1.x syntax, then drives the line inactive explicitly (1.x leaves it undefined)', async () => {
+    const f = fakeRunner(V1_TEXT);
     const act = gpioRelayActuator({ chip: 'gpiochip0', lines: { unlock: 17, start: 22 }, pulseMs: { default: 500, start: 1200 } }, new Gpio(f.runner));
     expect(await act({ kind: 'unlock' }, key)).toEqual({ ok: true });
     expect(await act({ kind: 'start' }, key)).toEqual({ ok: true });
     expect(f.calls.filter((c) => c.args[0] !== '--version')).toEqual([
       { cmd: 'gpioset', args: ['--mode=time', '--usec=500000', 'gpiochip0', '17=1'] },
+      { cmd: 'gpioset', args: ['gpiochip0', '17=0'] },
       { cmd: 'gpioset', args: ['--mode=time', '--usec=1200000', 'gpiochip0', '22=1'] },
+      { cmd: 'gpioset', args: ['gpiochip0', '22=0'] },
     ]);
+  });
+
+  it('libgpiod 1.x: a failed or timed-out pulse still drives the line inactive (active-low: 1), and stays a failure', async () => {
+    const calls: (readonly string[])[] = [];
+    const runner: GpioRunner = {
+      run: async (_cmd, args) => {
+        calls.push(args);
+        if (args[0] === '--version') return V1_TEXT;
+        if (args[0] === '--mode=time') throw new Error('gpioset --mode=time …: timed out');
+        return '';
+      },
+      start: () => ({}) as never,
+    };
+    const act = gpioRelayActuator({ chip: 'gpiochip0', activeLow: true, lines: { unlock: 17 } }, new Gpio(runner));
+    await expect(act({ kind: 'unlock' }, key)).rejects.toThrow(/timed out/);
+    expect(calls.slice(1)).toEqual([
+      ['--mode=time', '--usec=500000', 'gpiochip0', '17=0'],
+      ['gpiochip0', '17=1'],
+    ]);
+  });
+
+  it('bounds each gpioset of a pulse so that the longest pulse ends inside the car actuator bound', async () => {
+    const bounds: number[] = [];
+    for (const text of [V1_TEXT, V2_TEXT]) {
+      const runner: GpioRunner = { run: async (_c, args, t) => (args[0] === '--version' ? text : (bounds.push(t), '')), start: () => ({}) as never };
+      await new Gpio(runner).pulse({ chip: 'gpiochip0', line: 17 }, 5_000);
+    }
+    expect(bounds).toEqual([7_000, 2_000, 7_000]); // 1.x: the pulse, then the line driven inactive; 2.x: the pulse
+    expect(bounds[0]! + bounds[1]!).toBeLessThan(10_000);
+  });
+
+  it("reads libgpiod's major version from the first line of the real --version texts (not from the licence lines)", async () => {
+    expect(await new Gpio(fakeRunner(V1_TEXT).runner).version()).toBe(1);
+    expect(await new Gpio(fakeRunner(V2_TEXT).runner).version()).toBe(2);
+    expect(await new Gpio(fakeRunner('gpioset (libgpiod) v2.1.3\n').runner).version()).toBe(2);
+    const f = fakeRunner(V1_TEXT);
+    await new Gpio(f.runner).watchButton({ chip: 'gpiochip0', line: 5 }, () => undefined);
+    expect(f.calls.at(-1)).toEqual({ cmd: 'gpiomon', args: ['--bias=pull-up', '--falling-edge', 'gpiochip0', '5'] });
+  });
+
+  it('refuses a --version output it cannot read (no guess between the two syntaxes)', async () => {
+    for (const text of ['', 'gpioset 1.6\n', 'gpioset (libgpiod) v3.0\n', 'License: LGPLv2.1\ngpioset (libgpiod) v1.6.3'])
+      await expect(new Gpio(fakeRunner(text).runner).version()).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED', message: /not libgpiod 1\.x or 2\.x/ });
   });
 
   it('pulses with libgpiod 2.x syntax, active-low', async () => {
@@ -64,7 +115,7 @@ describe('GPIO relays through libgpiod', () => {
   });
 
   it('a command without a wired line is actuator-failed, and a failing gpioset throws (→ actuator-failed in the driver)', async () => {
-    const f = fakeRunner('v1.6.3');
+    const f = fakeRunner(V1_TEXT);
     const act = gpioRelayActuator({ chip: 'gpiochip0', lines: { unlock: 17 } }, new Gpio(f.runner));
     expect(await act({ kind: 'trunk' }, key)).toEqual({ ok: false, reason: 'actuator-failed' });
     const broken = new Gpio({ ...f.runner, run: async () => Promise.reject(new Error('gpioset: not found')) });
@@ -72,7 +123,7 @@ describe('GPIO relays through libgpiod', () => {
   });
 
   it('watches a button (debounced) and drives an LED', async () => {
-    const f = fakeRunner('v2.0');
+    const f = fakeRunner(V2_TEXT);
     const gpio = new Gpio(f.runner);
     let presses = 0;
     const stop = await gpio.watchButton({ chip: 'gpiochip0', line: 5 }, () => presses++, 10_000);

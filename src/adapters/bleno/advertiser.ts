@@ -28,7 +28,8 @@ export interface AdvertiserOptions {
   readonly startTimeoutMs: number;
   /** Whether abandonware's one connection is up (a rotation then waits for its disconnect). */
   readonly onlyConnectionUp: () => boolean;
-  readonly onError?: (error: Error) => void;
+  /** A failed re-advertisement (retried with back-off); `consecutiveFailures` counts since the last one that went on air (1, 2, …). */
+  readonly onError?: (error: Error, consecutiveFailures: number) => void;
 }
 
 /** Bound on each radio step of a rotation. */
@@ -157,7 +158,7 @@ export class Advertiser {
     } catch (err) {
       this.#lastAttemptOk = false;
       this.#failures++;
-      notifyObserver(() => this.#options.onError?.(err instanceof Error ? err : new Error(String(err))));
+      notifyObserver(() => this.#options.onError?.(err instanceof Error ? err : new Error(String(err)), this.#failures));
       this.#schedule(retryDelay(this.#failures));
     }
   }

@@ -45,8 +45,11 @@ export interface CarPeripheralOptions extends FramingOptions {
    * boundary. Without it the car advertises only flags and the service UUID.
    */
   readonly advertising?: CarAdvertisingOptions;
-  /** Called when re-advertising at an epoch boundary failed (it is retried with back-off). */
-  readonly onAdvertisingError?: (error: Error) => void;
+  /**
+   * Called when re-advertising at an epoch boundary failed (it is retried with back-off), with the
+   * number of failures in a row: 1 after a rotation that went on air, reset by each success.
+   */
+  readonly onAdvertisingError?: (error: Error, consecutiveFailures: number) => void;
   /**
    * A usable RSSI reading (dBm) of a phone's connection, sampled every `rssiIntervalMs` while its
    * link is open (from subscription to close). Readings the controller marks "not available"
