@@ -70,7 +70,10 @@ async function startServing(daemon: Daemon, stateDir: string, ui: Ui): Promise<v
   // a revocation rotates the advertising secret: advertise under the new one at once
   daemon.stopSecretWatch = car.onAdvertisingSecretChange((secret) => void radio.peripheral?.updateAdvertisingSecret(secret).catch(() => undefined));
   daemon.stopButton = await pairing.button();
-  daemon.control = serveControl(stateDir, controlHandler(car, pairing.open));
+  daemon.control = serveControl(
+    stateDir,
+    controlHandler(car, (by) => pairing.open(by, { logCode: false })),
+  );
   announceReady(daemon, peripheral, (await car.registry.list()).length, ui);
   daemon.watchdog = startWatchdog(daemon.notifier);
   daemon.timeFloor = startTimeFloorSaver(car, ui);

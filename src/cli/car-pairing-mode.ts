@@ -15,15 +15,19 @@ export type OpenedPairing = Awaited<ReturnType<VehicleService['openPairing']>>;
 
 /** The daemon's pairing mode. */
 export interface PairingController {
-  /** Open pairing mode; `by`: who opened it, for the log (the --pair at start goes without saying). */
-  readonly open: (by?: string) => Promise<OpenedPairing>;
+  /**
+   * Open pairing mode; `by`: who opened it, for the log (the --pair at start goes without saying).
+   * `logCode: false` when the opener shows the code itself (`proxkey car pair`): it then stays out
+   * of the journal, which more people may read than should pair an owner phone.
+   */
+  readonly open: (by?: string, options?: { readonly logCode?: boolean }) => Promise<OpenedPairing>;
   /** Watch the configured pairing button; resolves with the function that stops watching (undefined without a button). */
   readonly button: () => Promise<(() => void) | undefined>;
   /** Stop watching pairing mode and release the LED. */
   readonly stop: () => void;
 }
 
-/** Pairing mode: open it, show the code (in the daemon's log too), light the LED, and say in one line how it ended. */
+/** Pairing mode: open it, show the code (in the daemon's log unless its opener shows it), light the LED, and say in one line how it ended. */
 export function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scryptLog2N: number | undefined): PairingController {
   const gpio = new Gpio();
   const ttlSeconds = c.pairingTtlSeconds ?? 120;
@@ -45,14 +49,21 @@ export function pairingController(car: VehicleService, c: CarConfig, ui: Ui, scr
     void setLed(false);
     if (end) ui.result({ event: 'pairing-closed', status }, end);
   };
-  const open = async (by?: string) => {
+  const open = async (by?: string, { logCode = true }: { readonly logCode?: boolean } = {}) => {
     const p = await car.openPairing({ ttlMs: ttlSeconds * 1000, ...(scryptLog2N && { scrypt: { log2N: scryptLog2N, r: 8, p: 1 } }) });
     await setLed(true);
     if (watch) clearInterval(watch);
     watch = setInterval(watchUntilClosed, PAIRING_WATCH_MS);
     watch.unref();
+    if (!logCode) {
+      ui.result(
+        { event: 'pairing', expiresAt: p.expiresAt },
+        `pairing mode opened by ${by ?? 'a command'} for ${ttlSeconds} s (its code was shown there only)`,
+      );
+      return p;
+    }
     if (by) ui.info(`pairing mode opened by ${by}`);
-    await showPairing(ui, p); // the code in the daemon's log, however it was opened
+    await showPairing(ui, p); // the button and --pair have no other screen than the daemon's log
     return p;
   };
   const onButton = () => void open('the pairing button').catch((e: unknown) => ui.info(`  pairing mode: ${messageOf(e)}`));
