@@ -124,7 +124,7 @@ describe('§11.1 portable strings', () => {
 });
 
 describe('§2.2 draws outside a session', () => {
-  it('a grant draws 16 bytes (its id); a car’s first start 32 then 32; a revocation 32', async () => {
+  it('a grant draws 16 bytes (its id); a car’s first start 32 then 32; every revocation 32, used only if it changed something', async () => {
     const w = await world();
     const g = recording();
     const grant = await w.grantFor(g.random);
@@ -137,8 +137,18 @@ describe('§2.2 draws outside a session', () => {
     const friend = await car.registry.enroll(w.friend.publicKey, { role: 'shared' });
     await car.registry.enroll(w.owner.publicKey, { role: 'owner' });
     c.asked.length = 0;
+    const secretBefore = car.registry.state.advertisingSecret.slice();
     await car.revoke(friend.id);
-    expect(c.asked.join()).toBe(drawOf('car', 'a revocation'));
+    expect(c.asked.join()).toBe(drawOf('car', 'every revocation'));
+    expect(car.registry.state.advertisingSecret).not.toEqual(secretBefore); // it changed something: the draw is the new secret
+    // One that changes nothing draws too (before its write), and the secret stays.
+    for (const nothing of [friend.id, 'ffffffffffffffff']) {
+      c.asked.length = 0;
+      const secret = car.registry.state.advertisingSecret.slice();
+      await car.revoke(nothing).catch(() => undefined);
+      expect(c.asked.join()).toBe(drawOf('car', 'every revocation'));
+      expect(car.registry.state.advertisingSecret).toEqual(secret);
+    }
   });
 });
 
