@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open, rename, unlink, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from './process-alive.js';
 
 const MODE = 0o600;
 
@@ -79,21 +80,10 @@ export async function removeStaleTemps(path: string): Promise<void> {
     temps.map(async (name) => {
       const file = join(dir, name);
       const writer = Number(name.slice(prefix.length).split('.')[0]);
-      if (isAlive(writer) && !(await olderThan(file, STALE_TEMP_MS))) return;
+      if (isProcessAlive(writer) && !(await olderThan(file, STALE_TEMP_MS))) return;
       await unlink(file).catch(() => undefined);
     }),
   );
-}
-
-/** Whether process `pid` exists (a pid we may not signal exists too). */
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function olderThan(file: string, ms: number): Promise<boolean> {

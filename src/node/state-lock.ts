@@ -12,6 +12,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** What holds the lock: shown to whoever finds it held. */
 export type StateLockHolder = 'car daemon' | 'proxkey command';
@@ -50,15 +51,6 @@ function bootId(): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The live owner of the lock at `path`, or undefined when there is none (no file, or a stale one). */
 function liveOwner(path: string): LockContent | undefined {
   let content: Partial<LockContent>;
@@ -75,7 +67,7 @@ function liveOwner(path: string): LockContent | undefined {
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   const ourBoot = bootId();
   if (ourBoot !== undefined && theirBoot !== undefined && ourBoot !== theirBoot) return undefined;
-  return isAlive(pid) ? { pid, holder: holder === 'car daemon' ? holder : 'proxkey command' } : undefined;
+  return isProcessAlive(pid) ? { pid, holder: holder === 'car daemon' ? holder : 'proxkey command' } : undefined;
 }
 
 /** Create the lock file exclusively; false when it exists. */
