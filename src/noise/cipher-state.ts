@@ -66,11 +66,11 @@ export class CipherState {
       const sealed = await this.cipher.encrypt(k, -1, EMPTY, new Uint8Array(32));
       const next = sealed.slice(0, 32);
       sealed.fill(0); // it holds the new key
-      if (this.#k !== k)
-        next.fill(0); // cleared or re-keyed meanwhile: keep what was set
-      else {
+      if (this.#k === k) {
         k.fill(0);
         this.#k = next;
+      } else {
+        next.fill(0); // cleared or re-keyed meanwhile: keep what was set
       }
     } finally {
       this.#busy = false;
