@@ -160,15 +160,21 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
   return {
     async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
       const copy = p256SecretKeySnapshot(secretKey);
-      // The key object never leaves this provider; it is cached for the ECDHs that follow (the
-      // same array comes back).
-      const jwk = await native('public key export', s.exportKey('jwk', await keys.keyPair(copy)));
-      const publicKey = new Uint8Array(65);
-      publicKey[0] = 0x04;
-      publicKey.set(base64UrlToBytes(jwk.x), 1);
-      publicKey.set(base64UrlToBytes(jwk.y), 33);
-      assertP256PublicKey(publicKey, 'WebCrypto public key');
-      return { secretKey: copy, publicKey };
+      try {
+        // The key object never leaves this provider; it is cached for the ECDHs that follow (the
+        // same array comes back).
+        const jwk = await native('public key export', s.exportKey('jwk', await keys.keyPair(copy)));
+        const publicKey = new Uint8Array(65);
+        publicKey[0] = 0x04;
+        publicKey.set(base64UrlToBytes(jwk.x), 1);
+        publicKey.set(base64UrlToBytes(jwk.y), 33);
+        assertP256PublicKey(publicKey, 'WebCrypto public key');
+        return { secretKey: copy, publicKey };
+      } catch (e) {
+        keys.forget(copy); // nobody else holds this copy: wipe it and what was cached for it
+        copy.fill(0);
+        throw e;
+      }
     },
 
     async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
@@ -191,8 +197,9 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
 
     async p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
       if (!isVerifiableSignature(publicKey, message, signature)) return false;
-      const [peer, sig, data] = [own(p256Uncompressed(publicKey)), own(signature), own(message)];
       try {
+        // Copies before the first await; inside the try, as the key could change since its check.
+        const [peer, sig, data] = [own(p256Uncompressed(publicKey)), own(signature), own(message)];
         return await s.verify(SHA256_ECDSA, await keys.publicKey(peer, ECDSA), sig, data);
       } catch {
         return false;

@@ -29,10 +29,11 @@ vi.mock('../../src/bytes.js', async (importOriginal) => {
   };
 });
 
-/** Rewrites `array` with `bytes` the first time a provider copies it, as another thread could. */
-function rewriteOnFirstCopy(array: Uint8Array, bytes: Uint8Array): void {
+/** Rewrites `array` with `bytes` the `nth` time a provider copies it, as another thread could. */
+function rewriteOnFirstCopy(array: Uint8Array, bytes: Uint8Array, nth = 1): void {
+  let seen = 0;
   copies.onCopy = (b) => {
-    if (b !== array) return;
+    if (b !== array || ++seen < nth) return;
     copies.onCopy = undefined;
     array.set(bytes);
   };
@@ -67,6 +68,20 @@ describe.each(PROVIDERS)('%s reads a secret once per call', (_name, crypto) => {
     const pair = result as { secretKey: Uint8Array; publicKey: Uint8Array } | undefined;
     if (result instanceof Error) expect(result).toBeInstanceOf(LocalError);
     else expect(pair).toEqual(await nobleCrypto.p256KeyPairFromSecret(secretA)); // it copied before the rewrite
+  });
+
+  it('p256Verify answers false, never throws, when the key changes after its check', async () => {
+    const { publicKey } = await nobleCrypto.p256KeyPairFromSecret(secretB);
+    const signature = await nobleCrypto.p256Sign(secretB, Uint8Array.of(1));
+    const offCurve = publicKey.slice();
+    offCurve[64]! ^= 1;
+    for (const nth of [1, 2]) {
+      const key = publicKey.slice();
+      rewriteOnFirstCopy(key, offCurve, nth);
+      const result = await thrown(async () => expect(typeof (await crypto.p256Verify(key, Uint8Array.of(1), signature))).toBe('boolean'));
+      copies.onCopy = undefined;
+      expect(result, `rewritten at copy ${nth}`).toBeUndefined();
+    }
   });
 
   it('wiping a Noise ephemeral leaves no copy of its scalar in the provider', async () => {
