@@ -16,6 +16,8 @@ const NONCE_LENGTH: Record<AeadAlgorithm, number> = {
 /** Validates key (32 B), algorithm, nonce (its length) and associated data; returns the algorithm. */
 export function assertAeadArguments(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array): AeadAlgorithm {
   assertBytes(key, 'aead key', 32);
+  // A string only: `hasOwn` would stringify `['aes-256-gcm']` or `new String(…)` and let it through.
+  if (typeof alg !== 'string') throw new LocalError('ERR_INVALID_ARGUMENT', 'AEAD algorithm: expected a string');
   const nlen = Object.hasOwn(NONCE_LENGTH, alg) ? NONCE_LENGTH[alg] : undefined;
   if (nlen === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `unknown AEAD algorithm: ${String(alg)}`);
   assertBytes(nonce, 'aead nonce', nlen);

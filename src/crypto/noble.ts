@@ -2,7 +2,6 @@
  * The default {@link CryptoProvider}: pure JavaScript on the audited @noble libraries.
  * Runs anywhere (Node, browsers, React Native); no Node built-ins.
  */
-import { copyOf } from '../bytes.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { p256 } from '@noble/curves/nist.js';
@@ -11,7 +10,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { RemoteError, assertBytes } from '../errors.js';
 import { assertAeadArguments, assertAeadCiphertext, assertHkdfArguments } from './arguments.js';
-import { assertP256PublicKey, assertP256SecretKey as assertSecretKey, isVerifiableSignature } from './p256.js';
+import { assertP256PublicKey, assertP256SecretKey as assertSecretKey, isVerifiableSignature, p256SecretKeySnapshot } from './p256.js';
 import type { AeadAlgorithm, CryptoProvider, P256KeyPair } from './provider.js';
 
 function aead(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ad: Uint8Array) {
@@ -30,8 +29,8 @@ export const nobleCrypto: CryptoProvider = Object.freeze({
   name: 'noble',
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
-    assertSecretKey(secretKey);
-    return { secretKey: copyOf(secretKey), publicKey: p256.getPublicKey(secretKey, false) };
+    const copy = p256SecretKeySnapshot(secretKey); // read once: the pair is of the bytes that were checked
+    return { secretKey: copy, publicKey: p256.getPublicKey(copy, false) };
   },
 
   async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {

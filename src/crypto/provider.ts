@@ -57,6 +57,14 @@ export interface CryptoProvider {
   aeadSeal(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array>;
   /** Open: returns the plaintext, or throws `RemoteError('ERR_DECRYPT')` on any authentication failure. */
   aeadOpen(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Promise<Uint8Array>;
+
+  /**
+   * Optional (providers that cache imported keys: node, webcrypto): drop what is cached for this
+   * secret array and wipe the provider's copy of it. Call it just before wiping the array; without
+   * it the copy stays until the array is next used or collected. A native key object the platform
+   * already holds keeps the scalar until it is garbage-collected: that cannot be wiped.
+   */
+  forgetSecret?(secretKey: Uint8Array): void;
 }
 
 /** Byte lengths of the suite's encodings. */

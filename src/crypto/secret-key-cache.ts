@@ -7,9 +7,10 @@
  *
  * An entry is only used while the array still holds the bytes it was created for (compared in
  * constant time): a wiped or overwritten array misses, and its entry is dropped and its copy
- * wiped. Entries die with their array (WeakMap).
+ * wiped. Entries die with their array (WeakMap). Wiping the array alone leaves the copy in
+ * memory until then: `forget` (a provider's `forgetSecret`) drops it at once.
  */
-import { copyOf, equalBytes } from '../bytes.js';
+import { equalBytes } from '../bytes.js';
 
 export class SecretKeyCache<V> {
   readonly #entries = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly value: V }>();
@@ -24,8 +25,23 @@ export class SecretKeyCache<V> {
     return undefined;
   }
 
-  set(secretKey: Uint8Array, value: V): V {
-    this.#entries.set(secretKey, { copy: copyOf(secretKey), value });
+  /**
+   * Remember `value`, made from `snapshot`: the one copy of `secretKey` the caller took, checked
+   * and imported (never `secretKey` read again, which a shared array could have changed). The
+   * cache keeps `snapshot` itself as its comparison copy and wipes it when the entry goes.
+   */
+  set(secretKey: Uint8Array, snapshot: Uint8Array, value: V): V {
+    const old = this.#entries.get(secretKey);
+    if (old !== undefined && old.copy !== snapshot) old.copy.fill(0);
+    this.#entries.set(secretKey, { copy: snapshot, value });
     return value;
+  }
+
+  /** Drop the entry of `secretKey` and wipe its copy; with `onlyIf`, only while the entry still holds that value. */
+  forget(secretKey: Uint8Array, onlyIf?: V): void {
+    const entry = this.#entries.get(secretKey);
+    if (entry === undefined || (onlyIf !== undefined && entry.value !== onlyIf)) return;
+    this.#entries.delete(secretKey);
+    entry.copy.fill(0);
   }
 }

@@ -9,8 +9,9 @@
  *   compressed, coordinates < p, on the curve, not the identity) *before* OpenSSL sees it; any
  *   native failure that still happens maps to `RemoteError('ERR_INVALID_POINT')`, any AEAD failure
  *   to `RemoteError('ERR_DECRYPT')`.
- * - Secret scalars are range-checked first, then imported: ECDH through `createECDH`, ECDSA
- *   through a JWK key object; imported objects are cached per secret array ({@link SecretKeyCache}).
+ * - Secret scalars are copied once, the copy range-checked and imported: ECDH through `createECDH`,
+ *   ECDSA through a JWK key object; imported objects are cached per secret array
+ *   ({@link SecretKeyCache}), `forgetSecret` drops them.
  * - ECDSA uses `dsaEncoding: 'ieee-p1363'` (64-byte `r ‖ s`). OpenSSL signs with random k and does
  *   not normalise s, so about half its signatures are high-S; every provider's verify accepts both.
  * - XChaCha20-Poly1305 (not in OpenSSL) and nothing else is delegated to `nobleCrypto`.
@@ -33,7 +34,7 @@ import {
 } from 'node:crypto';
 import { assertAeadArguments, assertAeadCiphertext, assertHkdfArguments } from '../crypto/arguments.js';
 import { nobleCrypto } from '../crypto/noble.js';
-import { assertP256PublicKey, assertP256SecretKey, isVerifiableSignature, p256Uncompressed } from '../crypto/p256.js';
+import { isVerifiableSignature, p256PublicKeySnapshot, p256SecretKeySnapshot, p256Uncompressed } from '../crypto/p256.js';
 import type { AeadAlgorithm, CryptoProvider, P256KeyPair } from '../crypto/provider.js';
 import { SecretKeyCache } from '../crypto/secret-key-cache.js';
 import { p256PublicKeyToSpki } from '../crypto/spki.js';
@@ -51,35 +52,37 @@ const copy = (b: Uint8Array): Uint8Array =>
   b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer ? new Uint8Array(b.buffer) : new Uint8Array(b);
 
 /**
- * The OpenSSL ECDH object of a secret scalar; it also yields the public key. The scalar is
- * range-checked when it is imported: a cached object is only returned while the array still holds
- * exactly the bytes that were checked.
+ * The OpenSSL ECDH object of a secret scalar; it also yields the public key. On a miss the array
+ * is read once ({@link p256SecretKeySnapshot}): that copy is range-checked, imported and kept by
+ * the cache, so a hit means the array still holds exactly the bytes that were checked.
  */
 function ecdhKey(secretKey: Uint8Array): ECDH {
-  const cached = ecdhKeys.get(secretKey);
-  if (cached) return cached;
-  assertP256SecretKey(secretKey);
-  return importEcdhKey(secretKey);
+  return ecdhKeys.get(secretKey) ?? rememberEcdhKey(secretKey, p256SecretKeySnapshot(secretKey));
 }
 
-/** Import a range-checked scalar into an OpenSSL ECDH object, cached against the array. */
+/** Import a range-checked snapshot into an OpenSSL ECDH object, cached against `secretKey` (the cache keeps the snapshot). */
+function rememberEcdhKey(secretKey: Uint8Array, snapshot: Uint8Array): ECDH {
+  return ecdhKeys.set(secretKey, snapshot, importEcdhKey(snapshot));
+}
+
 function importEcdhKey(checkedSecretKey: Uint8Array): ECDH {
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(checkedSecretKey);
-  return ecdhKeys.set(checkedSecretKey, ecdh);
+  return ecdh;
 }
 
-/** An ECDSA private key object (JWK import: d plus the public coordinates, no DER parsing). */
+/** An ECDSA private key object (JWK import: d plus the public coordinates, no DER parsing), from one snapshot of the array. */
 function signingKey(secretKey: Uint8Array): KeyObject {
   const cached = signingKeys.get(secretKey);
   if (cached) return cached;
-  const publicKey = ecdhKey(secretKey).getPublicKey();
+  const snapshot = p256SecretKeySnapshot(secretKey);
+  const publicKey = importEcdhKey(snapshot).getPublicKey();
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
   const key = createPrivateKey({
-    key: { kty: 'EC', crv: 'P-256', d: b64(secretKey), x: b64(publicKey.subarray(1, 33)), y: b64(publicKey.subarray(33)) },
+    key: { kty: 'EC', crv: 'P-256', d: b64(snapshot), x: b64(publicKey.subarray(1, 33)), y: b64(publicKey.subarray(33)) },
     format: 'jwk',
   });
-  return signingKeys.set(secretKey, key);
+  return signingKeys.set(secretKey, snapshot, key);
 }
 
 /**
@@ -148,27 +151,32 @@ export const nodeCrypto: CryptoProvider = Object.freeze({
   name: 'node',
 
   async p256KeyPairFromSecret(secretKey: Uint8Array): Promise<P256KeyPair> {
-    assertP256SecretKey(secretKey);
-    const own = copyOf(secretKey); // a real copy: a Buffer's slice would be a view the caller then wipes
-    return { secretKey: own, publicKey: copy(importEcdhKey(own).getPublicKey()) };
+    const own = p256SecretKeySnapshot(secretKey); // a real copy: a Buffer's slice would be a view the caller then wipes
+    return { secretKey: own, publicKey: copy(rememberEcdhKey(own, copyOf(own)).getPublicKey()) };
   },
 
   async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
-    assertBytes(secretKey, 'P-256 secret key', 32);
     const key = ecdhKey(secretKey); // range-checks a scalar it has not imported yet
-    // Validation first: OpenSSL would also take (among others) hybrid 06/07 encodings.
-    assertP256PublicKey(publicKey);
+    // Validation first: OpenSSL would also take (among others) hybrid 06/07 encodings. The
+    // validated copy is what OpenSSL gets.
+    const peer = p256PublicKeySnapshot(publicKey);
     try {
-      return copy(key.computeSecret(publicKey));
+      return copy(key.computeSecret(peer));
     } catch (cause) {
       throw new RemoteError('ERR_INVALID_POINT', 'invalid P-256 public key', { cause });
     }
   },
 
   async p256Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-    assertP256SecretKey(secretKey);
+    const key = signingKey(secretKey); // range-checks a scalar it has not imported yet
     assertBytes(message, 'message');
-    return copy(nodeSign('sha256', message, { key: signingKey(secretKey), dsaEncoding: 'ieee-p1363' }));
+    return copy(nodeSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+  },
+
+  /** Drops the cached key objects of `secretKey` and wipes the cache's copies (call before wiping it). */
+  forgetSecret(secretKey: Uint8Array): void {
+    ecdhKeys.forget(secretKey);
+    signingKeys.forget(secretKey);
   },
 
   async p256Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {

@@ -10,6 +10,8 @@ const EMPTY = new Uint8Array(0);
 export class CipherState {
   #k: Uint8Array | undefined;
   #n = 0;
+  /** An encrypt, decrypt or rekey is pending (its nonce is not advanced yet). */
+  #busy = false;
   constructor(
     private readonly cipher: NoiseCipher,
     key?: Uint8Array,
@@ -35,33 +37,44 @@ export class CipherState {
   /** Set the nonce (spec §5.1 SetNonce); used for out-of-band counters, not by proxkey. */
   setNonce(n: number): void {
     if (!Number.isSafeInteger(n) || n < 0) throw new LocalError('ERR_INVALID_ARGUMENT', 'nonce out of range');
+    this.#checkIdle();
     this.#n = n;
   }
 
+  /**
+   * One record at a time: a call made while another encrypt, decrypt or rekey on this state is
+   * still pending is refused (`LocalError('ERR_INVALID_STATE')`), as the nonce is only advanced
+   * when the pending one settles (two overlapping calls would share it).
+   */
   async encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
     if (!this.#k) return copyOf(plaintext);
-    this.#checkNonce();
-    const out = await this.cipher.encrypt(this.#k, this.#n, ad, plaintext);
-    this.#n++;
-    return out;
+    return this.#withNonce((k, n) => this.cipher.encrypt(k, n, ad, plaintext));
   }
 
-  /** On failure the nonce is NOT advanced (spec §5.1), so state is unchanged. */
+  /** On failure the nonce is NOT advanced (spec §5.1), so state is unchanged. Overlapping calls: see `encryptWithAd`. */
   async decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
     if (!this.#k) return copyOf(ciphertext);
-    this.#checkNonce();
-    const out = await this.cipher.decrypt(this.#k, this.#n, ad, ciphertext);
-    this.#n++;
-    return out;
+    return this.#withNonce((k, n) => this.cipher.decrypt(k, n, ad, ciphertext));
   }
 
   /** REKEY(k) (spec §4.2 default): k = ENCRYPT(k, 2^64-1, empty, zeros32)[0:32]. */
   async rekey(): Promise<void> {
     if (!this.#k) throw new LocalError('ERR_INVALID_STATE', 'rekey without a key');
-    // The maximum nonce 2^64-1 cannot be a JS number: encode it through a dedicated call.
-    const next = (await this.cipher.encrypt(this.#k, -1, EMPTY, new Uint8Array(32))).slice(0, 32);
-    this.#k.fill(0);
-    this.#k = next;
+    const k = this.#enter();
+    try {
+      // The maximum nonce 2^64-1 cannot be a JS number: encode it through a dedicated call.
+      const sealed = await this.cipher.encrypt(k, -1, EMPTY, new Uint8Array(32));
+      const next = sealed.slice(0, 32);
+      sealed.fill(0); // it holds the new key
+      if (this.#k === k) {
+        k.fill(0);
+        this.#k = next;
+      } else {
+        next.fill(0); // cleared or re-keyed meanwhile: keep what was set
+      }
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** Forget the key (wipes it). */
@@ -69,7 +82,27 @@ export class CipherState {
     this.initializeKey(undefined);
   }
 
-  #checkNonce(): void {
+  /** Runs one AEAD call on the current key and nonce; the nonce advances only if it succeeds and the key was not replaced meanwhile. */
+  async #withNonce(op: (k: Uint8Array, n: number) => Promise<Uint8Array>): Promise<Uint8Array> {
     if (this.#n >= MAX_NONCE) throw new LocalError('ERR_INVALID_STATE', 'nonce exhausted: start a new session');
+    const k = this.#enter();
+    try {
+      const out = await op(k, this.#n);
+      if (this.#k === k) this.#n++;
+      return out;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Marks the state busy and returns its key; refuses while another operation is pending. */
+  #enter(): Uint8Array {
+    this.#checkIdle();
+    this.#busy = true;
+    return this.#k!;
+  }
+
+  #checkIdle(): void {
+    if (this.#busy) throw new LocalError('ERR_INVALID_STATE', 'CipherState busy: await the pending encrypt, decrypt or rekey first');
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Noise HandshakeState (spec §5.3), a direct translation: Initialize, WriteMessage, ReadMessage,
- * with PSK support (§9). Ephemeral secrets are wiped at Split. A failed ReadMessage leaves this
- * object unusable (Noise handshake errors are fatal): callers build a fresh one per attempt.
+ * with PSK support (§9). Ephemeral secrets are wiped at Split. A failed ReadMessage or
+ * WriteMessage leaves this object unusable (Noise handshake errors are fatal): callers build a
+ * fresh one per attempt.
  */
 import { concatBytes, copyOf } from '../bytes.js';
-import { LocalError, RemoteError } from '../errors.js';
+import { LocalError, RemoteError, assertBytes } from '../errors.js';
 import type { CipherState } from './cipher-state.js';
 import type { NoiseKey, NoiseSuite } from './functions.js';
 import type { HandshakePattern, Token } from './patterns.js';
@@ -92,24 +93,31 @@ export class HandshakeState {
     return this.#result;
   }
 
+  /** A failure (a bad payload included) leaves this object unusable, as in `readMessage`. */
   async writeMessage(payload: Uint8Array): Promise<Uint8Array> {
     this.#checkTurn(true);
-    const parts: Uint8Array[] = [];
-    for (const token of this.#options.pattern.messages[this.#index]!) {
-      if (token === 'e') {
-        if (!this.#e) this.#e = await this.#options.dh.generateKeyPair(this.#options.random);
-        parts.push(this.#e.publicKey);
-        this.#ss.mixHash(this.#e.publicKey);
-        if (this.#hasPsk) this.#ss.mixKey(this.#e.publicKey);
-      } else if (token === 's') {
-        parts.push(await this.#ss.encryptAndHash(this.#requireS().publicKey));
-      } else {
-        await this.#mixToken(token);
+    try {
+      assertBytes(payload, 'handshake payload');
+      const parts: Uint8Array[] = [];
+      for (const token of this.#options.pattern.messages[this.#index]!) {
+        if (token === 'e') {
+          if (!this.#e) this.#e = await this.#options.dh.generateKeyPair(this.#options.random);
+          parts.push(this.#e.publicKey);
+          this.#ss.mixHash(this.#e.publicKey);
+          if (this.#hasPsk) this.#ss.mixKey(this.#e.publicKey);
+        } else if (token === 's') {
+          parts.push(await this.#ss.encryptAndHash(this.#requireS().publicKey));
+        } else {
+          await this.#mixToken(token);
+        }
       }
+      parts.push(await this.#ss.encryptAndHash(payload));
+      this.#advance();
+      return concatBytes(...parts);
+    } catch (e) {
+      this.#fail();
+      throw e;
     }
-    parts.push(await this.#ss.encryptAndHash(payload));
-    this.#advance();
-    return concatBytes(...parts);
   }
 
   async readMessage(message: Uint8Array): Promise<Uint8Array> {
@@ -141,14 +149,17 @@ export class HandshakeState {
       this.#advance();
       return payload;
     } catch (e) {
-      this.#failed = true;
-      this.#wipe();
+      this.#fail();
       throw e;
     }
   }
 
   /** Wipe ephemeral secrets without completing (abort). */
   destroy(): void {
+    this.#fail();
+  }
+
+  #fail(): void {
     this.#failed = true;
     this.#wipe();
   }

@@ -34,7 +34,10 @@ function p256Key(crypto: CryptoProvider, secretKey: Uint8Array, publicKey: Uint8
   return {
     publicKey,
     dh: (remote) => crypto.p256Ecdh(secretKey, remote),
-    wipe: () => secretKey.fill(0),
+    wipe: () => {
+      crypto.forgetSecret?.(secretKey); // the provider's cached copy, before the array itself
+      secretKey.fill(0);
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import { concatBytes, fromHex, utf8 } from '../../src/bytes.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import { P256_PKCS8_PREFIX, p256SecretKeyToPkcs8 } from '../../src/crypto/pkcs8.js';
 import { webCryptoProvider, type WebCryptoSubtle } from '../../src/crypto/webcrypto.js';
-import { LocalError, RemoteError } from '../../src/errors.js';
+import { LocalError, ProxkeyError, RemoteError } from '../../src/errors.js';
 import { nodeCrypto } from '../../src/node/node-crypto.js';
 import { PROVIDERS } from './providers.js';
 import { P256_N, thrown } from './wycheproof.js';
@@ -166,6 +166,45 @@ describe.each(PROVIDERS)('%s: results and the key cache', (_name, crypto) => {
     expect(await crypto.p256Ecdh(kp.secretKey, peer)).toEqual(await nobleCrypto.p256Ecdh(secretA, peer));
   });
 
+  it('reads every input before it returns: zeroing the inputs while the call is pending changes nothing', async () => {
+    const zeroAll = (...arrays: Uint8Array[]) => arrays.forEach((a) => a.fill(0));
+    const key = new Uint8Array(32).fill(1);
+    const nonce = new Uint8Array(12).fill(2);
+    for (const alg of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
+      const expected = await nobleCrypto.aeadSeal(alg, key, nonce, utf8('secret payload!!'), utf8('ad'));
+      const [k, n, pt, ad] = [key.slice(), nonce.slice(), utf8('secret payload!!'), utf8('ad')];
+      const sealing = crypto.aeadSeal(alg, k, n, pt, ad);
+      zeroAll(k, n, pt, ad);
+      expect(await sealing, `${alg} seal`).toEqual(expected);
+      const [k2, n2, ct, ad2] = [key.slice(), nonce.slice(), expected.slice(), utf8('ad')];
+      const opening = crypto.aeadOpen(alg, k2, n2, ct, ad2);
+      zeroAll(k2, n2, ct, ad2);
+      expect(await opening, `${alg} open`).toEqual(utf8('secret payload!!'));
+    }
+    const signer = await nobleCrypto.p256KeyPairFromSecret(secretA);
+    const peer = await nobleCrypto.p256KeyPairFromSecret(secretB);
+    const signature = await nobleCrypto.p256Sign(secretA, utf8('m'));
+    const [pub, msg, sig] = [signer.publicKey.slice(), utf8('m'), signature.slice()];
+    const verifying = crypto.p256Verify(pub, msg, sig);
+    zeroAll(pub, msg, sig);
+    expect(await verifying).toBe(true);
+    for (const encoding of [peer.publicKey, p256.Point.fromBytes(peer.publicKey).toBytes(true)]) {
+      const [own, theirs] = [(await crypto.p256KeyPairFromSecret(secretA)).secretKey, encoding.slice()];
+      const deriving = crypto.p256Ecdh(own, theirs);
+      theirs.fill(0);
+      expect(await deriving, `ECDH with a ${encoding.length}-byte key`).toEqual(await nobleCrypto.p256Ecdh(secretA, peer.publicKey));
+    }
+    const { secretKey } = await crypto.p256KeyPairFromSecret(secretA);
+    const message = utf8('sign me');
+    const signing = crypto.p256Sign(secretKey, message);
+    message.fill(0);
+    expect(await nobleCrypto.p256Verify(signer.publicKey, utf8('sign me'), await signing)).toBe(true);
+    const input = secretA.slice();
+    const deriving = crypto.p256KeyPairFromSecret(input);
+    input.fill(0);
+    expect((await deriving).publicKey).toEqual(signer.publicKey);
+  });
+
   it('maps every AEAD failure to ERR_DECRYPT (tampered tag, body, associated data)', async () => {
     for (const alg of ['aes-256-gcm', 'chacha20-poly1305', 'xchacha20-poly1305'] as const) {
       const key = new Uint8Array(32).fill(7);
@@ -194,6 +233,60 @@ describe('webCryptoProvider(subtle)', () => {
     const err = await thrown(() => webCryptoProvider());
     expect(err).toBeInstanceOf(LocalError);
     expect((err as LocalError).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  /** Node's subtle, with some methods failing once (a transient platform fault) until `failures` runs out. */
+  function flakySubtle(failures: Record<string, number>): WebCryptoSubtle {
+    const real = webcrypto.subtle as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    return new Proxy(real, {
+      get(target, method: string) {
+        const f = target[method]!.bind(target);
+        return (...args: unknown[]) => {
+          const kind = method === 'importKey' ? `importKey:${String(args[0])}` : method;
+          if ((failures[kind] ?? 0) > 0) {
+            failures[kind]!--;
+            return Promise.reject(new DOMException('transient', 'OperationError'));
+          }
+          return f(...args);
+        };
+      },
+    }) as unknown as WebCryptoSubtle;
+  }
+
+  async function expectInternal(fn: () => unknown): Promise<void> {
+    const err = await thrown(fn);
+    expect(err).toBeInstanceOf(ProxkeyError);
+    expect((err as ProxkeyError).code).toBe('ERR_INTERNAL');
+  }
+
+  it('does not cache a failed secret-key import: the next call imports again (and the failure is ERR_INTERNAL, not a DOMException)', async () => {
+    const failures: Record<string, number> = {};
+    const crypto = webCryptoProvider(flakySubtle(failures));
+    const peer = (await nobleCrypto.p256KeyPairFromSecret(secretB)).publicKey;
+    const { publicKey } = await nobleCrypto.p256KeyPairFromSecret(secretA);
+    const secret = secretA.slice();
+    failures['importKey:pkcs8'] = 1;
+    await expectInternal(() => crypto.p256Sign(secret, utf8('m')));
+    expect(await nobleCrypto.p256Verify(publicKey, utf8('m'), await crypto.p256Sign(secret, utf8('m')))).toBe(true);
+    failures['importKey:pkcs8'] = 1;
+    await expectInternal(() => crypto.p256Ecdh(secret, peer));
+    expect(await crypto.p256Ecdh(secret, peer)).toEqual(await nobleCrypto.p256Ecdh(secretA, peer));
+    failures['importKey:pkcs8'] = 1;
+    await expectInternal(() => crypto.p256KeyPairFromSecret(secretA));
+    const kp = await crypto.p256KeyPairFromSecret(secretA);
+    expect(await crypto.p256Ecdh(kp.secretKey, peer)).toEqual(await nobleCrypto.p256Ecdh(secretA, peer));
+  });
+
+  it('maps native sign, export, AES import and encrypt failures to ERR_INTERNAL', async () => {
+    const crypto = webCryptoProvider(flakySubtle({ sign: 1, exportKey: 1, 'importKey:raw': 2, encrypt: 1 }));
+    await expectInternal(() => crypto.p256Sign(secretA, utf8('m')));
+    await expectInternal(() => crypto.p256KeyPairFromSecret(secretA));
+    const [key, nonce, none] = [new Uint8Array(32), new Uint8Array(12), new Uint8Array(0)];
+    await expectInternal(() => crypto.aeadSeal('aes-256-gcm', key, nonce, utf8('m'), none));
+    const sealed = await nobleCrypto.aeadSeal('aes-256-gcm', key, nonce, utf8('m'), none);
+    await expectInternal(() => crypto.aeadOpen('aes-256-gcm', key, nonce, sealed, none));
+    await expectInternal(() => crypto.aeadSeal('aes-256-gcm', key, nonce, utf8('m'), none));
+    expect(await crypto.aeadOpen('aes-256-gcm', key, nonce, await crypto.aeadSeal('aes-256-gcm', key, nonce, utf8('m'), none), none)).toEqual(utf8('m'));
   });
 
   it('maps a native failure after validation to ERR_INVALID_POINT / ERR_DECRYPT / false', async () => {

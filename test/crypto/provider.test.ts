@@ -84,6 +84,25 @@ function smallXPoint(): { x: bigint; y: bigint } {
   }
 }
 
+describe('AEAD algorithm argument', () => {
+  // Objects that stringify to a known name: `hasOwn` let them through, then each provider failed its own way.
+  const lookalikes: [string, unknown][] = [
+    ['an array', ['aes-256-gcm']],
+    ['a String object', new String('chacha20-poly1305')],
+    ['an object with toString', { toString: () => 'xchacha20-poly1305' }],
+  ];
+  it.each(PROVIDERS)('%s refuses a non-string algorithm that stringifies to a known one with LocalError, on seal and open', async (_name, crypto) => {
+    for (const [label, alg] of lookalikes) {
+      const nonce = new Uint8Array(String(alg).startsWith('x') ? 24 : 12);
+      for (const op of [crypto.aeadSeal, crypto.aeadOpen]) {
+        const err = await thrown(() => op(alg as AeadAlgorithm, new Uint8Array(32), nonce, new Uint8Array(20), new Uint8Array(0)));
+        expect(err, label).toBeInstanceOf(LocalError);
+        expect((err as LocalError).message, label).toBe('AEAD algorithm: expected a string');
+      }
+    }
+  });
+});
+
 describe('assertP256PublicKey', () => {
   const expectInvalid = (bytes: Uint8Array, label: string) => {
     expect(isP256PublicKey(bytes), label).toBe(false);
