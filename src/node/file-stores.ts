@@ -110,7 +110,7 @@ export class FileVehicleStore implements VehicleStore {
 
   /** Every key and grant id ever revoked here, from `revocations.jsonl` (oldest first). */
   async readRevocations(): Promise<{ keyId?: string; grantId?: string }[]> {
-    return (await readChecksummedLines(this.revocationsPath)).lines.map((j) => JSON.parse(j) as { keyId?: string; grantId?: string });
+    return (await readChecksummedLines(this.revocationsPath)).map((j) => JSON.parse(j) as { keyId?: string; grantId?: string });
   }
 
   /**
@@ -131,8 +131,8 @@ export class FileVehicleStore implements VehicleStore {
   /** Every entry still kept, oldest first (rotated files, then the current one). */
   async readAudit(): Promise<AuditEntry[]> {
     const entries: AuditEntry[] = [];
-    for (let i = this.#limits.keepAuditFiles; i >= 1; i--) entries.push(...(await readAuditFile(this.#rotated(i))).entries);
-    entries.push(...(await readAuditFile(this.auditPath)).entries);
+    for (let i = this.#limits.keepAuditFiles; i >= 1; i--) entries.push(...(await readAuditFile(this.#rotated(i))));
+    entries.push(...(await readAuditFile(this.auditPath)));
     return entries;
   }
 
@@ -162,10 +162,34 @@ export class FileVehicleStore implements VehicleStore {
   }
 }
 
-/** Cut off a torn last line (an append a crash interrupted) before appending to a checksummed log. */
+/**
+ * Cut off a torn last line (an append a crash interrupted: no newline yet) before appending to a
+ * checksummed log. Nothing before it is parsed: an old bad line never blocks a new entry (a
+ * revocation must always be recordable).
+ */
 async function repairTornTail(path: string): Promise<void> {
-  const { goodBytes, torn } = await readChecksummedLines(path);
-  if (torn) await truncateDurable(path, goodBytes);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return;
+  await truncateDurable(path, bytes.lastIndexOf(0x0a) + 1);
+}
+
+/**
+ * The record inside a line that a crash tore and the next append completed (logs written before
+ * torn tails were cut off): a fragment, then a whole `crc json` record. Undefined when there is none.
+ */
+function gluedRecord(line: string): string | undefined {
+  for (const m of line.matchAll(/[0-9a-f]{16} /g)) {
+    if (m.index === 0) continue;
+    const json = line.slice(m.index + 17);
+    if (crc(json) === m[0].slice(0, 16)) return json;
+  }
+  return undefined;
 }
 
 /** `crc ‖ ' ' ‖ json ‖ '\n'`: one line of the car's append-only logs. */
@@ -175,34 +199,34 @@ function checksummedLine(json: string): string {
 
 /**
  * The JSON of each checksummed line of a log file; a torn last line (an append that never
- * completed) is ignored, any other bad line is corruption (`StoreError`).
+ * completed) is ignored, a torn line completed by the next append gives the record after the
+ * fragment, any other bad line is corruption (`StoreError`).
  */
-async function readChecksummedLines(path: string): Promise<{ lines: string[]; goodBytes: number; torn: boolean }> {
+async function readChecksummedLines(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], goodBytes: 0, torn: false };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
   const raw = text.split('\n');
-  const last = raw.pop()!; // '' when the file ends with a newline
+  raw.pop(); // '' when the file ends with a newline, else the torn last line
   const lines: string[] = [];
-  let goodBytes = 0;
   for (const [i, line] of raw.entries()) {
     const sp = line.indexOf(' ');
-    const json = line.slice(sp + 1);
-    if (sp !== 16 || crc(json) !== line.slice(0, 16))
+    const whole = sp === 16 && crc(line.slice(17)) === line.slice(0, 16);
+    const json = whole ? line.slice(17) : gluedRecord(line);
+    if (json === undefined)
       throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
     lines.push(json);
-    goodBytes += Buffer.byteLength(line) + 1;
   }
-  return { lines, goodBytes, torn: last.length > 0 };
+  return lines;
 }
 
 /** Entries of one audit file (see `readChecksummedLines`). */
-async function readAuditFile(path: string): Promise<{ entries: AuditEntry[]; goodBytes: number; torn: boolean }> {
-  const { lines, goodBytes, torn } = await readChecksummedLines(path);
+async function readAuditFile(path: string): Promise<AuditEntry[]> {
+  const lines = await readChecksummedLines(path);
   const entries = lines.map((json, i) => {
     try {
       return auditEntryFromJson(JSON.parse(json));
@@ -210,7 +234,7 @@ async function readAuditFile(path: string): Promise<{ entries: AuditEntry[]; goo
       throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is not an audit entry; the log was not modified (move it away to start a new one)`);
     }
   });
-  return { entries, goodBytes, torn };
+  return entries;
 }
 
 /** Keys and grants `after` revokes that `before` did not. */

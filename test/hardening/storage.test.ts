@@ -154,6 +154,29 @@ describe('a lost state file is never a new car', () => {
     expect(restored.reapplied).toEqual([friend.keyId, other.keyId]);
   });
 
+  it('a log an older car left with a fragment glued to the next revocation: revoking still works, and restore re-applies every record', async () => {
+    const dir = tmp();
+    const backup = join(tmp(), 'car-backup.json');
+    const w = await world({ store: new FileVehicleStore(dir) });
+    const owner = await pairOwner(w);
+    const friends = [];
+    for (const name of ['one', 'two', 'three']) {
+      const { friend } = await shareTo(w, owner, name);
+      expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+      friends.push(friend);
+    }
+    await backupVehicleState(dir, backup);
+    await w.car.revoke(friends[0]!.keyId);
+    const log = join(dir, 'revocations.jsonl');
+    writeFileSync(log, '0123456789abcdef {"keyId":"ab' + readFileSync(log, 'utf8')); // torn, then completed by the next append
+    await w.reopen();
+    await w.car.revoke(friends[1]!.keyId); // not blocked by the bad line before it
+    await w.car.revoke(friends[2]!.keyId);
+    unlinkSync(join(dir, 'vehicle.json'));
+    const restored = await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n).fill(4) });
+    expect(restored.reapplied).toEqual(friends.map((f) => f.keyId));
+  });
+
   it('restore refuses to overwrite a car, and refuses a file that is not a backup', async () => {
     const dir = tmp();
     const w = await world({ store: new FileVehicleStore(dir) });
