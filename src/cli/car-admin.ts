@@ -11,6 +11,7 @@ import { StateLockHeldError, withStateLock } from '../node/state-lock.js';
 import { backupVehicleState, restoreVehicleState } from '../node/vehicle-backup.js';
 import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
+import { ensureStateDir } from './car-open.js';
 import { carCrypto, type CarConfig } from './config.js';
 import { keySummary } from './car-control.js';
 import { askControl, type ControlRequest } from './control.js';
@@ -64,14 +65,14 @@ const DAEMON_BUSY_WAIT_MS = 20_000;
  */
 async function answerFromCarOrFiles(dir: string, req: ControlRequest, fromFiles: () => Promise<Answer>): Promise<Answer> {
   if (!existsSync(dir)) return fromFiles(); // no car there: it says so, and no lock file is made
-  const until = Date.now() + DAEMON_BUSY_WAIT_MS;
+  const until = performance.now() + DAEMON_BUSY_WAIT_MS; // monotonic: a clock step never stretches it
   for (;;) {
     const answer = await askControl(dir, req);
     if (answer) return answer;
     try {
       return await withStateLock(dir, 'proxkey command', fromFiles);
     } catch (e) {
-      if (!(e instanceof StateLockHeldError) || Date.now() >= until) throw e;
+      if (!(e instanceof StateLockHeldError) || performance.now() >= until) throw e;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -168,9 +169,8 @@ export async function carRestore(a: CarArgs, file: string, options: { readonly f
   if (await askControl(c.stateDir, { op: 'status' }))
     throw new LocalError('ERR_INVALID_STATE', `the car for ${c.stateDir} is running: stop it first (sudo systemctl stop proxkey-car)`);
   // A daemon that is starting or stopping holds the lock: restore refuses rather than race it.
-  const r = existsSync(c.stateDir)
-    ? await withStateLock(c.stateDir, 'proxkey command', () => restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force }))
-    : await restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force });
+  ensureStateDir(c.stateDir); // what restore would create: made first, so that the lock covers the whole restore
+  const r = await withStateLock(c.stateDir, 'proxkey command', () => restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force }));
   const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) from the audit log: ${r.reapplied.join(' ')}` : '';
   ui.result({ restored: file, keys: r.keys, reapplied: r.reapplied }, `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`);
   return 0;

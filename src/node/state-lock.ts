@@ -5,11 +5,14 @@
  * the daemon was starting (its state already in memory, its control socket not yet open) would be
  * honoured by no one and undone by the daemon's next save.
  *
- * The lock is a file created exclusively (`O_EXCL`) holding the owner's pid and, on Linux, the boot
- * id. A lock whose process is gone, or which was taken before the last reboot (a Pi that lost
- * power: the same pid may be running something else now), is stale and taken over.
+ * The lock file holds its owner's pid, a random nonce and, on Linux, the boot id and the process's
+ * start time. It is written to a temp file first and hard-linked into place, so it never exists
+ * half-written. A lock whose process is gone — or was taken before the last reboot, or by an
+ * earlier process with the same pid — is stale: it is renamed away (atomically: only one taker
+ * wins), checked to be the stale one, and replaced.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { isProcessAlive } from './process-alive.js';
@@ -23,126 +26,174 @@ export interface StateLock {
   release(): void;
 }
 
-interface LockContent {
-  readonly pid: number;
-  readonly holder: StateLockHolder;
-  readonly bootId?: string;
-}
-
-export const stateLockPath = (dir: string) => join(dir, 'lock');
-
 /** The lock is held by another live process (or, in this process, by another holder). */
 export class StateLockHeldError extends LocalError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly holder: StateLockHolder,
+  ) {
     super('ERR_INVALID_STATE', message);
     this.name = 'StateLockHeldError';
   }
 }
 
-/** Lock files this process holds (a test may run the daemon and a command in one process). */
-const HELD = new Map<string, StateLockHolder>();
+interface LockContent {
+  readonly pid: number;
+  readonly holder: StateLockHolder;
+  readonly nonce: string;
+  readonly bootId?: string;
+  /** Linux: the process's start time (clock ticks since boot, /proc/<pid>/stat field 22). */
+  readonly startedAt?: string;
+}
 
-/** This boot's id (Linux), so that a lock from before a reboot is known stale whatever its pid. */
-function bootId(): string | undefined {
+export const stateLockPath = (dir: string) => join(dir, 'lock');
+
+/** Lock files this process holds (a test may run the daemon and a command in one process). */
+const HELD = new Map<string, LockContent>();
+
+function readOr(path: string): string | undefined {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
 
-/** The live owner of the lock at `path`, or undefined when there is none (no file, or a stale one). */
-function liveOwner(path: string): LockContent | undefined {
-  let content: Partial<LockContent>;
-  try {
-    content = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return undefined; // torn or garbage: its writer died mid-write
-  }
-  const ours = HELD.get(path);
-  if (ours) return { pid: process.pid, holder: ours };
-  const { pid, holder, bootId: theirBoot } = content;
-  // Our own pid but not held by us: a lock from before a reboot (pids repeat from boot to boot).
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  const ourBoot = bootId();
-  if (ourBoot !== undefined && theirBoot !== undefined && ourBoot !== theirBoot) return undefined;
-  return isProcessAlive(pid) ? { pid, holder: holder === 'car daemon' ? holder : 'proxkey command' } : undefined;
+const bootId = () => readOr('/proc/sys/kernel/random/boot_id')?.trim() || undefined;
+
+/** Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces). */
+function startTimeOf(pid: number): string | undefined {
+  const stat = readOr(`/proc/${pid}/stat`);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
-/** Create the lock file exclusively; false when it exists. */
-function tryCreate(path: string, content: LockContent): boolean {
-  let fd: number;
+function parse(text: string | undefined): LockContent | undefined {
   try {
-    fd = openSync(path, 'wx', 0o600);
+    const c = JSON.parse(text ?? '') as Partial<LockContent>;
+    if (typeof c.pid !== 'number' || !Number.isInteger(c.pid) || c.pid <= 0 || typeof c.nonce !== 'string') return undefined;
+    return { pid: c.pid, holder: c.holder === 'car daemon' ? 'car daemon' : 'proxkey command', nonce: c.nonce, ...pickStrings(c) };
+  } catch {
+    return undefined;
+  }
+}
+
+const pickStrings = (c: Partial<LockContent>) => ({
+  ...(typeof c.bootId === 'string' && { bootId: c.bootId }),
+  ...(typeof c.startedAt === 'string' && { startedAt: c.startedAt }),
+});
+
+/** Whether the process that wrote `c` is still running (not a later one that got its pid). */
+function isLive(path: string, c: LockContent): boolean {
+  if (HELD.get(path)?.nonce === c.nonce) return true;
+  if (c.pid === process.pid) return false; // ours but not held by us: from before a reboot
+  const boot = bootId();
+  if (boot !== undefined && c.bootId !== undefined && boot !== c.bootId) return false;
+  if (!isProcessAlive(c.pid)) return false;
+  const started = c.startedAt === undefined ? undefined : startTimeOf(c.pid);
+  return started === undefined || started === c.startedAt;
+}
+
+function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): StateLockHeldError {
+  if (c.holder === 'proxkey command')
+    return new StateLockHeldError(`another proxkey command (pid ${c.pid}) is changing the car in ${dir}: try again when it has finished`, c.holder);
+  if (acquirer === 'car daemon')
+    return new StateLockHeldError(`another car daemon (pid ${c.pid}) is running for ${dir}: stop it first (sudo systemctl stop proxkey-car)`, c.holder);
+  return new StateLockHeldError(
+    `the car daemon (pid ${c.pid}) holds ${dir} but does not answer on its control socket: it is starting or stopping, try again in a few seconds`,
+    c.holder,
+  );
+}
+
+/** Link a complete lock file into place; false when one is there. */
+function tryLink(path: string, content: LockContent): boolean {
+  const temp = `${path}.${process.pid}.${content.nonce}.tmp`;
+  writeFileSync(temp, JSON.stringify(content), { mode: 0o600 });
+  try {
+    linkSync(temp, path);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
-  }
-  try {
-    writeSync(fd, JSON.stringify(content));
   } finally {
-    closeSync(fd);
+    unlinkSync(temp);
   }
-  return true;
 }
 
 /**
- * Take the state lock of `dir` (which must exist), or throw `LocalError('ERR_INVALID_STATE')`
- * naming the live process that holds it.
+ * Move a stale lock out of the way. Only if what was moved is the very lock judged stale (its
+ * nonce): another taker may have replaced it meanwhile, and then its lock is put back.
+ */
+function removeStale(path: string, stale: string): void {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it
+    throw e;
+  }
+  const moved = readOr(aside);
+  if (moved !== stale) {
+    try {
+      linkSync(aside, path); // not the stale one: a fresh lock, put back
+    } catch {
+      // a third taker linked one meanwhile: it holds the lock now
+    }
+  }
+  unlinkSync(aside);
+}
+
+/**
+ * Take the state lock of `dir` (which must exist), or throw `StateLockHeldError` naming the live
+ * process that holds it.
  */
 export function acquireStateLock(dir: string, holder: StateLockHolder): StateLock {
   const path = stateLockPath(dir);
   const boot = bootId();
-  const content: LockContent = { pid: process.pid, holder, ...(boot !== undefined && { bootId: boot }) };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (tryCreate(path, content)) return ownedLock(path, holder);
-    const owner = liveOwner(path);
-    if (owner)
-      throw new StateLockHeldError(
-        owner.holder === 'car daemon'
-          ? `the car daemon (pid ${owner.pid}) holds ${dir} but does not answer on its control socket yet: it is starting or stopping, try again in a few seconds`
-          : `another proxkey command (pid ${owner.pid}) is changing the car in ${dir}: try again when it has finished`,
-      );
-    try {
-      unlinkSync(path); // stale: its owner is gone
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+  const started = startTimeOf(process.pid);
+  const content: LockContent = {
+    pid: process.pid,
+    holder,
+    nonce: randomBytes(8).toString('hex'),
+    ...(boot !== undefined && { bootId: boot }),
+    ...(started !== undefined && { startedAt: started }),
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (tryLink(path, content)) return ownedLock(path, content);
+    const text = readOr(path);
+    if (text === undefined) continue; // released meanwhile
+    const owner = parse(text);
+    if (owner && isLive(path, owner)) throw heldError(dir, owner, holder);
+    removeStale(path, text); // gone, an earlier boot or process, or not a lock this code wrote
   }
   throw new LocalError('ERR_INVALID_STATE', `could not take the lock of ${dir} (${path} keeps coming back): another process is starting on it`);
 }
 
-function ownedLock(path: string, holder: StateLockHolder): StateLock {
+function ownedLock(path: string, content: LockContent): StateLock {
+  HELD.set(path, content);
   let held = true;
-  HELD.set(path, holder);
   return {
     path,
     release() {
       if (!held) return;
       held = false;
       HELD.delete(path);
-      try {
-        const content = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
-        if (content.pid === process.pid) unlinkSync(path);
-      } catch {
-        // gone already
-      }
+      if (parse(readOr(path))?.nonce === content.nonce) unlinkSync(path);
     },
   };
 }
 
 /**
- * Take the state lock, waiting up to `waitMs` while another process holds it (a command's edit
- * takes milliseconds; a daemon's start-up seconds). Throws `StateLockHeldError` after that.
+ * Take the state lock, waiting up to `waitMs` (monotonic clock) while a *command* holds it (its
+ * edit takes milliseconds). Another daemon holding it is an error at once: two daemons cannot
+ * serve one car.
  */
 export async function acquireStateLockWaiting(dir: string, holder: StateLockHolder, waitMs: number): Promise<StateLock> {
-  const until = Date.now() + waitMs;
+  const until = performance.now() + waitMs;
   for (;;) {
     try {
       return acquireStateLock(dir, holder);
     } catch (e) {
-      if (!(e instanceof StateLockHeldError) || Date.now() >= until) throw e;
+      if (!(e instanceof StateLockHeldError) || e.holder === 'car daemon' || performance.now() >= until) throw e;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

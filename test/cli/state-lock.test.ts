@@ -3,7 +3,8 @@
  * daemon holds them (starting or stopping, its control socket not answering), and stale locks —
  * a process that is gone, a lock from before a reboot — never keep anyone out.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,21 +53,44 @@ describe('the state lock of a car directory', () => {
     again.release(); // idempotent: does not remove someone else's lock
   });
 
-  it('a held lock names its holder; a lock of a gone process, of this pid, or from before a reboot is taken over', async () => {
+  it('a held lock names its holder; a lock of a gone process, of this pid, of an earlier process with the same pid, from before a reboot, or garbage is taken over', async () => {
     const { dir } = await carWithOwner();
     const path = stateLockPath(dir);
     const live = process.ppid; // a process that exists, not this one
-    writeFileSync(path, JSON.stringify({ pid: live, holder: 'car daemon' }));
-    expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(new RegExp(`the car daemon \\(pid ${live}\\).*starting or stopping`));
-    for (const stale of [
-      { pid: 2147483646, holder: 'car daemon' },
-      { pid: process.pid, holder: 'car daemon' },
-      { pid: live, holder: 'car daemon', bootId: 'an-earlier-boot' },
+    const liveStart = readFileSync(`/proc/${live}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+    writeFileSync(path, JSON.stringify({ pid: live, holder: 'car daemon', nonce: 'n1', startedAt: liveStart }));
+    expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(new RegExp(`the car daemon \\(pid ${live}\\) holds .* does not answer`));
+    expect(() => acquireStateLock(dir, 'car daemon')).toThrow(new RegExp(`another car daemon \\(pid ${live}\\) is running`));
+    const stale = [
+      { pid: 2147483646, holder: 'car daemon', nonce: 'n2' },
+      { pid: process.pid, holder: 'car daemon', nonce: 'n3' },
+      { pid: live, holder: 'car daemon', nonce: 'n4', startedAt: '1' }, // the pid was reused
+      { pid: live, holder: 'car daemon', nonce: 'n5', bootId: 'an-earlier-boot' },
       'garbage',
-    ]) {
-      writeFileSync(path, typeof stale === 'string' ? stale : JSON.stringify(stale));
-      const lock = acquireStateLock(dir, 'proxkey command');
-      lock.release();
+      '',
+    ];
+    for (const lock of stale) {
+      writeFileSync(path, typeof lock === 'string' ? lock : JSON.stringify(lock));
+      acquireStateLock(dir, 'proxkey command').release();
     }
+    expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]); // nothing left behind
   });
+
+  it('processes racing for a stale lock at the same instant: exactly one gets it', async () => {
+    const contender = join(import.meta.dirname, '../helpers/lock-contender.ts');
+    const run = (dir: string, at: number) =>
+      new Promise<string>((resolve) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', contender, dir, String(at)]);
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('close', () => resolve(out.trim()));
+      });
+    for (let round = 0; round < 3; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'proxkey-lock-race-'));
+      writeFileSync(stateLockPath(dir), JSON.stringify({ pid: 2147483646, holder: 'car daemon', nonce: 'gone' }));
+      const at = Date.now() + 2_500; // all four are loaded by then
+      const outcomes = await Promise.all([0, 1, 2, 3].map(() => run(dir, at)));
+      expect(outcomes.sort()).toEqual(['got', 'held', 'held', 'held']);
+    }
+  }, 30_000);
 });
