@@ -4,7 +4,7 @@
  * refuse a directory that holds none (a typo must not mint a new car key).
  */
 import { existsSync } from 'node:fs';
-import { isErrorCode, LocalError, ProxkeyError } from '../errors.js';
+import { isErrorCode, LocalError, messageOf, ProxkeyError } from '../errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { FileVehicleStore } from '../node/file-stores.js';
 import { StateLockHeldError, withStateLock } from '../node/state-lock.js';
@@ -43,8 +43,12 @@ async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateD
       throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
     case 'revoke': {
       const r = await car.revoke(target, 'local', { ...(cascade && { cascade: true }) });
-      await car.flushAudit({ final: true }); // this process exits right after: its audit line first
-      return { ok: true, ...r };
+      // This process exits right after: its audit line first. The revocation is saved already.
+      const audit = await car.flushAudit({ final: true }).then(
+        () => undefined,
+        (e: unknown) => `the revocation is saved, but its audit entry could not be written (${messageOf(e)})`,
+      );
+      return { ok: true, ...r, ...(audit && { warning: audit }) };
     }
     case 'audit':
       return { ok: true, entries: await car.audit() };
@@ -131,6 +135,7 @@ export async function carAdmin(op: ControlRequest['op'], a: CarArgs & { target?:
       ui.result({ entries: answer.entries }, auditText(answer.entries as AuditRow[]));
       break;
     case 'revoke': {
+      if (typeof answer.warning === 'string') ui.hint(`warning: ${answer.warning}`);
       const also =
         Array.isArray(answer.cascaded) && answer.cascaded.length ? ` and ${answer.cascaded.length} key(s) it shared: ${answer.cascaded.join(' ')}` : '';
       ui.result({ revoked: answer }, `revoked ${target}${also}`);

@@ -1,4 +1,5 @@
 /** What the running car daemon answers on its control socket (`proxkey car pair|keys|revoke|audit|status`). */
+import { messageOf } from '../errors.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import type { OpenedPairing } from './car-pairing-mode.js';
@@ -18,8 +19,13 @@ export function controlHandler(car: VehicleService, openPairing: (by: string) =>
         return { all: keySummary(await car.registry.list()) };
       case 'revoke': {
         const revoked = await car.revoke(req.target, 'local', { ...(req.cascade && { cascade: true }) });
-        await car.flushAudit(); // answered once its audit line is on disk too, as from the files
-        return revoked;
+        // Answered once its audit line is on disk too, as from the files. The revocation itself is
+        // durable already: an audit write that fails does not make it a failure.
+        const audit = await car.flushAudit().then(
+          () => undefined,
+          (e: unknown) => `the revocation is saved, but its audit entry could not be written (${messageOf(e)})`,
+        );
+        return { ...revoked, ...(audit && { warning: audit }) };
       }
       case 'audit':
         return { entries: await car.audit() };

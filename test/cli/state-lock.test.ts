@@ -4,7 +4,7 @@
  * a process that is gone, a lock from before a reboot — never keep anyone out.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,16 @@ describe('the state lock of a car directory', () => {
     daemon.release(); // the daemon stopped
     await expect(revoking).resolves.toBe(0);
     expect(await revokedOnDisk(dir, keyId)).toBe(true);
+  });
+
+  it('a revoke whose audit entry cannot be written is still a revoke: saved, answered ok, with a warning', async () => {
+    const { dir, keyId } = await carWithOwner();
+    rmSync(join(dir, 'audit.jsonl'), { force: true });
+    mkdirSync(join(dir, 'audit.jsonl')); // appending to it fails (EISDIR)
+    const hints: string[] = [];
+    await expect(carAdmin('revoke', { dir, target: keyId }, { ...quiet, hint: (t) => hints.push(t) })).resolves.toBe(0);
+    expect(await revokedOnDisk(dir, keyId)).toBe(true);
+    expect(hints).toEqual([expect.stringMatching(/^warning: the revocation is saved, but its audit entry could not be written/)]);
   });
 
   it('a daemon that starts while a command edits waits for it', async () => {
