@@ -156,12 +156,14 @@ export class PhoneConnection {
   async #next(idleWaitMs: number): Promise<{ output: Output; fromCar: boolean; at: number }> {
     const deadline = this.session.nextDeadline();
     const waitMs = waitMsUntil(deadline, this.options.now(), this.session.longestWaitMs, idleWaitMs);
+    // As of now: a close() during the wait ends the session, not the command the car may be running.
+    const commandInFlight = this.session.commandInFlight;
     let bytes: Uint8Array;
     try {
       bytes = await this.link.receive({ timeoutMs: waitMs, signal: this.options.signal });
     } catch (err) {
       // The wait armed for the deadline ran out: the deadline has come, whatever the clock says.
-      if (!(err instanceof TimeoutError) || deadline === undefined) throw this.#ioFailure(err, this.session.commandInFlight);
+      if (!(err instanceof TimeoutError) || deadline === undefined) throw this.#ioFailure(err, commandInFlight);
       const at = Math.max(this.options.now(), deadline);
       return { output: await this.session.tick(at), fromCar: false, at };
     }
@@ -201,10 +203,11 @@ export class PhoneConnection {
   async #send(message: Uint8Array): Promise<void> {
     const { signal } = this.options;
     const wasClosed = this.link.isClosed; // then nothing leaves the phone
+    const commandInFlight = this.session.commandInFlight; // as of the send, whatever a close() does meanwhile
     try {
       await withDeadline('sending to the car', this.link.send(message, { signal }), { timeoutMs: this.#timeoutMs, signal });
     } catch (err) {
-      throw this.#ioFailure(err, !wasClosed && this.session.commandInFlight);
+      throw this.#ioFailure(err, !wasClosed && commandInFlight);
     }
   }
 

@@ -1,8 +1,8 @@
 /** The phone never sends after the car's CLOSE, even when it closes before reading it (§6). */
 import { describe, expect, it } from 'vitest';
 import { createMemoryLinkPair, decodeMessage, openPhoneSession, TimeoutError } from '../../src/index.js';
-import { makeWorld, newCar } from '../helpers/adversary.js';
-import { phoneOptions } from '../helpers/fixture.js';
+import { keyFromSeed, makeWorld, newCar } from '../helpers/adversary.js';
+import { makeCar, phoneOptions } from '../helpers/fixture.js';
 
 describe('PhoneConnection.close()', () => {
   it('after a denial that ends the session, the car’s queued CLOSE is read and no CLOSE is sent back', async () => {
@@ -29,5 +29,29 @@ describe('PhoneConnection.close()', () => {
     expect(after).not.toMatch(/^sent/);
     expect(connection.closeReason).toBe('unknown-key');
     expect(seen).toEqual(['result', 'closed:unknown-key']); // the CLOSE read at close() reaches the observer too
+  });
+
+  it('close() while a command waits for its RESULT: the pending send fails with mayHaveSucceeded (the car may run it)', async () => {
+    const car = await makeCar('close-in-flight');
+    const phone = await keyFromSeed('close-in-flight-phone');
+    await car.keys.enroll(phone.publicKey);
+    let release!: () => void;
+    const started = new Promise<void>((r) => (release = r));
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const served = car.serve(carLink, {
+      actuator: async (command) => {
+        if (command.kind === 'lock') release();
+        await new Promise((r) => setTimeout(r, 200));
+        car.executed.push({ command, keyId: '' });
+      },
+    });
+    const { result, connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'unlock');
+    expect(result.status).toBe('ok');
+    const pending = connection.send('lock');
+    await started; // the car is running it
+    await connection.close();
+    await expect(pending).rejects.toMatchObject({ mayHaveSucceeded: true });
+    await served;
+    expect(car.executed.map((e) => e.command.kind)).toEqual(['unlock', 'lock']);
   });
 });
