@@ -4,22 +4,26 @@ import { describe, expect, it } from 'vitest';
 import { REASONS, reasonFromCode, type DenyReason } from '../../src/index.js';
 
 const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
-const rows = [...doc.matchAll(/^\| (0x[0-9A-F]{2}) \| `([a-z-]+)` \| [^|]+ \| (yes[^|]*|no) \| (now|later|user|never) \|$/gm)].map((m) => ({
+const rows = [...doc.matchAll(/^\| (0x[0-9A-F]{2}) \| `([a-z-]+)` \| [^|]+ \| (yes[^|]*|no) \| (now|later|user|never) \| (yes|no) \|$/gm)].map((m) => ({
   code: Number(m[1]),
   reason: m[2] as DenyReason,
   ends: m[3]!.startsWith('yes'),
   retry: m[4],
+  settles: m[5] === 'yes',
 }));
 
 describe('reason table', () => {
-  it('PROTOCOL.md §3.3 lists every reason with the code, session end and retry of REASONS', () => {
+  it('PROTOCOL.md §3.3 lists every reason with the code, session end, retry and grant settling of REASONS', () => {
     expect(rows.map((r) => r.reason).sort()).toEqual(Object.keys(REASONS).sort());
-    for (const r of rows)
-      expect({ code: REASONS[r.reason].code, ends: REASONS[r.reason].endsSession, retry: REASONS[r.reason].retry }).toEqual({
+    for (const r of rows) {
+      const m = REASONS[r.reason];
+      expect({ code: m.code, ends: m.endsSession, retry: m.retry, settles: m.settlesGrant }).toEqual({
         code: r.code,
         ends: r.ends,
         retry: r.retry,
+        settles: r.settles,
       });
+    }
   });
 
   it('codes are unique and every reason has a text', () => {
