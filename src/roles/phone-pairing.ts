@@ -120,7 +120,8 @@ export class PhonePairingSession {
    */
   async #transition(input: Input): Promise<Output> {
     const s = this.#state;
-    if (input.on === 'alert') return this.#end(alertError(input.reason));
+    // An ALERT is unauthenticated: in place of PAIR_DONE it cannot prove the car did not enroll us.
+    if (input.on === 'alert') return this.#end(alertError(input.reason, s.kind === 'awaiting-done'));
     if (input.on === 'deadline') return this.#end(this.#timeout());
     if (input.on === 'challenge') {
       this.#state = { kind: 'awaiting-params', challenge: copyOf(input.bytes), deadline: input.now + this.#timeoutMs };
@@ -212,11 +213,12 @@ export class PhonePairingSession {
   }
 }
 
-/** What a car's ALERT during pairing means for the phone. */
-function alertError(reason: DenyReason): ProxkeyError {
-  if (reason === 'pairing-closed') return new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode (or it ended)');
-  if (reason === 'pairing-failed') return new RemoteError('ERR_PAIRING_FAILED', 'wrong pairing code');
-  return deniedError(reason, false);
+/** What a car's ALERT during pairing means for the phone; `afterConfirm`: it came in place of PAIR_DONE. */
+function alertError(reason: DenyReason, afterConfirm: boolean): ProxkeyError {
+  const marked = { mayHaveSucceeded: afterConfirm };
+  if (reason === 'pairing-closed') return new RemoteError('ERR_PAIRING_FAILED', 'the car is not in pairing mode (or it ended)', marked);
+  if (reason === 'pairing-failed') return new RemoteError('ERR_PAIRING_FAILED', 'wrong pairing code', marked);
+  return deniedError(reason, false, afterConfirm);
 }
 
 const out = (send: Uint8Array[], events: PairingPhoneEvent[] = [], done = false): Output => output(send, events, done);

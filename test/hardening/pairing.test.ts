@@ -3,7 +3,7 @@
  * pairing mode is still open and unused when a PAIR_CONFIRM arrives.
  */
 import { describe, expect, it } from 'vitest';
-import { MessageType, type Link } from '../../src/index.js';
+import { encodeMessage, MessageType, type Link } from '../../src/index.js';
 import { wrapLink } from '../helpers/link-wrap.js';
 import { FAST_SCRYPT, pairOwner, world, type World, FailingSaveStore } from './world.js';
 
@@ -117,6 +117,27 @@ describe('pairing never crashes the car', () => {
 });
 
 describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
+  it('an ALERT in place of PAIR_DONE (unauthenticated: anyone on the path) is reported with mayHaveSucceeded; the car did enroll it', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const phone = await w.phone('alice');
+    const { link, served } = w.connect();
+    let confirmed = false;
+    const forged = wrapLink(link, {
+      send: (m, o) => {
+        if (m[0] === MessageType.PairConfirm) confirmed = true;
+        return link.send(m, o);
+      },
+      receive: async (o) => {
+        const m = await link.receive(o);
+        return confirmed ? encodeMessage({ type: MessageType.Alert, reason: 'internal-error' }) : m;
+      },
+    });
+    await expect(phone.pair(forged, code)).rejects.toMatchObject({ code: 'ERR_ALERT', mayHaveSucceeded: true });
+    await served;
+    expect(w.car.registry.state.keys).toHaveLength(1);
+  });
+
   it('rejects with mayHaveSucceeded: the car may have enrolled it', async () => {
     const w = await world();
     const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
