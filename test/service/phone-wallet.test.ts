@@ -80,8 +80,26 @@ describe('PhoneWallet saves', () => {
   });
 });
 
+/** A store whose saves wait, while held, until `let()` lets them all through in order. */
+class GatedStore extends MemoryPhoneStore {
+  #held: Promise<void> | undefined;
+  #let: () => void = () => {};
+  hold(): void {
+    this.#held = new Promise((r) => (this.#let = r));
+  }
+  let(): void {
+    this.#held = undefined;
+    this.#let();
+  }
+  override async save(s: PhoneState): Promise<void> {
+    await this.#held;
+    return super.save(s);
+  }
+}
+
 describe('PhoneWallet grant drop', () => {
-  async function sharedKeyWorld() {
+  /** A car, its owner, and a friend (on `store`) holding a shared key to it, not yet presented. */
+  async function sharedKeyWorld<S extends MemoryPhoneStore>(store: S) {
     const executed: string[] = [];
     const car = await VehicleService.open({
       store: new MemoryVehicleStore(),
@@ -95,7 +113,6 @@ describe('PhoneWallet grant drop', () => {
     const served = car.serve(c);
     await owner.pair(p, code);
     await served;
-    const store = new SlowFlakyStore();
     const errors: ProxkeyError[] = [];
     const friend = await PhoneWallet.open({ store, label: 'friend', onError: (e) => errors.push(e) });
     await friend.acceptShare((await owner.share(friend.keyRequest())).share);
@@ -107,7 +124,7 @@ describe('PhoneWallet grant drop', () => {
   }
 
   it('a failed save of the drop after the car ran the command: the result is returned, the link closed, the grant kept for next time', async () => {
-    const w = await sharedKeyWorld();
+    const w = await sharedKeyWorld(new SlowFlakyStore());
     const first = w.connect();
     w.store.failNext = true;
     const result = await w.friend.command(first.phone, 'unlock');
@@ -125,8 +142,33 @@ describe('PhoneWallet grant drop', () => {
     expect((await w.store.load())!.cars[0]!.grant).toBeUndefined();
   });
 
+  it('a grant dropped while a share of another car is being saved: both changes are kept', async () => {
+    const w = await sharedKeyWorld(new GatedStore());
+    const { store, executed } = w;
+    const other = (await (await ownerOf('car B')).share(w.friend.keyRequest())).share;
+
+    store.hold();
+    const accepted = w.friend.acceptShare(other); // its save waits
+    const { phone, served: session } = w.connect();
+    const unlocked = w.friend.command(phone, 'unlock'); // the car enrolls the key: the grant is dropped
+    while (executed.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50)); // the RESULT has reached the phone
+    store.let();
+    await Promise.all([accepted, unlocked, session]);
+
+    const state = (cars: readonly { name: string; grant?: Uint8Array }[]) => cars.map((x) => [x.name, !!x.grant]).sort();
+    expect(state(w.friend.cars())).toEqual([
+      ['Car', false],
+      ['car B', true],
+    ]);
+    expect(state((await store.load())!.cars)).toEqual([
+      ['Car', false],
+      ['car B', true],
+    ]);
+  });
+
   it('open(): the drop failing to save still hands back the result and the open connection', async () => {
-    const w = await sharedKeyWorld();
+    const w = await sharedKeyWorld(new SlowFlakyStore());
     const { phone, served } = w.connect();
     w.store.failNext = true;
     const { result, connection } = await w.friend.open(phone, 'unlock');
