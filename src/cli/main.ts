@@ -44,7 +44,7 @@ function assertArity(args: readonly string[], help: CommandHelp): void {
 }
 
 /** One line for a failure; Bluetooth failures say which of the machine's causes applies. */
-function failureLine(e: unknown, name: string, v: Values): { code: string; message: string } {
+function failureLine(e: unknown, name: string, v: Values): ReturnType<typeof describeError> {
   if (!(e instanceof BleUnavailableError)) return describeError(e);
   const problem = bluetoothProblem(name.startsWith('car ') ? 'car' : 'phone', radio(v));
   // nothing on this machine explains it: the stack's own words, without its generic hint
@@ -58,8 +58,8 @@ function reportFailure(e: unknown, name: string, v: Values, ui: Ui): number {
     process.stderr.write(`error: ${e.message} (see proxkey ${name} --help)\n`);
     return 2;
   }
-  const { code, message } = failureLine(e, name, v);
-  if (ui.json) process.stdout.write(`${JSON.stringify({ ok: false, code, error: message })}\n`);
+  const { code, message, mayHaveSucceeded } = failureLine(e, name, v);
+  if (ui.json) process.stdout.write(`${JSON.stringify({ ok: false, code, error: message, ...(mayHaveSucceeded && { mayHaveSucceeded }) })}\n`);
   process.stderr.write(`error: ${message}\n`);
   return 1;
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { carFilter, connectToCar, loadNoble } from '../adapters/noble/index.js';
-import { LocalError } from '../errors.js';
+import { LocalError, type ProxkeyError } from '../errors.js';
 import { decodeKeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
 import type { CarRecord } from '../keys/state.js';
@@ -140,7 +140,16 @@ async function reach(a: PhoneArgs, target?: CarRecord): Promise<Reach> {
   };
 }
 
-const wallet = (a: PhoneArgs) => PhoneWallet.open({ store: new FilePhoneStore(join(a.state, 'phone.json')), crypto: nodeCrypto, label: a.label ?? 'phone' });
+/** The phone's wallet; with `ui`, a save that failed after the car answered is told as a hint. */
+const wallet = (a: PhoneArgs, ui?: Ui) =>
+  PhoneWallet.open({
+    store: new FilePhoneStore(join(a.state, 'phone.json')),
+    crypto: nodeCrypto,
+    label: a.label ?? 'phone',
+    ...(ui && {
+      onError: (e: ProxkeyError) => ui.hint(`could not save this phone's state (${e.message}): the key's grant is kept and presented again next time`),
+    }),
+  });
 
 /**
  * `ms`: what the user waited (scan, connect, command); `elapsedMs`: the protocol's part (from the
@@ -201,7 +210,7 @@ export async function phonePair(a: PhoneArgs, codeOrPayload: string | undefined,
 }
 
 export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui): Promise<{ code: number; result?: CommandResult }> {
-  const w = await wallet(a);
+  const w = await wallet(a, ui);
   const name = typeof command === 'string' ? command : command.kind;
   const target = await chooseCar(w, a, name); // fail early on an unknown car, before touching the radio
   const r = await reach(a, target);

@@ -55,10 +55,28 @@ export const REASON_TEXT: Partial<Record<DenyReason, string>> = {
   'pairing-closed': 'the car is not in pairing mode (press its pairing button / run `proxkey car pair`)',
 };
 
-/** One line for any error, with what to do. */
-export function describeError(e: unknown): { code: string; message: string } {
+/** What to do after a failure that says the car may have executed the command anyway. */
+export const MAY_HAVE_RUN = 'the car may have executed it — check the car before retrying';
+
+/**
+ * One line for any error, with what to do. An error whose `mayHaveSucceeded` is set says so
+ * instead of advising a retry, and carries `mayHaveSucceeded: true` (for the --json line).
+ */
+export function describeError(e: unknown): { code: string; message: string; mayHaveSucceeded?: true } {
+  const line = describeFailure(e);
+  return e instanceof ProxkeyError && e.mayHaveSucceeded ? { ...line, mayHaveSucceeded: true } : line;
+}
+
+/** `describeError` without the flag: the line itself. */
+function describeFailure(e: unknown): { code: string; message: string } {
   if (e instanceof BleUnavailableError) return { code: e.code, message: `Bluetooth unavailable: ${e.message.replace(/\n/g, ' — ')}` };
-  if (e instanceof DeniedError) return { code: e.code, message: `denied by the car: ${e.reason} — ${REASON_TEXT[e.reason as DenyReason] ?? e.reason}` };
+  const mayHaveRun = e instanceof ProxkeyError && e.mayHaveSucceeded;
+  const advice = (otherwise: string) => (mayHaveRun ? MAY_HAVE_RUN : otherwise);
+  if (e instanceof DeniedError)
+    return {
+      code: e.code,
+      message: `denied by the car: ${e.reason} — ${REASON_TEXT[e.reason as DenyReason] ?? e.reason}${mayHaveRun ? `; ${MAY_HAVE_RUN}` : ''}`,
+    };
   if (e instanceof StoreError) return { code: e.code, message: e.message };
   if (e instanceof ProxkeyError) {
     switch (e.code) {
@@ -67,16 +85,16 @@ export function describeError(e: unknown): { code: string; message: string } {
           code: e.code,
           message: /scan/.test(e.message)
             ? 'car not found: no proxkey car is advertising nearby (is it running, powered and in range?)'
-            : `no answer from the car (${e.message}): move closer and retry`,
+            : `no answer from the car (${e.message}): ${advice('move closer and retry')}`,
         };
       case 'ERR_LINK_CLOSED':
-        return { code: e.code, message: `the connection to the car was lost (${e.message}): retry` };
+        return { code: e.code, message: `the connection to the car was lost (${e.message}): ${advice('retry')}` };
       case 'ERR_DECRYPT':
         return { code: e.code, message: 'the car failed authentication: it is not the car this phone paired with (or the message was tampered with)' };
       case 'ERR_PAIRING_FAILED':
         return { code: e.code, message: `pairing failed: ${e.message}` };
       default:
-        return { code: e.code, message: e.message };
+        return { code: e.code, message: mayHaveRun ? `${e.message}: ${MAY_HAVE_RUN}` : e.message };
     }
   }
   return { code: 'ERR_INTERNAL', message: messageOf(e) };

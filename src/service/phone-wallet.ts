@@ -9,7 +9,7 @@ import { nobleCrypto } from '../crypto/noble.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { systemRandom } from '../crypto/random.js';
 import { equalBytes } from '../bytes.js';
-import { LinkClosedError, LocalError, RemoteError } from '../errors.js';
+import { asProxkeyError, LinkClosedError, LocalError, notifyObserver, RemoteError, type ProxkeyError } from '../errors.js';
 import { carIdOf, issueGrant } from '../keys/grant.js';
 import { keyRequestFromString, keyRequestToString, type KeyRequest } from '../keys/key-request.js';
 import { openShare, sealShare } from '../keys/share.js';
@@ -23,6 +23,7 @@ import type { CommandOptions } from '../roles/phone-session.js';
 import type { Link } from '../transport/link.js';
 import { pairPhone } from '../transport/pairing-driver.js';
 import { openPhoneSession, type CommandResult, type PhoneConnection } from '../transport/phone-driver.js';
+import { TurnQueue } from '../transport/turn-queue.js';
 
 /** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
 const GRANT_SETTLED = new Set<string>(['ok', ...Object.entries(REASONS).flatMap(([name, m]) => (m.settlesGrant ? [name] : []))]);
@@ -39,6 +40,12 @@ export interface PhoneWalletOptions {
   /** Public key that verifies this phone's grant signatures, if not `identity.publicKey`. */
   readonly signingKey?: Uint8Array;
   readonly label?: string;
+  /**
+   * Failures that belong to no call's answer: a save that failed after the car had answered (the
+   * grant of a shared key the car has now enrolled is kept, presented again next time and dropped
+   * then). Exceptions thrown here are ignored.
+   */
+  readonly onError?: (error: ProxkeyError) => void;
 }
 
 /** Bounds of a wait on the car (timeout, abort signal). */
@@ -68,6 +75,8 @@ export class PhoneWallet {
   readonly #random: RandomSource;
   readonly #now: Clock;
   #state: PhoneState;
+  /** Every read-modify-save of `#state` takes one turn, so overlapping saves never lose an update. */
+  readonly #saves = new TurnQueue();
 
   private constructor(o: PhoneWalletOptions, identity: KeyCustody, state: PhoneState) {
     this.#options = o;
@@ -130,7 +139,9 @@ export class PhoneWallet {
    * car has accepted it once. Returns the result and the open connection for further commands.
    * @throws the driver's typed errors (`openPhoneSession`): `mayHaveSucceeded` says whether the
    *   car may have run the command anyway, `transient` whether retrying unchanged may help. A
-   *   failed first command keeps the grant (presenting it again is harmless).
+   *   failed first command keeps the grant (presenting it again is harmless). Once the car has
+   *   answered, a failure to save the grant's drop does not fail the call: the result and the
+   *   connection are returned, the failure goes to `onError` and the grant is kept for next time.
    */
   async open(link: Link, command: CommandInput, options: CarCommandOptions = {}): Promise<{ result: CommandResult; connection: PhoneConnection }> {
     const car = this.car(options.car);
@@ -144,7 +155,9 @@ export class PhoneWallet {
       ...(signal && { signal }),
     };
     const r = await openPhoneSession(link, session, command, { ...(intent !== undefined && { intent }), ...(car.grant && { grant: car.grant }) });
-    await this.#dropGrantOnceSettled(car, r.result.status);
+    await this.#dropGrantOnceSettled(car, r.result.status).catch((e: unknown) => {
+      notifyObserver(() => this.#options.onError?.(asProxkeyError(e, 'saving the grant drop')));
+    });
     return r;
   }
 
@@ -179,7 +192,8 @@ export class PhoneWallet {
       throw e;
     }
     if (!r.ok || r.data.length < MIN_ADVERTISING_SECRET_LENGTH || (car.advertisingSecret && equalBytes(car.advertisingSecret, r.data))) return false;
-    await this.#saveCar({ ...this.car(car.carId), advertisingSecret: r.data.slice() });
+    const advertisingSecret = r.data.slice();
+    await this.#updateCar(car.carId, (c) => ({ ...c, advertisingSecret }));
     return true;
   }
 
@@ -218,8 +232,8 @@ export class PhoneWallet {
 
   /** Forget a car on this phone (does not revoke anything at the car). */
   async forget(ref: string): Promise<void> {
-    const car = this.car(ref);
-    await this.#save({ ...this.#state, cars: this.#state.cars.filter((c) => c.carId !== car.carId) });
+    const { carId } = this.car(ref);
+    await this.#update((state) => ({ ...state, cars: state.cars.filter((c) => c.carId !== carId) }));
   }
 
   /** The owner's signed grant for the phone that made `request`. */
@@ -249,19 +263,42 @@ export class PhoneWallet {
    * is dead (revoked, expired), the grant is no longer needed.
    */
   async #dropGrantOnceSettled(car: CarRecord, status: CommandResult['status']): Promise<void> {
-    if (!car.grant || !GRANT_SETTLED.has(status)) return;
-    const { grant: _settled, ...withoutGrant } = car;
-    await this.#saveCar(withoutGrant);
+    const presented = car.grant;
+    if (!presented || !GRANT_SETTLED.has(status)) return;
+    // Only the grant that was presented: a share accepted meanwhile brings a grant of its own.
+    await this.#updateCar(car.carId, ({ grant, ...withoutGrant }) => (grant && equalBytes(grant, presented) ? withoutGrant : undefined));
   }
 
+  /** Add `car`, or replace the record with its id. */
   async #saveCar(car: CarRecord): Promise<CarRecord> {
-    await this.#save({ ...this.#state, cars: [...this.#state.cars.filter((c) => c.carId !== car.carId), car] });
+    await this.#update((state) => ({ ...state, cars: [...state.cars.filter((c) => c.carId !== car.carId), car] }));
     return car;
   }
 
-  async #save(state: PhoneState): Promise<void> {
-    await this.#options.store.save(state);
-    this.#state = state;
+  /** Change the current record of a car, if it is still known; `change` returns undefined for no change. */
+  async #updateCar(carId: string, change: (car: CarRecord) => CarRecord | undefined): Promise<void> {
+    await this.#update((state) => {
+      const current = state.cars.find((c) => c.carId === carId);
+      const changed = current && change(current);
+      return changed ? { ...state, cars: state.cars.map((c) => (c === current ? changed : c)) } : undefined;
+    });
+  }
+
+  /**
+   * One read-modify-save of the wallet state, in its turn: `next` sees the state every earlier
+   * save left (undefined: nothing to save). Memory changes only once the store has saved.
+   */
+  async #update(next: (state: PhoneState) => PhoneState | undefined): Promise<void> {
+    const turn = this.#saves.take();
+    try {
+      await turn.previous;
+      const state = next(this.#state);
+      if (!state) return;
+      await this.#options.store.save(state);
+      this.#state = state;
+    } finally {
+      turn.release();
+    }
   }
 }
 

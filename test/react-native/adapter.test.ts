@@ -190,6 +190,29 @@ describe('disconnects, bounds and typed errors', () => {
     expect(b.manager.isConnected(b.carId)).toBe(false);
   });
 
+  it('a notification monitor that fails while the car stays connected (CCCD write refused): the link ends (transport) and the connection is cancelled', async () => {
+    const b = await bench();
+    await pairOwner(b);
+    const manager = b.manager as unknown as { monitorCharacteristicForDevice: (...args: unknown[]) => unknown };
+    const monitor = manager.monitorCharacteristicForDevice.bind(b.manager);
+    let failMonitor = true;
+    manager.monitorCharacteristicForDevice = (...args: unknown[]) => {
+      if (!failMonitor) return monitor(...args);
+      const listener = args[3] as (error: Error | null, c: null) => void;
+      setTimeout(() => listener(new Error('Characteristic notify change failed'), null), 0);
+      return { remove() {} };
+    };
+    const link = await connectToCar({ manager: b.manager, filter: carFilter(b.wallet.car())! });
+    const info = await link.closed;
+    expect(info.by).toBe('transport');
+    expect(info.reason).toMatch(/notify change failed/);
+    await link.disconnected;
+    expect(b.manager.isConnected(b.carId)).toBe(false);
+    failMonitor = false;
+    const { result } = await unlockWithFilter(b);
+    expect(result.status).toBe('ok');
+  });
+
   it('no car in range: TimeoutError from the scan bound; Bluetooth unauthorized or off: BleUnavailableError with the permission hint', async () => {
     const b = await bench();
     b.manager.removeCar(b.carId);

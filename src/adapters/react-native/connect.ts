@@ -94,13 +94,25 @@ class Connection {
     this.#subscriptions.push(subscription);
   }
 
-  /** The car is gone (disconnect, or the notification monitor failed): every wait ends, the link closes. */
+  /** The car disconnected (`onDeviceDisconnected`): every wait ends, the link closes, nothing is left to release. */
   onLost(reason: string): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
     this.#reject(new LinkClosedError(reason));
     // a notification delivered just before the disconnect is still received first
     setTimeout(() => this.link?.terminate('remote', reason), 0);
+  }
+
+  /**
+   * The notification monitor failed (a CCCD write refused, the stack gave up on it) while the
+   * device may still be connected: the link ends (`transport`) and its release cancels the
+   * connection. A disconnect reports itself on the monitor first: when `onDeviceDisconnected`
+   * follows at once, the link closes as a disconnect instead.
+   */
+  onMonitorError(reason: string): void {
+    setTimeout(() => {
+      if (this.lostReason === undefined) this.link?.terminate('transport', reason);
+    }, 0);
   }
 
   detach(): void {
@@ -206,10 +218,10 @@ function writeFragment(c: Connection, fragment: Uint8Array, withoutResponse: boo
   return radio(manager, 'write', write, { timeoutMs }, { lost: c.lost }).then(() => undefined);
 }
 
-/** Notifications → the link; a monitor error (the stack's way of saying the car is gone) ends the link. */
+/** Notifications → the link; a monitor error ends the link (and the connection: `onMonitorError`). */
 function monitorNotifications(c: Connection): { remove(): void } {
   const listener = (error: BleError | null, characteristic: Characteristic | null) => {
-    if (error) return c.onLost(`notifications ended (${error.message})`);
+    if (error) return c.onMonitorError(`notifications ended (${error.message})`);
     if (!characteristic?.value) return;
     let fragment: Uint8Array;
     try {

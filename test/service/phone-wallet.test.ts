@@ -1,0 +1,183 @@
+/**
+ * PhoneWallet's saves: overlapping read-modify-saves of the wallet state never lose an update, a
+ * failed save leaves memory as it was, and a grant drop that fails to save after the car answered
+ * does not fail the command.
+ */
+import { describe, expect, it } from 'vitest';
+import { FAST_SCRYPT } from '../helpers/scrypt.js';
+import {
+  createMemoryLinkPair,
+  deterministicRandom,
+  generateP256KeyPair,
+  MemoryPhoneStore,
+  MemoryVehicleStore,
+  nobleCrypto,
+  PhoneWallet,
+  systemRandom,
+  VehicleService,
+  type Command,
+  type ProxkeyError,
+} from '../../src/index.js';
+import { carIdOf } from '../../src/keys/grant.js';
+import type { PhoneState } from '../../src/keys/state.js';
+
+/** A store whose saves take a while (so calls overlap) and can be made to fail once. */
+class SlowFlakyStore extends MemoryPhoneStore {
+  failNext = false;
+  override async save(s: PhoneState): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    return super.save(s);
+  }
+}
+
+/** An owner wallet of a made-up car (enough to share it). */
+async function ownerOf(name: string): Promise<PhoneWallet> {
+  const kp = await generateP256KeyPair(nobleCrypto, systemRandom);
+  const store = new MemoryPhoneStore();
+  const w0 = await PhoneWallet.open({ store });
+  const car = {
+    carId: carIdOf(nobleCrypto, kp.publicKey),
+    name,
+    vehicleKey: kp.publicKey,
+    advertisingSecret: new Uint8Array(32).fill(7),
+    role: 'owner' as const,
+    keyId: w0.keyId,
+    addedAt: 1,
+  };
+  await store.save({ ...(await store.load())!, cars: [car] });
+  return PhoneWallet.open({ store });
+}
+
+describe('PhoneWallet saves', () => {
+  it('two overlapping acceptShare calls keep both cars, in memory and on disk', async () => {
+    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
+    const store = new SlowFlakyStore();
+    const friend = await PhoneWallet.open({ store });
+    const sa = (await a.share(friend.keyRequest())).share;
+    const sb = (await b.share(friend.keyRequest())).share;
+    await Promise.all([friend.acceptShare(sa), friend.acceptShare(sb)]);
+    const names = (cars: readonly { name: string }[]) => cars.map((c) => c.name).sort();
+    expect(names(friend.cars())).toEqual(['car A', 'car B']);
+    expect(names((await store.load())!.cars)).toEqual(['car A', 'car B']);
+  });
+
+  it('a failed save leaves memory as it was, and the next save goes ahead', async () => {
+    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
+    const store = new SlowFlakyStore();
+    const friend = await PhoneWallet.open({ store });
+    const sa = (await a.share(friend.keyRequest())).share;
+    const sb = (await b.share(friend.keyRequest())).share;
+    store.failNext = true;
+    const [ra, rb] = await Promise.allSettled([friend.acceptShare(sa), friend.acceptShare(sb)]);
+    expect(ra.status).toBe('rejected');
+    expect(rb.status).toBe('fulfilled');
+    expect(friend.cars().map((c) => c.name)).toEqual(['car B']);
+    expect((await store.load())!.cars.map((c) => c.name)).toEqual(['car B']);
+  });
+});
+
+/** A store whose saves wait, while held, until `let()` lets them all through in order. */
+class GatedStore extends MemoryPhoneStore {
+  #held: Promise<void> | undefined;
+  #let: () => void = () => {};
+  hold(): void {
+    this.#held = new Promise((r) => (this.#let = r));
+  }
+  let(): void {
+    this.#held = undefined;
+    this.#let();
+  }
+  override async save(s: PhoneState): Promise<void> {
+    await this.#held;
+    return super.save(s);
+  }
+}
+
+describe('PhoneWallet grant drop', () => {
+  /** A car, its owner, and a friend (on `store`) holding a shared key to it, not yet presented. */
+  async function sharedKeyWorld<S extends MemoryPhoneStore>(store: S) {
+    const executed: string[] = [];
+    const car = await VehicleService.open({
+      store: new MemoryVehicleStore(),
+      random: deterministicRandom('c'),
+      name: 'Car',
+      actuator: (c: Command) => void executed.push(c.kind),
+    });
+    const owner = await PhoneWallet.open({ store: new MemoryPhoneStore(), label: 'owner' });
+    const { code } = await car.openPairing({ scrypt: FAST_SCRYPT });
+    const [p, c] = createMemoryLinkPair();
+    const served = car.serve(c);
+    await owner.pair(p, code);
+    await served;
+    const errors: ProxkeyError[] = [];
+    const friend = await PhoneWallet.open({ store, label: 'friend', onError: (e) => errors.push(e) });
+    await friend.acceptShare((await owner.share(friend.keyRequest())).share);
+    const connect = () => {
+      const [phone, carSide] = createMemoryLinkPair();
+      return { phone, served: car.serve(carSide) };
+    };
+    return { executed, store, errors, friend, connect };
+  }
+
+  it('a failed save of the drop after the car ran the command: the result is returned, the link closed, the grant kept for next time', async () => {
+    const w = await sharedKeyWorld(new SlowFlakyStore());
+    const first = w.connect();
+    w.store.failNext = true;
+    const result = await w.friend.command(first.phone, 'unlock');
+    expect(result.ok).toBe(true);
+    expect(w.executed).toEqual(['unlock']);
+    expect(first.phone.isClosed).toBe(true);
+    await first.served; // the car's session ended with the link, not at its idle timeout
+    expect(w.errors.map((e) => e.message)).toEqual(['saving the grant drop: disk full']);
+    expect(w.friend.car().grant).toBeDefined();
+
+    const second = w.connect();
+    expect((await w.friend.command(second.phone, 'lock')).ok).toBe(true);
+    await second.served;
+    expect(w.friend.car().grant).toBeUndefined();
+    expect((await w.store.load())!.cars[0]!.grant).toBeUndefined();
+  });
+
+  it('a grant dropped while a share of another car is being saved: both changes are kept', async () => {
+    const w = await sharedKeyWorld(new GatedStore());
+    const { store, executed } = w;
+    const other = (await (await ownerOf('car B')).share(w.friend.keyRequest())).share;
+
+    store.hold();
+    const accepted = w.friend.acceptShare(other); // its save waits
+    const { phone, served: session } = w.connect();
+    const unlocked = w.friend.command(phone, 'unlock'); // the car enrolls the key: the grant is dropped
+    while (executed.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50)); // the RESULT has reached the phone
+    store.let();
+    await Promise.all([accepted, unlocked, session]);
+
+    const state = (cars: readonly { name: string; grant?: Uint8Array }[]) => cars.map((x) => [x.name, !!x.grant]).sort();
+    expect(state(w.friend.cars())).toEqual([
+      ['Car', false],
+      ['car B', true],
+    ]);
+    expect(state((await store.load())!.cars)).toEqual([
+      ['Car', false],
+      ['car B', true],
+    ]);
+  });
+
+  it('open(): the drop failing to save still hands back the result and the open connection', async () => {
+    const w = await sharedKeyWorld(new SlowFlakyStore());
+    const { phone, served } = w.connect();
+    w.store.failNext = true;
+    const { result, connection } = await w.friend.open(phone, 'unlock');
+    expect(result.ok).toBe(true);
+    expect(connection.isOpen).toBe(true);
+    expect((await connection.send('lock')).ok).toBe(true);
+    await connection.close();
+    await served;
+    expect(w.executed).toEqual(['unlock', 'lock']);
+    expect(w.errors).toHaveLength(1);
+  });
+});
