@@ -173,14 +173,20 @@ export function assertBytes(value: unknown, name: string, ...lengths: number[]):
 
 /**
  * Call an application observer (an `onEvent`, `onError`, listener…: `() => options.onEvent?.(e)`)
- * and ignore what it throws: observers must never break the car, the phone or a scan.
+ * and ignore what it throws — or, for an async observer, what its promise rejects with (an
+ * unhandled rejection would end the process): observers must never break the car, the phone or a scan.
  */
 export function notifyObserver(call: () => unknown): void {
   try {
-    call();
+    const returned = call();
+    if (isThenable(returned)) returned.then(undefined, () => undefined);
   } catch {
     /* the observer's problem */
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** A failure's message, whatever was thrown. */

@@ -321,7 +321,7 @@ export class VehicleService {
 
   /**
    * Called with the new advertising secret whenever it changes (at each revocation), e.g. to
-   * re-advertise at once: `car.onAdvertisingSecretChange((s) => void peripheral.updateAdvertisingSecret(s))`.
+   * re-advertise at once: `car.onAdvertisingSecretChange((s) => peripheral.updateAdvertisingSecret(s))` (a listener that throws or rejects is ignored).
    * Returns a function that removes the listener.
    */
   onAdvertisingSecretChange(listener: (secret: Uint8Array) => void): () => void {

@@ -338,3 +338,26 @@ describe('store failures never crash the car', () => {
     expect((await w.car.audit()).filter((e) => e.command === 'lock')).toHaveLength(1);
   });
 });
+
+describe('observers never break the car', () => {
+  it('async onEvent, onError and advertising-secret listeners that reject: the car serves on and the process lives', async () => {
+    const rejected: string[] = [];
+    const reject = (what: string) => async () => {
+      rejected.push(what);
+      await Promise.resolve();
+      throw new Error(`${what}: audit db unreachable`);
+    };
+    // What an application may pass (TypeScript accepts an async function where `=> void` is asked).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    const w = await world({ car: { onEvent: reject('onEvent'), onError: reject('onError') } });
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    w.car.onAdvertisingSecretChange(reject('listener'));
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    await w.car.revoke(friend.keyId); // rotates the advertising secret: the listener rejects too
+    expect((await owner.command(w.connect().link, 'unlock')).status).toBe('ok');
+    await sleep(50); // a rejection nobody handled would surface (and fail this run) by now
+    expect(rejected).toEqual(expect.arrayContaining(['onEvent', 'listener']));
+  });
+});
