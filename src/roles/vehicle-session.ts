@@ -15,10 +15,10 @@
  * leaves the state exactly as it was; the driver decides to close.
  */
 import { type KeyCustody } from '../crypto/custody.js';
-import { generateP256KeyPair } from '../crypto/keygen.js';
 import { LocalError, RemoteError } from '../errors.js';
 import type { NoiseKey } from '../noise/functions.js';
 import { HandshakeState } from '../noise/handshake-state.js';
+import { p256Dh } from '../noise/suites.js';
 import type { Command } from '../protocol/commands.js';
 import { BodyKind, MessageType, PROTOCOL_VERSIONS, type SuiteId } from '../protocol/constants.js';
 import { keyIdOf } from '../protocol/key-id.js';
@@ -163,14 +163,13 @@ export class VehicleSession {
   async start(now: number): Promise<Output> {
     return this.#step(['new'], async () => {
       const { crypto, random } = this.#options;
-      const kp = await generateP256KeyPair(crypto, random);
-      const secret = kp.secretKey;
-      const ephemeral: NoiseKey = { publicKey: kp.publicKey, dh: (remote) => crypto.p256Ecdh(secret, remote), wipe: () => secret.fill(0) };
+      // Noise's own P-256 key: its wipe() also drops the provider's cached copy of the scalar.
+      const ephemeral: NoiseKey = await p256Dh(crypto).generateKeyPair(random);
       const challenge = encodeMessage({
         type: MessageType.Challenge,
         versions: toMask(PROTOCOL_VERSIONS),
         suites: toMask(this.#suites),
-        ephemeral: kp.publicKey,
+        ephemeral: ephemeral.publicKey,
       });
       this.#state = { kind: 'challenged', ephemeral, header: challenge.slice(0, CHALLENGE_HEADER_LENGTH), since: now };
       return out([challenge]);

@@ -12,6 +12,7 @@ import { nobleCrypto } from '../../src/crypto/noble.js';
 import { isP256PublicKey } from '../../src/crypto/p256.js';
 import { LocalError } from '../../src/errors.js';
 import { p256Dh } from '../../src/noise/suites.js';
+import { PhoneSession, softwareKey, VehicleSession } from '../../src/index.js';
 import { PROVIDERS } from './providers.js';
 import { thrown } from './wycheproof.js';
 
@@ -91,6 +92,31 @@ describe.each(PROVIDERS)('%s reads a secret once per call', (_name, crypto) => {
     const e = await p256Dh(crypto).generateKeyPair(() => seed.slice());
     await e.dh(peer);
     e.wipe!();
+    expect(copies.made.filter((c) => toHex(c) === toHex(seed))).toEqual([]);
+  });
+});
+
+describe.each(PROVIDERS)('%s: the car’s ephemeral key', (_name, crypto) => {
+  it('after an unlock no copy of the car’s ephemeral scalar is left in the provider', async () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => 0x60 + i);
+    const carKey = await softwareKey(
+      crypto,
+      Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i),
+    );
+    const phoneKey = await softwareKey(
+      crypto,
+      Uint8Array.from({ length: 32 }, (_, i) => 0x30 + i),
+    );
+    const car = new VehicleSession({ crypto, random: (n) => (n === 32 ? seed.slice() : new Uint8Array(n).fill(1)), identity: carKey });
+    const phone = new PhoneSession({ crypto, random: (n) => new Uint8Array(n).fill(9), now: () => 0, identity: phoneKey, vehicleKey: carKey.publicKey });
+    phone.begin('unlock', {}, 0);
+    copies.made.length = 0;
+    const handshake = (await phone.receive((await car.start(0)).send[0]!, 1)).send[0]!;
+    await car.receive(handshake, 2);
+    await car.answer({ type: 'find-key', found: 'known' }, 3);
+    await car.answer({ type: 'authorize', decision: 'allow' }, 4);
+    await car.answer({ type: 'execute', outcome: { ok: true } }, 5);
+    await car.close('ok');
     expect(copies.made.filter((c) => toHex(c) === toHex(seed))).toEqual([]);
   });
 });
