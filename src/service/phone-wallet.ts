@@ -21,11 +21,15 @@ import { keyIdOf } from '../protocol/key-id.js';
 import { REASONS } from '../protocol/reasons.js';
 import type { CommandOptions } from '../roles/phone-session.js';
 import type { Link } from '../transport/link.js';
+import { withDeadline } from '../transport/deadline.js';
 import { pairPhone } from '../transport/pairing-driver.js';
 import { openPhoneSession, type CommandResult, type PhoneConnection } from '../transport/phone-driver.js';
 import { TurnQueue } from '../transport/turn-queue.js';
 
 /** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
+/** Bound on one save of the wallet state (a store that hangs fails the change, it does not block the next ones). */
+export const WALLET_SAVE_TIMEOUT_MS = 10_000;
+
 const GRANT_SETTLED = new Set<string>(['ok', ...Object.entries(REASONS).flatMap(([name, m]) => (m.settlesGrant ? [name] : []))]);
 
 /** Options of `PhoneWallet.open`: store, crypto, randomness, clock, label, custody. */
@@ -294,7 +298,8 @@ export class PhoneWallet {
       await turn.previous;
       const state = next(this.#state);
       if (!state) return;
-      await this.#options.store.save(state);
+      // Bounded: a save that hangs must not hold every later change of the wallet behind it.
+      await withDeadline('saving the wallet', this.#options.store.save(state), { timeoutMs: WALLET_SAVE_TIMEOUT_MS });
       this.#state = state;
     } finally {
       turn.release();

@@ -3,7 +3,7 @@
  * failed save leaves memory as it was, and a grant drop that fails to save after the car answered
  * does not fail the command.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FAST_SCRYPT } from '../helpers/scrypt.js';
 import {
   createMemoryLinkPair,
@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js';
 import { carIdOf } from '../../src/keys/grant.js';
 import type { PhoneState } from '../../src/keys/state.js';
+import { WALLET_SAVE_TIMEOUT_MS } from '../../src/service/phone-wallet.js';
 
 /** A store whose saves take a while (so calls overlap) and can be made to fail once. */
 class SlowFlakyStore extends MemoryPhoneStore {
@@ -77,6 +78,42 @@ describe('PhoneWallet saves', () => {
     expect(rb.status).toBe('fulfilled');
     expect(friend.cars().map((c) => c.name)).toEqual(['car B']);
     expect((await store.load())!.cars.map((c) => c.name)).toEqual(['car B']);
+  });
+});
+
+describe('PhoneWallet save bound', () => {
+  it('a save that hangs fails its change after WALLET_SAVE_TIMEOUT_MS and does not block the next one', async () => {
+    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
+    class HangOnceStore extends MemoryPhoneStore {
+      hangNext = false;
+      override async save(s: PhoneState): Promise<void> {
+        if (this.hangNext) {
+          this.hangNext = false;
+          return new Promise(() => undefined);
+        }
+        return super.save(s);
+      }
+    }
+    const store = new HangOnceStore();
+    const friend = await PhoneWallet.open({ store });
+    const sa = (await a.share(friend.keyRequest())).share;
+    const sb = (await b.share(friend.keyRequest())).share;
+    vi.useFakeTimers();
+    try {
+      store.hangNext = true;
+      const hung = friend.acceptShare(sa);
+      const next = friend.acceptShare(sb);
+      const outcome = hung.then(
+        () => 'saved',
+        (e: ProxkeyError) => e.code,
+      );
+      await vi.advanceTimersByTimeAsync(WALLET_SAVE_TIMEOUT_MS);
+      expect(await outcome).toBe('ERR_TIMEOUT');
+      await next;
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(friend.cars().map((c) => c.name)).toEqual(['car B']);
   });
 });
 
