@@ -8,11 +8,11 @@
  * The lock file holds its owner's pid, a random nonce and, on Linux, the boot id and the process's
  * start time. It is written to a temp file first and hard-linked into place, so it never exists
  * half-written. A lock whose process is gone — or was taken before the last reboot, or by an
- * earlier process with the same pid — is stale: it is renamed away (atomically: only one taker
- * wins), checked to be the stale one, and replaced.
+ * earlier process with the same pid — is stale: one taker at a time (an exclusive breaker file)
+ * removes it, after checking it is still that stale lock, and links its own.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { isProcessAlive } from './process-alive.js';
@@ -40,7 +40,8 @@ export class StateLockHeldError extends LocalError {
 interface LockContent {
   readonly pid: number;
   readonly holder: StateLockHolder;
-  readonly nonce: string;
+  /** Absent in locks an earlier version wrote: those are judged by pid and boot id alone. */
+  readonly nonce?: string;
   readonly bootId?: string;
   /** Linux: the process's start time (clock ticks since boot, /proc/<pid>/stat field 22). */
   readonly startedAt?: string;
@@ -70,21 +71,22 @@ function startTimeOf(pid: number): string | undefined {
 function parse(text: string | undefined): LockContent | undefined {
   try {
     const c = JSON.parse(text ?? '') as Partial<LockContent>;
-    if (typeof c.pid !== 'number' || !Number.isInteger(c.pid) || c.pid <= 0 || typeof c.nonce !== 'string') return undefined;
-    return { pid: c.pid, holder: c.holder === 'car daemon' ? 'car daemon' : 'proxkey command', nonce: c.nonce, ...pickStrings(c) };
+    if (typeof c.pid !== 'number' || !Number.isInteger(c.pid) || c.pid <= 0) return undefined;
+    return { pid: c.pid, holder: c.holder === 'car daemon' ? 'car daemon' : 'proxkey command', ...pickStrings(c) };
   } catch {
     return undefined;
   }
 }
 
 const pickStrings = (c: Partial<LockContent>) => ({
+  ...(typeof c.nonce === 'string' && { nonce: c.nonce }),
   ...(typeof c.bootId === 'string' && { bootId: c.bootId }),
   ...(typeof c.startedAt === 'string' && { startedAt: c.startedAt }),
 });
 
 /** Whether the process that wrote `c` is still running (not a later one that got its pid). */
 function isLive(path: string, c: LockContent): boolean {
-  if (HELD.get(path)?.nonce === c.nonce) return true;
+  if (c.nonce !== undefined && HELD.get(path)?.nonce === c.nonce) return true;
   if (c.pid === process.pid) return false; // ours but not held by us: from before a reboot
   const boot = bootId();
   if (boot !== undefined && c.bootId !== undefined && boot !== c.bootId) return false;
@@ -104,10 +106,10 @@ function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): Stat
   );
 }
 
-/** Link a complete lock file into place; false when one is there. */
-function tryLink(path: string, content: LockContent): boolean {
-  const temp = `${path}.${process.pid}.${content.nonce}.tmp`;
-  writeFileSync(temp, JSON.stringify(content), { mode: 0o600 });
+/** Link a complete file (`text`) into place at `path`; false when one is there. */
+function tryLink(path: string, text: string): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
   try {
     linkSync(temp, path);
     return true;
@@ -119,28 +121,47 @@ function tryLink(path: string, content: LockContent): boolean {
   }
 }
 
+/** A breaker older than this was left by a process that died mid-break (a break takes microseconds). */
+const STALE_BREAKER_MS = 10_000;
+
 /**
- * Move a stale lock out of the way. Only if what was moved is the very lock judged stale (its
- * nonce): another taker may have replaced it meanwhile, and then its lock is put back.
+ * Remove the stale lock whose text is `stale`, under an exclusive breaker (`lock.break`, made the
+ * way a lock is): re-read under it, the lock is removed only if it is still that stale one — a
+ * lock another process linked meanwhile is never touched. False when another process is breaking
+ * it right now (the caller tries again).
  */
-function removeStale(path: string, stale: string): void {
-  const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+function removeStale(path: string, stale: string): boolean {
+  const breaker = `${path}.break`;
+  if (!tryLink(breaker, JSON.stringify({ pid: process.pid }))) {
+    if (ageMs(breaker) > STALE_BREAKER_MS) unlinkQuietly(breaker);
+    return false;
+  }
   try {
-    renameSync(path, aside);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it
-    throw e;
+    if (readOr(path) === stale) unlinkSync(path);
+  } finally {
+    unlinkQuietly(breaker);
   }
-  const moved = readOr(aside);
-  if (moved !== stale) {
-    try {
-      linkSync(aside, path); // not the stale one: a fresh lock, put back
-    } catch {
-      // a third taker linked one meanwhile: it holds the lock now
-    }
-  }
-  unlinkSync(aside);
+  return true;
 }
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+/** Sleep `ms` synchronously (the lock is taken in one synchronous step; waits here are a few ms). */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
  * Take the state lock of `dir` (which must exist), or throw `StateLockHeldError` naming the live
@@ -157,13 +178,14 @@ export function acquireStateLock(dir: string, holder: StateLockHolder): StateLoc
     ...(boot !== undefined && { bootId: boot }),
     ...(started !== undefined && { startedAt: started }),
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (tryLink(path, content)) return ownedLock(path, content);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (tryLink(path, JSON.stringify(content))) return ownedLock(path, content);
     const text = readOr(path);
     if (text === undefined) continue; // released meanwhile
     const owner = parse(text);
     if (owner && isLive(path, owner)) throw heldError(dir, owner, holder);
-    removeStale(path, text); // gone, an earlier boot or process, or not a lock this code wrote
+    // Gone, an earlier boot or process, or not a lock at all: break it (or wait for whoever is).
+    if (!removeStale(path, text)) pause(2);
   }
   throw new LocalError('ERR_INVALID_STATE', `could not take the lock of ${dir} (${path} keeps coming back): another process is starting on it`);
 }

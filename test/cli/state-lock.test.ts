@@ -4,7 +4,7 @@
  * a process that is gone, a lock from before a reboot — never keep anyone out.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,8 @@ describe('the state lock of a car directory', () => {
     writeFileSync(path, JSON.stringify({ pid: live, holder: 'car daemon', nonce: 'n1', startedAt: liveStart }));
     expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(new RegExp(`the car daemon \\(pid ${live}\\) holds .* does not answer`));
     expect(() => acquireStateLock(dir, 'car daemon')).toThrow(new RegExp(`another car daemon \\(pid ${live}\\) is running`));
+    writeFileSync(path, JSON.stringify({ pid: live, holder: 'car daemon' })); // a live lock in the first version's format (no nonce)
+    expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(StateLockHeldError);
     const stale = [
       { pid: 2147483646, holder: 'car daemon', nonce: 'n2' },
       { pid: process.pid, holder: 'car daemon', nonce: 'n3' },
@@ -84,6 +86,12 @@ describe('the state lock of a car directory', () => {
       acquireStateLock(dir, 'proxkey command').release();
     }
     expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]); // nothing left behind
+    // A breaker left by a process that died while breaking a stale lock is itself stale after 10 s.
+    writeFileSync(path, JSON.stringify({ pid: 2147483646, holder: 'car daemon', nonce: 'n6' }));
+    writeFileSync(`${path}.break`, JSON.stringify({ pid: 2147483645 }));
+    utimesSync(`${path}.break`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    acquireStateLock(dir, 'proxkey command').release();
+    expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]);
   });
 
   it('processes racing for a stale lock at the same instant: exactly one gets it', async () => {
