@@ -2,7 +2,7 @@
  * The phone's driver for owner pairing over a `Link` (`pairPhone`). Every wait is bounded. The car
  * side runs inside `serveVehicleSession` (`VehicleConnection` turns into pairing at PAIR_START).
  */
-import { AbortedError, LinkClosedError, ProxkeyError, TimeoutError } from '../errors.js';
+import { AbortedError, LinkClosedError, ProxkeyError, RemoteError, TimeoutError } from '../errors.js';
 import { PAIRING_ANSWER_TIMEOUT_MS, PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
 import type { PairingPhoneEvent, RoleOutput } from '../roles/types.js';
 import { waitMsUntil } from './deadline.js';
@@ -38,9 +38,12 @@ export async function pairPhone(link: Link, options: PairPhoneOptions): Promise<
       // The role's error says what happened; sending its last message is best effort then.
       if (error?.type === 'error') {
         await sendAll(link, o, options.signal).catch(() => undefined);
-        throw error.error;
+        throw afterConfirm(session, error.error, options);
       }
-      await sendAll(link, o, options.signal);
+      // Sending PAIR_CONFIRM: once it may have left, the car may enroll this phone.
+      await sendAll(link, o, options.signal).catch((e: unknown) => {
+        throw afterConfirm(session, e, options);
+      });
       const paired = o.events.find((e) => e.type === 'paired');
       if (paired?.type === 'paired') return paired.car;
       if (o.done) throw new ProxkeyError('ERR_PAIRING_FAILED', 'the car ended pairing');
@@ -62,10 +65,22 @@ async function nextOutput(session: PhonePairingSession, link: Link, options: Pai
     bytes = await link.receive({ timeoutMs: waitMs, signal: options.signal });
   } catch (err) {
     if (err instanceof TimeoutError && deadline !== undefined) return session.tick(Math.max(options.now(), deadline));
-    if (session.state !== 'awaiting-done') throw err;
-    if (err instanceof LinkClosedError) throw new LinkClosedError(err.message, { mayHaveSucceeded: true });
-    if (err instanceof AbortedError) throw new AbortedError('pairing after PAIR_CONFIRM', err.cause, { mayHaveSucceeded: true });
-    throw err;
+    throw afterConfirm(session, err, options);
   }
   return session.receive(bytes, options.now());
+}
+
+/**
+ * A failure once PAIR_CONFIRM was (or was being) sent, marked `mayHaveSucceeded`: the car may have
+ * enrolled this phone, and nothing the phone saw since is authenticated (an ALERT, garbage, a
+ * PAIR_DONE that does not open, a lost link) — the same class and code otherwise. Earlier: as it is.
+ */
+function afterConfirm(session: PhonePairingSession, err: unknown, options: PairPhoneOptions): unknown {
+  if (session.state !== 'awaiting-done' || !(err instanceof ProxkeyError) || err.mayHaveSucceeded) return err;
+  const marked = { mayHaveSucceeded: true, cause: err } as const;
+  if (err instanceof LinkClosedError) return new LinkClosedError(err.message, marked);
+  if (err instanceof AbortedError) return new AbortedError('pairing after PAIR_CONFIRM', err.cause, marked);
+  if (err instanceof TimeoutError) return new TimeoutError('pairing after PAIR_CONFIRM', options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS, marked);
+  if (err instanceof RemoteError) return new RemoteError(err.code, err.message, marked);
+  return new ProxkeyError(err.code, err.message, marked);
 }

@@ -3,7 +3,7 @@
  * pairing mode is still open and unused when a PAIR_CONFIRM arrives.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, MessageType, type Link } from '../../src/index.js';
+import { encodeMessage, LinkClosedError, MessageType, type Link } from '../../src/index.js';
 import { wrapLink } from '../helpers/link-wrap.js';
 import { FAST_SCRYPT, pairOwner, world, type World, FailingSaveStore } from './world.js';
 
@@ -117,6 +117,40 @@ describe('pairing never crashes the car', () => {
 });
 
 describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
+  it.each([
+    [
+      'a PAIR_DONE with one sealed byte flipped',
+      'ERR_DECRYPT',
+      (m: Uint8Array) => (m[0] === MessageType.PairDone ? Uint8Array.from(m, (b, i) => (i === m.length - 1 ? b ^ 1 : b)) : m),
+    ],
+    ['a garbage byte in place of PAIR_DONE', 'ERR_DECODE', (m: Uint8Array) => (m[0] === MessageType.PairDone ? Uint8Array.of(0xee) : m)],
+  ] as const)('%s is reported with mayHaveSucceeded (%s); the car did enroll it', async (_what, code, mangle) => {
+    const w = await world();
+    const { code: pairingCode } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const phone = await w.phone('alice');
+    const { link, served } = w.connect();
+    const mangled = wrapLink(link, { receive: async (o) => mangle(await link.receive(o)) });
+    await expect(phone.pair(mangled, pairingCode)).rejects.toMatchObject({ code, mayHaveSucceeded: true });
+    await served;
+    expect(w.car.registry.state.keys).toHaveLength(1);
+  });
+
+  it('a PAIR_CONFIRM whose send fails after it was delivered is reported with mayHaveSucceeded', async () => {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const phone = await w.phone('alice');
+    const { link, served } = w.connect();
+    const lossy = wrapLink(link, {
+      send: async (m, o) => {
+        await link.send(m, o);
+        if (m[0] === MessageType.PairConfirm) throw new LinkClosedError('write acknowledgement lost');
+      },
+    });
+    await expect(phone.pair(lossy, code)).rejects.toMatchObject({ code: 'ERR_LINK_CLOSED', mayHaveSucceeded: true });
+    await served;
+    expect(w.car.registry.state.keys).toHaveLength(1);
+  });
+
   it('an ALERT in place of PAIR_DONE (unauthenticated: anyone on the path) is reported with mayHaveSucceeded; the car did enroll it', async () => {
     const w = await world();
     const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
