@@ -129,6 +129,10 @@ export class KeyRegistry implements KeyDirectory {
   async revoke(target: string, options: RevokeOptions = {}): Promise<RevokeResult> {
     const fresh = options.advertisingSecret && { advertisingSecret: copyOf(options.advertisingSecret) };
     return this.update<RevokeResult>((s) => {
+      if (options.revoker !== undefined) {
+        const revoker = s.keys.find((k) => k.id === options.revoker);
+        if (!revoker || revoker.revoked || revoker.role !== 'owner') throw new RevokerNotActiveError(options.revoker);
+      }
       // with `advertisingSecret`: replaced in the same durable write, if the revocation changes anything
       const secret = (changed: boolean) => (fresh && changed ? fresh : {});
       if (/^[0-9a-f]{32}$/.test(target)) {
@@ -220,6 +224,19 @@ export interface RevokeOptions {
   readonly advertisingSecret?: Uint8Array;
   /** Key ids only: also revoke every (not yet revoked) shared key this owner enrolled. */
   readonly cascade?: boolean;
+  /**
+   * The key id of the phone asking (an owner's `revoke` command): checked in the same serialized
+   * update, so a phone revoked a moment earlier can no longer revoke anyone.
+   */
+  readonly revoker?: string;
+}
+
+/** The revoking phone's key is no longer an active owner (revoked meanwhile). */
+export class RevokerNotActiveError extends LocalError {
+  constructor(keyId: string) {
+    super('ERR_INVALID_STATE', `key ${keyId} is no longer an active owner: it cannot revoke`);
+    this.name = 'RevokerNotActiveError';
+  }
 }
 
 export type RevokeResult = {

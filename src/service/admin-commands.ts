@@ -5,6 +5,7 @@
  */
 import { LocalError } from '../errors.js';
 import { encodeKeyList } from '../keys/key-list.js';
+import { RevokerNotActiveError } from '../keys/key-registry.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { Command } from '../protocol/commands.js';
 import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
@@ -13,7 +14,7 @@ import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 export interface AdminTarget {
   listKeys(): Promise<readonly KeyRecord[]>;
   advertisingSecret(): Uint8Array;
-  revoke(target: string, by: string, options: { readonly cascade?: boolean }): Promise<unknown>;
+  revoke(target: string, by: string, options: { readonly cascade?: boolean; readonly revoker?: string }): Promise<unknown>;
   /** An unexpected failure (not the caller's mistake). */
   reportError(e: unknown): void;
 }
@@ -27,9 +28,10 @@ export async function runAdminCommand(car: AdminTarget, command: Command, key: K
       return { ok: true, data: car.advertisingSecret().slice() };
     case 'revoke':
       try {
-        await car.revoke(command.target, key.id, { ...(command.cascade && { cascade: true }) });
+        await car.revoke(command.target, key.id, { ...(command.cascade && { cascade: true }), revoker: key.id });
         return { ok: true };
       } catch (e) {
+        if (e instanceof RevokerNotActiveError) return { ok: false, reason: 'revoked' };
         if (e instanceof LocalError) return { ok: false, reason: e.code === 'ERR_INVALID_ARGUMENT' ? 'unknown-key' : 'not-permitted' };
         car.reportError(e);
         return { ok: false, reason: 'internal-error' };

@@ -235,7 +235,7 @@ export class VehicleService {
   readonly #adminTarget = {
     listKeys: () => this.registry.list(),
     advertisingSecret: () => this.advertisingSecret,
-    revoke: (target: string, by: string, options: { readonly cascade?: boolean }) => this.revoke(target, by, options),
+    revoke: (target: string, by: string, options: { readonly cascade?: boolean; readonly revoker?: string }) => this.revoke(target, by, options),
     reportError: (e: unknown) => this.#reportError(e),
   };
 
@@ -299,11 +299,15 @@ export class VehicleService {
    * Revoke a key (16-hex id) or grant (32-hex id): durable first, then every open session of that
    * key is closed with `revoked`. Refuses to revoke the last owner.
    */
-  async revoke(target: string, by = 'local', options: { readonly cascade?: boolean } = {}): Promise<RevokeResult> {
+  async revoke(target: string, by = 'local', options: { readonly cascade?: boolean; readonly revoker?: string } = {}): Promise<RevokeResult> {
     // A new advertising secret in the same durable write: the revoked phone keeps the old one and
     // can no longer recognise (track) the car's advertisements; the others fetch the new one.
     const before = this.advertisingSecret;
-    const r = await this.registry.revoke(target, { advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH), ...(options.cascade && { cascade: true }) });
+    const r = await this.registry.revoke(target, {
+      advertisingSecret: this.#random(ADVERTISING_SECRET_LENGTH),
+      ...(options.cascade && { cascade: true }),
+      ...(options.revoker !== undefined && { revoker: options.revoker }),
+    });
     const cascaded = r.cascaded ?? [];
     this.#audit.log({
       at: this.#now(),

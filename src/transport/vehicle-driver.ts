@@ -281,6 +281,10 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   if (!key) return { ok: false, reason: 'internal-error' };
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
+    // As a physical command is once it holds the lock: a revocation (or an end from outside)
+    // since the key was looked up — say, while an async policy or hook ran — means it is not done.
+    const denied = s.endedBy ?? (await answerer.stillEnrolled(key).catch((): DenyReason => 'internal-error'));
+    if (denied) return { ok: false, reason: denied };
     try {
       return await options.admin(command, key);
     } catch {

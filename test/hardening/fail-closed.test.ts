@@ -5,7 +5,7 @@
  * session ended from outside mid-command ends with RESULT then an authenticated CLOSE.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
+import { defaultPolicy, MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
 import { pairOwner, shareTo, sleep, world, FailingSaveStore } from './world.js';
 
 /** An actuator that takes `ms` (ignoring its signal) and records how many ran at once, and in what order. */
@@ -359,5 +359,57 @@ describe('observers never break the car', () => {
     expect((await owner.command(w.connect().link, 'unlock')).status).toBe('ok');
     await sleep(50); // a rejection nobody handled would surface (and fail this run) by now
     expect(rejected).toEqual(expect.arrayContaining(['onEvent', 'listener']));
+  });
+});
+
+describe('administrative commands after a revocation', () => {
+  /** A car whose policy holds the first `held` command until `open()`; returns when it is held. */
+  async function heldPolicyWorld(held: string) {
+    const base = defaultPolicy();
+    let gate: Promise<void> | undefined;
+    let entered!: () => void;
+    const inPolicy = new Promise<void>((r) => (entered = r));
+    const policy: Policy = async (ctx) => {
+      if (ctx.commandName === held && gate) {
+        entered();
+        await gate;
+      }
+      return base(ctx);
+    };
+    const w = await world({ car: { policy } });
+    let open!: () => void;
+    const hold = (): void => {
+      gate = new Promise<void>((r) => (open = r));
+    };
+    return { w, hold, inPolicy, open: () => open() };
+  }
+
+  it('a friend revoked while its advertising-secret waited on the policy does not get the new secret', async () => {
+    const { w, hold, inPolicy, open } = await heldPolicyWorld('advertising-secret');
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    hold();
+    const pending = friend.command(w.connect().link, { kind: 'advertising-secret' });
+    await inPolicy;
+    await w.car.revoke(friend.keyId);
+    open();
+    const r = await pending.catch((e: unknown) => e);
+    expect(r).not.toMatchObject({ status: 'ok' });
+    expect(r).toMatchObject({ status: 'revoked' });
+  });
+
+  it('an owner revoked while its revoke of another owner waited on the policy revokes no one', async () => {
+    const { w, hold, inPolicy, open } = await heldPolicyWorld('revoke');
+    const a = await pairOwner(w, 'a');
+    const b = await pairOwner(w, 'b');
+    await pairOwner(w, 'c');
+    hold();
+    const pending = b.command(w.connect().link, { kind: 'revoke', target: a.keyId });
+    await inPolicy;
+    await w.car.revoke(b.keyId); // the real owner revokes the stolen phone first
+    open();
+    expect(await pending.catch((e: unknown) => e)).toMatchObject({ status: 'revoked' });
+    expect(w.car.registry.state.keys.find((k) => k.id === a.keyId)?.revoked).toBeFalsy();
   });
 });
