@@ -1,9 +1,11 @@
 /**
  * Acting on a proximity engine's decision: `walk-away-lock` locks, `approach-unlock` unlocks —
  * each only if the car's policy allows that command for that key now, decided by the same
- * `authorizeCommand` as a session's commands (revoked, expired, not permitted, intent or ranging
- * required… all deny), with the zone the decision implies as the proximity verdict and no
- * handshake RTT (the key's samples come from a link its session authenticated).
+ * `authorizeCommand` as a session's commands (revoked, expired, not permitted, relay suspected,
+ * intent or ranging required… all deny), with the zone the decision implies as the proximity
+ * verdict. The RTT the policy sees: for approach-unlock the decision's `rttMs` (the slowest
+ * handshake of the key's open links, set by `linkProximity`; absent: `Infinity`, unmeasured), so
+ * a link whose handshake was relayed cannot unlock; for walk-away-lock 0 (locking is always safe).
  */
 import type { KeyRecord } from '../keys/key-record.js';
 import type { AuditEntry } from '../keys/state.js';
@@ -42,7 +44,9 @@ export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityD
       key,
       command,
       intent: false,
-      rttMs: 0,
+      // approach-unlock: the handshake RTT of the key's links (unmeasured: Infinity), so the relay
+      // bound applies; a walk-away lock is always safe and may follow a link that is gone: 0
+      rttMs: decision.type === 'walk-away-lock' ? 0 : (decision.rttMs ?? Infinity),
       sessionAgeMs: 0,
       now: car.now(),
       proximity,
