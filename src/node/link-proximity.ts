@@ -32,6 +32,12 @@ export interface LinkProximityOptions {
   readonly onDecision?: (d: ProximityDecision) => void;
   /** Keys tracked at once (with an open link, or a walk-away lock pending); a link of one more key is not sampled. Default 64. */
   readonly maxKeys?: number;
+  /**
+   * Whether an enrolled key is active now (not revoked, inside its validity window): a link of an
+   * inactive one is not sampled. Default: every enrolled key counts as active (the policy still
+   * denies the others' decisions).
+   */
+  readonly isActiveKey?: (keyId: string) => boolean;
 }
 
 /**
@@ -52,7 +58,8 @@ export interface LinkProximityOptions {
  * policy's relay bound applies to it as to a session's command.
  *
  * Bounded: a key's engine state is forgotten once its last link closed and no walk-away lock is
- * pending (or once that lock fell due), and when its session is denied `revoked` (or `forget`);
+ * pending (or once that lock fell due), when a session of it is denied `revoked` or `expired` or
+ * closed `revoked`, and by `forget`; with `isActiveKey`, an inactive enrolled key is not sampled;
  * at most `maxKeys` keys are tracked at once.
  */
 export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions = {}) {
@@ -61,8 +68,6 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
   const early = new WeakMap<object, { rssi: number; at: number }[]>();
   /** Links whose session authenticated a key the car did not know (yet: a grant may enroll it). */
   const unknown = new WeakMap<object, LinkKey>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
   const handle = (events: readonly ProximityEvent[]) => {
     for (const e of events) {
       if (e.type === 'zone') continue;
@@ -71,22 +76,10 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
       notifyObserver(() => o.onDecision?.(decision));
     }
     keys.sweep();
-    schedule();
+    timer.schedule();
   };
-  const schedule = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const next = engine.nextDeadline();
-    if (stopped || next === undefined) return;
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        handle(engine.tick(now()));
-      },
-      Math.max(0, Math.min(60_000, next - now() + 1)),
-    );
-    timer.unref?.();
-  };
+  const timer = new DeadlineTimer(engine, now, handle);
+  const schedule = () => timer.schedule();
   const bind = (link: object | undefined, bound: LinkKey | undefined) => {
     if (!link || !bound || !keys.bind(link, bound)) return void (link && early.delete(link));
     const events: ProximityEvent[] = [];
@@ -104,35 +97,35 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
     hooks,
     /**
      * For `VehicleService`'s `onEvent` (`(e, keyId, link) => proximity.onEvent(e, link)`): learns the
-     * link's key id and handshake RTT at authentication (an enrolled key), or once the session's
-     * grant enrolled its key (`enrolled`); a session denied `revoked` drops its key.
+     * link's key id and handshake RTT at authentication (an enrolled, active key), or once the
+     * session's grant enrolled its key (`enrolled`); a session denied `revoked` or `expired`, or
+     * closed `revoked` (the owner revoked the key while it was connected), drops its key.
      */
     onEvent(e: VehicleEvent, link?: object): void {
-      if (e.type === 'authenticated' && e.known) bind(link, { keyId: e.keyId, rttMs: e.rttMs });
+      const active = (keyId: string) => o.isActiveKey?.(keyId) ?? true;
+      if (e.type === 'authenticated' && e.known && active(e.keyId)) bind(link, { keyId: e.keyId, rttMs: e.rttMs });
       else if (e.type === 'authenticated' && link) unknown.set(link, { keyId: e.keyId, rttMs: e.rttMs });
       else if (e.type === 'enrolled' && link)
         bind(
           link,
           [unknown.get(link)].find((u) => u?.keyId === e.key.id),
         );
-      else if (e.type === 'decision' && e.result === 'revoked') forget(e.keyId);
+      else if (e.type === 'decision' && (e.result === 'revoked' || e.result === 'expired')) forget(e.keyId);
+      else if (e.type === 'closed' && e.reason === 'revoked' && link && keys.of(link)) forget(keys.of(link)!.keyId);
     },
     /** For `startCarPeripheral`'s `onRssi`. */
     onRssi(link: object, rssi: number): void {
-      if (stopped) return;
+      if (timer.stopped) return;
       const at = now();
       const bound = keys.of(link);
       if (bound !== undefined) return handle(engine.sample(bound.keyId, rssi, at));
-      const kept = early.get(link) ?? [];
-      kept.push({ rssi, at });
-      if (kept.length > 16) kept.shift();
-      early.set(link, kept);
+      early.set(link, [...(early.get(link) ?? []), { rssi, at }].slice(-16));
     },
     /** The link closed (the phone left, or the radio dropped it): `linkLost` for its key. */
     onClose(link: object): void {
       early.delete(link);
       const bound = keys.close(link);
-      if (bound === undefined || stopped) return; // shutting down: closing links is not phones leaving
+      if (bound === undefined || timer.stopped) return; // shutting down: closing links is not phones leaving
       const events = engine.linkLost(bound.keyId, now());
       keys.release(bound.keyId);
       handle(events);
@@ -145,9 +138,7 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
     },
     /** No more timers (shutdown). */
     stop(): void {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      timer.stop();
     },
   };
 }
@@ -224,5 +215,42 @@ class TrackedKeys {
     this.#open.delete(keyId);
     this.#retained.delete(keyId);
     this.engine.forget(keyId);
+  }
+}
+
+/** One timer at the engine's next deadline: a walk-away lock falls due with no new samples. */
+class DeadlineTimer {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(
+    readonly engine: ProximityEngine,
+    readonly now: () => number,
+    readonly fire: (events: readonly ProximityEvent[]) => void,
+  ) {}
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const next = this.engine.nextDeadline();
+    if (this.#stopped || next === undefined) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.fire(this.engine.tick(this.now()));
+      },
+      Math.max(0, Math.min(60_000, next - this.now() + 1)),
+    );
+    this.#timer.unref?.();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

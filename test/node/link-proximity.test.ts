@@ -22,6 +22,8 @@ afterEach(() => {
 });
 
 const keyIdOf = (i: number) => i.toString(16).padStart(16, '0');
+const decision = (keyId: string, result: 'revoked' | 'expired', at: number) =>
+  ({ type: 'decision', keyId, command: undefined, result, rttMs: 20, intent: false, proximity: undefined, ranging: undefined, at }) as const;
 
 describe('linkProximity keeps bounded state', () => {
   it('strangers (authenticated, known: false) leave no engine state and no timer; an enrolled key still gets its decisions', () => {
@@ -114,13 +116,43 @@ describe('linkProximity keeps bounded state', () => {
       t += 250;
     }
     expect(engine.state('gone')).toBeDefined();
-    proximity.onEvent(
-      { type: 'decision', keyId: 'gone', command: undefined, result: 'revoked', rttMs: 20, intent: false, proximity: undefined, ranging: undefined, at: t },
-      link,
-    );
+    proximity.onEvent(decision('gone', 'revoked', t), link);
     proximity.onRssi(link, -45);
     expect(engine.state('gone')).toBeUndefined();
     expect(proximity.trackedKeys).toBe(0);
+    proximity.stop();
+  });
+});
+
+describe('linkProximity drops keys that are no longer active', () => {
+  it('a session denied expired, or closed revoked (revoked while connected), drops its key', () => {
+    let t = 1_000;
+    const engine = new ProximityEngine({ now: () => t });
+    const proximity = linkProximity(engine, { now: () => t });
+    const [a, b] = [{}, {}];
+    proximity.onEvent({ type: 'authenticated', keyId: 'a', known: true, rttMs: 20 }, a);
+    proximity.onEvent({ type: 'authenticated', keyId: 'b', known: true, rttMs: 20 }, b);
+    for (let k = 0; k < 8; k++) {
+      proximity.onRssi(a, -45);
+      proximity.onRssi(b, -45);
+      t += 250;
+    }
+    proximity.onEvent(decision('a', 'expired', t), a);
+    proximity.onEvent({ type: 'closed', reason: 'revoked' }, b);
+    expect([engine.state('a'), engine.state('b'), proximity.trackedKeys]).toEqual([undefined, undefined, 0]);
+    proximity.stop();
+  });
+
+  it('with isActiveKey, a link of an enrolled but inactive key (revoked, expired) is not sampled', () => {
+    const t = 1_000;
+    const engine = new ProximityEngine({ now: () => t });
+    const proximity = linkProximity(engine, { now: () => t, isActiveKey: (id) => id !== 'revoked' });
+    const [gone, ok] = [{}, {}];
+    proximity.onEvent({ type: 'authenticated', keyId: 'revoked', known: true, rttMs: 20 }, gone);
+    proximity.onEvent({ type: 'authenticated', keyId: 'active', known: true, rttMs: 20 }, ok);
+    proximity.onRssi(gone, -45);
+    proximity.onRssi(ok, -45);
+    expect([engine.state('revoked'), engine.state('active') !== undefined]).toEqual([undefined, true]);
     proximity.stop();
   });
 });
