@@ -76,6 +76,12 @@ export interface ProximityDecision {
   readonly cause: DecisionCause;
   /** Latest distance estimate, when one exists. */
   readonly distanceM: number | undefined;
+  /**
+   * Car side, approach-unlock: the slowest handshake RTT (ms) of the key's open links, set by
+   * `linkProximity` (the engine does not know it). Passive entry passes it to the policy, so its
+   * relay bound applies; an approach-unlock without it counts as unmeasured (`Infinity`).
+   */
+  readonly rttMs?: number;
 }
 
 /** What the engine emits: zone changes and decisions. */

@@ -1,9 +1,11 @@
 /**
  * Acting on a proximity engine's decision: `walk-away-lock` locks, `approach-unlock` unlocks —
  * each only if the car's policy allows that command for that key now, decided by the same
- * `authorizeCommand` as a session's commands (revoked, expired, not permitted, intent or ranging
- * required… all deny), with the zone the decision implies as the proximity verdict and no
- * handshake RTT (the key's samples come from a link its session authenticated).
+ * `authorizeCommand` as a session's commands (revoked, expired, not permitted, relay suspected,
+ * intent or ranging required… all deny), with the zone the decision implies as the proximity
+ * verdict. The RTT the policy sees: for approach-unlock the decision's `rttMs` (the slowest
+ * handshake of the key's open links, set by `linkProximity`; absent: `Infinity`, unmeasured), so
+ * a link whose handshake was relayed cannot unlock; for walk-away-lock 0 (locking is always safe).
  */
 import type { KeyRecord } from '../keys/key-record.js';
 import type { AuditEntry } from '../keys/state.js';
@@ -16,38 +18,92 @@ import type { ProximityVerdict } from '../roles/types.js';
 import { checkedOutcome, type ExecutionOutcome } from '../roles/vehicle-requests.js';
 import { boundedHooks, boundedPolicy } from '../transport/bounded-callbacks.js';
 
+/** What a passive-entry decision came to: `ok`, a denial reason, or `superseded` (a newer decision for the key came first; nothing driven). */
+export type PassiveEntryResult = 'ok' | 'superseded' | DenyReason;
+
+/**
+ * Per key, which passive-entry decision is the newest (one per car). Authorization (a ranging hook
+ * may take seconds) runs before a decision's turn on the actuation lock, so a slow approach-unlock
+ * could otherwise get its turn after a later, faster walk-away-lock and leave the car open after
+ * its owner left: a decision that gets its turn once a newer one for its key exists is skipped.
+ */
+export class PassiveEntryOrder {
+  readonly #keys = new Map<string, { newest: number; running: number }>();
+
+  /** A decision for `keyId` arrived: `isNewest()` until another one for that key arrives; call `end()` once it is done. */
+  begin(keyId: string): { readonly isNewest: () => boolean; readonly end: () => void } {
+    const k = this.#keys.get(keyId) ?? { newest: 0, running: 0 };
+    this.#keys.set(keyId, k);
+    const mine = ++k.newest;
+    k.running++;
+    return {
+      isNewest: () => k.newest === mine,
+      end: () => {
+        if (--k.running === 0) this.#keys.delete(keyId);
+      },
+    };
+  }
+}
+
 /** What passive entry needs from the car. */
 export interface PassiveEntryCar {
   findKey(keyId: string): KeyRecord | undefined;
   readonly policy: Policy;
   readonly hooks: VehicleHooks | undefined;
-  /** The car's actuator, serialised with every session's (one physical action at a time). */
-  actuate(command: Command, key: KeyRecord): Promise<ExecutionOutcome>;
+  /** The car's one order of passive-entry decisions. */
+  readonly order: PassiveEntryOrder;
+  /**
+   * The car's actuator, serialised with every session's (one physical action at a time);
+   * `stillCurrent` is asked once the lock is held, right before acting: a reason denies (nothing driven).
+   */
+  actuate(command: Command, key: KeyRecord, stillCurrent: () => DenyReason | undefined): Promise<ExecutionOutcome>;
   now(): number;
   /** Audit; `unauthenticated` entries are rate-limited. */
   log(entry: AuditEntry, unauthenticated: boolean): void;
   isActiveKey(keyId: string): boolean;
 }
 
-/** Decide and (if allowed) drive one passive-entry decision; returns `ok` or the denial reason. Never throws for a refusal. */
-export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityDecision): Promise<'ok' | DenyReason> {
+/**
+ * Decide and (if allowed) drive one passive-entry decision; returns `ok`, the denial reason, or
+ * `superseded` (a newer decision for the key arrived before this one's turn on the actuation lock).
+ * Never throws for a refusal.
+ */
+export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityDecision): Promise<PassiveEntryResult> {
+  const turn = car.order.begin(decision.keyId);
+  try {
+    return await decide(car, decision, turn.isNewest);
+  } finally {
+    turn.end();
+  }
+}
+
+async function decide(car: PassiveEntryCar, decision: ProximityDecision, isNewest: () => boolean): Promise<PassiveEntryResult> {
   const command = toCommand(decision.type === 'walk-away-lock' ? 'lock' : 'unlock');
   const zone: ProximityVerdict['zone'] = decision.type === 'walk-away-lock' ? (decision.cause === 'far' ? 'far' : 'unknown') : 'near';
   const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
   const key = car.findKey(decision.keyId);
-  let result: 'ok' | DenyReason = 'unknown-key';
+  let result: PassiveEntryResult = 'unknown-key';
   if (key) {
     const hooks = car.hooks && boundedHooks(car.hooks);
     const { decision: verdict } = await authorizeCommand(boundedPolicy(car.policy), hooks, {
       key,
       command,
       intent: false,
-      rttMs: 0,
+      // approach-unlock: the handshake RTT of the key's links (unmeasured: Infinity), so the relay
+      // bound applies; a walk-away lock is always safe and may follow a link that is gone: 0
+      rttMs: decision.type === 'walk-away-lock' ? 0 : (decision.rttMs ?? Infinity),
       sessionAgeMs: 0,
       now: car.now(),
       proximity,
     });
-    result = verdict === 'allow' ? checkedOutcome(await car.actuate(command, key)).status : verdict;
+    let superseded = false;
+    // at its turn on the lock: a newer decision for this key came first (`busy` drives nothing)
+    const stillCurrent = (): DenyReason | undefined => {
+      superseded = !isNewest();
+      return superseded ? 'busy' : undefined;
+    };
+    result = verdict === 'allow' ? checkedOutcome(await car.actuate(command, key, stillCurrent)).status : verdict;
+    if (superseded) result = 'superseded';
   }
   car.log(
     {

@@ -41,7 +41,7 @@ import type { VehicleEvent } from '../transport/vehicle-event.js';
 import { runAdminCommand } from './admin-commands.js';
 import { ConnectionAdmission, MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS, type AdmittedConnection } from './admission.js';
 import { AuditTrail, lastAuditTime } from './audit-trail.js';
-import { runPassiveEntry } from './passive-entry.js';
+import { PassiveEntryOrder, runPassiveEntry, type PassiveEntryResult } from './passive-entry.js';
 
 export { MAX_UNAUTHENTICATED_CONNECTIONS, UNAUTHENTICATED_GRACE_MS } from './admission.js';
 
@@ -102,6 +102,7 @@ export class VehicleService {
   readonly #audit: AuditTrail;
   readonly #clock: TrustedClock;
   readonly #actuation = new ActuationLock();
+  readonly #passiveEntryOrder = new PassiveEntryOrder();
   readonly #handshakeLane = createSerialLane();
   readonly #admission: ConnectionAdmission;
 
@@ -336,10 +337,11 @@ export class VehicleService {
   /**
    * Act on a proximity engine's decision for `decision.keyId`: `walk-away-lock` locks,
    * `approach-unlock` unlocks — each only if the car's policy allows that command for that key
-   * now (`runPassiveEntry`). Audited as `passive-entry` either way. Returns `ok` or the denial
-   * reason; never throws for a policy or actuator refusal.
+   * now (`runPassiveEntry`). Audited as `passive-entry` either way. Returns `ok`, the denial
+   * reason, or `superseded` (a newer decision for the key got there first: nothing driven); never
+   * throws for a policy or actuator refusal.
    */
-  async passiveEntry(decision: ProximityDecision): Promise<'ok' | DenyReason> {
+  async passiveEntry(decision: ProximityDecision): Promise<PassiveEntryResult> {
     const findKey = (id: string) => this.registry.state.keys.find((k) => k.id === id);
     const session = this.#options.session;
     return runPassiveEntry(
@@ -347,16 +349,17 @@ export class VehicleService {
         findKey,
         policy: this.#policy,
         hooks: this.#hooks,
+        order: this.#passiveEntryOrder,
         // as in a session: one physical action at a time, bounded, a throw is `actuator-failed`
-        actuate: (command, key) =>
+        actuate: (command, key, stillCurrent) =>
           runActuator(
             {
               actuator: this.#options.actuator,
               lock: this.#actuation,
               ...(session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: session.actuatorTimeoutMs }),
               ...(session?.actuationWaitMs !== undefined && { actuationWaitMs: session.actuationWaitMs }),
-              // it may have waited for the lock: a revocation meanwhile means nothing is driven
-              stillAllowed: () => (findKey(key.id)?.revoked ? 'revoked' : undefined),
+              // it may have waited for the lock: a revocation, or a newer decision for the key, meanwhile means nothing is driven
+              stillAllowed: () => (findKey(key.id)?.revoked ? 'revoked' : stillCurrent()),
             },
             command,
             key,

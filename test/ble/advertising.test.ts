@@ -835,7 +835,7 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
     });
     const owner = await service.registry.enroll((await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey, { role: 'owner' });
     expect(await service.passiveEntry({ type: 'walk-away-lock', keyId: owner.id, at: 0, cause: 'link-lost', distanceM: undefined })).toBe('actuator-failed');
-    expect(await service.passiveEntry({ type: 'approach-unlock', keyId: owner.id, at: 0, cause: 'near', distanceM: 0.8 })).toBe('ranging-failed');
+    expect(await service.passiveEntry({ type: 'approach-unlock', keyId: owner.id, at: 0, cause: 'near', distanceM: 0.8, rttMs: 20 })).toBe('ranging-failed');
     expect((await service.audit()).map((e) => [e.event, e.command, e.result, e.proximity])).toEqual([
       ['passive-entry', 'lock', 'actuator-failed', 'unknown'],
       ['passive-entry', 'unlock', 'ranging-failed', 'near'],
@@ -858,6 +858,7 @@ describe('car daemon passive entry (linkProximity → VehicleService.passiveEntr
       at: 0,
       cause: type === 'walk-away-lock' ? 'far' : 'near',
       distanceM: 12.5,
+      rttMs: 20,
     });
     expect(await service.passiveEntry(decision('walk-away-lock', owner.id))).toBe('ok');
     expect(await service.passiveEntry(decision('walk-away-lock', friend.id))).toBe('not-permitted');
