@@ -63,7 +63,9 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
   const { keys: perKey, ...engineOptions } = c.proximity ?? {};
   const engine = new ProximityEngine({ ...engineOptions, now: () => performance.now() });
   for (const [keyId, settings] of Object.entries(perKey ?? {})) engine.configureKey(keyId, settings);
-  const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d) });
+  let opened: VehicleService | undefined;
+  // Links of revoked or expired keys feed no passive entry (the car exists before any link).
+  const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d), isActiveKey: (id) => opened?.isActiveKey(id) ?? false });
   const car = await VehicleService.open({
     store,
     crypto: carCrypto(c),
@@ -78,6 +80,7 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
     // what no session's answer carries (a failed audit append, a failing callback): the car serves on
     onError: (e) => ui.info(`  car error (${e.code}): ${e.message}`),
   });
+  opened = car;
   const reportPassiveEntry = (d: ProximityDecision) =>
     void car.passiveEntry(d).then(
       (result) =>

@@ -392,6 +392,11 @@ export class VehicleService {
   }
 
   /** An enrolled key that is not revoked and inside its validity window now. */
+  /** Whether `keyId` is an enrolled key that is not revoked and inside its validity window now (the car's trusted time). */
+  isActiveKey(keyId: string): boolean {
+    return this.#isActiveKey(keyId);
+  }
+
   #isActiveKey(keyId: string): boolean {
     const key = this.registry.state.keys.find((k) => k.id === keyId);
     const now = this.#now();
