@@ -18,26 +18,34 @@ import type { ProximityVerdict } from '../roles/types.js';
 import { checkedOutcome, type ExecutionOutcome } from '../roles/vehicle-requests.js';
 import { boundedHooks, boundedPolicy } from '../transport/bounded-callbacks.js';
 
-/** What a passive-entry decision came to: `ok`, a denial reason, or `superseded` (a newer decision for the key came first; nothing driven). */
+/** What a passive-entry decision came to: `ok`, a denial reason, or `superseded` (a newer allowed decision for the key came first; nothing driven). */
 export type PassiveEntryResult = 'ok' | 'superseded' | DenyReason;
 
 /**
- * Per key, which passive-entry decision is the newest (one per car). Authorization (a ranging hook
- * may take seconds) runs before a decision's turn on the actuation lock, so a slow approach-unlock
+ * Per key, the order of passive-entry decisions (one per car). Authorization (a ranging hook may
+ * take seconds) runs before a decision's turn on the actuation lock, so a slow approach-unlock
  * could otherwise get its turn after a later, faster walk-away-lock and leave the car open after
- * its owner left: a decision that gets its turn once a newer one for its key exists is skipped.
+ * its owner left: a decision that gets its turn once a *newer allowed* one for its key exists is
+ * skipped. A newer decision that is denied supersedes nothing (a relayed approach-unlock that is
+ * refused must not cancel the walk-away-lock before it).
  */
 export class PassiveEntryOrder {
-  readonly #keys = new Map<string, { newest: number; running: number }>();
+  readonly #keys = new Map<string, { arrived: number; allowed: number; running: number }>();
 
-  /** A decision for `keyId` arrived: `isNewest()` until another one for that key arrives; call `end()` once it is done. */
-  begin(keyId: string): { readonly isNewest: () => boolean; readonly end: () => void } {
-    const k = this.#keys.get(keyId) ?? { newest: 0, running: 0 };
+  /**
+   * A decision for `keyId` arrived. `allowed()` once its authorization allowed it;
+   * `superseded()` while a newer decision for the key has been allowed; `end()` once it is done.
+   */
+  begin(keyId: string): { readonly allowed: () => void; readonly superseded: () => boolean; readonly end: () => void } {
+    const k = this.#keys.get(keyId) ?? { arrived: 0, allowed: 0, running: 0 };
     this.#keys.set(keyId, k);
-    const mine = ++k.newest;
+    const mine = ++k.arrived;
     k.running++;
     return {
-      isNewest: () => k.newest === mine,
+      allowed: () => {
+        k.allowed = Math.max(k.allowed, mine);
+      },
+      superseded: () => k.allowed > mine,
       end: () => {
         if (--k.running === 0) this.#keys.delete(keyId);
       },
@@ -71,13 +79,17 @@ export interface PassiveEntryCar {
 export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityDecision): Promise<PassiveEntryResult> {
   const turn = car.order.begin(decision.keyId);
   try {
-    return await decide(car, decision, turn.isNewest);
+    return await decide(car, decision, turn);
   } finally {
     turn.end();
   }
 }
 
-async function decide(car: PassiveEntryCar, decision: ProximityDecision, isNewest: () => boolean): Promise<PassiveEntryResult> {
+async function decide(
+  car: PassiveEntryCar,
+  decision: ProximityDecision,
+  turn: { readonly allowed: () => void; readonly superseded: () => boolean },
+): Promise<PassiveEntryResult> {
   const command = toCommand(decision.type === 'walk-away-lock' ? 'lock' : 'unlock');
   const zone: ProximityVerdict['zone'] = decision.type === 'walk-away-lock' ? (decision.cause === 'far' ? 'far' : 'unknown') : 'near';
   const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };
@@ -97,11 +109,12 @@ async function decide(car: PassiveEntryCar, decision: ProximityDecision, isNewes
       proximity,
     });
     let superseded = false;
-    // at its turn on the lock: a newer decision for this key came first (`busy` drives nothing)
+    // at its turn on the lock: a newer allowed decision for this key came first (`busy` drives nothing)
     const stillCurrent = (): DenyReason | undefined => {
-      superseded = !isNewest();
+      superseded = turn.superseded();
       return superseded ? 'busy' : undefined;
     };
+    if (verdict === 'allow') turn.allowed();
     result = verdict === 'allow' ? checkedOutcome(await car.actuate(command, key, stillCurrent)).status : verdict;
     if (superseded) result = 'superseded';
   }

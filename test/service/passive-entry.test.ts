@@ -1,7 +1,8 @@
 /**
  * `VehicleService.passiveEntry` keeps opposite decisions for one key in the order they were made:
- * one that gets its turn on the actuation lock after a newer decision for its key arrived is
- * `superseded` (nothing driven, audited), however long its authorization (a ranging hook) took.
+ * one that gets its turn on the actuation lock after a newer *allowed* decision for its key is
+ * `superseded` (nothing driven, audited), however long its authorization (a ranging hook) took;
+ * a newer decision that is denied supersedes nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryVehicleStore, VehicleService, generateP256KeyPair, nobleCrypto, systemRandom, type ProximityDecision } from '../../src/index.js';
@@ -54,6 +55,15 @@ describe('passive entry: opposite decisions in order', () => {
     const b = car.passiveEntry(lock(keyId, 11));
     expect([await first, await a, await b]).toEqual(['ok', 'superseded', 'ok']);
     expect(actuated).toEqual(['lock', 'lock']);
+  });
+
+  it('a newer decision that is denied supersedes nothing: a relayed approach-unlock (refused) leaves the walk-away-lock before it to run', async () => {
+    const { car, actuated, keyId } = await carWith({ rangingMs: (c) => (c === 'lock' ? 300 : 5) });
+    const a = car.passiveEntry(lock(keyId, 0)); // the owner walks away; ranging takes a while
+    await sleep(50);
+    const b = car.passiveEntry({ ...unlock(keyId, 50), rttMs: 400 }); // a relay box at the door
+    expect([await a, await b]).toEqual(['ok', 'relay-suspected']);
+    expect(actuated).toEqual(['lock']); // the car is locked
   });
 
   it('decisions that do not overlap all run', async () => {
