@@ -290,19 +290,27 @@ export class PhoneWallet {
 
   /**
    * One read-modify-save of the wallet state, in its turn: `next` sees the state every earlier
-   * save left (undefined: nothing to save). Memory changes only once the store has saved.
+   * save left (undefined: nothing to save). Memory changes only once the store has saved — also
+   * when the save ends after the caller was told it timed out: memory and disk never disagree.
+   * The caller waits at most WALLET_SAVE_TIMEOUT_MS for its turn and as long for its save; the
+   * next change starts only once this save has really ended, so a late save can never land
+   * over a newer one (a store that hangs makes each later change time out in turn).
    */
   async #update(next: (state: PhoneState) => PhoneState | undefined): Promise<void> {
     const turn = this.#saves.take();
+    let ended: Promise<unknown> = Promise.resolve();
+    const bound = { timeoutMs: WALLET_SAVE_TIMEOUT_MS };
     try {
-      await turn.previous;
+      await withDeadline('waiting for an earlier save of the wallet', turn.previous, bound);
       const state = next(this.#state);
       if (!state) return;
-      // Bounded: a save that hangs must not hold every later change of the wallet behind it.
-      await withDeadline('saving the wallet', this.#options.store.save(state), { timeoutMs: WALLET_SAVE_TIMEOUT_MS });
-      this.#state = state;
+      const saving = this.#options.store.save(state).then(() => {
+        this.#state = state;
+      });
+      ended = saving.catch(() => undefined);
+      await withDeadline('saving the wallet', saving, bound);
     } finally {
-      turn.release();
+      void ended.then(turn.release);
     }
   }
 }

@@ -82,38 +82,64 @@ describe('PhoneWallet saves', () => {
 });
 
 describe('PhoneWallet save bound', () => {
-  it('a save that hangs fails its change after WALLET_SAVE_TIMEOUT_MS and does not block the next one', async () => {
-    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
-    class HangOnceStore extends MemoryPhoneStore {
-      hangNext = false;
-      override async save(s: PhoneState): Promise<void> {
-        if (this.hangNext) {
-          this.hangNext = false;
-          return new Promise(() => undefined);
-        }
-        return super.save(s);
-      }
+  /** A store whose next save takes `ms` (Infinity: never ends), then completes. */
+  class SlowOnceStore extends MemoryPhoneStore {
+    nextMs: number | undefined;
+    override async save(s: PhoneState): Promise<void> {
+      const ms = this.nextMs;
+      this.nextMs = undefined;
+      if (ms !== undefined) await new Promise((r) => (Number.isFinite(ms) ? setTimeout(r, ms) : undefined));
+      return super.save(s);
     }
-    const store = new HangOnceStore();
+  }
+
+  async function twoShares() {
+    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
+    const store = new SlowOnceStore();
     const friend = await PhoneWallet.open({ store });
-    const sa = (await a.share(friend.keyRequest())).share;
-    const sb = (await b.share(friend.keyRequest())).share;
+    return { store, friend, sa: (await a.share(friend.keyRequest())).share, sb: (await b.share(friend.keyRequest())).share };
+  }
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'saved',
+      (e: ProxkeyError) => e.code,
+    );
+  const names = (cars: readonly { name: string }[]) => cars.map((c) => c.name).sort();
+
+  it('a save that hangs fails its change at WALLET_SAVE_TIMEOUT_MS, and each later change in turn (never over it)', async () => {
+    const { store, friend, sa, sb } = await twoShares();
     vi.useFakeTimers();
     try {
-      store.hangNext = true;
-      const hung = friend.acceptShare(sa);
-      const next = friend.acceptShare(sb);
-      const outcome = hung.then(
-        () => 'saved',
-        (e: ProxkeyError) => e.code,
-      );
+      store.nextMs = Infinity;
+      const a = codeOf(friend.acceptShare(sa));
+      const b = codeOf(friend.acceptShare(sb));
       await vi.advanceTimersByTimeAsync(WALLET_SAVE_TIMEOUT_MS);
-      expect(await outcome).toBe('ERR_TIMEOUT');
-      await next;
+      expect(await a).toBe('ERR_TIMEOUT');
+      await vi.advanceTimersByTimeAsync(WALLET_SAVE_TIMEOUT_MS);
+      expect(await b).toBe('ERR_TIMEOUT');
     } finally {
       vi.useRealTimers();
     }
-    expect(friend.cars().map((c) => c.name)).toEqual(['car B']);
+    expect(friend.cars()).toEqual([]);
+  });
+
+  it('a save that ends after its timeout: it is kept in memory too, and the next change lands after it, not under it', async () => {
+    const { store, friend, sa, sb } = await twoShares();
+    vi.useFakeTimers();
+    try {
+      store.nextMs = WALLET_SAVE_TIMEOUT_MS + 1_000;
+      const a = codeOf(friend.acceptShare(sa));
+      await vi.advanceTimersByTimeAsync(WALLET_SAVE_TIMEOUT_MS);
+      expect(await a).toBe('ERR_TIMEOUT'); // the caller is told at the bound; the save goes on
+      const b = codeOf(friend.acceptShare(sb)); // waits for that save to really end
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(await b).toBe('saved');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(names(friend.cars())).toEqual(['car A', 'car B']);
+    expect(names((await store.load())!.cars)).toEqual(['car A', 'car B']);
+    expect(names((await PhoneWallet.open({ store })).cars())).toEqual(['car A', 'car B']);
   });
 });
 
