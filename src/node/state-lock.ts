@@ -8,11 +8,11 @@
  * The lock file holds its owner's pid, a random nonce and, on Linux, the boot id and the process's
  * start time. It is written to a temp file first and hard-linked into place, so it never exists
  * half-written. A lock whose process is gone — or was taken before the last reboot, or by an
- * earlier process with the same pid — is stale: one taker at a time (an exclusive breaker file)
- * removes it, after checking it is still that stale lock, and links its own.
+ * earlier process with the same pid — is stale: one taker at a time (an exclusive breaker file,
+ * itself judged like a lock) removes it, after checking it is still that stale lock, and links its own.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { isProcessAlive } from './process-alive.js';
@@ -121,19 +121,17 @@ function tryLink(path: string, text: string): boolean {
   }
 }
 
-/** A breaker older than this was left by a process that died mid-break (a break takes microseconds). */
-const STALE_BREAKER_MS = 10_000;
-
 /**
- * Remove the stale lock whose text is `stale`, under an exclusive breaker (`lock.break`, made the
- * way a lock is): re-read under it, the lock is removed only if it is still that stale one — a
- * lock another process linked meanwhile is never touched. False when another process is breaking
- * it right now (the caller tries again).
+ * Remove the stale lock whose text is `stale`, under an exclusive breaker (`lock.break`, made and
+ * judged the way a lock is): re-read under it, the lock is removed only if it is still that stale
+ * one — a lock another process linked meanwhile is never touched. False when another live process
+ * is breaking it right now (the caller tries again); a breaker whose process is gone is removed.
  */
-function removeStale(path: string, stale: string): boolean {
+function removeStale(path: string, stale: string, content: LockContent): boolean {
   const breaker = `${path}.break`;
-  if (!tryLink(breaker, JSON.stringify({ pid: process.pid }))) {
-    if (ageMs(breaker) > STALE_BREAKER_MS) unlinkQuietly(breaker);
+  if (!tryLink(breaker, JSON.stringify(content))) {
+    const other = parse(readOr(breaker));
+    if (!other || !isLive(breaker, other)) unlinkQuietly(breaker);
     return false;
   }
   try {
@@ -142,14 +140,6 @@ function removeStale(path: string, stale: string): boolean {
     unlinkQuietly(breaker);
   }
   return true;
-}
-
-function ageMs(path: string): number {
-  try {
-    return Date.now() - statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
 }
 
 function unlinkQuietly(path: string): void {
@@ -185,9 +175,9 @@ export function acquireStateLock(dir: string, holder: StateLockHolder): StateLoc
     const owner = parse(text);
     if (owner && isLive(path, owner)) throw heldError(dir, owner, holder);
     // Gone, an earlier boot or process, or not a lock at all: break it (or wait for whoever is).
-    if (!removeStale(path, text)) pause(2);
+    if (!removeStale(path, text, content)) pause(2);
   }
-  throw new LocalError('ERR_INVALID_STATE', `could not take the lock of ${dir} (${path} keeps coming back): another process is starting on it`);
+  throw new StateLockHeldError(`could not take the lock of ${dir}: another process is taking it right now, try again`, 'proxkey command');
 }
 
 function ownedLock(path: string, content: LockContent): StateLock {

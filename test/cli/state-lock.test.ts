@@ -86,12 +86,18 @@ describe('the state lock of a car directory', () => {
       acquireStateLock(dir, 'proxkey command').release();
     }
     expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]); // nothing left behind
-    // A breaker left by a process that died while breaking a stale lock is itself stale after 10 s.
+    // A breaker left by a process that died while breaking a stale lock is stale too, whatever its
+    // mtime says (a clock set back after a reboot); a live process's breaker is waited for.
     writeFileSync(path, JSON.stringify({ pid: 2147483646, holder: 'car daemon', nonce: 'n6' }));
-    writeFileSync(`${path}.break`, JSON.stringify({ pid: 2147483645 }));
-    utimesSync(`${path}.break`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    writeFileSync(`${path}.break`, JSON.stringify({ pid: 2147483645, holder: 'proxkey command', nonce: 'b1' }));
+    utimesSync(`${path}.break`, new Date(Date.now() + 1_800_000), new Date(Date.now() + 1_800_000));
     acquireStateLock(dir, 'proxkey command').release();
     expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]);
+    writeFileSync(path, JSON.stringify({ pid: 2147483646, holder: 'car daemon', nonce: 'n7' }));
+    writeFileSync(`${path}.break`, JSON.stringify({ pid: live, holder: 'proxkey command', nonce: 'b2', startedAt: liveStart }));
+    expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(StateLockHeldError); // retryable: acquireStateLockWaiting waits
+    rmSync(`${path}.break`);
+    acquireStateLock(dir, 'proxkey command').release();
   });
 
   it('processes racing for a stale lock at the same instant: exactly one gets it', async () => {
