@@ -3,10 +3,12 @@
  * Used by `proxkey car serve`; a custom car daemon wires it the same way:
  *
  * ```ts
+ * let car: VehicleService | undefined;
  * const proximity = linkProximity(new ProximityEngine({ now: () => performance.now() }), {
- *   onDecision: (d) => void car.passiveEntry(d),
+ *   onDecision: (d) => void car?.passiveEntry(d),
+ *   isActiveKey: (keyId) => car?.isActiveKey(keyId) ?? false, // revoked / expired keys feed nothing
  * });
- * const car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e, _keyId, link) => proximity.onEvent(e, link) });
+ * car = await VehicleService.open({ ...options, hooks: proximity.hooks, onEvent: (e, _keyId, link) => proximity.onEvent(e, link) });
  * await startCarPeripheral({
  *   bleno, advertising: { secret: car.advertisingSecret, now: car.now },
  *   onRssi: (link, rssi) => proximity.onRssi(link, rssi),
