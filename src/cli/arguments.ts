@@ -68,6 +68,18 @@ export function int(v: string | undefined, what: string): number | undefined {
   return n;
 }
 
+/** An integer option within `min..max` (a timer above 2^31 − 1 ms would fire at once). */
+export function intIn(v: string | undefined, what: string, min: number, max: number): number | undefined {
+  const n = int(v, what);
+  if (n !== undefined && (n < min || n > max)) throw new UsageError(`${what}: expected ${min}..${max}, got ${n}`);
+  return n;
+}
+
+/** Bounds of --timeout (ms): at most 10 minutes. */
+const TIMEOUT_MS = { min: 1, max: 600_000 } as const;
+/** Bounds of `share --days`: a share of at least one day, at most 100 years (a key without end: leave --days out). */
+const SHARE_DAYS = { min: 1, max: 36_500 } as const;
+
 /**
  * The radio from --hci / --uart, else from PROXKEY_HCI (a number: hciN; a path: a serial or
  * emulated controller), so a whole guide can be followed over another controller unchanged.
@@ -84,7 +96,7 @@ export function radio(v: Values): { hci?: number; uart?: string } {
 export function phoneArgs(v: Values): PhoneArgs {
   return {
     state: v.state ?? defaultState(),
-    timeoutMs: int(v.timeout, '--timeout') ?? 10_000,
+    timeoutMs: intIn(v.timeout, '--timeout', TIMEOUT_MS.min, TIMEOUT_MS.max) ?? 10_000,
     ...(v.car && { car: v.car }),
     ...(v.intent && { intent: true }),
     ...(v.sim && { sim: true }),
@@ -121,7 +133,8 @@ export function setupArgs(v: Values): SetupArgs {
 
 /** `share`'s options. */
 export function shareArgs(v: Values): { permissions?: string; days?: number } {
-  return { ...(v.permissions && { permissions: v.permissions }), ...(v.days && { days: int(v.days, '--days') }) };
+  const days = intIn(v.days, '--days', SHARE_DAYS.min, SHARE_DAYS.max);
+  return { ...(v.permissions && { permissions: v.permissions }), ...(days !== undefined && { days }) };
 }
 
 /** `conformance`'s arguments (`--role car|phone` is required). */
@@ -133,6 +146,6 @@ export function conformanceArgs(v: Values): ConformanceArgs {
     ...(v.self && { self: true }),
     ...(v.code && { code: v.code }),
     ...(v['max-commands'] && { maxCommands: int(v['max-commands'], '--max-commands') }),
-    timeoutMs: int(v.timeout, '--timeout') ?? 10_000,
+    timeoutMs: intIn(v.timeout, '--timeout', TIMEOUT_MS.min, TIMEOUT_MS.max) ?? 10_000,
   };
 }

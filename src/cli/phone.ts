@@ -3,6 +3,7 @@
  * revoke. State lives in the phone's directory (file store); the car is reached over BLE (noble)
  * or, with `--sim`, a simulated car in this process (its state in `<state>/sim-car`).
  */
+import { UsageError } from './arguments.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { carFilter, connectToCar, loadNoble } from '../adapters/noble/index.js';
@@ -170,11 +171,10 @@ function showResult(ui: Ui, r: CommandResult, ms: number): number {
 function pairingCode(a: PhoneArgs, codeOrPayload: string | undefined): string | undefined {
   if (!codeOrPayload) {
     if (a.sim) return undefined;
-    throw new LocalError('ERR_INVALID_ARGUMENT', 'pair needs the 8-digit code the car shows: proxkey pair <code>');
+    throw new UsageError('pair needs the 8-digit code the car shows: proxkey pair <code>');
   }
   const code = codeOrPayload.startsWith('proxkey://') ? parsePairingPayload(codeOrPayload).code : codeOrPayload;
-  if (!/^\d{8}$/.test(code))
-    throw new LocalError('ERR_INVALID_ARGUMENT', `"${code}" is not a pairing code: it has 8 digits (the car shows it, e.g. proxkey pair 48213907)`);
+  if (!/^\d{8}$/.test(code)) throw new UsageError(`"${code}" is not a pairing code: it has 8 digits (the car shows it, e.g. proxkey pair 48213907)`);
   return code;
 }
 
@@ -274,24 +274,24 @@ export async function phoneRequestKey(a: PhoneArgs, ui: Ui): Promise<number> {
 }
 
 export async function phoneShare(a: PhoneArgs, request: string | undefined, opts: { permissions?: string; days?: number }, ui: Ui): Promise<number> {
-  if (!request) throw new LocalError('ERR_INVALID_ARGUMENT', "share needs the friend's key request: proxkey share <pkreq1…>");
+  if (!request) throw new UsageError("share needs the friend's key request: proxkey share <pkreq1…>");
   const w = await wallet(a);
   const permissions = (opts.permissions ?? 'unlock,lock')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const notAfter = opts.days ? Date.now() + opts.days * 86_400_000 : undefined;
+  const notAfter = opts.days !== undefined ? Date.now() + opts.days * 86_400_000 : undefined;
   const car = await chooseCar(w, a, 'share');
-  const { share, grantId } = await w.share(request, { car: car.carId, permissions, ...(notAfter && { notAfter }) });
+  const { share, grantId } = await w.share(request, { car: car.carId, permissions, ...(notAfter !== undefined && { notAfter }) });
   ui.result({ share, grantId, permissions, notAfter: notAfter ?? null }, share);
   ui.hint(
-    `grant ${grantId}: ${permissions.join(', ')}${notAfter ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>`,
+    `grant ${grantId}: ${permissions.join(', ')}${notAfter !== undefined ? ` until ${new Date(notAfter).toISOString()}` : ''}; the friend runs: proxkey accept <share>`,
   );
   return 0;
 }
 
 export async function phoneAccept(a: PhoneArgs, share: string | undefined, ui: Ui): Promise<number> {
-  if (!share) throw new LocalError('ERR_INVALID_ARGUMENT', 'accept needs the share string: proxkey accept <pkshare1…>');
+  if (!share) throw new UsageError('accept needs the share string: proxkey accept <pkshare1…>');
   const w = await wallet(a);
   const car = await w.acceptShare(share);
   ui.result(

@@ -47,6 +47,21 @@ describe('help', () => {
     }
   });
 
+  it('missing arguments and values out of range are usage errors (exit 2): a 0-day share never expiring, a timer that would fire at once', async () => {
+    for (const [argv, message] of [
+      [['share', 'pkreq1.x', '--days', '0'], /--days: expected 1\.\.36500, got 0/],
+      [['share', 'pkreq1.x', '--days', '100000000'], /--days: expected 1\.\.36500/],
+      [['unlock', '--timeout', '3000000000'], /--timeout: expected 1\.\.600000/],
+      [['unlock', '--timeout', '0'], /--timeout: expected 1\.\.600000, got 0/],
+      [['share'], /share needs the friend's key request/],
+      [['accept'], /accept needs the share string/],
+    ] as const) {
+      const r = await cli(...argv, '--sim', '--state', join(home, 'usage'));
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(message);
+    }
+  });
+
   it('extra arguments are a usage error, not ignored', async () => {
     for (const argv of [
       ['unlock', 'foo', 'bar'],
@@ -90,10 +105,10 @@ describe('with a simulated car', () => {
     expect(JSON.parse(r.out).cars).toHaveLength(1);
   });
 
-  it.each([['1234'], ['abcdefgh'], ['123456789'], []])('pair %s is refused before the radio is touched (one line, exit 1)', async (...code) => {
+  it.each([['1234'], ['abcdefgh'], ['123456789'], []])('pair %s is refused before the radio is touched (one line, exit 2: usage)', async (...code) => {
     // no --sim: a real radio would be opened after the check; this one is missing (hci 9)
     const r = await cli('pair', ...code, '--hci', '9', '--state', join(home, 'badcode'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toEqual([
       expect.stringMatching(code.length ? /^error: ".*" is not a pairing code: it has 8 digits/ : /^error: pair needs the 8-digit code/),
     ]);
