@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { carFilter, connectToCar, loadNoble } from '../adapters/noble/index.js';
 import { LocalError, type ProxkeyError } from '../errors.js';
-import { decodeKeyList } from '../keys/key-list.js';
+import { decodeKeyList, KEYS_PER_PAGE, type KeyList } from '../keys/key-list.js';
 import { parsePairingPayload } from '../keys/pairing-mode.js';
 import type { CarRecord } from '../keys/state.js';
 import { logActuator } from '../node/actuators.js';
@@ -233,10 +233,24 @@ export async function phoneCommand(a: PhoneArgs, command: CommandInput, ui: Ui):
   }
 }
 
+/** Every page of the car's key list (a page holds 23; `total` saturates at 255), one command each. */
+async function allKeys(a: PhoneArgs, ui: Ui): Promise<{ code: number; list?: KeyList }> {
+  const first = await phoneCommand(a, 'list-keys', ui);
+  if (first.code !== 0 || !first.result) return { code: first.code };
+  let last = decodeKeyList(first.result.data);
+  const entries = [...last.entries];
+  for (let page = 1; page <= 255 && last.entries.length === KEYS_PER_PAGE && (entries.length < last.total || last.total === 255); page++) {
+    const next = await phoneCommand(a, { kind: 'list-keys', page }, ui);
+    if (next.code !== 0 || !next.result) return { code: next.code };
+    last = decodeKeyList(next.result.data);
+    entries.push(...last.entries);
+  }
+  return { code: 0, list: { total: Math.max(last.total, entries.length), page: 0, entries } };
+}
+
 export async function phoneKeys(a: PhoneArgs, ui: Ui): Promise<number> {
-  const { code, result } = await phoneCommand(a, 'list-keys', ui);
-  if (code !== 0 || !result) return code;
-  const list = decodeKeyList(result.data);
+  const { code, list } = await allKeys(a, ui);
+  if (code !== 0 || !list) return code;
   const mine = (await wallet(a)).keyId;
   const perms = (p: readonly string[]) => (p.includes('*') ? 'all (*)' : p.join(','));
   ui.result(

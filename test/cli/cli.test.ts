@@ -11,6 +11,7 @@ import { COMMAND_RUNS } from '../../src/cli/commands.js';
 import { COMMANDS } from '../../src/cli/main.js';
 import { FileVehicleStore } from '../../src/node/file-stores.js';
 import { VehicleService } from '../../src/service/vehicle-service.js';
+import { generateP256KeyPair, nobleCrypto, systemRandom } from '../../src/index.js';
 import { cli } from './run-cli.js';
 
 let home: string;
@@ -60,6 +61,19 @@ describe('help', () => {
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err, argv.join(' ')).toMatch(message);
     }
+  });
+
+  it('keys lists every key of a car with more than one page of them (23 a page)', async () => {
+    const state = join(home, 'many-keys');
+    expect((await cli('pair', '--sim', '--state', state)).code).toBe(0);
+    const car = await VehicleService.open({ store: new FileVehicleStore(join(state, 'sim-car')), actuator: () => undefined });
+    for (let i = 0; i < 25; i++)
+      await car.registry.enroll((await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey, { role: 'shared', label: `friend ${i}` });
+    await car.flushAudit({ final: true });
+    const r = await cli('keys', '--sim', '--json', '--state', state);
+    expect(r.code, r.err).toBe(0);
+    const listed = JSON.parse(r.out) as { total: number; keys: unknown[] };
+    expect([listed.total, listed.keys.length]).toEqual([26, 26]);
   });
 
   it('extra arguments are a usage error, not ignored', async () => {
