@@ -7,6 +7,7 @@
 import {
   PhoneWallet,
   decodeKeyList,
+  KEYS_PER_PAGE,
   parsePairingPayload,
   type CarRecord,
   type CommandInput,
@@ -82,9 +83,16 @@ export class PhoneApp {
     return this.#withCar((link) => this.wallet.command(link, command, { car, intent, timeoutMs: COMMAND_TIMEOUT_MS }));
   }
 
-  /** The car's keys (first page), or the denial. */
+  /** The car's keys (every page: 23 a page, `total` saturating at 255), or the denial. */
   async listKeys(car: string): Promise<{ readonly keys: readonly KeyListEntry[] } | { readonly denied: CommandResult }> {
-    const r = await this.command(car, 'list-keys');
-    return r.ok ? { keys: decodeKeyList(r.data).entries } : { denied: r };
+    const keys: KeyListEntry[] = [];
+    for (let page = 0; page <= 255; page++) {
+      const r = await this.command(car, page === 0 ? 'list-keys' : { kind: 'list-keys', page });
+      if (!r.ok) return { denied: r };
+      const list = decodeKeyList(r.data);
+      keys.push(...list.entries);
+      if (list.entries.length < KEYS_PER_PAGE || (keys.length >= list.total && list.total < 255)) break;
+    }
+    return { keys };
   }
 }
