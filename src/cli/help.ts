@@ -70,7 +70,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   keys: {
     usage: 'keys [--car C]',
     summary: "(owner) list the car's keys",
-    details: "Asks the car over an authenticated session. `*` marks this phone's own key.",
+    details: 'Asks the car over an authenticated session (every page of its list). "← this phone" marks this phone\'s own key.',
     maxArgs: 0,
     options: ['car', ...PHONE],
   },

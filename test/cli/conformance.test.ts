@@ -198,7 +198,7 @@ describe('proxkey decode', () => {
   it('reads @file, reports an ALERT and a fragment, and rejects garbage with exit 1', async () => {
     const file = join(dir, 'alert.hex');
     writeFileSync(file, '0f 0b\n');
-    expect(JSON.parse((await cli('decode', `@${file}`)).out)).toMatchObject({ message: 'Alert', reason: 'malformed' });
+    expect(JSON.parse((await cli('decode', `@${file}`)).out)).toMatchObject([{ message: 'Alert', reason: 'malformed' }]); // a capture: an array, even of one
     expect(JSON.parse((await cli('decode', 'c101')).out)).toMatchObject({ fragment: { start: true, end: true, seq: 1 }, payload: '01' });
     expect((await cli('decode', '7777')).code).toBe(1);
   });
