@@ -1,8 +1,9 @@
 /**
  * `proxkey car setup` and its templates: the example files are the templates rendered for a
  * standard install (one source), the written config loads (comments and all), the unit runs this
- * install's node and proxkey, the state dir gets its owner and 0700, reruns keep edits, and a
- * missing user is one line with the command that creates it.
+ * install's node and proxkey, the state dir gets its owner and 0700 (only a new, empty or car's
+ * one, unless --force), reruns keep edits and refuse a --dir/--user the kept files contradict,
+ * step 2 is quoted for the shell, and a missing user is one line with the command that creates it.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
