@@ -151,9 +151,23 @@ function bluetoothdRunning(): boolean {
   }
 }
 
-export function bluetoothdCheck(): Check {
-  const name = 'adapter not held by bluetoothd';
+/**
+ * bluetoothd must not hold the adapter proxkey uses. For hci0 (the default) a running bluetoothd
+ * fails the check; for another adapter it is only informative: bluetoothd may be told to leave it
+ * alone, and whether it holds that one cannot be told from here (it takes every adapter unless
+ * configured otherwise).
+ */
+export function bluetoothdCheck(hci = 0): Check {
+  const name = `adapter${hci === 0 ? '' : ` hci${hci}`} not held by bluetoothd`;
   if (!bluetoothdRunning()) return { name, ok: true, detail: 'bluetoothd is not running' };
+  if (hci !== 0)
+    return {
+      name,
+      ok: false,
+      optional: true,
+      detail: `bluetoothd is running; whether it holds hci${hci} cannot be told from here`,
+      fix: `if proxkey cannot open hci${hci}: sudo systemctl stop bluetooth`,
+    };
   return {
     name,
     ok: false,
@@ -187,7 +201,7 @@ function nodeCheck(): Check {
 
 /** Every check, for `proxkey doctor`. */
 export function allChecks(t: RadioTarget): Check[] {
-  const radio = t.uart ? [adapterCheck(t)] : [adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck()];
+  const radio = t.uart ? [adapterCheck(t)] : [adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck(t.hci)];
   // a car needs only bleno, a phone only noble: one missing is a problem only if both are
   const [phone, car] = [packageCheck('phone'), packageCheck('car')];
   const either = phone.ok || car.ok;
@@ -206,8 +220,11 @@ export function allChecks(t: RadioTarget): Check[] {
  * when every check passes (then the stack's own message is all there is).
  */
 export function bluetoothProblem(role: 'phone' | 'car', t: RadioTarget): string | undefined {
-  const checks = t.uart ? [packageCheck(role), adapterCheck(t)] : [packageCheck(role), adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck()];
-  const bad = checks.find((c) => !c.ok);
+  const checks = t.uart
+    ? [packageCheck(role), adapterCheck(t)]
+    : [packageCheck(role), adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck(t.hci)];
+  // a needed check first; an informative one (bluetoothd with another adapter) may still explain it
+  const bad = checks.find((c) => !c.ok && !c.optional) ?? checks.find((c) => !c.ok);
   return bad && `${bad.name}: ${bad.detail} — ${bad.fix ?? ''}`;
 }
 

@@ -2,15 +2,17 @@
  * `proxkey car setup`: prepare this machine to run the car daemon as a service — a commented
  * configuration, the systemd unit for this install's real paths (this node, this proxkey), the
  * state directory owned by the daemon's user — and print the next steps. Files that exist are
- * kept (rerun-safe) unless `--force`. It does not create the car's key: the first `car serve`
- * does, as the daemon's user.
+ * kept (rerun-safe) unless `--force`; a rerun whose --user or --dir contradicts a kept file is
+ * refused (without them it takes theirs), and so is a state directory that is neither new, empty
+ * nor a car's. It does not create the car's key: the first `car serve` does, as the daemon's user.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { loadCarConfig } from './config.js';
 import { LocalError } from '../errors.js';
 import { writeFileAtomic } from '../node/atomic-file.js';
-import { EXAMPLE_INSTALL, carConfigTemplate, systemdUnit, type InstallPaths } from './templates.js';
+import { EXAMPLE_INSTALL, arg, carConfigTemplate, systemdUnit, type InstallPaths } from './templates.js';
 import type { Ui } from './ui.js';
 
 export interface SetupArgs {
@@ -77,11 +79,69 @@ export function installPaths(a: SetupArgs): InstallPaths {
   };
 }
 
+/** A shell word: as in the unit's ExecStart when it needs no quotes, else single-quoted (no $ or ` expansion). */
+const shellArg = (s: string) => (arg(s) === s ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** What the unit file says: its `User=` and the paths of its `ReadWritePaths=` (unquoted). */
+function unitSays(text: string): { user?: string; paths?: string[] } {
+  const user = /^User=(.*)$/m.exec(text)?.[1]?.trim();
+  const rw = /^ReadWritePaths=(.*)$/m.exec(text)?.[1];
+  const paths = rw && [...rw.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => m[2] ?? m[1]!.replace(/\\(.)/g, '$1'));
+  return { ...(user && { user }), ...(paths && { paths }) };
+}
+
+/**
+ * This install's paths, consistent with the config and unit a rerun keeps (without `--force`):
+ * no --dir takes the kept config's stateDir, no --user the kept unit's User=; one that differs
+ * from what a kept file says is refused (the service would not run: its user could not open its
+ * state directory, or the config would point at another one).
+ */
+export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
+  let p = installPaths(a);
+  if (a.force) return p;
+  const refuse = (file: string, says: string, flag: string, keep: string) =>
+    new LocalError(
+      'ERR_INVALID_STATE',
+      `${file} (kept: it exists) says ${says}, not ${flag}: pass ${keep} to keep it, or --force to rewrite the config and the unit with ${flag}`,
+    );
+  if (existsSync(p.config)) {
+    const said = loadCarConfig(p.config).stateDir;
+    const dir = said === undefined ? undefined : resolve(said);
+    if (dir !== undefined && a.dir === undefined) p = { ...p, stateDir: dir };
+    else if (dir !== undefined && dir !== p.stateDir) throw refuse(p.config, `stateDir ${dir}`, `--dir ${p.stateDir}`, `--dir ${shellArg(dir)}`);
+  }
+  if (existsSync(unitPath)) {
+    const unit = unitSays(readFileSync(unitPath, 'utf8'));
+    if (unit.user !== undefined && a.user === undefined) p = { ...p, user: unit.user };
+    else if (unit.user !== undefined && unit.user !== p.user) throw refuse(unitPath, `User=${unit.user}`, `--user ${p.user}`, `--user ${shellArg(unit.user)}`);
+    if (unit.paths && !unit.paths.map((x) => resolve(x)).includes(p.stateDir))
+      throw refuse(unitPath, `ReadWritePaths=${unit.paths.join(' ')}`, `--dir ${p.stateDir}`, `--dir ${shellArg(unit.paths[0]!)}`);
+  }
+  return p;
+}
+
+/**
+ * Refuse to take over (chown to the daemon's user, chmod 0700) a state directory that already
+ * exists and is neither empty nor a car's (vehicle.json, audit.jsonl), unless `force`.
+ */
+function checkStateDir(dir: string, user: string, force: boolean): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new LocalError('ERR_INVALID_STATE', `--dir ${dir} exists and is not a directory: pick another state directory`);
+  const entries = readdirSync(dir);
+  if (force || entries.length === 0 || entries.includes('vehicle.json') || entries.includes('audit.jsonl')) return;
+  throw new LocalError(
+    'ERR_INVALID_STATE',
+    `--dir ${dir} is not empty and holds no car (no vehicle.json or audit.jsonl): setup would make it 0700 and owned by ${user}; pick a new or empty directory, or --force to take this one over`,
+  );
+}
+
 /** Write config + unit, create the state directory; print what was done and what to do next. */
 export async function carSetup(a: SetupArgs, ui: Ui): Promise<number> {
-  const p = installPaths(a);
-  const who = account(p.user);
   const unitPath = resolve(a.unit ?? DEFAULT_UNIT_PATH);
+  if (a.user !== undefined) account(a.user); // a user that does not exist is the first thing to fix
+  const p = keptInstall(a, unitPath);
+  const who = account(p.user);
+  checkStateDir(p.stateDir, p.user, !!a.force);
   const config = await writeKept(p.config, carConfigTemplate(p), 0o640, !!a.force);
   // the daemon's user reads the config; only root edits it
   if (config === 'wrote' && process.getuid?.() === 0) chownSync(p.config, 0, who.gid);
@@ -90,12 +150,12 @@ export async function carSetup(a: SetupArgs, ui: Ui): Promise<number> {
   const st = statSync(p.stateDir);
   if (st.uid !== who.uid || st.gid !== who.gid) chownSync(p.stateDir, who.uid, who.gid);
   chmodSync(p.stateDir, 0o700);
-  const serve = `${p.node} ${p.cli} car serve --config ${p.config}`;
+  const serve = [p.node, p.cli, 'car', 'serve', '--config', p.config].map(shellArg).join(' ');
   const steps: [string, string][] = [
     ['proxkey drives the adapter itself', 'sudo systemctl disable --now bluetooth'],
     [
       'try it in the foreground as the service will run it (Ctrl-C stops)',
-      `sudo systemd-run --pty --uid=${p.user} -p AmbientCapabilities="CAP_NET_RAW CAP_NET_ADMIN" -p SupplementaryGroups=gpio ${serve} --pair`,
+      `sudo systemd-run --pty --uid=${shellArg(p.user)} -p AmbientCapabilities="CAP_NET_RAW CAP_NET_ADMIN" -p SupplementaryGroups=gpio ${serve} --pair`,
     ],
     ['run it as a service', 'sudo systemctl daemon-reload && sudo systemctl enable --now proxkey-car'],
     ['its log: decisions, pairing codes, recoveries', 'journalctl -u proxkey-car -f'],

@@ -81,7 +81,7 @@ ${p.actuators === 'gpio' ? GPIO_SECTION : LOG_SECTION}
 }
 
 /** A systemd Exec argument, quoted when it needs to be. */
-const arg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
+export const arg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
 
 /** The systemd unit (Type=notify with a watchdog) for these paths. */
 export function systemdUnit(p: InstallPaths): string {

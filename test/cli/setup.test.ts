@@ -1,10 +1,12 @@
 /**
  * `proxkey car setup` and its templates: the example files are the templates rendered for a
  * standard install (one source), the written config loads (comments and all), the unit runs this
- * install's node and proxkey, the state dir gets its owner and 0700, reruns keep edits, and a
- * missing user is one line with the command that creates it.
+ * install's node and proxkey, the state dir gets its owner and 0700 (only a new, empty or car's
+ * one, unless --force), reruns keep edits and refuse a --dir/--user the kept files contradict,
+ * step 2 is quoted for the shell, and a missing user is one line with the command that creates it.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,5 +99,83 @@ describe('proxkey car setup', () => {
     expect(r.err).toMatch(/^error: user "no-such-user-proxkey" does not exist: create it first \(sudo useradd --system/);
     r = await setup('--actuator', 'relay');
     expect(r.err).toMatch(/^error: --actuator: expected gpio or log, got "relay"/);
+  });
+});
+
+describe('proxkey car setup: what it may take over, and reruns', () => {
+  const me = userInfo();
+  let n = 0;
+  /** A fresh install root: config, unit and the setup command with only the flags given. */
+  const install = () => {
+    const root = join(dir, `install-${++n}`);
+    const config = join(root, 'car.json');
+    const unit = join(root, 'proxkey-car.service');
+    const setup = (...extra: string[]) => cli('car', 'setup', '--config', config, '--unit', unit, ...extra);
+    return { root, config, unit, setup };
+  };
+
+  it("refuses a --dir that exists and is neither empty nor a car's; an empty one or a car's is taken; --force takes any", async () => {
+    const { root, config, setup } = install();
+    const other = join(root, 'lib');
+    mkdirSync(join(other, 'otherapp'), { recursive: true, mode: 0o755 });
+    chmodSync(other, 0o755);
+    let r = await setup('--dir', other, '--user', me.username);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^error: --dir .*lib is not empty and holds no car \(no vehicle\.json or audit\.jsonl\): setup would make it 0700 .*or --force to take this one over/,
+    );
+    expect(statSync(other).mode & 0o777).toBe(0o755);
+    expect(existsSync(config)).toBe(false); // refused before writing anything
+    for (const [name, file] of [
+      ['empty', undefined],
+      ['car', 'vehicle.json'],
+      ['audited', 'audit.jsonl'],
+    ] as const) {
+      const d = join(root, name);
+      mkdirSync(d, { mode: 0o755 });
+      if (file) writeFileSync(join(d, file), '{}');
+      r = await install().setup('--dir', d, '--user', me.username);
+      expect(r.code, r.err).toBe(0);
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
+    r = await setup('--dir', other, '--user', me.username, '--force');
+    expect(r.code, r.err).toBe(0);
+    expect(statSync(other).mode & 0o777).toBe(0o700);
+  });
+
+  it('a rerun with another --dir or --user than the kept files say is refused; without them it takes theirs; --force rewrites all', async () => {
+    const { root, config, unit, setup } = install();
+    const [a, b] = [join(root, 'stateA'), join(root, 'stateB')];
+    expect((await setup('--dir', a, '--user', me.username)).code).toBe(0);
+    let r = await setup('--dir', b, '--user', me.username);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: ${config} (kept: it exists) says stateDir ${a}, not --dir ${b}: pass --dir ${a} to keep it, or --force to rewrite`);
+    expect(existsSync(b)).toBe(false);
+    r = await setup('--dir', a, '--user', 'nobody');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: ${unit} (kept: it exists) says User=${me.username}, not --user nobody: pass --user ${me.username} to keep it`);
+    r = await setup(); // no --dir, no --user: the kept files' own
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`state directory ${a} (0700, owner ${me.username})`);
+    // the config lost, the unit kept: its ReadWritePaths says the old directory
+    rmSync(config);
+    r = await setup('--dir', b, '--user', me.username);
+    expect(r.err).toContain(`error: ${unit} (kept: it exists) says ReadWritePaths=${a}, not --dir ${b}`);
+    expect(existsSync(config)).toBe(false);
+    r = await setup('--dir', b, '--user', me.username, '--force');
+    expect(r.code, r.err).toBe(0);
+    expect(loadCarConfig(config).stateDir).toBe(b);
+    expect(readFileSync(unit, 'utf8')).toMatch(new RegExp(`^ReadWritePaths=${b}$`, 'm'));
+    expect(statSync(b).uid).toBe(me.uid);
+  });
+
+  it("step 2 quotes a config path with spaces (or quotes) for the shell, as the unit's ExecStart does", async () => {
+    const root = join(dir, "my car's etc");
+    const config = join(root, 'car.json');
+    const r = await cli('car', 'setup', '--config', config, '--unit', join(root, 'u.service'), '--dir', join(root, 'state'), '--user', me.username);
+    expect(r.code, r.err).toBe(0);
+    const step2 = /^ {5}sudo systemd-run .* car serve --config (.*) --pair$/m.exec(r.out)![1]!;
+    expect(step2).toBe(`'${config.replace(/'/g, `'\\''`)}'`);
+    expect(execFileSync('sh', ['-c', `printf '%s\\n' ${step2}`], { encoding: 'utf8' })).toBe(`${config}\n`); // one word
   });
 });
