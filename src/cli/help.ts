@@ -118,7 +118,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'car setup [--config FILE] [--dir DIR] [--user U] [--name N] [--hci N] [--unit FILE] [--actuator gpio|log] [--force]',
     summary: 'prepare this machine to run the car as a service',
     details:
-      "Writes a commented config (default /etc/proxkey/car.json) and the systemd unit (default /etc/systemd/system/proxkey-car.service) for this install's node and proxkey, creates the state directory (default /var/lib/proxkey) owned by --user (default proxkey), and prints the next steps. Existing files are kept unless --force. Run it with sudo.",
+      "Writes a commented config (default /etc/proxkey/car.json) and the systemd unit (default /etc/systemd/system/proxkey-car.service) for this install's node and proxkey, creates the state directory (default /var/lib/proxkey) owned by --user (default proxkey), and prints the next steps. Existing files are kept unless --force (a rerun takes their --dir and --user, and refuses others); an existing --dir must be empty or a car's unless --force. Run it with sudo.",
     maxArgs: 0,
     options: ['config', 'dir', 'user', 'name', 'hci', 'unit', 'actuator', 'force', 'json'],
   },
