@@ -25,18 +25,18 @@ export type PassiveEntryResult = 'ok' | 'superseded' | DenyReason;
  * Per key, the order of passive-entry decisions (one per car). Authorization (a ranging hook may
  * take seconds) runs before a decision's turn on the actuation lock, so a slow approach-unlock
  * could otherwise get its turn after a later, faster walk-away-lock and leave the car open after
- * its owner left: a decision that gets its turn once a *newer allowed* one for its key exists is
- * skipped. A newer decision that is denied supersedes nothing (a relayed approach-unlock that is
- * refused must not cancel the walk-away-lock before it).
+ * its owner left. An approach-unlock that gets its turn once any newer decision for its key
+ * arrived is skipped; a walk-away-lock only once a newer one was *allowed* (a relayed
+ * approach-unlock that is refused must not cancel the walk-away-lock before it).
  */
 export class PassiveEntryOrder {
   readonly #keys = new Map<string, { arrived: number; allowed: number; running: number }>();
 
   /**
-   * A decision for `keyId` arrived. `allowed()` once its authorization allowed it;
-   * `superseded()` while a newer decision for the key has been allowed; `end()` once it is done.
+   * A decision for `keyId` arrived (`unlock`: an approach-unlock). `allowed()` once its
+   * authorization allowed it; `superseded()` once a newer decision makes it stale; `end()` once done.
    */
-  begin(keyId: string): { readonly allowed: () => void; readonly superseded: () => boolean; readonly end: () => void } {
+  begin(keyId: string, unlock: boolean): { readonly allowed: () => void; readonly superseded: () => boolean; readonly end: () => void } {
     const k = this.#keys.get(keyId) ?? { arrived: 0, allowed: 0, running: 0 };
     this.#keys.set(keyId, k);
     const mine = ++k.arrived;
@@ -45,7 +45,10 @@ export class PassiveEntryOrder {
       allowed: () => {
         k.allowed = Math.max(k.allowed, mine);
       },
-      superseded: () => k.allowed > mine,
+      // An unlock gives way to any newer decision (the owner's latest move, even one refused:
+      // never open after a later "left"); a lock only to a newer allowed one (a refused unlock
+      // must not keep the car open).
+      superseded: () => k.allowed > mine || (unlock && k.arrived > mine),
       end: () => {
         if (--k.running === 0) this.#keys.delete(keyId);
       },
@@ -77,7 +80,7 @@ export interface PassiveEntryCar {
  * Never throws for a refusal.
  */
 export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityDecision): Promise<PassiveEntryResult> {
-  const turn = car.order.begin(decision.keyId);
+  const turn = car.order.begin(decision.keyId, decision.type === 'approach-unlock');
   try {
     return await decide(car, decision, turn);
   } finally {

@@ -66,6 +66,16 @@ describe('passive entry: opposite decisions in order', () => {
     expect(actuated).toEqual(['lock']); // the car is locked
   });
 
+  it('a slow approach-unlock then a walk-away-lock that is denied (an unlock-only shared key): the unlock is still superseded, nothing driven', async () => {
+    const { car, actuated } = await carWith({ rangingMs: (c) => (c === 'unlock' ? 300 : 5) });
+    const friend = await car.registry.enroll((await generateP256KeyPair(nobleCrypto, systemRandom)).publicKey, { role: 'shared', permissions: ['unlock'] });
+    const a = car.passiveEntry(unlock(friend.id, 0));
+    await sleep(50); // the friend walks away
+    const b = car.passiveEntry(lock(friend.id, 50));
+    expect([await a, await b]).toEqual(['superseded', 'not-permitted']);
+    expect(actuated).toEqual([]); // never opened after the friend left
+  });
+
   it('decisions that do not overlap all run', async () => {
     const { car, actuated, keyId } = await carWith({ rangingMs: () => 0 });
     expect(await car.passiveEntry(unlock(keyId, 0))).toBe('ok');
