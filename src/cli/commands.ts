@@ -49,8 +49,8 @@ async function runDecode(input: string | undefined, v: Values): Promise<number> 
   if (!input) throw new UsageError('decode needs the bytes: hex, or @file');
   const keys = v.keys ? sessionKeys(JSON.parse(readFileSync(v.keys, 'utf8'))) : undefined;
   const decoded = await decodeMessages(inputMessages(input), keys);
-  // One message given inline: an object; a capture (@file), whatever its length: an array.
-  process.stdout.write(`${JSON.stringify(input.startsWith('@') ? decoded : decoded[0], null, 2)}\n`);
+  // Exactly one message given inline: an object; a capture (@file, whatever its length) or several lines: an array.
+  process.stdout.write(`${JSON.stringify(input.startsWith('@') || decoded.length !== 1 ? decoded : decoded[0], null, 2)}\n`);
   const failed = decoded.find((d) => 'error' in d);
   if (failed) process.stderr.write(`error: ${String(failed.error)}\n`);
   return failed ? 1 : 0;

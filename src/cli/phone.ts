@@ -243,6 +243,8 @@ async function allKeys(a: PhoneArgs, ui: Ui): Promise<{ code: number; list?: Key
     const next = await phoneCommand(a, { kind: 'list-keys', page }, ui);
     if (next.code !== 0 || !next.result) return { code: next.code };
     last = decodeKeyList(next.result.data);
+    // a car that does not page (another page than asked, keys seen already): stop, not repeat
+    if (last.page !== page || last.entries.some((e) => entries.some((k) => k.id === e.id))) break;
     entries.push(...last.entries);
   }
   return { code: 0, list: { total: Math.max(last.total, entries.length), page: 0, entries } };

@@ -127,7 +127,8 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
 function checkStateDir(dir: string, user: string, force: boolean): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new LocalError('ERR_INVALID_STATE', `--dir ${dir} exists and is not a directory: pick another state directory`);
-  const entries = readdirSync(dir);
+  // proxkey's own leftovers (a `car serve` killed before it created the car) count as empty
+  const entries = readdirSync(dir).filter((n) => !/^lock(\.break)?$|\.tmp$/.test(n));
   if (force || entries.length === 0 || entries.includes('vehicle.json') || entries.includes('audit.jsonl')) return;
   throw new LocalError(
     'ERR_INVALID_STATE',

@@ -130,12 +130,14 @@ function tryLink(path: string, text: string): boolean {
 function removeStale(path: string, stale: string, content: LockContent): boolean {
   const breaker = `${path}.break`;
   if (!tryLink(breaker, JSON.stringify(content))) {
-    const other = parse(readOr(breaker));
+    const text = readOr(breaker);
+    if (text === undefined) return false; // released just now: try again
+    const other = parse(text);
     if (!other || !isLive(breaker, other)) unlinkQuietly(breaker);
     return false;
   }
   try {
-    if (readOr(path) === stale) unlinkSync(path);
+    if (readOr(path) === stale) unlinkQuietly(path);
   } finally {
     unlinkQuietly(breaker);
   }

@@ -201,6 +201,7 @@ describe('proxkey decode', () => {
     expect(JSON.parse((await cli('decode', `@${file}`)).out)).toMatchObject([{ message: 'Alert', reason: 'malformed' }]); // a capture: an array, even of one
     expect(JSON.parse((await cli('decode', 'c101')).out)).toMatchObject({ fragment: { start: true, end: true, seq: 1 }, payload: '01' });
     expect((await cli('decode', '7777')).code).toBe(1);
+    expect(JSON.parse((await cli('decode', '0f0b\n0f0b')).out)).toHaveLength(2); // several lines inline: an array, none dropped
   });
 
   it('without keys a RECORD is its ciphertext; with wrong keys it says so', async () => {

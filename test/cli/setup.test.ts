@@ -130,6 +130,7 @@ describe('proxkey car setup: what it may take over, and reruns', () => {
       ['empty', undefined],
       ['car', 'vehicle.json'],
       ['audited', 'audit.jsonl'],
+      ['killed-serve', 'lock'], // a `car serve` killed before it created the car: proxkey's own leftover
     ] as const) {
       const d = join(root, name);
       mkdirSync(d, { mode: 0o755 });

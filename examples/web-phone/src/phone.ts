@@ -90,6 +90,7 @@ export class PhoneApp {
       const r = await this.command(car, page === 0 ? 'list-keys' : { kind: 'list-keys', page });
       if (!r.ok) return { denied: r };
       const list = decodeKeyList(r.data);
+      if (list.page !== page || list.entries.some((e) => keys.some((k) => k.id === e.id))) break; // a car that does not page
       keys.push(...list.entries);
       if (list.entries.length < KEYS_PER_PAGE || (keys.length >= list.total && list.total < 255)) break;
     }
