@@ -4,7 +4,7 @@
  * refuse a directory that holds none (a typo must not mint a new car key).
  */
 import { existsSync } from 'node:fs';
-import { isErrorCode, LocalError, messageOf, ProxkeyError } from '../errors.js';
+import { isErrorCode, LocalError, ProxkeyError } from '../errors.js';
 import { systemRandom } from '../crypto/random.js';
 import { FileVehicleStore } from '../node/file-stores.js';
 import { StateLockHeldError, withStateLock } from '../node/state-lock.js';
@@ -13,7 +13,7 @@ import { VehicleService } from '../service/vehicle-service.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
 import { ensureStateDir } from './car-open.js';
 import { carCrypto, type CarConfig } from './config.js';
-import { keySummary } from './car-control.js';
+import { keySummary, revokeLocally } from './car-control.js';
 import { askControl, type ControlRequest } from './control.js';
 import { pairingStateText } from './daemon-log.js';
 import { showPairing } from './pairing-display.js';
@@ -41,15 +41,8 @@ async function answerFromFiles(op: ControlRequest['op'], c: CarConfig & { stateD
   switch (op) {
     case 'pair':
       throw new LocalError('ERR_INVALID_STATE', `no car is running for ${dir}: start it with \`proxkey car serve --dir ${dir} --pair\``);
-    case 'revoke': {
-      const r = await car.revoke(target, 'local', { ...(cascade && { cascade: true }) });
-      // This process exits right after: its audit line first. The revocation is saved already.
-      const audit = await car.flushAudit({ final: true }).then(
-        () => undefined,
-        (e: unknown) => `the revocation is saved, but its audit entry could not be written (${messageOf(e)})`,
-      );
-      return { ok: true, ...r, ...(audit && { warning: audit }) };
-    }
+    case 'revoke':
+      return { ok: true, ...(await revokeLocally(car, target, cascade, true)) }; // this process exits right after
     case 'audit':
       return { ok: true, entries: await car.audit() };
     case 'status':

@@ -10,6 +10,20 @@ export const keySummary = (keys: readonly KeyRecord[]) =>
   keys.map((k) => ({ id: k.id, role: k.role, label: k.label ?? '', permissions: k.permissions, revoked: !!k.revoked }));
 
 /** The control socket's handler: one answer per request, errors thrown (the socket sends their code). */
+/**
+ * A local revocation (`proxkey car revoke`, on the socket or the files), answered once its audit
+ * line is on disk too (`final`: this process exits next). The revocation itself is durable
+ * already: an audit write that fails adds a warning, it does not make the revoke a failure.
+ */
+export async function revokeLocally(car: VehicleService, target: string, cascade: boolean, final = false): Promise<Record<string, unknown>> {
+  const revoked = await car.revoke(target, 'local', { ...(cascade && { cascade: true }) });
+  const warning = await car.flushAudit({ final }).then(
+    () => undefined,
+    (e: unknown) => `the revocation is saved, but its audit entry could not be written (${messageOf(e)})`,
+  );
+  return { ...revoked, ...(warning && { warning }) };
+}
+
 export function controlHandler(car: VehicleService, openPairing: (by: string) => Promise<OpenedPairing>) {
   return async (req: ControlRequest): Promise<Record<string, unknown>> => {
     switch (req.op) {
@@ -17,16 +31,8 @@ export function controlHandler(car: VehicleService, openPairing: (by: string) =>
         return openPairing('`proxkey car pair`');
       case 'keys':
         return { all: keySummary(await car.registry.list()) };
-      case 'revoke': {
-        const revoked = await car.revoke(req.target, 'local', { ...(req.cascade && { cascade: true }) });
-        // Answered once its audit line is on disk too, as from the files. The revocation itself is
-        // durable already: an audit write that fails does not make it a failure.
-        const audit = await car.flushAudit().then(
-          () => undefined,
-          (e: unknown) => `the revocation is saved, but its audit entry could not be written (${messageOf(e)})`,
-        );
-        return { ...revoked, ...(audit && { warning: audit }) };
-      }
+      case 'revoke':
+        return revokeLocally(car, req.target, req.cascade === true);
       case 'audit':
         return { entries: await car.audit() };
       case 'status':
