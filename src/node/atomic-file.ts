@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { open, rename, unlink, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from './process-info.js';
 
 const MODE = 0o600;
 

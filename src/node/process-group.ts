@@ -8,6 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStatFields } from './process-info.js';
 
 const WINDOWS = process.platform === 'win32';
 /** Spawn option: a new process group where there are groups. */
@@ -84,9 +85,9 @@ function hasLiveMember(pgid: number): boolean {
 /** States of a process that runs no more: zombie, dead (`X`, and `x` on kernels 2.6.33–3.13). */
 const DEAD = new Set(['Z', 'X', 'x']);
 
-/** `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses: read after the last ')'. */
+/** `pid (comm) state ppid pgrp …`: the state and process group. */
 function parseStat(stat: string): { state: string; pgrp: number } {
-  const [state = '', , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [state = '', , pgrp] = procStatFields(stat);
   return { state, pgrp: Number(pgrp) };
 }
 

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive, procStatFields } from './process-info.js';
 
 /** What holds the lock: shown to whoever finds it held. */
 export type StateLockHolder = 'car daemon' | 'proxkey command';
@@ -62,10 +62,10 @@ function readOr(path: string): string | undefined {
 
 const bootId = () => readOr('/proc/sys/kernel/random/boot_id')?.trim() || undefined;
 
-/** Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces). */
+/** Field 22 of /proc/<pid>/stat: the process's start time. */
 function startTimeOf(pid: number): string | undefined {
   const stat = readOr(`/proc/${pid}/stat`);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return stat === undefined ? undefined : procStatFields(stat)[19];
 }
 
 function parse(text: string | undefined): LockContent | undefined {
