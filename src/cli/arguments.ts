@@ -80,6 +80,9 @@ const TIMEOUT_MS = { min: 1, max: 600_000 } as const;
 /** Bounds of `share --days`: a share of at least one day, at most 100 years (a key without end: leave --days out). */
 const SHARE_DAYS = { min: 1, max: 36_500 } as const;
 
+/** --timeout (1..600000 ms), default 10 s. */
+const timeoutOf = (v: Values): number => intIn(v.timeout, '--timeout', TIMEOUT_MS.min, TIMEOUT_MS.max) ?? 10_000;
+
 /**
  * The radio from --hci / --uart, else from PROXKEY_HCI (a number: hciN; a path: a serial or
  * emulated controller), so a whole guide can be followed over another controller unchanged.
@@ -96,7 +99,7 @@ export function radio(v: Values): { hci?: number; uart?: string } {
 export function phoneArgs(v: Values): PhoneArgs {
   return {
     state: v.state ?? defaultState(),
-    timeoutMs: intIn(v.timeout, '--timeout', TIMEOUT_MS.min, TIMEOUT_MS.max) ?? 10_000,
+    timeoutMs: timeoutOf(v),
     ...(v.car && { car: v.car }),
     ...(v.intent && { intent: true }),
     ...(v.sim && { sim: true }),
@@ -146,6 +149,6 @@ export function conformanceArgs(v: Values): ConformanceArgs {
     ...(v.self && { self: true }),
     ...(v.code && { code: v.code }),
     ...(v['max-commands'] && { maxCommands: int(v['max-commands'], '--max-commands') }),
-    timeoutMs: intIn(v.timeout, '--timeout', TIMEOUT_MS.min, TIMEOUT_MS.max) ?? 10_000,
+    timeoutMs: timeoutOf(v),
   };
 }

@@ -199,9 +199,14 @@ function nodeCheck(): Check {
   return { name: 'Node.js ≥ 20.19', ok, detail: process.versions.node, ...(!ok && { fix: 'install Node 20.19 or later (e.g. NodeSource, or Debian trixie)' }) };
 }
 
+/** The checks of the radio itself: a serial controller has only its device; an HCI adapter also rfkill, permissions and bluetoothd. */
+function radioChecks(t: RadioTarget): Check[] {
+  return t.uart ? [adapterCheck(t)] : [adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck(t.hci)];
+}
+
 /** Every check, for `proxkey doctor`. */
 export function allChecks(t: RadioTarget): Check[] {
-  const radio = t.uart ? [adapterCheck(t)] : [adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck(t.hci)];
+  const radio = radioChecks(t);
   // a car needs only bleno, a phone only noble: one missing is a problem only if both are
   const [phone, car] = [packageCheck('phone'), packageCheck('car')];
   const either = phone.ok || car.ok;
@@ -220,9 +225,7 @@ export function allChecks(t: RadioTarget): Check[] {
  * when every check passes (then the stack's own message is all there is).
  */
 export function bluetoothProblem(role: 'phone' | 'car', t: RadioTarget): string | undefined {
-  const checks = t.uart
-    ? [packageCheck(role), adapterCheck(t)]
-    : [packageCheck(role), adapterCheck(t), rfkillCheck(), permissionCheck(), bluetoothdCheck(t.hci)];
+  const checks = [packageCheck(role), ...radioChecks(t)];
   // a needed check first; an informative one (bluetoothd with another adapter) may still explain it
   const bad = checks.find((c) => !c.ok && !c.optional) ?? checks.find((c) => !c.ok);
   return bad && `${bad.name}: ${bad.detail} — ${bad.fix ?? ''}`;

@@ -231,6 +231,9 @@ export interface RevokeOptions {
   readonly revoker?: string;
 }
 
+/** What a caller of the car's revoke chooses (the advertising secret is the car's own). */
+export type LocalRevokeOptions = Pick<RevokeOptions, 'cascade' | 'revoker'>;
+
 /** The revoking phone's key is no longer an active owner (revoked meanwhile). */
 export class RevokerNotActiveError extends LocalError {
   constructor(keyId: string) {

@@ -5,7 +5,7 @@
  */
 import { LocalError } from '../errors.js';
 import { encodeKeyList } from '../keys/key-list.js';
-import { RevokerNotActiveError } from '../keys/key-registry.js';
+import { RevokerNotActiveError, type LocalRevokeOptions } from '../keys/key-registry.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { Command } from '../protocol/commands.js';
 import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
@@ -14,7 +14,7 @@ import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 export interface AdminTarget {
   listKeys(): Promise<readonly KeyRecord[]>;
   advertisingSecret(): Uint8Array;
-  revoke(target: string, by: string, options: { readonly cascade?: boolean; readonly revoker?: string }): Promise<unknown>;
+  revoke(target: string, by: string, options: LocalRevokeOptions): Promise<unknown>;
   /** An unexpected failure (not the caller's mistake). */
   reportError(e: unknown): void;
 }

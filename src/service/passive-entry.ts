@@ -21,6 +21,16 @@ import { boundedHooks, boundedPolicy } from '../transport/bounded-callbacks.js';
 /** What a passive-entry decision came to: `ok`, a denial reason, or `superseded` (a newer allowed decision for the key came first; nothing driven). */
 export type PassiveEntryResult = 'ok' | 'superseded' | DenyReason;
 
+/** One decision's place in its key's order (`PassiveEntryOrder.begin`). */
+export interface PassiveEntryTurn {
+  /** Its authorization allowed it. */
+  readonly allowed: () => void;
+  /** A newer decision makes it stale (asked at its turn on the actuation lock). */
+  readonly superseded: () => boolean;
+  /** It is done, however. */
+  readonly end: () => void;
+}
+
 /**
  * Per key, the order of passive-entry decisions (one per car). Authorization (a ranging hook may
  * take seconds) runs before a decision's turn on the actuation lock, so a slow approach-unlock
@@ -36,7 +46,7 @@ export class PassiveEntryOrder {
    * A decision for `keyId` arrived (`unlock`: an approach-unlock). `allowed()` once its
    * authorization allowed it; `superseded()` once a newer decision makes it stale; `end()` once done.
    */
-  begin(keyId: string, unlock: boolean): { readonly allowed: () => void; readonly superseded: () => boolean; readonly end: () => void } {
+  begin(keyId: string, unlock: boolean): PassiveEntryTurn {
     const k = this.#keys.get(keyId) ?? { arrived: 0, allowed: 0, running: 0 };
     this.#keys.set(keyId, k);
     const mine = ++k.arrived;
@@ -88,11 +98,7 @@ export async function runPassiveEntry(car: PassiveEntryCar, decision: ProximityD
   }
 }
 
-async function decide(
-  car: PassiveEntryCar,
-  decision: ProximityDecision,
-  turn: { readonly allowed: () => void; readonly superseded: () => boolean },
-): Promise<PassiveEntryResult> {
+async function decide(car: PassiveEntryCar, decision: ProximityDecision, turn: PassiveEntryTurn): Promise<PassiveEntryResult> {
   const command = toCommand(decision.type === 'walk-away-lock' ? 'lock' : 'unlock');
   const zone: ProximityVerdict['zone'] = decision.type === 'walk-away-lock' ? (decision.cause === 'far' ? 'far' : 'unknown') : 'near';
   const proximity: ProximityVerdict = decision.distanceM === undefined || zone === 'unknown' ? { zone } : { zone, distanceM: decision.distanceM };

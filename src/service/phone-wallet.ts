@@ -26,10 +26,10 @@ import { pairPhone } from '../transport/pairing-driver.js';
 import { openPhoneSession, type CommandResult, type PhoneConnection } from '../transport/phone-driver.js';
 import { TurnQueue } from '../transport/turn-queue.js';
 
-/** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
 /** Bound on one save of the wallet state (a store that hangs fails the change, it does not block the next ones). */
 export const WALLET_SAVE_TIMEOUT_MS = 10_000;
 
+/** Statuses after which the car has decided on a presented grant (REASONS[…].settlesGrant). */
 const GRANT_SETTLED = new Set<string>(['ok', ...Object.entries(REASONS).flatMap(([name, m]) => (m.settlesGrant ? [name] : []))]);
 
 /** Options of `PhoneWallet.open`: store, crypto, randomness, clock, label, custody. */

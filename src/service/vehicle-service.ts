@@ -22,7 +22,7 @@ import { asProxkeyError, LocalError, notifyObserver, ProxkeyError } from '../err
 import type { AuditLimiterOptions } from '../keys/audit-limiter.js';
 import { carIdOf } from '../keys/grant.js';
 import { windowDenial, type KeyRecord } from '../keys/key-record.js';
-import { KeyRegistry, type RevokeResult } from '../keys/key-registry.js';
+import { KeyRegistry, type LocalRevokeOptions, type RevokeResult } from '../keys/key-registry.js';
 import { PairingMode, type PairingModeOptions } from '../keys/pairing-mode.js';
 import type { AuditEntry } from '../keys/state.js';
 import type { VehicleStore } from '../keys/store.js';
@@ -220,7 +220,7 @@ export class VehicleService {
         if (e.type === 'authenticated') keyId = e.keyId;
         // Trusted (never evicted, always audited): a key that is enrolled and valid right now,
         // or one its grant just enrolled. Revoked or expired keys are treated as strangers.
-        if ((e.type === 'authenticated' && this.#isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
+        if ((e.type === 'authenticated' && this.isActiveKey(e.keyId)) || e.type === 'enrolled') connection.trusted = true;
         if (e.type === 'error' && e.error.code === 'ERR_INTERNAL') this.#reportError(e.error);
         this.#audit.record(e, connection.trusted);
         notifyObserver(() => this.#options.onEvent?.(e, keyId, link));
@@ -236,7 +236,7 @@ export class VehicleService {
   readonly #adminTarget = {
     listKeys: () => this.registry.list(),
     advertisingSecret: () => this.advertisingSecret,
-    revoke: (target: string, by: string, options: { readonly cascade?: boolean; readonly revoker?: string }) => this.revoke(target, by, options),
+    revoke: (target: string, by: string, options: LocalRevokeOptions) => this.revoke(target, by, options),
     reportError: (e: unknown) => this.#reportError(e),
   };
 
@@ -300,7 +300,7 @@ export class VehicleService {
    * Revoke a key (16-hex id) or grant (32-hex id): durable first, then every open session of that
    * key is closed with `revoked`. Refuses to revoke the last owner.
    */
-  async revoke(target: string, by = 'local', options: { readonly cascade?: boolean; readonly revoker?: string } = {}): Promise<RevokeResult> {
+  async revoke(target: string, by = 'local', options: LocalRevokeOptions = {}): Promise<RevokeResult> {
     // A new advertising secret in the same durable write: the revoked phone keeps the old one and
     // can no longer recognise (track) the car's advertisements; the others fetch the new one.
     const before = this.advertisingSecret;
@@ -366,7 +366,7 @@ export class VehicleService {
           ),
         now: this.#now,
         log: (entry, unauthenticated) => this.#audit.log(entry, unauthenticated),
-        isActiveKey: (id) => this.#isActiveKey(id),
+        isActiveKey: (id) => this.isActiveKey(id),
       },
       decision,
     );
@@ -391,13 +391,8 @@ export class VehicleService {
     notifyObserver(() => this.#options.onError?.(asProxkeyError(e)));
   }
 
-  /** An enrolled key that is not revoked and inside its validity window now. */
   /** Whether `keyId` is an enrolled key that is not revoked and inside its validity window now (the car's trusted time). */
   isActiveKey(keyId: string): boolean {
-    return this.#isActiveKey(keyId);
-  }
-
-  #isActiveKey(keyId: string): boolean {
     const key = this.registry.state.keys.find((k) => k.id === keyId);
     const now = this.#now();
     return !!key && !key.revoked && windowDenial(key, now) === undefined;

@@ -279,11 +279,12 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   const { options, answerer } = s;
   const key = answerer.key;
   if (!key) return { ok: false, reason: 'internal-error' };
+  // Right before acting (a physical command: once it holds the lock): a revocation, or an end from
+  // outside, since the key was looked up — say, while it waited or an async policy ran — means it is not done.
+  const stillAllowed = async () => s.endedBy ?? (await answerer.stillEnrolled(key));
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
-    // As a physical command is once it holds the lock: a revocation (or an end from outside)
-    // since the key was looked up — say, while an async policy or hook ran — means it is not done.
-    const denied = s.endedBy ?? (await answerer.stillEnrolled(key).catch((): DenyReason => 'internal-error'));
+    const denied = await stillAllowed().catch((): DenyReason => 'internal-error');
     if (denied) return { ok: false, reason: denied };
     try {
       return await options.admin(command, key);
@@ -297,9 +298,7 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
       ...(options.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: options.actuatorTimeoutMs }),
       ...(options.actuationLock && { lock: options.actuationLock }),
       ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
-      // The command may have waited for the lock: a revocation meanwhile (or any end from
-      // outside) means it is not driven.
-      stillAllowed: async () => s.endedBy ?? (await answerer.stillEnrolled(key)),
+      stillAllowed, // runActuator answers a throw as internal-error
     },
     command,
     key,
