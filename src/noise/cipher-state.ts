@@ -64,7 +64,7 @@ export class CipherState {
     try {
       // The maximum nonce 2^64-1 cannot be a JS number: encode it through a dedicated call.
       const sealed = await this.cipher.encrypt(k, -1, EMPTY, new Uint8Array(32));
-      const next = sealed.slice(0, 32);
+      const next = copyOf(sealed.subarray(0, 32)); // a real copy: a Buffer's slice would be wiped with it
       sealed.fill(0); // it holds the new key
       if (this.#k === k) {
         k.fill(0);

@@ -16,6 +16,7 @@ import {
   systemRandom,
   type CryptoProvider,
 } from '../../src/index.js';
+import { CipherState } from '../../src/noise/cipher-state.js';
 import { HandshakeState } from '../../src/noise/handshake-state.js';
 import { getPattern } from '../../src/noise/patterns.js';
 import { aesGcmCipher, p256Dh, providerSha256Hash } from '../../src/noise/suites.js';
@@ -68,5 +69,16 @@ describe('Noise keeps real copies of key material a provider returns as Buffers'
     expect(await init.readMessage(await resp.writeMessage(utf8('world')))).toEqual(utf8('world'));
     const sealed = await init.result.send.encryptWithAd(new Uint8Array(0), utf8('transport'));
     expect(await resp.result.receive.decryptWithAd(new Uint8Array(0), sealed)).toEqual(utf8('transport'));
+  });
+
+  it('a cipher whose seal returns a Buffer: rekey keeps the new key (not the zeros it wipes its output with)', async () => {
+    const plain = new CipherState(aesGcmCipher(nobleCrypto), new Uint8Array(32).fill(5));
+    const base = aesGcmCipher(nobleCrypto);
+    const buffered = new CipherState({ ...base, encrypt: async (...a) => Buffer.from(await base.encrypt(...a)) }, new Uint8Array(32).fill(5));
+    await plain.rekey();
+    await buffered.rekey();
+    const ad = new Uint8Array(0);
+    const msg = utf8('after rekey');
+    expect(Uint8Array.from(await buffered.encryptWithAd(ad, msg))).toEqual(await plain.encryptWithAd(ad, msg));
   });
 });
