@@ -185,7 +185,8 @@ export function notifyObserver(call: () => unknown): void {
   }
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+/** Whether `v` is a promise or another thenable (an object or function with a `then` method). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 

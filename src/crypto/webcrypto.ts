@@ -44,9 +44,6 @@ const ECDH: EcAlgorithm = { name: 'ECDH', namedCurve: 'P-256' };
 const ECDSA: EcAlgorithm = { name: 'ECDSA', namedCurve: 'P-256' };
 const SHA256_ECDSA = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-/** A copy on its own ArrayBuffer (what WebCrypto's BufferSource wants; never a shared view). */
-const own = (b: Uint8Array): Bytes => new Uint8Array(b);
-
 function base64UrlToBytes(s: string | undefined): Uint8Array {
   if (typeof s !== 'string') throw new LocalError('ERR_INVALID_STATE', 'WebCrypto exported a JWK without coordinates');
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
@@ -93,7 +90,7 @@ class WebCryptoKeys {
   /** Imports a validated scalar for one algorithm (PKCS#8 DER, wiped after import). */
   async #importSecret(checkedSecretKey: Uint8Array, algorithm: EcAlgorithm, extractable: boolean): Promise<CryptoKey> {
     const encoded = p256SecretKeyToPkcs8(checkedSecretKey);
-    const der = own(encoded);
+    const der = copyOf(encoded);
     encoded.fill(0);
     try {
       return await native('secret key import', this.s.importKey('pkcs8', der, algorithm, extractable, algorithm.name === 'ECDH' ? ['deriveBits'] : ['sign']));
@@ -148,7 +145,7 @@ class WebCryptoKeys {
   }
 
   aes(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
-    return native('AES key import', this.s.importKey('raw', own(key), 'AES-GCM', false, [usage]));
+    return native('AES key import', this.s.importKey('raw', copyOf(key), 'AES-GCM', false, [usage]));
   }
 }
 
@@ -179,7 +176,7 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
 
     async p256Ecdh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
       const base = keys.ecdh(secretKey);
-      const peer = own(p256Uncompressed(publicKey));
+      const peer = copyOf(p256Uncompressed(publicKey));
       const baseKey = await base;
       try {
         return new Uint8Array(await s.deriveBits({ name: 'ECDH', public: await keys.publicKey(peer, ECDH) }, baseKey, 256));
@@ -191,7 +188,7 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
     async p256Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
       const key = keys.signing(secretKey);
       assertBytes(message, 'message');
-      const data = own(message);
+      const data = copyOf(message);
       return new Uint8Array(await native('ECDSA sign', s.sign(SHA256_ECDSA, await key, data)));
     },
 
@@ -199,7 +196,7 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
       if (!isVerifiableSignature(publicKey, message, signature)) return false;
       try {
         // Copies before the first await; inside the try, as the key could change since its check.
-        const [peer, sig, data] = [own(p256Uncompressed(publicKey)), own(signature), own(message)];
+        const [peer, sig, data] = [copyOf(p256Uncompressed(publicKey)), copyOf(signature), copyOf(message)];
         return await s.verify(SHA256_ECDSA, await keys.publicKey(peer, ECDSA), sig, data);
       } catch {
         return false;
@@ -210,12 +207,12 @@ function p256Operations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
 
 /** AES-256-GCM on subtle (inputs copied before the first await); ChaCha20-Poly1305 (which WebCrypto lacks) on @noble. */
 function aeadOperations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoProvider, 'aeadSeal' | 'aeadOpen'> {
-  const gcmParams = (nonce: Uint8Array, ad: Uint8Array) => ({ name: 'AES-GCM', iv: own(nonce), additionalData: own(ad), tagLength: 128 }) as const;
+  const gcmParams = (nonce: Uint8Array, ad: Uint8Array) => ({ name: 'AES-GCM', iv: copyOf(nonce), additionalData: copyOf(ad), tagLength: 128 }) as const;
   return {
     async aeadSeal(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
       assertBytes(plaintext, 'plaintext');
       if (assertAeadArguments(alg, key, nonce, ad) !== 'aes-256-gcm') return nobleCrypto.aeadSeal(alg, key, nonce, plaintext, ad);
-      const [params, data, cryptoKey] = [gcmParams(nonce, ad), own(plaintext), keys.aes(key, 'encrypt')];
+      const [params, data, cryptoKey] = [gcmParams(nonce, ad), copyOf(plaintext), keys.aes(key, 'encrypt')];
       return new Uint8Array(await native('AES-GCM encrypt', s.encrypt(params, await cryptoKey, data)));
     },
 
@@ -223,7 +220,7 @@ function aeadOperations(s: WebCryptoSubtle, keys: WebCryptoKeys): Pick<CryptoPro
       assertBytes(ciphertext, 'ciphertext');
       if (assertAeadArguments(alg, key, nonce, ad) !== 'aes-256-gcm') return nobleCrypto.aeadOpen(alg, key, nonce, ciphertext, ad);
       assertAeadCiphertext(ciphertext);
-      const [params, data] = [gcmParams(nonce, ad), own(ciphertext)];
+      const [params, data] = [gcmParams(nonce, ad), copyOf(ciphertext)];
       const cryptoKey = await keys.aes(key, 'decrypt');
       try {
         return new Uint8Array(await s.decrypt(params, cryptoKey, data));

@@ -8,6 +8,7 @@ import { commandName, type Command } from '../protocol/commands.js';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { ExecutionOutcome } from '../roles/vehicle-requests.js';
 import type { Actuator, ActuatorContext } from '../transport/vehicle-driver.js';
+import { ACTUATOR_TIMEOUT_MS } from '../transport/actuation.js';
 import { Gpio, type GpioLineRef } from './gpio.js';
 
 /** GPIO relays for `gpioRelayActuator`: the chip, polarity, a line per command, and pulse lengths. */
@@ -33,7 +34,7 @@ export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): A
 }
 
 /** How long a script's process group gets between SIGTERM and SIGKILL when it is stopped. */
-export const COMMAND_KILL_GRACE_MS = 2_000;
+const COMMAND_KILL_GRACE_MS = 2_000;
 /** Stdout kept from a script: the first 64 bytes of it (trimmed) go back to the phone. */
 const MAX_STDOUT_BYTES = 4_096;
 /** After its group is gone, how long a script's output may take to be read to its end. */
@@ -50,7 +51,7 @@ const DRAIN_MS = 1_000;
  * script itself is stopped. Not tracked: processes that leave the group (`setsid`, daemons), and
  * one that survives SIGKILL for 5 s (uninterruptible sleep).
  */
-export function commandActuator(path: string, timeoutMs = 10_000, killGraceMs = COMMAND_KILL_GRACE_MS): Actuator {
+export function commandActuator(path: string, timeoutMs = ACTUATOR_TIMEOUT_MS, killGraceMs = COMMAND_KILL_GRACE_MS): Actuator {
   return (command: Command, key: KeyRecord, context?: ActuatorContext) =>
     runScript(path, [commandName(command), key.id, key.role], { timeoutMs, killGraceMs, signal: context?.signal });
 }

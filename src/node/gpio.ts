@@ -12,7 +12,7 @@ import { ProxkeyError } from '../errors.js';
  * Zero). A 5 s pulse (the config's longest) and, on libgpiod 1.x, the second `gpioset` that drives
  * the line inactive stay under 5 + 2 + 2 = 9 s: inside the car's 10 s actuator bound.
  */
-export const GPIOSET_MARGIN_MS = 2_000;
+const GPIOSET_MARGIN_MS = 2_000;
 
 /** How `Gpio` runs libgpiod's tools: injectable, so the command lines are testable without hardware. */
 export interface GpioRunner {

@@ -26,7 +26,7 @@ import type { VehicleEvent } from '../transport/vehicle-event.js';
 import type { VehicleHooks } from '../policy/types.js';
 
 /** Default `maxKeys` of {@link linkProximity}: keys tracked at once (open links, or a walk-away lock pending). */
-export const DEFAULT_MAX_TRACKED_KEYS = 64;
+const DEFAULT_MAX_TRACKED_KEYS = 64;
 
 /** Options of {@link linkProximity}. */
 export interface LinkProximityOptions {
@@ -81,7 +81,6 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
     timer.schedule();
   };
   const timer = new DeadlineTimer(engine, now, handle);
-  const schedule = () => timer.schedule();
   const bind = (link: object | undefined, bound: LinkKey | undefined) => {
     if (!link || !bound || !keys.bind(link, bound)) return void (link && early.delete(link));
     const events: ProximityEvent[] = [];
@@ -91,7 +90,7 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
   };
   const forget = (keyId: string) => {
     keys.forget(keyId);
-    schedule();
+    timer.schedule();
   };
   const hooks: VehicleHooks = { proximity: (keyId: string): ProximityVerdict => engine.verdict(keyId) };
   return {
@@ -107,13 +106,14 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
       const active = (keyId: string) => o.isActiveKey?.(keyId) ?? true;
       if (e.type === 'authenticated' && e.known && active(e.keyId)) bind(link, { keyId: e.keyId, rttMs: e.rttMs });
       else if (e.type === 'authenticated' && link) unknown.set(link, { keyId: e.keyId, rttMs: e.rttMs });
-      else if (e.type === 'enrolled' && link)
-        bind(
-          link,
-          [unknown.get(link)].find((u) => u?.keyId === e.key.id),
-        );
-      else if (e.type === 'decision' && (e.result === 'revoked' || e.result === 'expired')) forget(e.keyId);
-      else if (e.type === 'closed' && e.reason === 'revoked' && link && keys.of(link)) forget(keys.of(link)!.keyId);
+      else if (e.type === 'enrolled' && link) {
+        const pending = unknown.get(link);
+        bind(link, pending?.keyId === e.key.id ? pending : undefined);
+      } else if (e.type === 'decision' && (e.result === 'revoked' || e.result === 'expired')) forget(e.keyId);
+      else if (e.type === 'closed' && e.reason === 'revoked' && link) {
+        const bound = keys.of(link);
+        if (bound) forget(bound.keyId);
+      }
     },
     /** For `startCarPeripheral`'s `onRssi`. */
     onRssi(link: object, rssi: number): void {

@@ -3,6 +3,7 @@
  * session, never the car. These wrappers bound each call: a late proximity answer is no verdict,
  * a late ranging answer is failed ranging, a late policy answer is a throw (`internal-error`).
  */
+import { isThenable } from '../errors.js';
 import type { Command } from '../protocol/commands.js';
 import type { ProximityVerdict, RangingVerdict } from '../roles/types.js';
 import type { Policy, VehicleHooks } from '../policy/types.js';
@@ -39,8 +40,4 @@ export function boundedPolicy(policy: Policy): Policy {
     if (!isThenable(answer)) return answer;
     return withDeadline('policy', Promise.resolve(answer), { timeoutMs: POLICY_TIMEOUT_MS });
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

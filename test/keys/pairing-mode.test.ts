@@ -40,13 +40,17 @@ describe('PairingMode', () => {
     expect(expired.mode.claim()).toBe(false);
 
     const cancelled = await openMode();
+    const w0c = cancelled.mode.credentials()!.w0;
     cancelled.mode.cancel();
     expect(cancelled.mode.status()).toBe('cancelled');
     expect(cancelled.mode.credentials()).toBeUndefined();
+    expect(w0c.every((b) => b === 0)).toBe(true);
 
     const exhausted = await openMode();
+    const w0x = exhausted.mode.credentials()!.w0;
     for (let i = 0; i < exhausted.mode.maxAttempts; i++) exhausted.mode.attemptStarted();
     expect(exhausted.mode.status()).toBe('exhausted');
     expect(exhausted.mode.credentials()).toBeUndefined();
+    expect(w0x.every((b) => b === 0)).toBe(true);
   });
 });
