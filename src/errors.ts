@@ -200,3 +200,18 @@ export function asProxkeyError(e: unknown, context?: string): ProxkeyError {
   if (e instanceof ProxkeyError) return e;
   return new ProxkeyError('ERR_INTERNAL', context ? `${context}: ${messageOf(e)}` : messageOf(e), { cause: e });
 }
+
+/**
+ * A lost link, abort or timeout re-made with `mayHaveSucceeded` (the peer may have acted on what
+ * was sent), naming what was cut short; undefined for any other error.
+ */
+export function markedIoFailure(
+  err: unknown,
+  what: { readonly aborted: string; readonly timedOut: string; readonly timeoutMs: number },
+): ProxkeyError | undefined {
+  const marked = { mayHaveSucceeded: true } as const;
+  if (err instanceof LinkClosedError) return new LinkClosedError(err.message, marked);
+  if (err instanceof AbortedError) return new AbortedError(what.aborted, err.cause, marked);
+  if (err instanceof TimeoutError) return new TimeoutError(what.timedOut, what.timeoutMs, marked);
+  return undefined;
+}

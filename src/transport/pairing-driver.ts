@@ -2,7 +2,7 @@
  * The phone's driver for owner pairing over a `Link` (`pairPhone`). Every wait is bounded. The car
  * side runs inside `serveVehicleSession` (`VehicleConnection` turns into pairing at PAIR_START).
  */
-import { AbortedError, LinkClosedError, ProxkeyError, RemoteError, TimeoutError } from '../errors.js';
+import { markedIoFailure, ProxkeyError, RemoteError, TimeoutError } from '../errors.js';
 import { PAIRING_ANSWER_TIMEOUT_MS, PhonePairingSession, type PhonePairingOptions } from '../roles/phone-pairing.js';
 import type { PairingPhoneEvent, RoleOutput } from '../roles/types.js';
 import { waitMsUntil } from './deadline.js';
@@ -77,10 +77,10 @@ async function nextOutput(session: PhonePairingSession, link: Link, options: Pai
  */
 function afterConfirm(session: PhonePairingSession, err: unknown, options: PairPhoneOptions): unknown {
   if (session.state !== 'awaiting-done' || !(err instanceof ProxkeyError) || err.mayHaveSucceeded) return err;
+  const what = 'pairing after PAIR_CONFIRM';
+  const io = markedIoFailure(err, { aborted: what, timedOut: what, timeoutMs: options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS });
+  if (io) return io;
   const marked = { mayHaveSucceeded: true, cause: err } as const;
-  if (err instanceof LinkClosedError) return new LinkClosedError(err.message, marked);
-  if (err instanceof AbortedError) return new AbortedError('pairing after PAIR_CONFIRM', err.cause, marked);
-  if (err instanceof TimeoutError) return new TimeoutError('pairing after PAIR_CONFIRM', options.timeoutMs ?? PAIRING_ANSWER_TIMEOUT_MS, marked);
   if (err instanceof RemoteError) return new RemoteError(err.code, err.message, marked);
   return new ProxkeyError(err.code, err.message, marked);
 }

@@ -8,7 +8,7 @@
  * produced; when the wait runs out, `tick` lets the role end the session. Every await is bounded
  * (`timeoutMs`, `signal`). Failures say whether the command may have run (`mayHaveSucceeded`).
  */
-import { AbortedError, LinkClosedError, LocalError, RemoteError, TimeoutError, notifyObserver } from '../errors.js';
+import { LinkClosedError, LocalError, markedIoFailure, RemoteError, TimeoutError, notifyObserver } from '../errors.js';
 import type { Command, CommandInput } from '../protocol/commands.js';
 import { deniedError, type DenyReason } from '../protocol/reasons.js';
 import { PHONE_ANSWER_TIMEOUT_MS, PhoneSession, type CommandOptions, type PhoneSessionOptions } from '../roles/phone-session.js';
@@ -217,11 +217,7 @@ export class PhoneConnection {
    */
   #ioFailure(err: unknown, mayHaveSucceeded: boolean): unknown {
     if (!mayHaveSucceeded) return err;
-    const marked = { mayHaveSucceeded };
-    if (err instanceof LinkClosedError) return new LinkClosedError(err.message, marked);
-    if (err instanceof AbortedError) return new AbortedError('the command in flight', err.cause, marked);
-    if (err instanceof TimeoutError) return new TimeoutError('sending the command', this.#timeoutMs, marked);
-    return err;
+    return markedIoFailure(err, { aborted: 'the command in flight', timedOut: 'sending the command', timeoutMs: this.#timeoutMs }) ?? err;
   }
 }
 
