@@ -117,6 +117,17 @@ describe('pairing never crashes the car', () => {
 });
 
 describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
+  /** A new phone pairs over the car's link as `wrap` rewrites it: it fails with `expected` and mayHaveSucceeded, and the car did enroll it. */
+  async function failsAfterEnrolling(wrap: (link: Link) => Link, expected: { readonly code: string }) {
+    const w = await world();
+    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
+    const phone = await w.phone('alice');
+    const { link, served } = w.connect();
+    await expect(phone.pair(wrap(link), code)).rejects.toMatchObject({ ...expected, mayHaveSucceeded: true });
+    await served;
+    expect(w.car.registry.state.keys).toHaveLength(1);
+  }
+
   it.each([
     [
       'a PAIR_DONE with one sealed byte flipped',
@@ -125,51 +136,35 @@ describe('a pairing phone that loses the car after PAIR_CONFIRM', () => {
     ],
     ['a garbage byte in place of PAIR_DONE', 'ERR_DECODE', (m: Uint8Array) => (m[0] === MessageType.PairDone ? Uint8Array.of(0xee) : m)],
   ] as const)('%s is reported with mayHaveSucceeded (%s); the car did enroll it', async (_what, code, mangle) => {
-    const w = await world();
-    const { code: pairingCode } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
-    const phone = await w.phone('alice');
-    const { link, served } = w.connect();
-    const mangled = wrapLink(link, { receive: async (o) => mangle(await link.receive(o)) });
-    await expect(phone.pair(mangled, pairingCode)).rejects.toMatchObject({ code, mayHaveSucceeded: true });
-    await served;
-    expect(w.car.registry.state.keys).toHaveLength(1);
+    await failsAfterEnrolling((link) => wrapLink(link, { receive: async (o) => mangle(await link.receive(o)) }), { code });
   });
 
   it('a PAIR_CONFIRM whose send fails after it was delivered is reported with mayHaveSucceeded', async () => {
-    const w = await world();
-    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
-    const phone = await w.phone('alice');
-    const { link, served } = w.connect();
-    const lossy = wrapLink(link, {
-      send: async (m, o) => {
-        await link.send(m, o);
-        if (m[0] === MessageType.PairConfirm) throw new LinkClosedError('write acknowledgement lost');
-      },
-    });
-    await expect(phone.pair(lossy, code)).rejects.toMatchObject({ code: 'ERR_LINK_CLOSED', mayHaveSucceeded: true });
-    await served;
-    expect(w.car.registry.state.keys).toHaveLength(1);
+    const lossy = (link: Link) =>
+      wrapLink(link, {
+        send: async (m, o) => {
+          await link.send(m, o);
+          if (m[0] === MessageType.PairConfirm) throw new LinkClosedError('write acknowledgement lost');
+        },
+      });
+    await failsAfterEnrolling(lossy, { code: 'ERR_LINK_CLOSED' });
   });
 
   it('an ALERT in place of PAIR_DONE (unauthenticated: anyone on the path) is reported with mayHaveSucceeded; the car did enroll it', async () => {
-    const w = await world();
-    const { code } = await w.car.openPairing({ scrypt: FAST_SCRYPT });
-    const phone = await w.phone('alice');
-    const { link, served } = w.connect();
-    let confirmed = false;
-    const forged = wrapLink(link, {
-      send: (m, o) => {
-        if (m[0] === MessageType.PairConfirm) confirmed = true;
-        return link.send(m, o);
-      },
-      receive: async (o) => {
-        const m = await link.receive(o);
-        return confirmed ? encodeMessage({ type: MessageType.Alert, reason: 'internal-error' }) : m;
-      },
-    });
-    await expect(phone.pair(forged, code)).rejects.toMatchObject({ code: 'ERR_ALERT', mayHaveSucceeded: true });
-    await served;
-    expect(w.car.registry.state.keys).toHaveLength(1);
+    const forged = (link: Link) => {
+      let confirmed = false;
+      return wrapLink(link, {
+        send: (m, o) => {
+          if (m[0] === MessageType.PairConfirm) confirmed = true;
+          return link.send(m, o);
+        },
+        receive: async (o) => {
+          const m = await link.receive(o);
+          return confirmed ? encodeMessage({ type: MessageType.Alert, reason: 'internal-error' }) : m;
+        },
+      });
+    };
+    await failsAfterEnrolling(forged, { code: 'ERR_ALERT' });
   });
 
   it('rejects with mayHaveSucceeded: the car may have enrolled it', async () => {
