@@ -53,13 +53,16 @@ async function ownerOf(name: string): Promise<PhoneWallet> {
   return PhoneWallet.open({ store });
 }
 
+/** A friend's wallet on `store`, and a share of each of two owners' cars (car A, car B) for it. */
+async function friendWithTwoShares<S extends MemoryPhoneStore>(store: S) {
+  const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
+  const friend = await PhoneWallet.open({ store });
+  return { store, friend, sa: (await a.share(friend.keyRequest())).share, sb: (await b.share(friend.keyRequest())).share };
+}
+
 describe('PhoneWallet saves', () => {
   it('two overlapping acceptShare calls keep both cars, in memory and on disk', async () => {
-    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
-    const store = new SlowFlakyStore();
-    const friend = await PhoneWallet.open({ store });
-    const sa = (await a.share(friend.keyRequest())).share;
-    const sb = (await b.share(friend.keyRequest())).share;
+    const { store, friend, sa, sb } = await friendWithTwoShares(new SlowFlakyStore());
     await Promise.all([friend.acceptShare(sa), friend.acceptShare(sb)]);
     const names = (cars: readonly { name: string }[]) => cars.map((c) => c.name).sort();
     expect(names(friend.cars())).toEqual(['car A', 'car B']);
@@ -67,11 +70,7 @@ describe('PhoneWallet saves', () => {
   });
 
   it('a failed save leaves memory as it was, and the next save goes ahead', async () => {
-    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
-    const store = new SlowFlakyStore();
-    const friend = await PhoneWallet.open({ store });
-    const sa = (await a.share(friend.keyRequest())).share;
-    const sb = (await b.share(friend.keyRequest())).share;
+    const { store, friend, sa, sb } = await friendWithTwoShares(new SlowFlakyStore());
     store.failNext = true;
     const [ra, rb] = await Promise.allSettled([friend.acceptShare(sa), friend.acceptShare(sb)]);
     expect(ra.status).toBe('rejected');
@@ -93,12 +92,7 @@ describe('PhoneWallet save bound', () => {
     }
   }
 
-  async function twoShares() {
-    const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
-    const store = new SlowOnceStore();
-    const friend = await PhoneWallet.open({ store });
-    return { store, friend, sa: (await a.share(friend.keyRequest())).share, sb: (await b.share(friend.keyRequest())).share };
-  }
+  const twoShares = () => friendWithTwoShares(new SlowOnceStore());
   const codeOf = (p: Promise<unknown>) =>
     p.then(
       () => 'saved',
