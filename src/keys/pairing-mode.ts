@@ -6,6 +6,7 @@
  */
 import { utf8 } from '../bytes.js';
 import type { Clock, CryptoProvider, RandomSource } from '../crypto/provider.js';
+import { sampleUntilAccepted } from '../crypto/random.js';
 import { assertArg } from '../errors.js';
 import { computeVerifierRecord, deriveSpake2PlusSecretsAsync, SPAKE2PLUS_SCRYPT_DEFAULTS } from '../pake/spake2plus.js';
 import { scryptWithinBounds } from '../protocol/pairing.js';
@@ -33,11 +34,11 @@ export type PairingModeStatus = 'active' | 'claimed' | 'expired' | 'exhausted' |
 /** A uniformly random 8-digit code (rejection sampling, no modulo bias). */
 export function randomPairingCode(random: RandomSource): string {
   const limit = Math.floor(2 ** 32 / 1e8) * 1e8;
-  for (;;) {
+  return sampleUntilAccepted('pairing code', () => {
     const b = random(4);
     const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    if (n < limit) return String(n % 1e8).padStart(8, '0');
-  }
+    return n < limit ? String(n % 1e8).padStart(8, '0') : undefined;
+  });
 }
 
 /** One opening of the car's pairing mode: an 8-digit code (SPAKE2+ verifier only kept), a lifetime, a number of attempts, single use. */

@@ -47,6 +47,7 @@ import {
   type P256Point,
 } from '../crypto/p256-group.js';
 import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
+import { sampleUntilAccepted } from '../crypto/random.js';
 
 /** The ciphersuite implemented here (RFC 9383 §4). */
 export const SPAKE2PLUS_SUITE = 'SPAKE2+-P256-SHA256-HKDF-SHA256-HMAC-SHA256';
@@ -317,12 +318,13 @@ function finishZV(Z: P256Point, V: P256Point): { Z: Uint8Array; V: Uint8Array } 
 /** `k·G + w·P` for our own share; loops (negligibly rarely) if a random k hits the identity. */
 function makeShare(fixed: bigint | undefined, random: RandomSource, w: bigint, P: P256Point): { k: bigint; share: Uint8Array } {
   const blind = scalarMultiply(P, w);
-  for (;;) {
+  return sampleUntilAccepted('SPAKE2+ share', () => {
     const k = fixed ?? randomScalar(random);
     const point = pointAdd(baseMultiply(k), blind);
     if (!isIdentity(point)) return { k, share: encodePoint(point) };
     if (fixed !== undefined) throw new LocalError('ERR_INVALID_ARGUMENT', 'fixed scalar yields the identity share');
-  }
+    return undefined;
+  });
 }
 
 interface CommonOptions {

@@ -16,6 +16,7 @@
  */
 import { aes128Block } from '../crypto/aes-block.js';
 import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
+import { sampleUntilAccepted } from '../crypto/random.js';
 import { utf8 } from '../bytes.js';
 import { assertArg, assertBytes } from '../errors.js';
 
@@ -44,17 +45,17 @@ export function ah(irk: Uint8Array, prand: Uint8Array): Uint8Array {
 /** A fresh resolvable private address for `irk` (6 bytes, most significant first). */
 export function resolvablePrivateAddress(irk: Uint8Array, random: RandomSource): Uint8Array {
   assertBytes(irk, 'irk', 16);
-  for (;;) {
+  return sampleUntilAccepted('resolvable private address', () => {
     const prand = random(3);
     prand[0] = (prand[0]! & 0x3f) | 0x40;
     // the 22 random bits shall be neither all 0 nor all 1 (§1.3.2.2)
     const bits = ((prand[0] & 0x3f) << 16) | (prand[1]! << 8) | prand[2]!;
-    if (bits === 0 || bits === 0x3fffff) continue;
+    if (bits === 0 || bits === 0x3fffff) return undefined;
     const address = new Uint8Array(BD_ADDR_LENGTH);
     address.set(prand, 0);
     address.set(ah(irk, prand), 3);
     return address;
-  }
+  });
 }
 
 /** Whether `address` (6 bytes, most significant first) is a resolvable private address made with `irk`. */

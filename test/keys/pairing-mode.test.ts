@@ -1,6 +1,6 @@
 /** Pairing mode's lifecycle: a claim closes it to others without ending it; a released claim reopens it. */
 import { describe, expect, it } from 'vitest';
-import { nobleCrypto, PairingMode, systemRandom } from '../../src/index.js';
+import { LocalError, MAX_REJECTED_DRAWS, nobleCrypto, PairingMode, randomPairingCode, systemRandom } from '../../src/index.js';
 import { FAST_SCRYPT } from '../helpers/scrypt.js';
 
 async function openMode(ttlMs = 60_000) {
@@ -52,5 +52,15 @@ describe('PairingMode', () => {
     expect(exhausted.mode.status()).toBe('exhausted');
     expect(exhausted.mode.credentials()).toBeUndefined();
     expect(w0x.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('randomPairingCode', () => {
+  it('rejects draws ≥ 4.2·10⁹ (no modulo bias), and a source stuck above it fails with LocalError after 64 draws instead of spinning', () => {
+    const draws = [Uint8Array.of(0xff, 0xff, 0xff, 0xff), Uint8Array.of(0, 0, 0x30, 0x39)];
+    expect(randomPairingCode(() => draws.shift()!)).toBe('00012345');
+    let n = 0;
+    expect(() => randomPairingCode(() => (n++, new Uint8Array(4).fill(0xff)))).toThrow(LocalError);
+    expect(n).toBe(MAX_REJECTED_DRAWS);
   });
 });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   LocalError,
+  MAX_REJECTED_DRAWS,
   ah,
   deriveAddressIrk,
   deterministicRandom,
@@ -28,7 +29,8 @@ describe('resolvable private addresses', () => {
       fc.property(
         fc.uint8Array({ minLength: 16, maxLength: 64 }),
         fc.uint8Array({ minLength: 16, maxLength: 64 }),
-        fc.uint8Array({ minLength: 3, maxLength: 3 }),
+        // a usable draw: the 22 random bits neither all 0 nor all 1 (a constant unusable draw is a broken source, tested below)
+        fc.uint8Array({ minLength: 3, maxLength: 3 }).filter((r) => ((r[0]! & 0x3f) | r[1]! | r[2]!) !== 0 && (r[0]! & 0x3f & r[1]! & r[2]!) !== 0x3f),
         (s1, s2, r) => {
           const irk = deriveAddressIrk(nobleCrypto, s1);
           const address = resolvablePrivateAddress(irk, () => r.slice());
@@ -54,6 +56,15 @@ describe('resolvable private addresses', () => {
     const address = resolvablePrivateAddress(irk, () => draws.shift()!);
     expect(draws).toHaveLength(0);
     expect(toHex(address.slice(0, 3))).toBe('523456');
+  });
+
+  it('a source that keeps returning an unusable prand (all 0 or all 1) fails with LocalError after 64 draws, never spins', () => {
+    const irk = new Uint8Array(16).fill(7);
+    for (const stuck of [Uint8Array.of(0, 0, 0), Uint8Array.of(0xff, 0xff, 0xff), Uint8Array.of(0x3f, 0xff, 0xff)]) {
+      let draws = 0;
+      expect(() => resolvablePrivateAddress(irk, () => (draws++, stuck.slice()))).toThrow(LocalError);
+      expect(draws).toBe(MAX_REJECTED_DRAWS);
+    }
   });
 
   it('fresh addresses from a random source differ (no static identifier)', () => {
