@@ -8,12 +8,15 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // One program from tsconfig.json (it includes every linted file): 13 s of setup where the
+    // project service took 16 s here.
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // tsc's noUnusedLocals / noUnusedParameters (tsconfig.json, `npm run typecheck`) report these already.
+      '@typescript-eslint/no-unused-vars': 'off',
       // Interface implementations (stores, links) are async without awaiting anything.
       '@typescript-eslint/require-await': 'off',
       // `String(unknown)` of a peer's or a stack's value is deliberate (an error text, a reason code).
