@@ -315,7 +315,7 @@ function finishZV(Z: P256Point, V: P256Point): { Z: Uint8Array; V: Uint8Array } 
   return { Z: encodePoint(Z), V: encodePoint(V) };
 }
 
-/** `k·G + w·P` for our own share; loops (negligibly rarely) if a random k hits the identity. */
+/** `k·G + w·P` for our own share; draws k again (negligibly rarely, bounded) if it hits the identity. */
 function makeShare(fixed: bigint | undefined, random: RandomSource, w: bigint, P: P256Point): { k: bigint; share: Uint8Array } {
   const blind = scalarMultiply(P, w);
   return sampleUntilAccepted('SPAKE2+ share', () => {

@@ -1,6 +1,7 @@
 /** Pairing mode's lifecycle: a claim closes it to others without ending it; a released claim reopens it. */
 import { describe, expect, it } from 'vitest';
-import { LocalError, MAX_REJECTED_DRAWS, nobleCrypto, PairingMode, randomPairingCode, systemRandom } from '../../src/index.js';
+import { LocalError, nobleCrypto, PairingMode, randomPairingCode, systemRandom } from '../../src/index.js';
+import { MAX_REJECTED_DRAWS } from '../../src/crypto/random.js';
 import { FAST_SCRYPT } from '../helpers/scrypt.js';
 
 async function openMode(ttlMs = 60_000) {

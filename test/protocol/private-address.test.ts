@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   LocalError,
-  MAX_REJECTED_DRAWS,
   ah,
   deriveAddressIrk,
   deterministicRandom,
@@ -18,6 +17,7 @@ import {
   resolvesPrivateAddress,
   toHex,
 } from '../../src/index.js';
+import { MAX_REJECTED_DRAWS } from '../../src/crypto/random.js';
 
 describe('resolvable private addresses', () => {
   it('ah reproduces the Core Specification sample data (v5.4, Vol 3, Part H, Appendix D.7)', () => {
