@@ -91,9 +91,11 @@ async function untilStopped(daemon: Daemon, ui: Ui): Promise<number> {
   return 0;
 }
 
-/** Stop everything, the radio after the inputs that feed it, then drain the sessions (bounded) and flush the audit log. */
+/** Stop everything: the sessions first (nothing more is driven), the radio after the inputs that feed it, then drain the sessions (bounded) and flush the audit log. */
 async function shutDown(daemon: Daemon): Promise<void> {
   daemon.notifier.stopping();
+  // First: no command still waiting for the actuator (nor any later one) is driven while we stop.
+  daemon.car.stopSessions();
   if (daemon.watchdog) clearInterval(daemon.watchdog);
   if (daemon.timeFloor) clearInterval(daemon.timeFloor);
   daemon.stopSecretWatch?.();

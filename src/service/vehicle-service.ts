@@ -97,6 +97,8 @@ export class VehicleService {
   readonly #policy: Policy;
   readonly #hooks: VehicleHooks | undefined;
   readonly #sessions = new Map<string, Set<(reason: DenyReason) => void>>();
+  /** Set by `stopSessions`: every session, open or yet to authenticate, ends with it. */
+  #stoppedWith: DenyReason | undefined;
   #pairing: PairingMode | undefined;
   readonly #secretListeners = new Set<(secret: Uint8Array) => void>();
   readonly #audit: AuditTrail;
@@ -240,7 +242,22 @@ export class VehicleService {
     reportError: (e: unknown) => this.#reportError(e),
   };
 
+  /**
+   * For shutdown: end every authenticated session from outside, and every session that
+   * authenticates from now on (docs/PROTOCOL.md §4.3 "Ended from outside"). A command waiting for
+   * the actuator is denied with `reason` and drives nothing; one already running completes and its
+   * RESULT is sent, then CLOSE(`reason`). Irreversible for this instance. Returns how many
+   * sessions it ended.
+   */
+  stopSessions(reason: DenyReason = 'session-expired'): number {
+    this.#stoppedWith ??= reason;
+    const ends = [...this.#sessions.values()].flatMap((set) => [...set]);
+    for (const end of ends) end(this.#stoppedWith);
+    return ends.length;
+  }
+
   #trackSession(id: string, end: (reason: DenyReason) => void): () => void {
+    if (this.#stoppedWith) end(this.#stoppedWith);
     const set = this.#sessions.get(id) ?? new Set();
     set.add(end);
     this.#sessions.set(id, set);

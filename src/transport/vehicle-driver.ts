@@ -279,9 +279,13 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   const { options, answerer } = s;
   const key = answerer.key;
   if (!key) return { ok: false, reason: 'internal-error' };
-  // Right before acting (a physical command: once it holds the lock): a revocation, or an end from
-  // outside, since the key was looked up — say, while it waited or an async policy ran — means it is not done.
-  const stillAllowed = async () => s.endedBy ?? (await answerer.stillEnrolled(key));
+  if (s.endedBy) return { ok: false, reason: s.endedBy }; // ended from outside: not even a wait for the lock
+  // Right before acting (a physical command: once it holds the lock): a revocation, an end from
+  // outside (the car shutting down), an aborted connection or a closed link (nobody will read the
+  // RESULT: the phone walked away) since the key was looked up — say, while it waited or an async
+  // policy ran — means it is not done.
+  const stillAllowed = async () =>
+    s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined) ?? (await answerer.stillEnrolled(key));
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
     const denied = await stillAllowed().catch((): DenyReason => 'internal-error');

@@ -5,7 +5,7 @@
  * session ended from outside mid-command ends with RESULT then an authenticated CLOSE.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
+import { createMemoryLinkPair, defaultPolicy, MemoryVehicleStore, type Actuator, type AuditEntry, type Policy, type VehicleState } from '../../src/index.js';
 import { pairOwner, shareTo, sleep, world, FailingSaveStore } from './world.js';
 
 /** An actuator that takes `ms` (ignoring its signal) and records how many ran at once, and in what order. */
@@ -154,6 +154,101 @@ describe('one physical action at a time', () => {
     const r = (await friendUnlock) as { result?: { status: string } };
     expect(r.result?.status ?? 'closed').not.toBe('ok');
     expect(driven).toEqual([`unlock ${owner.keyId}`]); // the friend's unlock was never driven
+  });
+
+  it('a command queued behind another is not driven if its connection is aborted (shutdown) while it waits', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inActuator = new Promise<void>((r) => (entered = r));
+    const driven: string[] = [];
+    let holding = false;
+    const w = await world({
+      actuator: async (c) => {
+        driven.push(c.kind);
+        if (!holding) return;
+        entered();
+        await held;
+      },
+    });
+    const owner = await pairOwner(w);
+    driven.length = 0;
+    holding = true;
+    const first = owner.command(w.connect().link, 'unlock', { timeoutMs: 10_000 }); // holds the actuator
+    await inActuator;
+    holding = false;
+    const [phoneEnd, carEnd] = createMemoryLinkPair();
+    const shutdown = new AbortController();
+    const served = w.car.serve(carEnd, { signal: shutdown.signal });
+    const queued = owner.open(phoneEnd, 'lock', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    await sleep(300); // its handshake is done and it waits for the actuator
+    shutdown.abort('shutdown');
+    release();
+    expect((await first).status).toBe('ok');
+    const r = (await queued) as { result?: { status: string } };
+    expect(r.result?.status ?? 'closed').not.toBe('ok');
+    expect((await served).executed).toBe(0);
+    expect(driven).toEqual(['unlock']); // the queued lock was never driven
+  });
+
+  /** A car whose actuator holds its first (unlock) command until `release()`; `driven` lists what ran. */
+  async function heldActuator() {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inActuator = new Promise<void>((r) => (entered = r));
+    const driven: string[] = [];
+    const w = await world({
+      actuator: async (c) => {
+        driven.push(c.kind);
+        if (c.kind !== 'unlock') return;
+        entered();
+        await held;
+      },
+    });
+    const owner = await pairOwner(w);
+    driven.length = 0;
+    const first = owner.open(w.connect().link, 'unlock', { timeoutMs: 10_000 });
+    await inActuator;
+    return { w, owner, first, driven, release };
+  }
+
+  it('stopSessions (shutdown): the running command completes with RESULT then CLOSE(session-expired); a queued one and a later session drive nothing', async () => {
+    const { w, owner, first, driven, release } = await heldActuator();
+    const { link, served } = w.connect();
+    const queued = owner.open(link, 'lock', { timeoutMs: 10_000 });
+    await sleep(300); // its handshake is done and it waits for the actuator
+    expect(w.car.stopSessions()).toBe(2);
+    const later = w.connect();
+    const lateOpen = owner.open(later.link, 'lock', { timeoutMs: 10_000 }); // authenticates after the stop
+    await sleep(300);
+    release();
+    const late = await lateOpen;
+    const running = await first;
+    expect(running.result.status).toBe('ok');
+    expect(await running.connection.awaitClose()).toBe('session-expired');
+    const q = await queued;
+    expect(q.result.status).toBe('session-expired');
+    expect(await q.connection.awaitClose()).toBe('session-expired');
+    expect(late.result.status).toBe('session-expired');
+    expect(await served).toMatchObject({ executed: 0, end: 'session-expired' });
+    expect(await later.served).toMatchObject({ executed: 0 });
+    expect(driven).toEqual(['unlock']);
+  });
+
+  it('a command queued behind another is not driven if its phone disconnects while it waits', async () => {
+    const { w, owner, first, driven, release } = await heldActuator();
+    const [phoneEnd, carEnd] = createMemoryLinkPair();
+    const served = w.car.serve(carEnd);
+    const queued = owner.open(phoneEnd, 'lock', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    await sleep(300); // its handshake is done and it waits for the actuator
+    phoneEnd.close(); // the phone walked away
+    await carEnd.closed; // the car has seen it
+    release();
+    expect((await first).result.status).toBe('ok');
+    await queued;
+    expect((await served).executed).toBe(0);
+    expect(driven).toEqual(['unlock']);
   });
 
   it('an actuator that ignores its signal still never overlaps the next action', async () => {
