@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { LocalError, messageOf } from '../errors.js';
-import { commandActuator, gpioRelayActuator, logActuator } from '../node/actuators.js';
+import { commandActuator, gpioRelayActuator, logActuator, resetGpioRelays } from '../node/actuators.js';
 import { linkProximity } from '../node/link-proximity.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { ProximityEngine, type ProximityDecision } from '../proximity/engine.js';
@@ -63,6 +63,9 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
   const { keys: perKey, ...engineOptions } = c.proximity ?? {};
   const engine = new ProximityEngine({ ...engineOptions, now: () => performance.now() });
   for (const [keyId, settings] of Object.entries(perKey ?? {})) engine.configureKey(keyId, settings);
+  // A pulse cut short (a crash, SIGKILL, power loss) may have left a relay on: all off first.
+  if (c.actuators?.type === 'gpio')
+    await resetGpioRelays(c.actuators).catch((e: unknown) => ui.info(`  relays: could not drive every line inactive at start: ${messageOf(e)}`));
   let opened: VehicleService | undefined;
   // Links of revoked or expired keys feed no passive entry (the car exists before any link).
   const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d), isActiveKey: (id) => opened?.isActiveKey(id) ?? false });

@@ -33,6 +33,20 @@ export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): A
   };
 }
 
+/**
+ * Drive every relay line of `config` inactive (the car daemon does at start, before advertising:
+ * a pulse cut short by a crash, a SIGKILL or a power loss may have left a relay on). Throws the
+ * first failure after trying every line.
+ */
+export async function resetGpioRelays(config: GpioRelayConfig, gpio = new Gpio()): Promise<void> {
+  let failure: Error | undefined;
+  for (const line of new Set(Object.values(config.lines)))
+    await gpio
+      .setInactive({ chip: config.chip, line, ...(config.activeLow && { activeLow: true }) })
+      .catch((e: unknown) => (failure ??= e instanceof Error ? e : new Error(String(e))));
+  if (failure) throw failure;
+}
+
 /** How long a script's process group gets between SIGTERM and SIGKILL when it is stopped. */
 const COMMAND_KILL_GRACE_MS = 2_000;
 /** Stdout kept from a script: the first 64 bytes of it (trimmed) go back to the phone. */

@@ -81,23 +81,37 @@ export class Gpio {
    * exits at once after that last toggle (period 0): the line is left inactive.
    * libgpiod 1.x: `--mode=time` sets the line and exits after the time with the line's state
    * undefined (on a Pi it usually stays active: the relay would latch on). So a second `gpioset`
-   * drives it inactive explicitly, also when the timed set failed or timed out (best effort: the
-   * pulse's own failure is what is thrown).
+   * drives it inactive explicitly.
+   * Either version: when the timed set fails or times out (its `gpioset` killed mid-pulse, the
+   * line still active), a second `gpioset` drives the line inactive (best effort: the pulse's own
+   * failure is what is thrown).
    */
   async pulse(ref: GpioLineRef, ms: number): Promise<void> {
     const on = ref.activeLow ? 0 : 1;
-    if ((await this.version()) === 2) {
-      await this.runner.run('gpioset', ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
-      return;
-    }
-    const off = () => this.runner.run('gpioset', [ref.chip, `${ref.line}=${1 - on}`], GPIOSET_MARGIN_MS);
+    const major = await this.version();
+    const timed =
+      major === 2
+        ? ['-c', ref.chip, '-t', `${Math.round(ms)}ms,0`, `${ref.line}=${on}`]
+        : ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`];
     try {
-      await this.runner.run('gpioset', ['--mode=time', `--usec=${Math.round(ms * 1000)}`, ref.chip, `${ref.line}=${on}`], ms + GPIOSET_MARGIN_MS);
+      await this.runner.run('gpioset', timed, ms + GPIOSET_MARGIN_MS);
     } catch (e) {
-      await off().catch(() => undefined);
+      await this.setInactive(ref).catch(() => undefined);
       throw e;
     }
-    await off();
+    if (major === 1) await this.setInactive(ref);
+  }
+
+  /**
+   * Drive the line inactive and exit (2.x: `-t 0`, a sequence ending in 0 exits; 1.x: the default
+   * mode exits at once). The state after `gpioset` exits is not guaranteed by libgpiod, but a
+   * Raspberry Pi keeps the last value driven; the daemon also runs this for every relay line at
+   * start, so a pulse cut short by a crash or a power loss never leaves a relay on.
+   */
+  async setInactive(ref: GpioLineRef): Promise<void> {
+    const off = `${ref.line}=${ref.activeLow ? 1 : 0}`;
+    const args = (await this.version()) === 2 ? ['-c', ref.chip, '-t', '0', off] : [ref.chip, off];
+    await this.runner.run('gpioset', args, GPIOSET_MARGIN_MS);
   }
 
   /** Hold the line at a level until `release()` (LEDs). */

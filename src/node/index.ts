@@ -5,7 +5,7 @@
 export { FilePhoneStore, FileVehicleStore, type FileVehicleStoreOptions } from './file-stores.js';
 export { backupVehicleState, restoreVehicleState, type RestoreOptions } from './vehicle-backup.js';
 export { appendDurable, writeFileAtomic } from './atomic-file.js';
-export { commandActuator, gpioRelayActuator, logActuator, type GpioRelayConfig } from './actuators.js';
+export { commandActuator, gpioRelayActuator, logActuator, resetGpioRelays, type GpioRelayConfig } from './actuators.js';
 export { Gpio, systemRunner, type GpioLineRef, type GpioRunner } from './gpio.js';
 export { linkProximity } from './link-proximity.js';
 export { connectSocketLink, listenSocketLinks, socketLink } from './socket-link.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { commandActuator, Gpio, gpioRelayActuator, logActuator, type GpioRunner } from '../../src/node/index.js';
+import { commandActuator, Gpio, gpioRelayActuator, logActuator, resetGpioRelays, type GpioRunner } from '../../src/node/index.js';
 import type { KeyRecord } from '../../src/index.js';
 import { ACTUATOR_TIMEOUT_MS } from '../../src/transport/actuation.js';
 
@@ -82,6 +82,53 @@ describe('GPIO relays through libgpiod', () => {
       ['--mode=time', '--usec=500000', 'gpiochip0', '17=0'],
       ['gpiochip0', '17=1'],
     ]);
+  });
+
+  it('libgpiod 2.x: a gpioset killed or failing mid-pulse is followed by one that drives the line inactive, and stays a failure', async () => {
+    const calls: (readonly string[])[] = [];
+    const runner: GpioRunner = {
+      run: async (_cmd, args) => {
+        calls.push(args);
+        if (args[0] === '--version') return V2_TEXT;
+        if (args.includes('500ms,0')) throw new Error('gpioset -c gpiochip0 -t 500ms,0 17=1: killed (SIGTERM)');
+        return '';
+      },
+      start: () => ({}) as never,
+    };
+    const act = gpioRelayActuator({ chip: 'gpiochip0', lines: { unlock: 17 } }, new Gpio(runner));
+    await expect(act({ kind: 'unlock' }, key)).rejects.toThrow(/killed/);
+    expect(calls.slice(1)).toEqual([
+      ['-c', 'gpiochip0', '-t', '500ms,0', '17=1'],
+      ['-c', 'gpiochip0', '-t', '0', '17=0'],
+    ]);
+  });
+
+  it('resetGpioRelays drives every relay line inactive once (both syntaxes, active-low), trying every line before it reports a failure', async () => {
+    const config = { chip: 'gpiochip0', activeLow: true, lines: { unlock: 17, lock: 27, trunk: 17 } };
+    const v2 = fakeRunner(V2_TEXT);
+    await resetGpioRelays(config, new Gpio(v2.runner));
+    expect(v2.calls.slice(1).map((c) => c.args)).toEqual([
+      ['-c', 'gpiochip0', '-t', '0', '17=1'],
+      ['-c', 'gpiochip0', '-t', '0', '27=1'],
+    ]);
+    const v1 = fakeRunner(V1_TEXT);
+    await resetGpioRelays({ ...config, activeLow: false }, new Gpio(v1.runner));
+    expect(v1.calls.slice(1).map((c) => c.args)).toEqual([
+      ['gpiochip0', '17=0'],
+      ['gpiochip0', '27=0'],
+    ]);
+    const tried: string[] = [];
+    const failing: GpioRunner = {
+      run: async (_c, args) => {
+        if (args[0] === '--version') return V1_TEXT;
+        tried.push(args[1]!);
+        if (args[1] === '17=0') throw new Error('gpioset: line 17 busy');
+        return '';
+      },
+      start: () => ({}) as never,
+    };
+    await expect(resetGpioRelays({ ...config, activeLow: false }, new Gpio(failing))).rejects.toThrow(/line 17 busy/);
+    expect(tried).toEqual(['17=0', '27=0']);
   });
 
   it('bounds each gpioset of a pulse so that the longest pulse ends inside the car actuator bound', async () => {
