@@ -82,19 +82,26 @@ export function installPaths(a: SetupArgs): InstallPaths {
 /** A shell word: as in the unit's ExecStart when it needs no quotes, else single-quoted (no $ or ` expansion). */
 const shellArg = (s: string) => (arg(s) === s ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** What the unit file says: its `User=` and the paths of its `ReadWritePaths=` (unquoted). */
-function unitSays(text: string): { user?: string; paths?: string[] } {
+/** The words of a unit's command or path list, unquoted (`"a b"` with backslash escapes, or bare words). */
+const unitWords = (line: string): string[] => [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => m[2] ?? m[1]!.replace(/\\(.)/g, '$1'));
+
+/** What the unit file says: its `User=`, the paths of its `ReadWritePaths=` and the `--config` of its `ExecStart=` (unquoted). */
+function unitSays(text: string): { user?: string; paths?: string[]; config?: string } {
   const user = /^User=(.*)$/m.exec(text)?.[1]?.trim();
   const rw = /^ReadWritePaths=(.*)$/m.exec(text)?.[1];
-  const paths = rw && [...rw.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => m[2] ?? m[1]!.replace(/\\(.)/g, '$1'));
-  return { ...(user && { user }), ...(paths && { paths }) };
+  const paths = rw && unitWords(rw);
+  const exec = unitWords(/^ExecStart=(.*)$/m.exec(text)?.[1] ?? '');
+  const at = exec.indexOf('--config');
+  const config = at >= 0 ? exec[at + 1] : undefined;
+  return { ...(user && { user }), ...(paths && { paths }), ...(config && { config }) };
 }
 
 /**
  * This install's paths, consistent with the config and unit a rerun keeps (without `--force`):
- * no --dir takes the kept config's stateDir, no --user the kept unit's User=; one that differs
- * from what a kept file says is refused (the service would not run: its user could not open its
- * state directory, or the config would point at another one).
+ * no --config takes the kept unit's `--config`, no --dir the kept config's stateDir, no --user
+ * the kept unit's User=; one that differs from what a kept file says is refused (the service
+ * would not run as set up: it would read another config than the one written, its user could
+ * not open its state directory, or the config would point at another one).
  */
 export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
   let p = installPaths(a);
@@ -104,6 +111,12 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
       'ERR_INVALID_STATE',
       `${file} (kept: it exists) says ${says}, not ${flag}: pass ${keep} to keep it, or --force to rewrite the config and the unit with ${flag}`,
     );
+  const keptUnit = existsSync(unitPath) ? unitSays(readFileSync(unitPath, 'utf8')) : {};
+  if (keptUnit.config !== undefined) {
+    const kept = resolve(keptUnit.config);
+    if (a.config === undefined) p = { ...p, config: kept };
+    else if (kept !== p.config) throw refuse(unitPath, `--config ${kept}`, `--config ${p.config}`, `--config ${shellArg(kept)}`);
+  }
   if (existsSync(p.config)) {
     const said = loadCarConfig(p.config).stateDir;
     const dir = said === undefined ? undefined : resolve(said);
@@ -111,7 +124,7 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
     else if (dir !== undefined && dir !== p.stateDir) throw refuse(p.config, `stateDir ${dir}`, `--dir ${p.stateDir}`, `--dir ${shellArg(dir)}`);
   }
   if (existsSync(unitPath)) {
-    const unit = unitSays(readFileSync(unitPath, 'utf8'));
+    const unit = keptUnit;
     if (unit.user !== undefined && a.user === undefined) p = { ...p, user: unit.user };
     else if (unit.user !== undefined && unit.user !== p.user) throw refuse(unitPath, `User=${unit.user}`, `--user ${p.user}`, `--user ${shellArg(unit.user)}`);
     if (unit.paths && !unit.paths.map((x) => resolve(x)).includes(p.stateDir))

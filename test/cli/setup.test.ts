@@ -170,6 +170,25 @@ describe('proxkey car setup: what it may take over, and reruns', () => {
     expect(statSync(b).uid).toBe(me.uid);
   });
 
+  it("a rerun with another --config than the kept unit's ExecStart is refused (the daemon would read the old one); without it, the unit's is taken", async () => {
+    const { root, config, unit } = install();
+    const state = join(root, 'state');
+    const run = (...extra: string[]) => cli('car', 'setup', '--unit', unit, '--dir', state, '--user', me.username, ...extra);
+    expect((await run('--config', config)).code).toBe(0);
+    const other = join(root, 'other.json');
+    let r = await run('--config', other);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: ${unit} (kept: it exists) says --config ${config}, not --config ${other}: pass --config ${config} to keep it, or --force`);
+    expect(existsSync(other)).toBe(false); // refused before writing anything
+    r = await run(); // no --config: the kept unit's own
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`kept ${config}`);
+    r = await run('--config', other, '--force');
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(unit, 'utf8')).toContain(`car serve --config ${other}`);
+    expect(loadCarConfig(other).stateDir).toBe(state);
+  });
+
   it("step 2 quotes a config path with spaces (or quotes) for the shell, as the unit's ExecStart does", async () => {
     const root = join(dir, "my car's etc");
     const config = join(root, 'car.json');
