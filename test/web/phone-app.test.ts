@@ -16,6 +16,7 @@ import { SHOTS, clickAndSettle, launchChromium, newPhoneContext, openApp, shot, 
 import { GattBridge } from './harness/gatt-bridge.js';
 import { ServiceBackend } from './harness/service-backend.js';
 import { browserGate } from './harness/gate.js';
+import { generateP256KeyPair, nobleCrypto, systemRandom } from '../../src/index.js';
 
 const { missing, chromiumPath } = browserGate('phone web app in Chromium');
 const FAST_PAIRING = { scrypt: { log2N: 12, r: 8, p: 1 } };
@@ -151,6 +152,24 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     expect(await friend.getAttribute('#last-result', 'data-status')).toBe('revoked');
     expect(await text(friend, '#last-result')).toMatch(/^✗ unlock: denied — revoked: this key was revoked by the owner/);
     await shot(friend, 'denied');
+  });
+
+  it('lists every key of a car with more than one page of them (23 a page), and revokes one from the second page', async () => {
+    const extra: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { publicKey } = await generateP256KeyPair(nobleCrypto, systemRandom);
+      extra.push((await car.service.registry.enroll(publicKey, { role: 'shared', permissions: ['unlock'], label: `extra ${i}` })).id);
+    }
+    const listed = (await car.service.registry.list()).length;
+    expect(listed).toBeGreaterThan(2 * 23 - 16); // 30 extra keys and the owner's and friend's: two pages
+    await clickAndSettle(owner, '#btn-list-keys');
+    expect(await text(owner, '#error')).toBe('');
+    expect(await owner.locator('#keys-list li').count()).toBe(listed);
+    const last = extra.at(-1)!;
+    await clickAndSettle(owner, `#revoke-${last}`);
+    expect(await text(owner, '#last-result')).toMatch(/^✓ revoke: ok/);
+    expect(await text(owner, `#keys-list li[data-key-id="${last}"]`)).toMatch(/revoked/);
+    expect(car.service.isActiveKey(last)).toBe(false);
   });
 
   it('reports a corrupt or newer phone store instead of resetting it', async () => {
