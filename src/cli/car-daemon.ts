@@ -13,6 +13,7 @@ import type { Server } from 'node:net';
 import type { BlenoLike, CarPeripheral } from '../adapters/bleno/index.js';
 import type { VehicleService } from '../service/vehicle-service.js';
 import { acquireStateLockWaiting } from '../node/state-lock.js';
+import { ACTUATOR_TIMEOUT_MS } from '../transport/actuation.js';
 import { resolveConfig, type CarArgs } from './car-args.js';
 import { controlHandler } from './car-control.js';
 import { assertSerialDevice, ensureStateDir, openCar, type LinkProximity } from './car-open.js';
@@ -36,12 +37,20 @@ export const EXIT_RADIO_LOST = 3;
 const LOCK_WAIT_MS = 5_000;
 
 /** How long a stopping daemon waits for the sessions in flight to finish. */
-const DRAIN_SESSIONS_MS = 3_000;
+/**
+ * At shutdown, how long the running action (and the RESULT of its session) may take before the
+ * radio stops: the actuator's own bound plus a margin, inside the unit's TimeoutStopSec (20 s).
+ */
+const DRAIN_MS = ACTUATOR_TIMEOUT_MS + 2_000;
+/** Then, after the radio stopped, how long the sessions get to end. */
+const RADIO_GONE_DRAIN_MS = 2_000;
 
 /** What the running daemon holds; `shutDown` releases it in a fixed order. */
 interface Daemon {
   readonly car: VehicleService;
   readonly proximity: LinkProximity;
+  /** Every relay off: the last step of stopping. */
+  readonly resetOutputs: () => Promise<void>;
   readonly pairing: PairingController;
   readonly radio: RadioSupervisor<BlenoLike, CarPeripheral>;
   readonly active: ActiveSessions;
@@ -91,21 +100,28 @@ async function untilStopped(daemon: Daemon, ui: Ui): Promise<number> {
   return 0;
 }
 
-/** Stop everything: the sessions first (nothing more is driven), the radio after the inputs that feed it, then drain the sessions (bounded) and flush the audit log. */
+/**
+ * Stop everything, in this order: no more physical actions (sessions ended from outside, passive
+ * entry off: a command or decision still waiting drives nothing); the inputs; then, with the
+ * phones still connected, wait (bounded) for the action that is running and the sessions' RESULT
+ * and CLOSE; then the radio; the audit log; and last every relay off.
+ */
 async function shutDown(daemon: Daemon): Promise<void> {
   daemon.notifier.stopping();
-  // First: no command still waiting for the actuator (nor any later one) is driven while we stop.
   daemon.car.stopSessions();
-  if (daemon.watchdog) clearInterval(daemon.watchdog);
+  daemon.proximity.stop();
   if (daemon.timeFloor) clearInterval(daemon.timeFloor);
   daemon.stopSecretWatch?.();
-  daemon.proximity.stop();
   daemon.stopButton?.();
   daemon.pairing.stop();
   daemon.control?.close();
+  const drained = Promise.all([daemon.car.whenActuationIdle(DRAIN_MS), Promise.allSettled([...daemon.active])]);
+  await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+  if (daemon.watchdog) clearInterval(daemon.watchdog); // pinged during the drain
   await daemon.radio.stop();
-  await Promise.race([Promise.allSettled([...daemon.active]), new Promise((r) => setTimeout(r, DRAIN_SESSIONS_MS).unref())]);
+  await Promise.race([Promise.allSettled([...daemon.active]), new Promise((r) => setTimeout(r, RADIO_GONE_DRAIN_MS).unref())]);
   await daemon.car.flushAudit({ final: true }).catch(() => undefined);
+  await daemon.resetOutputs();
   daemon.signals.dispose();
 }
 
@@ -128,12 +144,12 @@ async function serveLocked(a: CarArgs, c: ReturnType<typeof resolveConfig>, ui: 
   const store = new ObservedVehicleStore(c.stateDir, (e) => logAuditEntry(ui, e));
   const isNew = (await store.load()) === undefined;
   const notifier = systemdNotifier(process.env, (e) => ui.info(`  ${e.message}`));
-  const { car, proximity } = await openCar(c, store, ui);
+  const { car, proximity, resetOutputs } = await openCar(c, store, ui);
   if (isNew) ui.info(`created a new car in ${c.stateDir} (its key, phones and audit log live there)`);
   const pairing = pairingController(car, c, ui, a.scryptLog2N);
   const active: ActiveSessions = new Set();
   const radio = carRadio(c, car, proximity, active, ui, notifier);
-  const daemon: Daemon = { car, proximity, pairing, radio, active, notifier, signals: stopSignal() };
+  const daemon: Daemon = { car, proximity, resetOutputs, pairing, radio, active, notifier, signals: stopSignal() };
   try {
     await startServing(daemon, c.stateDir, ui);
     if (a.pair) await pairing.open();

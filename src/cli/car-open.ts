@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { LocalError, messageOf } from '../errors.js';
 import { commandActuator, gpioRelayActuator, logActuator, resetGpioRelays } from '../node/actuators.js';
+import { Gpio } from '../node/gpio.js';
 import { linkProximity } from '../node/link-proximity.js';
 import { defaultPolicy } from '../policy/default-policy.js';
 import { ProximityEngine, type ProximityDecision } from '../proximity/engine.js';
@@ -15,11 +16,17 @@ import { logSessionEvent, type ObservedVehicleStore } from './daemon-log.js';
 import type { Ui } from './ui.js';
 
 /** The configured actuator: GPIO relays, an external command, or (default) log lines. */
-function actuatorFor(c: CarConfig, ui: Ui): Actuator {
+/** The configured actuator, and how to put its outputs in their safe state (every relay off). */
+function actuatorFor(c: CarConfig, ui: Ui): { actuator: Actuator; resetOutputs: () => Promise<void> } {
   const a = c.actuators ?? { type: 'log' };
-  if (a.type === 'gpio') return gpioRelayActuator(a);
-  if (a.type === 'command') return commandActuator(a.path, a.timeoutMs);
-  return logActuator((l) => ui.info(`  ${l}`));
+  if (a.type === 'gpio') {
+    const gpio = new Gpio(); // one: the libgpiod version read at start is not read again by the first pulse
+    const resetOutputs = () => resetGpioRelays(a, gpio).catch((e: unknown) => ui.info(`  relays: could not drive every line inactive: ${messageOf(e)}`));
+    return { actuator: gpioRelayActuator(a, gpio), resetOutputs };
+  }
+  const resetOutputs = async () => undefined;
+  if (a.type === 'command') return { actuator: commandActuator(a.path, a.timeoutMs), resetOutputs };
+  return { actuator: logActuator((l) => ui.info(`  ${l}`)), resetOutputs };
 }
 
 /** The state directory exists and is ours, or one line saying how to fix it. */
@@ -54,6 +61,8 @@ export type LinkProximity = ReturnType<typeof linkProximity>;
 export interface OpenCar {
   readonly car: VehicleService;
   readonly proximity: LinkProximity;
+  /** Every relay off (gpio; nothing for the other actuators): at start, and as the daemon's last step. */
+  readonly resetOutputs: () => Promise<void>;
 }
 
 /** The car itself: its service with the policy, actuator, passive entry and log lines. */
@@ -63,9 +72,9 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
   const { keys: perKey, ...engineOptions } = c.proximity ?? {};
   const engine = new ProximityEngine({ ...engineOptions, now: () => performance.now() });
   for (const [keyId, settings] of Object.entries(perKey ?? {})) engine.configureKey(keyId, settings);
+  const { actuator, resetOutputs } = actuatorFor(c, ui);
   // A pulse cut short (a crash, SIGKILL, power loss) may have left a relay on: all off first.
-  if (c.actuators?.type === 'gpio')
-    await resetGpioRelays(c.actuators).catch((e: unknown) => ui.info(`  relays: could not drive every line inactive at start: ${messageOf(e)}`));
+  await resetOutputs();
   let opened: VehicleService | undefined;
   // Links of revoked or expired keys feed no passive entry (the car exists before any link).
   const proximity = linkProximity(engine, { onDecision: (d) => reportPassiveEntry(d), isActiveKey: (id) => opened?.isActiveKey(id) ?? false });
@@ -75,7 +84,7 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
     ...(c.name !== undefined && { name: c.name }),
     policy: defaultPolicy(c.policy ?? {}),
     hooks: proximity.hooks,
-    actuator: actuatorFor(c, ui),
+    actuator,
     onEvent: (e, keyId, link) => {
       proximity.onEvent(e, link);
       logSessionEvent(ui, e, keyId);
@@ -90,5 +99,5 @@ export async function openCar(c: CarConfig, store: ObservedVehicleStore, ui: Ui)
         ui.result({ event: 'passive-entry', decision: d.type, keyId: d.keyId, cause: d.cause, result }, `  ${d.keyId} ${d.type} (${d.cause}) → ${result}`),
       (e: unknown) => ui.info(`  ${d.type} for ${d.keyId} failed: ${messageOf(e)}`),
     );
-  return { car, proximity };
+  return { car, proximity, resetOutputs };
 }

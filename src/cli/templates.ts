@@ -124,7 +124,9 @@ ReadWritePaths=${arg(p.stateDir)}
 Restart=on-failure
 RestartSec=2s
 TimeoutStartSec=60s
-TimeoutStopSec=10s
+# Stopping waits up to 12 s for a relay action that is running (and its answer to the phone),
+# then turns every relay off.
+TimeoutStopSec=20s
 KillSignal=SIGTERM
 
 [Install]

@@ -71,6 +71,7 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
   /** Links whose session authenticated a key the car did not know (yet: a grant may enroll it). */
   const unknown = new WeakMap<object, LinkKey>();
   const handle = (events: readonly ProximityEvent[]) => {
+    if (timer.stopped) return; // stopped (the car shuts down): no more decisions
     for (const e of events) {
       if (e.type === 'zone') continue;
       const rttMs = e.type === 'approach-unlock' ? keys.slowestRtt(e.keyId) : undefined;
@@ -138,7 +139,7 @@ export function linkProximity(engine: ProximityEngine, o: LinkProximityOptions =
     get trackedKeys(): number {
       return keys.size;
     },
-    /** No more timers (shutdown). */
+    /** No more timers and no more decisions, whatever arrives (shutdown). */
     stop(): void {
       timer.stop();
     },

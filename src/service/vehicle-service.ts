@@ -244,16 +244,26 @@ export class VehicleService {
 
   /**
    * For shutdown: end every authenticated session from outside, and every session that
-   * authenticates from now on (docs/PROTOCOL.md §4.3 "Ended from outside"). A command waiting for
+   * authenticates from now on (docs/PROTOCOL.md §5 "Ended from outside"). A command waiting for
    * the actuator is denied with `reason` and drives nothing; one already running completes and its
-   * RESULT is sent, then CLOSE(`reason`). Irreversible for this instance. Returns how many
-   * sessions it ended.
+   * RESULT is sent, then CLOSE(`reason`). Passive-entry decisions are no longer acted on (answered
+   * `reason`), also one waiting for the actuator. Irreversible for this instance; then
+   * `whenActuationIdle` says when the last physical action has returned. Returns how many sessions
+   * it ended.
    */
   stopSessions(reason: DenyReason = 'session-expired'): number {
     this.#stoppedWith ??= reason;
     const ends = [...this.#sessions.values()].flatMap((set) => [...set]);
     for (const end of ends) end(this.#stoppedWith);
     return ends.length;
+  }
+
+  /**
+   * Resolves `true` once every physical action queued so far (sessions' and passive entry's) has
+   * returned, or `false` after `timeoutMs`.
+   */
+  async whenActuationIdle(timeoutMs: number): Promise<boolean> {
+    return (await this.#actuation.run(timeoutMs, async () => true)) === true;
   }
 
   #trackSession(id: string, end: (reason: DenyReason) => void): () => void {
@@ -359,6 +369,8 @@ export class VehicleService {
    * throws for a policy or actuator refusal.
    */
   async passiveEntry(decision: ProximityDecision): Promise<PassiveEntryResult> {
+    // Stopping (`stopSessions`): no decision is acted on any more, nor one that waited for the lock.
+    if (this.#stoppedWith) return this.#stoppedWith;
     const findKey = (id: string) => this.registry.state.keys.find((k) => k.id === id);
     const session = this.#options.session;
     return runPassiveEntry(
@@ -376,7 +388,7 @@ export class VehicleService {
               ...(session?.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: session.actuatorTimeoutMs }),
               ...(session?.actuationWaitMs !== undefined && { actuationWaitMs: session.actuationWaitMs }),
               // it may have waited for the lock: a revocation, or a newer decision for the key, meanwhile means nothing is driven
-              stillAllowed: () => (findKey(key.id)?.revoked ? 'revoked' : stillCurrent()),
+              stillAllowed: () => this.#stoppedWith ?? (findKey(key.id)?.revoked ? 'revoked' : stillCurrent()),
             },
             command,
             key,

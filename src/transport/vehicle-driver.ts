@@ -284,8 +284,11 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   // outside (the car shutting down), an aborted connection or a closed link (nobody will read the
   // RESULT: the phone walked away) since the key was looked up — say, while it waited or an async
   // policy ran — means it is not done.
-  const stillAllowed = async () =>
-    s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined) ?? (await answerer.stillEnrolled(key));
+  // The key's re-check first: an end or an abort that arrives while it runs still counts.
+  const stillAllowed = async () => {
+    const enrolled = await answerer.stillEnrolled(key);
+    return s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined) ?? enrolled;
+  };
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
     const denied = await stillAllowed().catch((): DenyReason => 'internal-error');

@@ -5,7 +5,8 @@
  * systemd (NOTIFY_SOCKET + WATCHDOG_USEC), the pairing button and LED, a phone pairing and
  * unlocking, the control socket (`car status|keys|pair|audit`), pairing expiry and a wrong code
  * in the log, the car's controller killed and replaced under the running daemon (it recovers,
- * the phone unlocks again), Ctrl-C and SIGTERM stop it cleanly, a restart keeps its keys, and a
+ * the phone unlocks again), Ctrl-C and SIGTERM stop it cleanly (SIGTERM during an action: it
+ * finishes and the phone gets its RESULT first), a restart keeps its keys, and a
  * radio that never comes back makes it exit 3 (systemd restarts it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -40,6 +41,7 @@ exec tail -n 0 -F "$BUTTON" 2>/dev/null
 `;
 const CAR_ACTION = `#!/bin/sh
 echo "$1 $2 $3" >> "$ACTION_LOG"
+[ "$1" = "trunk" ] && sleep 2
 echo "done: $1"
 `;
 
@@ -234,9 +236,15 @@ describe.skipIf(missing.length > 0)('the Raspberry Pi guide as a dry run (daemon
     expect(car!.out).not.toMatch(/created a new car/);
     r = await phone('unlock');
     expect(r.code, r.err).toBe(0);
+    // SIGTERM while a (2 s) action runs: it finishes, the phone gets its RESULT, then the daemon exits
+    const trunk = phone('trunk');
+    await until('trunk started', () => readFileSync(paths.actionLog, 'utf8').includes('trunk '), 15_000);
     car!.proc.kill('SIGTERM');
+    r = await trunk;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^✓ trunk: ok/m);
     expect(await car!.exited).toBe(0);
-    expect(car!.out).toMatch(/stopping… \(SIGTERM\)\n$/);
+    expect(car!.out).toMatch(/stopping… \(SIGTERM\)\n(.*\n)*? {2}[0-9a-f]{16} trunk → ok/);
     r = await admin('status');
     expect(r.out.trim()).toMatch(/: 1 key\(s\), not running$/);
 

@@ -185,9 +185,8 @@ describe('one physical action at a time', () => {
     shutdown.abort('shutdown');
     release();
     expect((await first).status).toBe('ok');
-    const r = (await queued) as { result?: { status: string } };
-    expect(r.result?.status ?? 'closed').not.toBe('ok');
-    expect((await served).executed).toBe(0);
+    expect(await queued).toMatchObject({ name: 'LinkClosedError' }); // an aborted connection sends nothing more
+    expect(await served).toMatchObject({ executed: 0, end: 'aborted' });
     expect(driven).toEqual(['unlock']); // the queued lock was never driven
   });
 
@@ -233,6 +232,20 @@ describe('one physical action at a time', () => {
     expect(late.result.status).toBe('session-expired');
     expect(await served).toMatchObject({ executed: 0, end: 'session-expired' });
     expect(await later.served).toMatchObject({ executed: 0 });
+    expect(driven).toEqual(['unlock']);
+  });
+
+  it('stopSessions (shutdown): a passive-entry decision waiting for the actuator, or arriving later, drives nothing', async () => {
+    const { w, owner, first, driven, release } = await heldActuator();
+    const walkAway = { type: 'walk-away-lock', keyId: owner.keyId, cause: 'far', at: w.clock.t, distanceM: 20 } as never;
+    const waiting = w.car.passiveEntry(walkAway);
+    await sleep(100); // it waits for the actuator
+    w.car.stopSessions();
+    expect(await w.car.passiveEntry(walkAway)).toBe('session-expired');
+    release();
+    expect((await first).result.status).toBe('ok');
+    expect(await waiting).toBe('session-expired');
+    expect(await w.car.whenActuationIdle(1_000)).toBe(true);
     expect(driven).toEqual(['unlock']);
   });
 

@@ -201,3 +201,29 @@ describe('approach-unlock and the relay bound', () => {
     expect(await approach(0)).toEqual({ results: ['ok'], actuated: ['unlock'] });
   });
 });
+
+describe('linkProximity after stop() (the car shuts down)', () => {
+  it('makes no decision, not even from the samples a link gathered before its session authenticated', () => {
+    let t = 1_000;
+    const engine = new ProximityEngine({ now: () => t, approachUnlock: true });
+    const decisions: ProximityDecision[] = [];
+    const proximity = linkProximity(engine, { now: () => t, onDecision: (d) => decisions.push(d) });
+    const link = {};
+    for (let i = 0; i < 16; i++) {
+      t += 200;
+      proximity.onRssi(link, -45); // loud: an approach, once bound to a key
+    }
+    proximity.stop();
+    proximity.onEvent({ type: 'authenticated', known: true, keyId: keyIdOf(1), rttMs: 5 }, link); // a handshake that ends while the radio stops
+    expect(decisions).toEqual([]);
+    // the same link and samples before stop(): an approach-unlock (the test can fail)
+    const live = linkProximity(new ProximityEngine({ now: () => t, approachUnlock: true }), { now: () => t, onDecision: (d) => decisions.push(d) });
+    for (let i = 0; i < 16; i++) {
+      t += 200;
+      live.onRssi(link, -45);
+    }
+    live.onEvent({ type: 'authenticated', known: true, keyId: keyIdOf(1), rttMs: 5 }, link);
+    expect(decisions.map((d) => d.type)).toEqual(['approach-unlock']);
+    live.stop();
+  });
+});

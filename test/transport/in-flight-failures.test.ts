@@ -99,3 +99,27 @@ describe('memos copy Buffers for real', () => {
     expect(keyIdOf(nobleCrypto, key)).not.toBe(id);
   });
 });
+
+describe('the last check before acting', () => {
+  it('an abort that arrives during the (slow) key re-check still means nothing is driven', async () => {
+    const car = await makeCar('recheck');
+    const phone = await makeIdentity('recheck-phone');
+    await car.keys.enroll(phone.publicKey, { role: 'owner' });
+    const findKey = car.keys.findKey.bind(car.keys);
+    let lookups = 0;
+    car.keys.findKey = async (publicKey: Uint8Array) => {
+      if (++lookups >= 2) await new Promise((r) => setTimeout(r, 500)); // the re-check: a slow directory
+      return findKey(publicKey);
+    };
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const shutdown = new AbortController();
+    const served = car.serve(carLink, { signal: shutdown.signal });
+    const opened = openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'unlock').catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 250)); // the handshake is done, the re-check runs
+    expect(lookups).toBe(2);
+    shutdown.abort('shutdown');
+    expect(await opened).toMatchObject({ name: 'LinkClosedError' });
+    expect(await served).toMatchObject({ executed: 0 });
+    expect(car.executed).toEqual([]);
+  });
+});
