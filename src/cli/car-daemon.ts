@@ -22,7 +22,7 @@ import { carRadio, type ActiveSessions } from './car-radio.js';
 import { reportClockBehind, startTimeFloorSaver, startWatchdog } from './car-timers.js';
 import { serveControl } from './control.js';
 import { ObservedVehicleStore, logAuditEntry } from './daemon-log.js';
-import type { RadioSupervisor } from './radio-supervisor.js';
+import { STOP_TIMEOUT_MS, type RadioSupervisor } from './radio-supervisor.js';
 import { assertNotRootOnOthersCar } from './state-owner.js';
 import { systemdNotifier, type Notifier } from './sd-notify.js';
 import { stopSignal, type StopSignal } from './signals.js';
@@ -38,12 +38,23 @@ const LOCK_WAIT_MS = 5_000;
 
 /** How long a stopping daemon waits for the sessions in flight to finish. */
 /**
- * At shutdown, how long the running action (and the RESULT of its session) may take before the
- * radio stops: the actuator's own bound plus a margin, inside the unit's TimeoutStopSec (20 s).
+ * Shutdown's bounded steps. Their sum with the radio's stop (5 s), 14 + 3 + 5 + 2 + 2 = 26 s,
+ * stays inside the unit's TimeoutStopSec (30 s).
+ * - the running action and its session's RESULT: the actuator's bound, plus what a command
+ *   actuator may still hold after it (its process group's 2 s kill grace, 1 s to read its output);
+ * - every relay off (2 s per gpioset, all lines at once);
+ * - after the radio stopped, the sessions' end; then the audit log's last write.
  */
-const DRAIN_MS = ACTUATOR_TIMEOUT_MS + 2_000;
-/** Then, after the radio stopped, how long the sessions get to end. */
+const DRAIN_MS = ACTUATOR_TIMEOUT_MS + 4_000;
+const RESET_OUTPUTS_MS = 3_000;
 const RADIO_GONE_DRAIN_MS = 2_000;
+const FLUSH_AUDIT_MS = 2_000;
+
+/** The longest a shutdown can take (the unit's TimeoutStopSec must exceed it; a test checks). */
+export const SHUTDOWN_WORST_CASE_MS = DRAIN_MS + RESET_OUTPUTS_MS + STOP_TIMEOUT_MS + RADIO_GONE_DRAIN_MS + FLUSH_AUDIT_MS;
+
+/** `work`, or give up waiting for it after `ms`. */
+const bounded = (work: Promise<unknown>, ms: number): Promise<unknown> => Promise.race([work, new Promise((r) => setTimeout(r, ms).unref())]);
 
 /** What the running daemon holds; `shutDown` releases it in a fixed order. */
 interface Daemon {
@@ -104,7 +115,7 @@ async function untilStopped(daemon: Daemon, ui: Ui): Promise<number> {
  * Stop everything, in this order: no more physical actions (sessions ended from outside, passive
  * entry off: a command or decision still waiting drives nothing); the inputs; then, with the
  * phones still connected, wait (bounded) for the action that is running and the sessions' RESULT
- * and CLOSE; then the radio; the audit log; and last every relay off.
+ * and CLOSE; every relay off; then the radio; the audit log. Every step is bounded.
  */
 async function shutDown(daemon: Daemon): Promise<void> {
   daemon.notifier.stopping();
@@ -116,12 +127,15 @@ async function shutDown(daemon: Daemon): Promise<void> {
   daemon.pairing.stop();
   daemon.control?.close();
   const drained = Promise.all([daemon.car.whenActuationIdle(DRAIN_MS), Promise.allSettled([...daemon.active])]);
-  await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+  await bounded(drained, DRAIN_MS);
   if (daemon.watchdog) clearInterval(daemon.watchdog); // pinged during the drain
-  await daemon.radio.stop();
-  await Promise.race([Promise.allSettled([...daemon.active]), new Promise((r) => setTimeout(r, RADIO_GONE_DRAIN_MS).unref())]);
-  await daemon.car.flushAudit({ final: true }).catch(() => undefined);
-  await daemon.resetOutputs();
+  await bounded(daemon.resetOutputs(), RESET_OUTPUTS_MS);
+  await daemon.radio.stop(); // bounded by the radio supervisor (5 s)
+  await bounded(Promise.allSettled([...daemon.active]), RADIO_GONE_DRAIN_MS);
+  await bounded(
+    daemon.car.flushAudit({ final: true }).catch(() => undefined),
+    FLUSH_AUDIT_MS,
+  );
   daemon.signals.dispose();
 }
 

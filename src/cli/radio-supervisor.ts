@@ -20,7 +20,8 @@ import { withDeadline } from '../transport/deadline.js';
 const HCI_READ_BD_ADDR = 0x1009;
 /** Consecutive failed re-advertisements that count as "the controller stopped advertising". */
 const MAX_ADVERTISING_FAILURES = 3;
-const STOP_TIMEOUT_MS = 5_000;
+/** Bound on stopping the car peripheral (shutdown's budget counts it). */
+export const STOP_TIMEOUT_MS = 5_000;
 
 /** What the supervisor needs of a stack (bleno): its state events and a way to close it. */
 export interface SupervisedStack extends Emitter {

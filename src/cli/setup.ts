@@ -82,18 +82,39 @@ export function installPaths(a: SetupArgs): InstallPaths {
 /** A shell word: as in the unit's ExecStart when it needs no quotes, else single-quoted (no $ or ` expansion). */
 const shellArg = (s: string) => (arg(s) === s ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** The words of a unit's command or path list, unquoted (`"a b"` with backslash escapes, or bare words). */
-const unitWords = (line: string): string[] => [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => m[2] ?? m[1]!.replace(/\\(.)/g, '$1'));
+/**
+ * The words of a unit's command or path list as systemd reads them: `"…"` or `'…'` quoted (a
+ * backslash escapes the next character) or bare, `%%` for `%`.
+ */
+const unitWords = (line: string): string[] =>
+  [...line.matchAll(/"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+)/g)].map((m) => (m[3] ?? (m[1] ?? m[2]!).replace(/\\(.)/g, '$1')).replace(/%%/g, '%'));
 
-/** What the unit file says: its `User=`, the paths of its `ReadWritePaths=` and the `--config` of its `ExecStart=` (unquoted). */
-function unitSays(text: string): { user?: string; paths?: string[]; config?: string } {
-  const user = /^User=(.*)$/m.exec(text)?.[1]?.trim();
-  const rw = /^ReadWritePaths=(.*)$/m.exec(text)?.[1];
+/** A unit setting's value: its last assignment, continuation lines (`\` at the end) joined. */
+const unitSetting = (text: string, name: string): string | undefined =>
+  [...text.replace(/\\\n/g, ' ').matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].at(-1)?.[1];
+
+/** The `--config` of a `car serve` command line (`--config <path>` or `--config=<path>`); null: it names none. */
+function configOf(words: readonly string[]): string | null {
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '--config') return words[i + 1] ?? null;
+    if (words[i]!.startsWith('--config=')) return words[i]!.slice('--config='.length);
+  }
+  return null;
+}
+
+/** A path of a unit, as the daemon sees it (systemd runs it from `/`). */
+const fromRoot = (path: string) => resolve('/', path);
+
+/**
+ * What the unit file says: its `User=`, the paths of its `ReadWritePaths=` and the `--config` of
+ * its `ExecStart=` (unquoted; `null`: an ExecStart that names no config).
+ */
+function unitSays(text: string): { user?: string; paths?: string[]; config?: string | null } {
+  const user = unitSetting(text, 'User')?.trim();
+  const rw = unitSetting(text, 'ReadWritePaths');
   const paths = rw && unitWords(rw);
-  const exec = unitWords(/^ExecStart=(.*)$/m.exec(text)?.[1] ?? '');
-  const at = exec.indexOf('--config');
-  const config = at >= 0 ? exec[at + 1] : undefined;
-  return { ...(user && { user }), ...(paths && { paths }), ...(config && { config }) };
+  const exec = unitSetting(text, 'ExecStart');
+  return { ...(user && { user }), ...(paths && { paths }), ...(exec !== undefined && { config: configOf(unitWords(exec)) }) };
 }
 
 /**
@@ -112,8 +133,13 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
       `${file} (kept: it exists) says ${says}, not ${flag}: pass ${keep} to keep it, or --force to rewrite the config and the unit with ${flag}`,
     );
   const keptUnit = existsSync(unitPath) ? unitSays(readFileSync(unitPath, 'utf8')) : {};
+  if (keptUnit.config === null)
+    throw new LocalError(
+      'ERR_INVALID_STATE',
+      `${unitPath} (kept: it exists) has an ExecStart with no --config <path> that setup can read, so it would not read ${p.config}: fix the unit, or pass --force to rewrite the config and the unit`,
+    );
   if (keptUnit.config !== undefined) {
-    const kept = resolve(keptUnit.config);
+    const kept = fromRoot(keptUnit.config);
     if (a.config === undefined) p = { ...p, config: kept };
     else if (kept !== p.config) throw refuse(unitPath, `--config ${kept}`, `--config ${p.config}`, `--config ${shellArg(kept)}`);
   }
@@ -127,7 +153,7 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
     const unit = keptUnit;
     if (unit.user !== undefined && a.user === undefined) p = { ...p, user: unit.user };
     else if (unit.user !== undefined && unit.user !== p.user) throw refuse(unitPath, `User=${unit.user}`, `--user ${p.user}`, `--user ${shellArg(unit.user)}`);
-    if (unit.paths && !unit.paths.map((x) => resolve(x)).includes(p.stateDir))
+    if (unit.paths && !unit.paths.map(fromRoot).includes(p.stateDir))
       throw refuse(unitPath, `ReadWritePaths=${unit.paths.join(' ')}`, `--dir ${p.stateDir}`, `--dir ${shellArg(unit.paths[0]!)}`);
   }
   return p;

@@ -83,6 +83,9 @@ ${p.actuators === 'gpio' ? GPIO_SECTION : LOG_SECTION}
 /** A systemd Exec argument, quoted when it needs to be. */
 export const arg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
 
+/** A word of a unit's command line or path list: `arg`, and `%` written `%%` (systemd expands specifiers even inside quotes). */
+const unitArg = (s: string) => arg(s).replace(/%/g, '%%');
+
 /** The systemd unit (Type=notify with a watchdog) for these paths. */
 export function systemdUnit(p: InstallPaths): string {
   return `# /etc/systemd/system/proxkey-car.service — the proxkey car daemon (see docs/raspberry-pi.md).
@@ -110,7 +113,7 @@ SupplementaryGroups=gpio
 # Unblock and power the radio as root ('+'); non-fatal ('-'). rfkill is its own Debian package.
 ExecStartPre=-+/usr/sbin/rfkill unblock bluetooth
 ExecStartPre=-+/usr/bin/btmgmt --index ${p.hci} power on
-ExecStart=${[p.node, p.cli, 'car', 'serve', '--config', p.config].map(arg).join(' ')}
+ExecStart=${[p.node, p.cli, 'car', 'serve', '--config', p.config].map(unitArg).join(' ')}
 # Raw HCI sockets without root: only these two capabilities.
 AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN
 CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN
@@ -119,14 +122,16 @@ UMask=0077
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
-ReadWritePaths=${arg(p.stateDir)}
+ReadWritePaths=${unitArg(p.stateDir)}
 # Restart after a crash, a watchdog timeout or an unrecoverable radio; state is crash-safe.
 Restart=on-failure
 RestartSec=2s
 TimeoutStartSec=60s
-# Stopping waits up to 12 s for a relay action that is running (and its answer to the phone),
-# then turns every relay off.
-TimeoutStopSec=20s
+# Stopping waits up to 14 s for a relay action that is running (and its answer to the phone),
+# then turns every relay off; SIGTERM goes to the daemon only (KillMode=mixed), so a relay pulse
+# or a car-action script it runs is not cut short; whatever is left gets SIGKILL at the timeout.
+TimeoutStopSec=30s
+KillMode=mixed
 KillSignal=SIGTERM
 
 [Install]

@@ -35,16 +35,15 @@ export function gpioRelayActuator(config: GpioRelayConfig, gpio = new Gpio()): A
 
 /**
  * Drive every relay line of `config` inactive (the car daemon does at start, before advertising:
- * a pulse cut short by a crash, a SIGKILL or a power loss may have left a relay on). Throws the
- * first failure after trying every line.
+ * a pulse cut short by a crash, a SIGKILL or a power loss may have left a relay on; and last when
+ * it stops). All lines at once, each bounded (2 s); throws the first failure after trying every line.
  */
 export async function resetGpioRelays(config: GpioRelayConfig, gpio = new Gpio()): Promise<void> {
-  let failure: Error | undefined;
-  for (const line of new Set(Object.values(config.lines)))
-    await gpio
-      .setInactive({ chip: config.chip, line, ...(config.activeLow && { activeLow: true }) })
-      .catch((e: unknown) => (failure ??= e instanceof Error ? e : new Error(String(e))));
-  if (failure) throw failure;
+  await gpio.version(); // once, before the lines are driven in parallel
+  const lines = [...new Set(Object.values(config.lines))];
+  const results = await Promise.allSettled(lines.map((line) => gpio.setInactive({ chip: config.chip, line, ...(config.activeLow && { activeLow: true }) })));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
 }
 
 /** How long a script's process group gets between SIGTERM and SIGKILL when it is stopped. */

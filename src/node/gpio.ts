@@ -4,7 +4,7 @@
  * no native addon to build. Both libgpiod 1.x (bookworm) and 2.x (trixie) syntaxes are handled.
  * The runner is injectable so the command lines are testable without hardware.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { ProxkeyError } from '../errors.js';
 
 /**
@@ -22,14 +22,31 @@ export interface GpioRunner {
   start(cmd: string, args: readonly string[], onLine: (line: string) => void): ChildProcess;
 }
 
-/** The real runner: `execFile` (bounded) and `spawn` of the installed libgpiod tools. */
+/**
+ * Run a tool to completion, bounded, in its own process group: a Ctrl-C (SIGINT to the terminal's
+ * foreground group) stops the daemon, which lets a relay pulse finish, not the pulse itself.
+ */
+function runDetached(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    const fail = (why: string) => reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || why}`));
+    child.on('error', (e) => (clearTimeout(timer), fail(e.message)));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else fail(signal ? `stopped by ${signal}${signal === 'SIGTERM' ? ` after ${timeoutMs} ms` : ''}` : `exit status ${code}`);
+    });
+  });
+}
+
+/** The real runner: the installed libgpiod tools, bounded (`run`, in their own process group) or long-running (`start`). */
 export const systemRunner: GpioRunner = {
-  run: (cmd, args, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      execFile(cmd, [...args], { timeout: timeoutMs }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
-      );
-    }),
+  run: runDetached,
   start: (cmd, args, onLine) => {
     const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';

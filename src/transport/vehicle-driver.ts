@@ -284,10 +284,13 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   // outside (the car shutting down), an aborted connection or a closed link (nobody will read the
   // RESULT: the phone walked away) since the key was looked up — say, while it waited or an async
   // policy ran — means it is not done.
-  // The key's re-check first: an end or an abort that arrives while it runs still counts.
-  const stillAllowed = async () => {
-    const enrolled = await answerer.stillEnrolled(key);
-    return s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined) ?? enrolled;
+  // Checked before and after the key's re-check: an end or an abort that arrives while it runs
+  // still counts, and an end is answered as such even when the re-check fails.
+  const ended = (): DenyReason | undefined => s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined);
+  const stillAllowed = async (): Promise<DenyReason | undefined> => {
+    if (ended()) return ended();
+    const enrolled = await answerer.stillEnrolled(key).catch((): DenyReason => 'internal-error');
+    return ended() ?? enrolled;
   };
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCarConfig, stripLineComments } from '../../src/cli/config.js';
 import { EXAMPLE_INSTALL, carConfigTemplate, systemdUnit } from '../../src/cli/templates.js';
+import { keptInstall } from '../../src/cli/setup.js';
+import { SHUTDOWN_WORST_CASE_MS } from '../../src/cli/car-daemon.js';
 import { cli } from './run-cli.js';
 
 const EXAMPLES = new URL('../../examples/raspberry-pi/', import.meta.url).pathname;
@@ -42,6 +44,9 @@ describe('templates', () => {
     expect(unit).toMatch(/^Type=notify$/m);
     expect(unit).toMatch(/^NotifyAccess=all$/m);
     expect(unit).toMatch(/^WatchdogSec=\d+s$/m);
+    // SIGTERM to the daemon alone (a relay pulse or script it runs finishes), and time for its bounded shutdown
+    expect(unit).toMatch(/^KillMode=mixed$/m);
+    expect(Number(/^TimeoutStopSec=(\d+)s$/m.exec(unit)![1]) * 1000).toBeGreaterThan(SHUTDOWN_WORST_CASE_MS);
     expect(unit).toMatch(/^ExecStartPre=-\+\/usr\/sbin\/rfkill unblock bluetooth$/m);
     expect(unit).toContain('ExecStart=/usr/bin/node "/opt/my tools/proxkey/dist/cli.js" car serve --config /etc/proxkey/car.json');
   });
@@ -187,6 +192,28 @@ describe('proxkey car setup: what it may take over, and reruns', () => {
     expect(r.code, r.err).toBe(0);
     expect(readFileSync(unit, 'utf8')).toContain(`car serve --config ${other}`);
     expect(loadCarConfig(other).stateDir).toBe(state);
+  });
+
+  it("reads the kept unit's --config as systemd does: --config=, continuation lines, either quotes, %%, relative to /; none is refused", () => {
+    const { root, unit } = install();
+    mkdirSync(root, { recursive: true });
+    const state = join(root, 'state');
+    const configOfUnit = (execStart: string) => {
+      writeFileSync(unit, `[Service]\nExecStartPre=/bin/true --config /nope\nExecStart=${execStart}\nUser=${me.username}\nReadWritePaths=${state}\n`);
+      return keptInstall({ dir: state }, unit).config;
+    };
+    expect(configOfUnit('/usr/bin/node /cli.js car serve --config=/etc/a.json')).toBe('/etc/a.json');
+    expect(configOfUnit('/usr/bin/node /cli.js car serve \\\n  --config /etc/b.json')).toBe('/etc/b.json');
+    expect(configOfUnit("/usr/bin/node /cli.js car serve --config '/etc/my car.json'")).toBe('/etc/my car.json');
+    expect(configOfUnit('/usr/bin/node /cli.js car serve --config "/etc/my \\"car\\".json"')).toBe('/etc/my "car".json');
+    expect(configOfUnit('/usr/bin/node /cli.js car serve --config /etc/100%%.json')).toBe('/etc/100%.json');
+    expect(configOfUnit('/usr/bin/node /cli.js car serve --config etc/c.json')).toBe('/etc/c.json');
+    expect(() => configOfUnit('/usr/local/bin/my-car-wrapper')).toThrow(/has an ExecStart with no --config <path> that setup can read/);
+    // what setup writes reads back (quotes, %)
+    const odd = join(root, "50% 'odd' dir", 'car.json');
+    writeFileSync(unit, systemdUnit({ ...EXAMPLE_INSTALL, config: odd, stateDir: state, user: me.username }));
+    expect(readFileSync(unit, 'utf8')).toContain('50%% ');
+    expect(keptInstall({ dir: state }, unit).config).toBe(odd);
   });
 
   it("step 2 quotes a config path with spaces (or quotes) for the shell, as the unit's ExecStart does", async () => {

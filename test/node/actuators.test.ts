@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { commandActuator, Gpio, gpioRelayActuator, logActuator, resetGpioRelays, type GpioRunner } from '../../src/node/index.js';
+import { commandActuator, Gpio, gpioRelayActuator, logActuator, resetGpioRelays, systemRunner, type GpioRunner } from '../../src/node/index.js';
 import type { KeyRecord } from '../../src/index.js';
 import { ACTUATOR_TIMEOUT_MS } from '../../src/transport/actuation.js';
 
@@ -129,6 +129,15 @@ describe('GPIO relays through libgpiod', () => {
     };
     await expect(resetGpioRelays({ ...config, activeLow: false }, new Gpio(failing))).rejects.toThrow(/line 17 busy/);
     expect(tried).toEqual(['17=0', '27=0']);
+  });
+
+  it('the real runner runs a tool in its own process group (a Ctrl-C to the daemon does not cut a pulse), bounded, failures with their stderr', async () => {
+    const [pid, pgid] = (await systemRunner.run('sh', ['-c', 'echo $$; cut -d" " -f5 /proc/$$/stat'], 5_000)).trim().split('\n');
+    expect(pgid).toBe(pid); // the leader of a new group, not in ours
+    expect(Number(pgid)).not.toBe(Number(readFileSync('/proc/self/stat', 'utf8').split(' ')[4]));
+    await expect(systemRunner.run('sh', ['-c', 'echo line busy >&2; exit 1'], 5_000)).rejects.toThrow(/^sh -c .*: line busy$/);
+    await expect(systemRunner.run('sh', ['-c', 'sleep 5'], 200)).rejects.toThrow(/stopped by SIGTERM after 200 ms/);
+    await expect(systemRunner.run('no-such-gpioset-proxkey', [], 1_000)).rejects.toThrow(/ENOENT/);
   });
 
   it('bounds each gpioset of a pulse so that the longest pulse ends inside the car actuator bound', async () => {
