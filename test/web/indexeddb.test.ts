@@ -84,6 +84,21 @@ describe.skipIf(missing.length > 0)('IndexedDB phone store and WebCrypto identit
     expect(result).toEqual({ before: true, names: ['Car:owner', 'Second:shared'], grant: [1, 2, 3], key: 65 });
   });
 
+  it('PhoneDatabase: a value IndexedDB cannot store is a StoreError (nothing written), and the database stays usable', async () => {
+    const result = await page.evaluate(async () => {
+      const lib = window.proxkeyWeb!;
+      const db = await lib.openPhoneDatabase({ name: 'uncloneable' });
+      const error = await db.put('state', 'x', { f: () => 1 }).then(
+        () => 'stored',
+        (e: unknown) => `${(e as Error).name} ${(e as { code?: string }).code} ${(e as Error).message}`,
+      );
+      await db.put('state', 'x', { ok: 1 });
+      return { error, after: await db.get('state', 'x') };
+    });
+    expect(result.error).toMatch(/^StoreError ERR_STORE_\w+ .*readwrite state/);
+    expect(result.after).toEqual({ ok: 1 });
+  });
+
   it('webCryptoIdentity: two racing callers get the same non-extractable key, kept after reopening', async () => {
     const result = await page.evaluate(async () => {
       const lib = window.proxkeyWeb!;

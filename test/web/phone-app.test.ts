@@ -154,6 +154,30 @@ describe.skipIf(missing.length > 0)('phone web app in Chromium', () => {
     await shot(friend, 'denied');
   });
 
+  it("says so when a save fails after the car answered, and keeps the car's answer", async () => {
+    const third = await openPhone();
+    await third.click('#request-key summary');
+    await clickAndSettle(third, '#btn-request-key');
+    await owner.fill('#share-request', await third.inputValue('#key-request'));
+    await clickAndSettle(owner, '#btn-share');
+    await third.fill('#share-input', await owner.inputValue('#share-output'));
+    await clickAndSettle(third, '#btn-accept-share');
+    expect(await text(third, '#car-role')).toBe('shared key (not used yet)');
+    // from now on every IndexedDB write of this page aborts (a full or failing disk)
+    await third.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+        const request = put.apply(this, args);
+        this.transaction.abort();
+        return request;
+      };
+    });
+    await clickAndSettle(third, '#btn-unlock'); // the car redeems the grant; the wallet's save of that fails
+    expect(await text(third, '#last-result')).toMatch(/^✓ unlock: ok/);
+    expect(await text(third, '#error')).toMatch(/^The car answered, but this phone could not save an update: /);
+    expect(await third.isVisible('#error')).toBe(true);
+  });
+
   it('lists every key of a car with more than one page of them (23 a page), and revokes one from the second page', async () => {
     const extra: string[] = [];
     for (let i = 0; i < 30; i++) {

@@ -159,7 +159,8 @@ async function main(): Promise<void> {
   // Ask the browser not to evict this site's storage (the phone's key lives there) under pressure.
   void navigator.storage?.persist?.().catch(() => false);
   prefillPairingCode();
-  const app = await PhoneApp.open(bluetooth);
+  // A save that failed after the car answered: the action's own result stays as the car said.
+  const app = await PhoneApp.open(bluetooth, (e) => showError(new Error(`The car answered, but this phone could not save an update: ${e.message}`)));
   wire(app);
   render(app);
 }

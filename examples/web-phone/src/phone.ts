@@ -37,7 +37,8 @@ export class PhoneApp {
     readonly bluetooth: BluetoothLike | undefined,
   ) {}
 
-  static async open(bluetooth: BluetoothLike | undefined): Promise<PhoneApp> {
+  /** `onError`: failures that belong to no action's answer (a save that failed after the car answered). */
+  static async open(bluetooth: BluetoothLike | undefined, onError: (e: Error) => void = () => undefined): Promise<PhoneApp> {
     const db = await openPhoneDatabase();
     const identity = await webCryptoIdentity(db);
     const wallet = await PhoneWallet.open({
@@ -47,6 +48,7 @@ export class PhoneApp {
       identity: identity.custody,
       signingKey: identity.signingKey,
       label: 'web phone',
+      onError,
     });
     return new PhoneApp(wallet, identity, bluetooth);
   }

@@ -73,7 +73,14 @@ export class PhoneDatabase {
         reject(storeFailure(`${store} transaction`, e));
         return;
       }
-      const req = request(tx.objectStore(store));
+      let req: IDBRequest;
+      try {
+        req = request(tx.objectStore(store)); // throws at once for a value it cannot store (DataCloneError)
+      } catch (e) {
+        tx.abort();
+        reject(storeFailure(`${mode} ${store}`, e));
+        return;
+      }
       tx.oncomplete = () => resolve(req.result);
       // a failed request aborts its transaction (nothing written): reported once, here
       tx.onabort = () => reject(storeFailure(`${mode} ${store}`, req.error ?? tx.error));
