@@ -19,6 +19,12 @@ export interface VehicleStore {
 export interface PhoneStore {
   load(): Promise<PhoneState | undefined>;
   save(state: PhoneState): Promise<void>;
+  /**
+   * Optional: run `work` as the only writer of this store among every process or tab that shares
+   * it (a lock file, the Web Locks API). The wallet loads, changes and saves inside it, so two
+   * writers never save over each other's change. Without it, one writer per store is assumed.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** A `VehicleStore` in memory: for tests, the demo and simulations. */

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../errors.js';
 import {
   auditEntryFromJson,
@@ -26,6 +26,7 @@ import {
 import type { PhoneStore, VehicleStore } from '../keys/store.js';
 import { appendDurable, ensureDir, fsyncDir } from './atomic-file.js';
 import { readJsonDocument, removeStaleTemps, writeJsonDocument } from './json-file.js';
+import { acquireStateLockWaiting } from './state-lock.js';
 
 const crc = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
@@ -306,4 +307,23 @@ export class FilePhoneStore implements PhoneStore {
     await ensureDir(join(this.path, '..'));
     await writeJsonDocument(this.path, phoneStateToJson(state));
   }
+
+  /**
+   * Run `work` holding `<file>.lock` beside the file (waiting up to 5 s for another proxkey
+   * process that holds it; a dead holder's lock is broken): two phone commands on one state never
+   * save over each other's change.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const dir = dirname(this.path);
+    await ensureDir(dir);
+    const lock = await acquireStateLockWaiting(dir, 'phone', PHONE_LOCK_WAIT_MS, `${basename(this.path)}.lock`);
+    try {
+      return await work();
+    } finally {
+      lock.release();
+    }
+  }
 }
+
+/** How long a phone command waits for another that is changing the same phone state. */
+const PHONE_LOCK_WAIT_MS = 5_000;

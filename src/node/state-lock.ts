@@ -18,7 +18,7 @@ import { LocalError } from '../errors.js';
 import { isProcessAlive, procStatFields } from './process-info.js';
 
 /** What holds the lock: shown to whoever finds it held. */
-export type StateLockHolder = 'car daemon' | 'proxkey command';
+export type StateLockHolder = 'car daemon' | 'proxkey command' | 'phone';
 
 /** A held lock; `release()` is idempotent and removes the file only while it is still ours. */
 export interface StateLock {
@@ -96,6 +96,11 @@ function isLive(path: string, c: LockContent): boolean {
 }
 
 function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): StateLockHeldError {
+  if (c.holder === 'phone')
+    return new StateLockHeldError(
+      `another proxkey phone command (pid ${c.pid}) is changing the phone's state in ${dir}: try again when it has finished`,
+      c.holder,
+    );
   if (c.holder === 'proxkey command')
     return new StateLockHeldError(`another proxkey command (pid ${c.pid}) is changing the car in ${dir}: try again when it has finished`, c.holder);
   if (acquirer === 'car daemon')
@@ -156,11 +161,11 @@ function unlinkQuietly(path: string): void {
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
- * Take the state lock of `dir` (which must exist), or throw `StateLockHeldError` naming the live
- * process that holds it.
+ * Take the state lock of `dir` (which must exist; `name`: the lock file, `lock` for a car's
+ * state directory), or throw `StateLockHeldError` naming the live process that holds it.
  */
-export function acquireStateLock(dir: string, holder: StateLockHolder): StateLock {
-  const path = stateLockPath(dir);
+export function acquireStateLock(dir: string, holder: StateLockHolder, name = 'lock'): StateLock {
+  const path = join(dir, name);
   const boot = bootId();
   const started = startTimeOf(process.pid);
   const content: LockContent = {
@@ -201,11 +206,11 @@ function ownedLock(path: string, content: LockContent): StateLock {
  * edit takes milliseconds). Another daemon holding it is an error at once: two daemons cannot
  * serve one car.
  */
-export async function acquireStateLockWaiting(dir: string, holder: StateLockHolder, waitMs: number): Promise<StateLock> {
+export async function acquireStateLockWaiting(dir: string, holder: StateLockHolder, waitMs: number, name = 'lock'): Promise<StateLock> {
   const until = performance.now() + waitMs;
   for (;;) {
     try {
-      return acquireStateLock(dir, holder);
+      return acquireStateLock(dir, holder, name);
     } catch (e) {
       if (!(e instanceof StateLockHeldError) || e.holder === 'car daemon' || performance.now() >= until) throw e;
     }

@@ -94,13 +94,21 @@ export class PhoneWallet {
   /** Load (or on first use create and persist) the phone's key and cars. */
   static async open(options: PhoneWalletOptions): Promise<PhoneWallet> {
     const crypto = options.crypto ?? nobleCrypto;
-    let state = (await options.store.load()) ?? EMPTY_PHONE_STATE;
+    const { store } = options;
+    let state = (await store.load()) ?? EMPTY_PHONE_STATE;
     if (options.identity) return new PhoneWallet(options, options.identity, state);
     let secretKey = state.identity?.secretKey;
     if (!secretKey) {
-      secretKey = (await generateP256KeyPair(crypto, options.random ?? systemRandom)).secretKey;
-      state = { ...state, identity: { secretKey } };
-      await options.store.save(state);
+      // First use: as the only writer, so two processes starting at once end with one key.
+      const created = await exclusively(store, async () => {
+        const fresh = (await store.load()) ?? EMPTY_PHONE_STATE;
+        if (fresh.identity) return fresh;
+        const next = { ...fresh, identity: { secretKey: (await generateP256KeyPair(crypto, options.random ?? systemRandom)).secretKey } };
+        await store.save(next);
+        return next;
+      });
+      state = created;
+      secretKey = created.identity!.secretKey;
     }
     return new PhoneWallet(options, await softwareKey(crypto, secretKey), state);
   }
@@ -289,22 +297,26 @@ export class PhoneWallet {
   }
 
   /**
-   * One read-modify-save of the wallet state, in its turn: `next` sees the state every earlier
-   * save left (undefined: nothing to save). Memory changes only once the store has saved — also
-   * when the save ends after the caller was told it timed out: memory and disk never disagree.
-   * The caller waits at most WALLET_SAVE_TIMEOUT_MS for its turn and as long for its save; the
-   * next change starts only once this save has really ended, so a late save can never land
-   * over a newer one (a store that hangs makes each later change time out in turn).
+   * One read-modify-save of the wallet state, in its turn: `next` sees the state as the store
+   * holds it now — loaded again inside the store's `exclusive` section, when it has one, so a
+   * change another process or tab saved meanwhile is kept (undefined: nothing to save). Memory
+   * changes only once the store has saved — also when the save ends after the caller was told it
+   * timed out. The caller waits at most WALLET_SAVE_TIMEOUT_MS for its turn and as long for its
+   * save; the next change starts only once this save has really ended, so a late save can never
+   * land over a newer one (a store that hangs makes each later change time out in turn).
    */
   async #update(next: (state: PhoneState) => PhoneState | undefined): Promise<void> {
     const turn = this.#saves.take();
     let ended: Promise<unknown> = Promise.resolve();
     const bound = { timeoutMs: WALLET_SAVE_TIMEOUT_MS };
+    const { store } = this.#options;
     try {
       await withDeadline('waiting for an earlier save of the wallet', turn.previous, bound);
-      const state = next(this.#state);
-      if (!state) return;
-      const saving = this.#options.store.save(state).then(() => {
+      const saving = exclusively(store, async () => {
+        const current = store.exclusive ? ((await store.load()) ?? this.#state) : this.#state;
+        const state = next(current);
+        if (!state) return void (this.#state = current);
+        await store.save(state);
         this.#state = state;
       });
       ended = saving.catch(() => undefined);
@@ -314,6 +326,9 @@ export class PhoneWallet {
     }
   }
 }
+
+/** `work` inside the store's `exclusive` section, or at once for a store without one. */
+const exclusively = <T>(store: PhoneStore, work: () => Promise<T>): Promise<T> => (store.exclusive ? store.exclusive(work) : work());
 
 /** Why `car(ref)` found no single car, with the cars it knows. */
 function noSingleCarMessage(cars: readonly CarRecord[], ref: string | undefined, matches: number): string {

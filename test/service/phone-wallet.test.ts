@@ -20,7 +20,13 @@ import {
 } from '../../src/index.js';
 import { carIdOf } from '../../src/keys/grant.js';
 import type { PhoneState } from '../../src/keys/state.js';
+import type { PhoneStore } from '../../src/keys/store.js';
 import { WALLET_SAVE_TIMEOUT_MS } from '../../src/service/phone-wallet.js';
+import { FilePhoneStore } from '../../src/node/index.js';
+import { IndexedDbPhoneStore, PhoneDatabase } from '../../src/adapters/web-bluetooth/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A store whose saves take a while (so calls overlap) and can be made to fail once. */
 class SlowFlakyStore extends MemoryPhoneStore {
@@ -54,7 +60,7 @@ async function ownerOf(name: string): Promise<PhoneWallet> {
 }
 
 /** A friend's wallet on `store`, and a share of each of two owners' cars (car A, car B) for it. */
-async function friendWithTwoShares<S extends MemoryPhoneStore>(store: S) {
+async function friendWithTwoShares<S extends PhoneStore>(store: S) {
   const [a, b] = [await ownerOf('car A'), await ownerOf('car B')];
   const friend = await PhoneWallet.open({ store });
   return { store, friend, sa: (await a.share(friend.keyRequest())).share, sb: (await b.share(friend.keyRequest())).share };
@@ -77,6 +83,75 @@ describe('PhoneWallet saves', () => {
     expect(rb.status).toBe('fulfilled');
     expect(friend.cars().map((c) => c.name)).toEqual(['car B']);
     expect((await store.load())!.cars.map((c) => c.name)).toEqual(['car B']);
+  });
+});
+
+const names = (cars: readonly { name: string }[]) => cars.map((c) => c.name).sort();
+
+describe('PhoneWallet with other writers of its store (two phone commands, two tabs)', () => {
+  it('two wallets on one phone.json: each keeps the car the other saved (FilePhoneStore.exclusive: a lock file, state reloaded)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'proxkey-wallets-')), 'phone.json');
+    const [a, b] = await Promise.all([PhoneWallet.open({ store: new FilePhoneStore(path) }), PhoneWallet.open({ store: new FilePhoneStore(path) })]);
+    expect(a.keyId).toBe(b.keyId); // first use, both at once: one key
+    const [ownerA, ownerB] = [await ownerOf('car A'), await ownerOf('car B')];
+    await a.acceptShare((await ownerA.share(a.keyRequest())).share);
+    await b.acceptShare((await ownerB.share(b.keyRequest())).share); // b loaded before a saved car A
+    expect(names((await new FilePhoneStore(path).load())!.cars)).toEqual(['car A', 'car B']);
+    expect(names(b.cars())).toEqual(['car A', 'car B']);
+    await a.forget(a.car('car A').carId); // a never saw car B: its change keeps it
+    expect(names((await new FilePhoneStore(path).load())!.cars)).toEqual(['car B']);
+    expect(names(a.cars())).toEqual(['car B']);
+  });
+
+  it('a store without exclusive() keeps the single-writer behaviour (memory is the base of each change)', async () => {
+    const store = new MemoryPhoneStore();
+    const { friend, sa } = await friendWithTwoShares(store);
+    await store.save({ ...(await store.load())!, cars: [] }); // someone else's write, unseen
+    await friend.acceptShare(sa);
+    expect(names((await store.load())!.cars)).toEqual(['car A']);
+  });
+});
+
+describe('IndexedDB: a write that outlives its timeout', () => {
+  it('is awaited (it is committing, cannot be aborted), so the wallet is told the truth and memory matches the database', async () => {
+    const disk = new Map<string, unknown>();
+    let commitMs = 1;
+    /** A fake IDBDatabase: a put commits after `commitMs`; abort() throws once committing, as IndexedDB's does. */
+    const fakeDb = {
+      name: 'fake',
+      transaction() {
+        let committing = false;
+        const tx: { oncomplete?: () => void; onabort?: () => void; abort(): void; objectStore(): unknown; error: null } = {
+          error: null,
+          abort() {
+            if (committing) throw new DOMException('the transaction is committing', 'InvalidStateError');
+            setTimeout(() => tx.onabort?.(), 0);
+          },
+          objectStore: () => ({
+            get: (k: string) => {
+              const r = { result: disk.get(k), error: null };
+              setTimeout(() => tx.oncomplete?.(), 0);
+              return r;
+            },
+            put: (v: unknown, k: string) => {
+              committing = true;
+              setTimeout(() => {
+                disk.set(k, v);
+                tx.oncomplete?.();
+              }, commitMs);
+              return { result: undefined, error: null };
+            },
+          }),
+        };
+        return tx;
+      },
+    };
+    const store = new IndexedDbPhoneStore(new PhoneDatabase(fakeDb as unknown as IDBDatabase, 50));
+    const { friend, sa } = await friendWithTwoShares(store);
+    commitMs = 120; // longer than the database's 50 ms bound, shorter than the wallet's
+    await friend.acceptShare(sa);
+    expect(names(friend.cars())).toEqual(['car A']);
+    expect(names((await store.load())!.cars)).toEqual(['car A']);
   });
 });
 

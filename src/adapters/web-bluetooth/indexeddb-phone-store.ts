@@ -9,6 +9,11 @@ import type { PhoneDatabase } from './indexeddb.js';
 
 const RECORD = 'phone';
 
+/** The part of the Web Locks API (`navigator.locks`) used here. */
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
 /** The phone's state in the `state` store of a {@link PhoneDatabase}. */
 export class IndexedDbPhoneStore implements PhoneStore {
   constructor(readonly database: PhoneDatabase) {}
@@ -29,6 +34,17 @@ export class IndexedDbPhoneStore implements PhoneStore {
     } catch (e) {
       throw new StoreError('ERR_STORE_CORRUPT', `IndexedDB phone state: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /**
+   * Run `work` holding the Web Lock `proxkey-phone-state:<database>` (every tab of this origin
+   * asks for the same one), so two tabs never save over each other's change. A browser without
+   * the Web Locks API runs it at once.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+    if (!locks) return work();
+    return locks.request(`proxkey-phone-state:${this.database.db.name}`, work);
   }
 
   /** Replace the state in one transaction, durable before it resolves. */

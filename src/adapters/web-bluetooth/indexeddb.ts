@@ -3,7 +3,7 @@
  * store (the phone's cars, `IndexedDbPhoneStore`) and a `keys` store (its WebCrypto keys,
  * `webCryptoIdentity`). Every request has a timeout; failures are `StoreError`s.
  */
-import { StoreError } from '../../errors.js';
+import { StoreError, TimeoutError } from '../../errors.js';
 import { withDeadline } from '../../transport/deadline.js';
 
 /** The IndexedDB database the browser phone uses unless told otherwise. */
@@ -64,8 +64,14 @@ export class PhoneDatabase {
     this.db.close();
   }
 
+  /**
+   * One request in its own transaction, bounded by `timeoutMs`. At the bound the transaction is
+   * aborted, so a rejection means nothing was written; one that is already committing cannot be
+   * aborted, and its real outcome is awaited instead (a write the caller was told failed never
+   * lands afterwards).
+   */
   #run(store: PhoneObjectStore, mode: IDBTransactionMode, request: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
-    const work = new Promise<unknown>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       let tx: IDBTransaction;
       try {
         tx = this.db.transaction(store, mode, { durability: 'strict' });
@@ -81,11 +87,26 @@ export class PhoneDatabase {
         reject(storeFailure(`${mode} ${store}`, e));
         return;
       }
-      tx.oncomplete = () => resolve(req.result);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        try {
+          tx.abort(); // onabort reports the timeout
+          timedOut = true;
+        } catch {
+          /* committing: its oncomplete or onabort comes */
+        }
+      }, this.timeoutMs);
+      tx.oncomplete = () => {
+        clearTimeout(timer);
+        resolve(req.result);
+      };
       // a failed request aborts its transaction (nothing written): reported once, here
-      tx.onabort = () => reject(storeFailure(`${mode} ${store}`, req.error ?? tx.error));
+      tx.onabort = () => {
+        clearTimeout(timer);
+        if (timedOut) reject(new TimeoutError(`IndexedDB ${mode} ${store}`, this.timeoutMs));
+        else reject(storeFailure(`${mode} ${store}`, req.error ?? tx.error));
+      };
     });
-    return withDeadline(`IndexedDB ${mode} ${store}`, work, { timeoutMs: this.timeoutMs });
   }
 }
 
