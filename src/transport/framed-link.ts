@@ -54,6 +54,8 @@ export class FramedLink extends QueuedLink {
   readonly #sends = new TurnQueue(); // one message at a time
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closeNotified = false;
+  /** Rejects (LinkClosedError) once the link closes: a pending fragment write races it. */
+  readonly #closedWhileWriting: Promise<never>;
 
   constructor(options: FramedLinkOptions) {
     super();
@@ -62,6 +64,8 @@ export class FramedLink extends QueuedLink {
     this.#now = options.now ?? Date.now;
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 5000;
     assertArg(this.#writeTimeoutMs > 0, 'writeTimeoutMs: expected > 0');
+    this.#closedWhileWriting = this.inbox.closed.then(() => Promise.reject(this.inbox.closedError()));
+    this.#closedWhileWriting.catch(() => {}); // observed by the writes that race it, if any
     void this.inbox.closed.then((info) => {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -118,7 +122,9 @@ export class FramedLink extends QueuedLink {
       write = Promise.reject(e);
     }
     try {
-      await withDeadline(what, write, { timeoutMs: this.#writeTimeoutMs, signal });
+      // A link that closes meanwhile ends the wait at once: a stack whose write never settles after
+      // a disconnect (noble's promisified write) must not hold the sender for the write timeout.
+      await withDeadline(what, Promise.race([write, this.#closedWhileWriting]), { timeoutMs: this.#writeTimeoutMs, signal });
     } catch (e) {
       write.catch(() => {}); // a late rejection of an abandoned write is not unhandled
       if (this.isClosed) throw this.inbox.closedError();

@@ -27,7 +27,10 @@ export interface LinkCloseInfo {
 export interface Link {
   /** Send one whole message. Rejects with `LinkClosedError` once closed. */
   send(message: Uint8Array, options?: SendOptions): Promise<void>;
-  /** The next whole message. Rejects with `LinkClosedError`, `TimeoutError` or `AbortedError`. */
+  /**
+   * The next whole message. Rejects with `LinkClosedError`, `TimeoutError` or `AbortedError`.
+   * Messages that arrived before the peer or the transport closed the link are still returned first.
+   */
   receive(options?: ReceiveOptions): Promise<Uint8Array>;
   /** Close (idempotent). Pending and future receives reject with `LinkClosedError`. */
   close(reason?: string): void;

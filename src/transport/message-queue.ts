@@ -6,7 +6,18 @@ import { AbortedError, assertBytes, LinkClosedError } from '../errors.js';
 import type { LinkCloseInfo, ReceiveOptions, SendOptions } from './link.js';
 import { Waiters } from './waiters.js';
 
-/** A FIFO of whole received messages with waiting receivers, closing, timeouts and aborts (the receive side of every `Link`). */
+/**
+ * Messages kept that nobody has read yet. The protocol has at most a few outstanding in either
+ * direction (a RESULT and a CLOSE; one command at a time): a peer that sends more is broken or
+ * hostile, and the link closes (`transport`) rather than buffering without bound.
+ */
+export const MAX_QUEUED_MESSAGES = 16;
+
+/**
+ * A FIFO of whole received messages with waiting receivers, closing, timeouts and aborts (the
+ * receive side of every `Link`). After the peer or the transport closed the link, the messages
+ * that had arrived can still be read (a car's CLOSE just before it hung up); a local close drops them.
+ */
 export class MessageQueue {
   #queue: Uint8Array[] = [];
   readonly #waiters = new Waiters<Uint8Array>();
@@ -37,7 +48,9 @@ export class MessageQueue {
 
   push(message: Uint8Array): void {
     if (this.#closed) return;
-    if (!this.#waiters.serve(message)) this.#queue.push(message);
+    if (this.#waiters.serve(message)) return;
+    if (this.#queue.length >= MAX_QUEUED_MESSAGES) return this.close({ by: 'transport', reason: `more than ${MAX_QUEUED_MESSAGES} messages arrived unread` });
+    this.#queue.push(message);
   }
 
   receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
@@ -50,7 +63,7 @@ export class MessageQueue {
   close(info: LinkCloseInfo): void {
     if (this.#closed) return;
     this.#closed = info;
-    this.#queue = [];
+    if (info.by === 'local') this.#queue = [];
     this.#waiters.rejectAll(this.closedError());
     this.#onClosed(info);
   }

@@ -40,6 +40,8 @@ type Output = RoleOutput<PhoneEvent>;
 /** An open phone session over a link: further commands (`send`), the car's close (`awaitClose`), `close()`. */
 export class PhoneConnection {
   #closed = false;
+  /** The call reading the link now (`send`, `awaitClose`, `awaitResult`), if any. */
+  #busy: string | undefined;
   #closeReason: 'ok' | DenyReason | undefined;
   /** When the message carrying the command in flight was handed to the link (`options.now` clock). */
   #commandSentAt = 0;
@@ -63,11 +65,13 @@ export class PhoneConnection {
    * @throws `TimeoutError` when nothing came within `timeoutMs`; a `RemoteError` for bad input.
    */
   async awaitClose(options: { readonly timeoutMs?: number } = {}): Promise<'ok' | DenyReason | undefined> {
+    this.#enter('awaitClose');
     try {
       if (this.session.state !== 'closed') await this.#drive((o) => (o.done ? true : undefined), options.timeoutMs ?? this.#timeoutMs);
     } catch (err) {
       if (!(err instanceof LinkClosedError)) throw err;
     } finally {
+      this.#busy = undefined;
       await this.close();
     }
     return this.#closeReason;
@@ -80,11 +84,12 @@ export class PhoneConnection {
 
   /**
    * Send a further command on this session and await its authenticated result.
-   * @throws `LocalError('ERR_INVALID_STATE')` when the connection is closed; I/O errors as `openPhoneSession`.
+   * @throws `LocalError('ERR_INVALID_STATE')` when the connection is closed, or while another `send` or
+   *   `awaitClose` is in flight (nothing sent, the session intact); I/O errors as `openPhoneSession`.
    */
   async send(command: CommandInput, options: CommandOptions = {}): Promise<CommandResult> {
     if (!this.isOpen) throw new LocalError('ERR_INVALID_STATE', 'phone connection is closed');
-    return this.#exchange(() => this.session.command(command, options, this.options.now()));
+    return this.#exchange(() => this.session.command(command, options, this.options.now()), 'send');
   }
 
   /** Close the session (authenticated close) and the link. Idempotent. */
@@ -121,17 +126,30 @@ export class PhoneConnection {
 
   /** @internal Await the result of the command in flight (the first one: after `begin`). */
   awaitResult(): Promise<CommandResult> {
-    return this.#exchange(undefined);
+    return this.#exchange(undefined, 'awaitResult');
+  }
+
+  /**
+   * One reader at a time: a `send` or `awaitClose` while another is in flight would take its
+   * RESULT (the first then times out, told the command did not run). Refused, the session intact.
+   */
+  #enter(what: string): void {
+    if (this.#busy)
+      throw new LocalError('ERR_INVALID_STATE', `phone connection: ${what}() while ${this.#busy}() is in flight: await it first (one command at a time)`);
+    this.#busy = what;
   }
 
   /** One command's round trip: `start` sends it (none for the first: it rides in the handshake). */
-  async #exchange(start: (() => Promise<Output>) | undefined): Promise<CommandResult> {
+  async #exchange(start: (() => Promise<Output>) | undefined, what: string): Promise<CommandResult> {
+    this.#enter(what);
     try {
       if (start) await this.#apply(await start(), false);
       return await this.#drive((o, at) => this.#resultOf(o, at), this.session.longestWaitMs);
     } catch (err) {
       await this.close();
       throw err;
+    } finally {
+      this.#busy = undefined;
     }
   }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { AbortedError, LinkClosedError, LocalError, RemoteError, TimeoutError } from '../../src/errors.js';
+import { MAX_QUEUED_MESSAGES } from '../../src/transport/message-queue.js';
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
   FRAGMENT_END,
@@ -477,6 +478,42 @@ describe('FramedLink', () => {
     expect(link.isClosed).toBe(true);
     expect(closed).toEqual(['transport']);
     await expect(link.send(new Uint8Array(5))).rejects.toBeInstanceOf(LinkClosedError);
+    await expect(link.receive()).rejects.toBeInstanceOf(LinkClosedError);
+  });
+
+  it('a write that never settles ends as soon as the link closes (the peer left), with LinkClosedError, not after the write timeout', async () => {
+    const link = new FramedLink({ valueSize: 20, writeFragment: () => new Promise(() => {}), writeTimeoutMs: 5_000 });
+    const sending = link.send(new Uint8Array(5)).catch((e: unknown) => e);
+    setTimeout(() => link.terminate('remote', 'car disconnected'), 20);
+    const t = Date.now();
+    expect(await sending).toMatchObject({ name: 'LinkClosedError', message: 'link closed (remote): car disconnected' });
+    expect(Date.now() - t).toBeLessThan(1_000);
+  });
+
+  it('messages that arrived before the peer closed are still read, then the close; a local close drops them', async () => {
+    const whole = (n: number) => fragmentMessage(Uint8Array.of(n, n), 20)[0]!;
+    const link = new FramedLink({ valueSize: 20, writeFragment: async () => {} });
+    link.deliver(whole(1));
+    link.deliver(whole(2));
+    link.terminate('remote', 'car hung up');
+    expect(Array.from(await link.receive())).toEqual([1, 1]);
+    expect(Array.from(await link.receive())).toEqual([2, 2]);
+    await expect(link.receive()).rejects.toMatchObject({ message: 'link closed (remote): car hung up' });
+    const local = new FramedLink({ valueSize: 20, writeFragment: async () => {} });
+    local.deliver(whole(3));
+    local.close();
+    await expect(local.receive()).rejects.toBeInstanceOf(LinkClosedError);
+  });
+
+  it(`a peer that sends more than ${MAX_QUEUED_MESSAGES} messages nobody reads closes the link (transport) instead of buffering them`, async () => {
+    const closed: string[] = [];
+    const link = new FramedLink({ valueSize: 20, writeFragment: async () => {}, onClose: (i) => closed.push(`${i.by}: ${i.reason}`) });
+    for (let i = 0; i < MAX_QUEUED_MESSAGES; i++) link.deliver(fragmentMessage(Uint8Array.of(i), 20)[0]!);
+    expect(link.isClosed).toBe(false);
+    link.deliver(fragmentMessage(Uint8Array.of(99), 20)[0]!);
+    await link.closed;
+    expect(closed).toEqual([`transport: more than ${MAX_QUEUED_MESSAGES} messages arrived unread`]);
+    for (let i = 0; i < MAX_QUEUED_MESSAGES; i++) expect(Array.from(await link.receive())).toEqual([i]); // what came before is kept
     await expect(link.receive()).rejects.toBeInstanceOf(LinkClosedError);
   });
 

@@ -55,3 +55,52 @@ describe('PhoneConnection.close()', () => {
     expect(car.executed.map((e) => e.command.kind)).toEqual(['unlock', 'lock']);
   });
 });
+
+describe('one reader at a time on a PhoneConnection', () => {
+  async function opened(seed: string) {
+    const car = await makeCar(seed);
+    const phone = await keyFromSeed(`${seed}-phone`);
+    await car.keys.enroll(phone.publicKey);
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    const served = car.serve(carLink);
+    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
+    return { car, connection, served };
+  }
+
+  it('a second send() while one is in flight is refused (ERR_INVALID_STATE) and the session and the first command are intact', async () => {
+    const { car, connection, served } = await opened('two-sends');
+    const [first, second] = await Promise.allSettled([connection.send('unlock'), connection.send('lock')]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { status: 'ok' } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'ERR_INVALID_STATE', message: /send\(\) while send\(\) is in flight/ } });
+    expect(connection.isOpen).toBe(true);
+    expect((await connection.send('lock')).status).toBe('ok');
+    await connection.close();
+    await served;
+    expect(car.executed.map((e) => e.command.kind)).toEqual(['lock', 'unlock', 'lock']);
+  });
+
+  it('awaitClose() while a send is in flight is refused, and the send gets its RESULT (not a timeout saying it did not run)', async () => {
+    const { connection, served } = await opened('close-during-send');
+    const sending = connection.send('unlock');
+    await expect(connection.awaitClose({ timeoutMs: 1_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect((await sending).status).toBe('ok');
+    await connection.close();
+    await served;
+  });
+});
+
+describe("the car's CLOSE just before it hangs up", () => {
+  it('an idle connection still reads it after the link closed: awaitClose returns the reason', async () => {
+    const car = await makeCar('close-then-hangup');
+    const phone = await keyFromSeed('close-then-hangup-phone');
+    await car.keys.enroll(phone.publicKey);
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    let end!: (reason: 'revoked') => void;
+    const served = car.serve(carLink, { onSession: (_id, e) => void (end = e) });
+    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
+    end('revoked'); // the car sends CLOSE(revoked) and closes the link
+    await served;
+    await phoneLink.closed; // both have arrived before the phone reads anything
+    expect(await connection.awaitClose({ timeoutMs: 1_000 })).toBe('revoked');
+  });
+});
