@@ -190,6 +190,18 @@ describe('disconnects, bounds and typed errors', () => {
     expect(b.manager.isConnected(b.carId)).toBe(false);
   });
 
+  it('the car disconnects while a write is pending: the send fails with the disconnect, and the link closes as remote (not transport)', async () => {
+    const b = await bench();
+    await pairOwner(b);
+    const link = await connectToCar({ manager: b.manager, filter: carFilter(b.wallet.car())! });
+    b.manager.hangWrites = true;
+    const sending = link.send(new Uint8Array(10)).catch((e: unknown) => e);
+    setTimeout(() => b.manager.dropConnection(b.carId), 10);
+    expect(await sending).toBeInstanceOf(LinkClosedError);
+    expect((await link.closed).by).toBe('remote');
+    await link.disconnected;
+  });
+
   it('a notification monitor that fails while the car stays connected (CCCD write refused): the link ends (transport) and the connection is cancelled', async () => {
     const b = await bench();
     await pairOwner(b);

@@ -36,6 +36,8 @@ interface Behaviour {
   /** Fire gattserverdisconnected when the info value is read. */
   vanishOnInfoRead?: boolean;
   noService?: boolean;
+  /** A characteristic the car lacks. */
+  missing?: string;
 }
 
 class Characteristic extends EventTarget implements GattCharacteristicLike {
@@ -116,7 +118,7 @@ function fakeCar(service: VehicleService | undefined, behaviour: Behaviour = {})
       if (behaviour.noService || uuid !== PROXKEY_SERVICE_UUID) throw new DOMException('No Services matching UUID found in Device.', 'NotFoundError');
       return {
         async getCharacteristic(u: string) {
-          const c = chars.get(u);
+          const c = u === behaviour.missing ? undefined : chars.get(u);
           if (!c) throw new DOMException('No Characteristics matching UUID found in Service.', 'NotFoundError');
           return c;
         },
@@ -177,7 +179,7 @@ describe('connectToCar (Web Bluetooth)', () => {
     expect((await link.closed).by).toBe('remote');
   });
 
-  it('refuses a car with an unknown framing version or without the proxkey service, and disconnects', async () => {
+  it('refuses a car with an unknown framing version or without the proxkey service or one of its characteristics, and disconnects', async () => {
     const v9 = fakeCar(undefined, { info: Uint8Array.of(9, 4, 0, 1, 0, 1) });
     await expect(connectToCar({ bluetooth: v9.bluetooth })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
     expect(v9.log.at(-1)).toBe('disconnect');
@@ -185,6 +187,11 @@ describe('connectToCar (Web Bluetooth)', () => {
     const err = await connectToCar({ bluetooth: none.bluetooth }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ code: 'ERR_UNSUPPORTED' });
+    for (const missing of [PROXKEY_WRITE_CHAR_UUID, PROXKEY_NOTIFY_CHAR_UUID, PROXKEY_INFO_CHAR_UUID]) {
+      const partial = fakeCar(undefined, { missing });
+      await expect(connectToCar({ bluetooth: partial.bluetooth })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED', message: /no proxkey \w+ characteristic/ });
+      expect(partial.log.at(-1)).toBe('disconnect');
+    }
     const garbage = fakeCar(undefined, { info: Uint8Array.of(1) });
     await expect(connectToCar({ bluetooth: garbage.bluetooth })).rejects.toMatchObject({ code: 'ERR_DECODE' });
   });

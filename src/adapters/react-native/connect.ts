@@ -98,9 +98,10 @@ class Connection {
   onLost(reason: string): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
+    // At once, before the pending waits learn of it (a write racing the disconnect then reports
+    // it as the car's, `remote`); notifications delivered before it are still read first.
+    this.link?.terminate('remote', reason);
     this.#reject(new LinkClosedError(reason));
-    // a notification delivered just before the disconnect is still received first
-    setTimeout(() => this.link?.terminate('remote', reason), 0);
   }
 
   /**

@@ -71,12 +71,14 @@ interface Gatt {
 }
 
 async function discover(server: GattServerLike, serviceUuid: string, radio: <T>(what: string, p: Promise<T>) => Promise<T>): Promise<Gatt> {
-  const service = await radio('proxkey service', server.getPrimaryService(serviceUuid)).catch((e: unknown) => {
-    throw e instanceof LinkClosedError && /NotFound|No Services|not found/i.test(e.message)
-      ? new RemoteError('ERR_UNSUPPORTED', 'not a proxkey car: no proxkey service')
+  // The browser's NotFoundError (a missing service or characteristic): not a proxkey car, not "retry".
+  const notProxkey = (missing: string) => (e: unknown) => {
+    throw e instanceof LinkClosedError && /NotFound|No Services|No Characteristics|not found/i.test(e.message)
+      ? new RemoteError('ERR_UNSUPPORTED', `not a proxkey car: no proxkey ${missing}`)
       : e;
-  });
-  const char = (what: string, uuid: string) => radio(`${what} characteristic`, service.getCharacteristic(uuid));
+  };
+  const service = await radio('proxkey service', server.getPrimaryService(serviceUuid)).catch(notProxkey('service'));
+  const char = (what: string, uuid: string) => radio(`${what} characteristic`, service.getCharacteristic(uuid)).catch(notProxkey(`${what} characteristic`));
   const write = await char('write', PROXKEY_WRITE_CHAR_UUID);
   const notify = await char('notify', PROXKEY_NOTIFY_CHAR_UUID);
   const infoValue = bytesOf(await radio('read info', (await char('info', PROXKEY_INFO_CHAR_UUID)).readValue()));
