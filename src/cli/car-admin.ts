@@ -158,8 +158,8 @@ export async function carBackup(a: CarArgs, file: string, ui: Ui): Promise<numbe
 
 /**
  * `proxkey car restore FILE`: put a backup back while the car is stopped. Refuses to overwrite a
- * car unless --force; re-applies every revocation in the audit log (a backup never brings back a
- * revoked key).
+ * car unless --force; re-applies every revocation recorded in the directory (revocations.jsonl,
+ * the audit log, the state it replaces), and warns when the directory records none.
  */
 export async function carRestore(a: CarArgs, file: string, options: { readonly force: boolean }, ui: Ui): Promise<number> {
   const c = resolveConfig(a);
@@ -170,6 +170,13 @@ export async function carRestore(a: CarArgs, file: string, options: { readonly f
   ensureStateDir(c.stateDir); // what restore would create: made first, so that the lock covers the whole restore
   const r = await withStateLock(c.stateDir, 'proxkey command', () => restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force }));
   const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) from the audit log: ${r.reapplied.join(' ')}` : '';
-  ui.result({ restored: file, keys: r.keys, reapplied: r.reapplied }, `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`);
+  ui.result(
+    { restored: file, keys: r.keys, reapplied: r.reapplied, unverified: r.unverified },
+    `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`,
+  );
+  if (r.unverified)
+    ui.info(
+      `  warning: ${c.stateDir} holds no record of revocations (no revocations.jsonl, no audit log): a key revoked after this backup was taken is enabled again; list the keys (proxkey car keys) and revoke it again`,
+    );
   return 0;
 }

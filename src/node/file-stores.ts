@@ -111,7 +111,8 @@ export class FileVehicleStore implements VehicleStore {
 
   /** Every key and grant id ever revoked here, from `revocations.jsonl` (oldest first). */
   async readRevocations(): Promise<{ keyId?: string; grantId?: string }[]> {
-    return (await readChecksummedLines(this.revocationsPath)).map((j) => JSON.parse(j) as { keyId?: string; grantId?: string });
+    const ifCorrupt = 'repair that line, never delete the file: it is the durable record of every revocation';
+    return (await readChecksummedLines(this.revocationsPath, ifCorrupt)).map((j) => JSON.parse(j) as { keyId?: string; grantId?: string });
   }
 
   /**
@@ -203,7 +204,7 @@ function checksummedLine(json: string): string {
  * completed) is ignored, a torn line completed by the next append gives the record after the
  * fragment, any other bad line is corruption (`StoreError`).
  */
-async function readChecksummedLines(path: string): Promise<string[]> {
+async function readChecksummedLines(path: string, ifCorrupt = 'move it away to start a new one'): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -218,8 +219,7 @@ async function readChecksummedLines(path: string): Promise<string[]> {
     const sp = line.indexOf(' ');
     const whole = sp === 16 && crc(line.slice(17)) === line.slice(0, 16);
     const json = whole ? line.slice(17) : gluedRecord(line);
-    if (json === undefined)
-      throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (move it away to start a new one)`);
+    if (json === undefined) throw new StoreError('ERR_STORE_CORRUPT', `${path}: line ${i + 1} is corrupt; the log was not modified (${ifCorrupt})`);
     lines.push(json);
   }
   return lines;

@@ -7,7 +7,7 @@
  * (or before) the backup was made is applied again to the restored state, and the advertising
  * secret is replaced if that changed anything, so a phone revoked since the backup stays locked out.
  */
-import { copyFile, constants } from 'node:fs';
+import { copyFile, constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -47,7 +47,11 @@ export interface RestoreOptions {
  * Restore `<dir>/vehicle.json` from `file` (validated first), re-applying the revocations of
  * the audit log in `dir`. Refuses to replace an existing state unless `force`.
  */
-export async function restoreVehicleState(dir: string, file: string, options: RestoreOptions): Promise<{ keys: number; reapplied: string[] }> {
+export async function restoreVehicleState(
+  dir: string,
+  file: string,
+  options: RestoreOptions,
+): Promise<{ keys: number; reapplied: string[]; unverified: boolean }> {
   const data = await readJsonDocument(file);
   if (data === undefined) throw new LocalError('ERR_INVALID_ARGUMENT', `${file}: no such backup file`);
   let state: VehicleState;
@@ -61,10 +65,28 @@ export async function restoreVehicleState(dir: string, file: string, options: Re
   if (!options.force && (await readJsonDocument(store.statePath).catch(() => 'unreadable')) !== undefined)
     throw new LocalError('ERR_INVALID_STATE', `${store.statePath} exists: refusing to overwrite a car (pass force to replace it)`);
   const audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
-  const recorded = await store.readRevocations();
+  const recorded = [...(await store.readRevocations()), ...revocationsOf(await replacedState(store.statePath))];
   const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
   await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
-  return { keys: restored.keys.length, reapplied };
+  // Nothing here records a revocation (a new SD card): one made after the backup cannot be known.
+  const unverified = !existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0;
+  return { keys: restored.keys.length, reapplied, unverified };
+}
+
+/** The state a forced restore replaces, if it is still readable (its revocations must survive). */
+async function replacedState(path: string): Promise<VehicleState | undefined> {
+  try {
+    const data = await readJsonDocument(path);
+    return data === undefined ? undefined : vehicleStateFromJson(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The revocations a state holds: its revoked keys and revoked grants. */
+function revocationsOf(state: VehicleState | undefined): { keyId?: string; grantId?: string }[] {
+  if (!state) return [];
+  return [...state.keys.filter((k) => k.revoked).map((k) => ({ keyId: k.id })), ...state.revokedGrants.map((grantId) => ({ grantId }))];
 }
 
 /** Apply every `revoke` in the audit log (key ids and grant ids) to `state`. */

@@ -116,6 +116,45 @@ describe('a lost state file is never a new car', () => {
     expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
   });
 
+  it('a forced restore over a readable car keeps its revocations, even with revocations.jsonl and the audit log gone', async () => {
+    const dir = tmp();
+    const backup = join(tmp(), 'car-backup.json');
+    const w = await world({ store: new FileVehicleStore(dir) });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    await backupVehicleState(dir, backup);
+    await w.car.revoke(friend.keyId);
+    for (const f of ['revocations.jsonl', 'audit.jsonl']) unlinkSync(join(dir, f)); // moved away, say after a 'corrupt' error
+    const restored = await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n).fill(9), force: true });
+    expect(restored).toMatchObject({ reapplied: [friend.keyId], unverified: false });
+    await w.reopen();
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('revoked');
+  });
+
+  it('a restore into a directory that records no revocation (a new SD card) says so: it cannot know what was revoked after the backup', async () => {
+    const dir = tmp();
+    const w = await world({ store: new FileVehicleStore(dir) });
+    await pairOwner(w);
+    const backup = join(tmp(), 'car-backup.json');
+    await backupVehicleState(dir, backup);
+    const fresh = tmp();
+    expect(await restoreVehicleState(fresh, backup, { random: (n) => new Uint8Array(n) })).toMatchObject({ reapplied: [], unverified: true });
+    expect(await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n), force: true })).toMatchObject({ unverified: false }); // its audit log records the pairing
+  });
+
+  it('a corrupt line in revocations.jsonl is reported with advice to repair it, never to delete the record', async () => {
+    const dir = tmp();
+    const w = await world({ store: new FileVehicleStore(dir) });
+    const owner = await pairOwner(w);
+    const { friend } = await shareTo(w, owner, 'friend');
+    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    await w.car.revoke(friend.keyId);
+    const log = join(dir, 'revocations.jsonl');
+    writeFileSync(log, 'garbage line\n' + readFileSync(log, 'utf8'));
+    await expect(new FileVehicleStore(dir).readRevocations()).rejects.toThrow(/line 1 is corrupt; .*repair that line, never delete the file/);
+  });
+
   it('a revocation stays in force after restore even when the audit log rotated it away', async () => {
     const dir = tmp();
     const backup = join(tmp(), 'car-backup.json');
