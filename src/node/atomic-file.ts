@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { open, rename, unlink, mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from './process-info.js';
 
@@ -22,8 +22,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Create `dir` (0700) and any missing parents, each made durable: the parent of every directory
+ * created is fsync'd, so the files written into it next are not lost with its entry on power loss.
+ */
 export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return; // it existed
+  const created: string[] = [];
+  for (let d = resolve(dir); d !== dirname(first) && d !== dirname(d); d = dirname(d)) created.push(d);
+  for (const d of created) await fsyncDir(dirname(d)).catch(() => undefined); // best effort where fsync of a directory is unsupported
 }
 
 /**
