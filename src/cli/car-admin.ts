@@ -169,14 +169,14 @@ export async function carRestore(a: CarArgs, file: string, options: { readonly f
   // A daemon that is starting or stopping holds the lock: restore refuses rather than race it.
   ensureStateDir(c.stateDir); // what restore would create: made first, so that the lock covers the whole restore
   const r = await withStateLock(c.stateDir, 'proxkey command', () => restoreVehicleState(c.stateDir, file, { random: systemRandom, force: options.force }));
-  const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) from the audit log: ${r.reapplied.join(' ')}` : '';
+  const again = r.reapplied.length ? `; re-applied ${r.reapplied.length} revocation(s) recorded in ${c.stateDir}: ${r.reapplied.join(' ')}` : '';
   ui.result(
     { restored: file, keys: r.keys, reapplied: r.reapplied, unverified: r.unverified },
     `restored the car in ${c.stateDir} from ${file} (${r.keys} key(s))${again}`,
   );
   if (r.unverified)
     ui.info(
-      `  warning: ${c.stateDir} holds no record of revocations (no revocations.jsonl, no audit log): a key revoked after this backup was taken is enabled again; list the keys (proxkey car keys) and revoke it again`,
+      `  warning: ${c.stateDir} holds no record of this car's revocations (none at all, or another car's): a key revoked after this backup was taken is enabled again; list the keys (proxkey car keys) and revoke it again`,
     );
   return 0;
 }

@@ -140,9 +140,10 @@ function alertReason(m: Uint8Array): string {
 }
 
 /**
- * `inner` read eagerly (one reader at a time): every message the peer sent before closing stays receivable after the
- * close (a plain link drops what is queued when it closes), so the runner judges everything the
- * peer said — a CLOSE just before it hung up, a report just before the end of the stream.
+ * `inner` read eagerly (one reader at a time): every message the peer sent before closing stays
+ * receivable after the close — also after a local close, and beyond the 16 unread messages a
+ * plain link keeps — so the runner judges everything the peer said: a CLOSE just before it hung
+ * up, a report just before the end of the stream.
  */
 export function drainedLink(inner: Link): Link {
   const kept: Uint8Array[] = [];

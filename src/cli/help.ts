@@ -156,7 +156,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'car restore <file> --dir DIR [--force]',
     summary: 'put a backup back (car stopped)',
     details:
-      "For a car whose vehicle.json was lost (it then refuses to start) or damaged. Refuses to overwrite a car unless --force, and refuses while the car runs. Every revocation the state directory records (revocations.jsonl, the audit log, a replaced vehicle.json) is applied again, so a backup never brings back a key revoked on this car; onto a directory that records none (a new SD card) it warns: revoke again what was revoked after the backup.",
+      'For a car whose vehicle.json was lost (it then refuses to start) or damaged. Refuses to overwrite a car unless --force, and refuses while the car runs. Every revocation the state directory records (revocations.jsonl, the audit log, a replaced vehicle.json) is applied again, so a backup never brings back a key revoked on this car; onto a directory that records none (a new SD card) it warns: revoke again what was revoked after the backup.',
     maxArgs: 1,
     options: ['force', ...CAR_FILES],
   },

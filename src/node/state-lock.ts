@@ -72,7 +72,8 @@ function parse(text: string | undefined): LockContent | undefined {
   try {
     const c = JSON.parse(text ?? '') as Partial<LockContent>;
     if (typeof c.pid !== 'number' || !Number.isInteger(c.pid) || c.pid <= 0) return undefined;
-    return { pid: c.pid, holder: c.holder === 'car daemon' ? 'car daemon' : 'proxkey command', ...pickStrings(c) };
+    const holder: StateLockHolder = c.holder === 'car daemon' || c.holder === 'phone' ? c.holder : 'proxkey command';
+    return { pid: c.pid, holder, ...pickStrings(c) };
   } catch {
     return undefined;
   }
@@ -111,7 +112,12 @@ function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): Stat
   );
 }
 
-/** Link a complete file (`text`) into place at `path`; false when one is there. */
+/**
+ * Link a complete file (`text`) into place at `path`; false when one is there. A file system
+ * without hard links (FAT, exFAT: a state dir on a USB stick) gets an exclusive create instead,
+ * written at once — weaker: a taker that reads it in the microseconds before its content is
+ * written judges it stale.
+ */
 function tryLink(path: string, text: string): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(temp, text, { mode: 0o600 });
@@ -119,10 +125,22 @@ function tryLink(path: string, text: string): boolean {
     linkSync(temp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return tryCreate(path, text);
     throw e;
   } finally {
     unlinkSync(temp);
+  }
+}
+
+function tryCreate(path: string, text: string): boolean {
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
   }
 }
 

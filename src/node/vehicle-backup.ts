@@ -11,6 +11,7 @@ import { copyFile, constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { equalBytes } from '../bytes.js';
 import { LocalError, StoreError } from '../errors.js';
 import { vehicleStateFromJson, vehicleStateToJson, type AuditEntry, type VehicleState } from '../keys/state.js';
 import { ensureDir, fsyncDir } from './atomic-file.js';
@@ -64,12 +65,16 @@ export async function restoreVehicleState(
   await ensureDir(dir);
   if (!options.force && (await readJsonDocument(store.statePath).catch(() => 'unreadable')) !== undefined)
     throw new LocalError('ERR_INVALID_STATE', `${store.statePath} exists: refusing to overwrite a car (pass force to replace it)`);
-  const audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
-  const recorded = [...(await store.readRevocations()), ...revocationsOf(await replacedState(store.statePath))];
+  const replaced = await replacedState(store.statePath);
+  // The directory's records are this car's unless it holds another car (a new SD card on which a
+  // new car was started): those say nothing about this one, and its revocations must not spread.
+  const otherCar = replaced?.identity !== undefined && state.identity !== undefined && !equalBytes(replaced.identity.secretKey, state.identity.secretKey);
+  const audit = otherCar ? [] : await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
+  const recorded = otherCar ? [] : [...(await store.readRevocations()), ...revocationsOf(replaced)];
   const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
   await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
-  // Nothing here records a revocation (a new SD card): one made after the backup cannot be known.
-  const unverified = !existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0;
+  // Nothing here records this car's revocations: one made after the backup cannot be known.
+  const unverified = otherCar || (!existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0);
   return { keys: restored.keys.length, reapplied, unverified };
 }
 

@@ -229,7 +229,10 @@ class MemoryLink extends QueuedLink implements Endpoint {
   }
 
   receivePacket(bytes: Uint8Array): void {
+    if (this.isClosed) return;
     this.inbox.push(bytes);
+    // too many unread: the queue closed the link (transport); the peer sees the connection end
+    if (this.isClosed) this.channel.close(this.index, this.inbox.closeInfo?.reason ?? 'closed');
   }
   remoteClosed(reason: string): void {
     this.inbox.close({ by: 'remote', reason });

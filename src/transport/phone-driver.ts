@@ -111,7 +111,8 @@ export class PhoneConnection {
    * denial that ends the session), the session is over and the phone sends nothing after it (§6).
    */
   async #readDelivered(): Promise<void> {
-    while (this.session.state !== 'closed' && !this.link.isClosed) {
+    // Also after the link closed: what the car sent before it hung up is still there to read.
+    while (this.session.state !== 'closed') {
       let bytes: Uint8Array;
       try {
         bytes = await this.link.receive({ timeoutMs: 0 });

@@ -34,6 +34,7 @@ export class StreamLink extends QueuedLink {
   readonly #options: StreamLinkOptions;
   readonly #max: number;
   #buffer = EMPTY;
+  #ended = false;
 
   constructor(options: StreamLinkOptions) {
     super();
@@ -66,6 +67,7 @@ export class StreamLink extends QueuedLink {
       if (length === 0 || length > this.#max) return this.#terminate('transport', `stream framing: message length ${length} outside 1..${this.#max}`);
       if (joined.length - at - STREAM_LENGTH_PREFIX < length) break;
       this.inbox.push(copyOf(joined.subarray(at + STREAM_LENGTH_PREFIX, at + STREAM_LENGTH_PREFIX + length)));
+      if (this.isClosed) return this.#end(this.inbox.closeInfo?.reason ?? 'closed'); // too many unread: the queue closed
       at += STREAM_LENGTH_PREFIX + length;
     }
     this.#buffer = at === joined.length ? EMPTY : copyOf(joined.subarray(at));
@@ -77,8 +79,14 @@ export class StreamLink extends QueuedLink {
   }
 
   #terminate(by: LinkCloseInfo['by'], reason: string): void {
-    if (this.isClosed) return;
-    this.inbox.close({ by, reason });
+    if (!this.isClosed) this.inbox.close({ by, reason });
+    this.#end(reason);
+  }
+
+  /** End the stream, once, whoever closed the link first. */
+  #end(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#buffer = EMPTY;
     this.#options.end(reason);
   }

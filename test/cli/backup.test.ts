@@ -44,7 +44,7 @@ describe('car backup and restore', () => {
 
     const restored = await cli('car', 'restore', file, '--dir', dir);
     expect(restored.code).toBe(0);
-    expect(restored.out).toContain(`re-applied 1 revocation(s) from the audit log: ${friend.id}`);
+    expect(restored.out).toContain(`re-applied 1 revocation(s) recorded in ${dir}: ${friend.id}`);
     const again = await VehicleService.open({ store: new FileVehicleStore(dir), actuator: () => undefined });
     expect(again.carId).toBe(car.carId);
     expect(again.registry.state.keys.find((k) => k.id === owner.id)?.revoked).toBeUndefined();

@@ -100,6 +100,19 @@ describe('the state lock of a car directory', () => {
     acquireStateLock(dir, 'proxkey command').release();
   });
 
+  it("a phone state's lock (its own file beside phone.json) names a phone command, not the car", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxkey-phone-lock-'));
+    const live = process.ppid;
+    const liveStart = readFileSync(`/proc/${live}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+    writeFileSync(join(dir, 'phone.json.lock'), JSON.stringify({ pid: live, holder: 'phone', nonce: 'p1', startedAt: liveStart }));
+    expect(() => acquireStateLock(dir, 'phone', 'phone.json.lock')).toThrow(
+      new RegExp(`another proxkey phone command \\(pid ${live}\\) is changing the phone's state in ${dir}`),
+    );
+    const car = acquireStateLock(dir, 'proxkey command'); // another file: not held
+    car.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('processes racing for a stale lock at the same instant: exactly one gets it', async () => {
     const contender = join(import.meta.dirname, '../helpers/lock-contender.ts');
     const run = (dir: string, at: number) =>

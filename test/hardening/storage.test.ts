@@ -143,6 +143,21 @@ describe('a lost state file is never a new car', () => {
     expect(await restoreVehicleState(dir, backup, { random: (n) => new Uint8Array(n), force: true })).toMatchObject({ unverified: false }); // its audit log records the pairing
   });
 
+  it("a forced restore over another car (a new SD card on which a new car was started): unverified, and that car's revocations are not applied", async () => {
+    const dirA = tmp();
+    const a = await world({ store: new FileVehicleStore(dirA) });
+    const owner = await pairOwner(a);
+    const { friend } = await shareTo(a, owner, 'friend');
+    expect((await friend.command(a.connect().link, 'unlock')).status).toBe('ok');
+    const backup = join(tmp(), 'car-backup.json');
+    await backupVehicleState(dirA, backup);
+    const dirB = tmp();
+    const b = await world({ store: new FileVehicleStore(dirB), seed: 'another car' });
+    await pairOwner(b, 'b-owner');
+    const restored = await restoreVehicleState(dirB, backup, { random: (n) => new Uint8Array(n).fill(1), force: true });
+    expect(restored).toMatchObject({ keys: 2, reapplied: [], unverified: true });
+  });
+
   it('a corrupt line in revocations.jsonl is reported with advice to repair it, never to delete the record', async () => {
     const dir = tmp();
     const w = await world({ store: new FileVehicleStore(dir) });

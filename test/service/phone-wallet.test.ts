@@ -148,10 +148,14 @@ describe('IndexedDB: a write that outlives its timeout', () => {
     };
     const store = new IndexedDbPhoneStore(new PhoneDatabase(fakeDb as unknown as IDBDatabase, 50));
     const { friend, sa } = await friendWithTwoShares(store);
-    commitMs = 120; // longer than the database's 50 ms bound, shorter than the wallet's
+    commitMs = 80; // longer than the database's 50 ms bound, within its second bound for a commit
     await friend.acceptShare(sa);
     expect(names(friend.cars())).toEqual(['car A']);
     expect(names((await store.load())!.cars)).toEqual(['car A']);
+    commitMs = 10_000; // a commit that never ends in time: bounded all the same, and said to be unknown
+    const t = Date.now();
+    await expect(store.database.put('state', 'x', {})).rejects.toMatchObject({ code: 'ERR_TIMEOUT', mayHaveSucceeded: true });
+    expect(Date.now() - t).toBeLessThan(1_000);
   });
 });
 

@@ -4,6 +4,7 @@ import { AbortedError, LinkClosedError, LocalError, TimeoutError } from '../../s
 import { fragmentMessage, valueSizeForMtu } from '../../src/transport/framing.js';
 import type { Link } from '../../src/transport/link.js';
 import { createMemoryLinkPair } from '../../src/transport/memory-link.js';
+import { MAX_QUEUED_MESSAGES } from '../../src/transport/message-queue.js';
 
 /** Deterministic PRNG (mulberry32) for the injected `random`. */
 function seeded(seed: number): () => number {
@@ -283,5 +284,14 @@ describe('memory link: disconnect at any point', () => {
     await a.send(msg(1, 1));
     await expect(pa).rejects.toBeInstanceOf(LinkClosedError);
     await expect(pb).rejects.toBeInstanceOf(LinkClosedError);
+  });
+});
+
+describe('a memory link whose peer floods it', () => {
+  it(`more than ${MAX_QUEUED_MESSAGES} unread messages close the link on both sides`, async () => {
+    const [a, b] = createMemoryLinkPair();
+    for (let i = 0; i <= MAX_QUEUED_MESSAGES; i++) await a.send(Uint8Array.of(i));
+    expect((await b.closed).by).toBe('transport');
+    expect((await a.closed).by).toBe('remote');
   });
 });

@@ -103,4 +103,19 @@ describe("the car's CLOSE just before it hangs up", () => {
     await phoneLink.closed; // both have arrived before the phone reads anything
     expect(await connection.awaitClose({ timeoutMs: 1_000 })).toBe('revoked');
   });
+
+  it("close() reads it too: closeReason is the car's", async () => {
+    const car = await makeCar('close-then-hangup-2');
+    const phone = await keyFromSeed('close-then-hangup-2-phone');
+    await car.keys.enroll(phone.publicKey);
+    const [phoneLink, carLink] = createMemoryLinkPair();
+    let end!: (reason: 'revoked') => void;
+    const served = car.serve(carLink, { onSession: (_id, e) => void (end = e) });
+    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
+    end('revoked');
+    await served;
+    await phoneLink.closed;
+    await connection.close();
+    expect(connection.closeReason).toBe('revoked');
+  });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StreamLink, type Link } from '../../src/index.js';
+import { MAX_QUEUED_MESSAGES } from '../../src/transport/message-queue.js';
 import { connectSocketLink, listenSocketLinks } from '../../src/node/index.js';
 
 function pair(): { a: StreamLink; b: StreamLink; wire: Uint8Array[]; ended: string[] } {
@@ -24,6 +25,18 @@ describe('StreamLink', () => {
     b.deliver(Uint8Array.of(10, 11));
     expect(await b.receive({ timeoutMs: 100 })).toEqual(Uint8Array.of(7, 8));
     expect(await b.receive({ timeoutMs: 100 })).toEqual(Uint8Array.of(9, 10, 11));
+  });
+
+  it(`more than ${MAX_QUEUED_MESSAGES} unread messages in one chunk end the stream (the peer is dropped), once`, async () => {
+    const { b, ended } = pair();
+    const frames = new Uint8Array((MAX_QUEUED_MESSAGES + 2) * 3);
+    for (let i = 0; i < MAX_QUEUED_MESSAGES + 2; i++) frames.set([0, 1, i], i * 3);
+    b.deliver(frames);
+    expect(b.isClosed).toBe(true);
+    expect(ended).toEqual([`b:more than ${MAX_QUEUED_MESSAGES} messages arrived unread`]);
+    b.close();
+    expect(ended).toHaveLength(1);
+    expect(await b.receive()).toEqual(Uint8Array.of(0)); // what came first is still read
   });
 
   it('frames each message as u16 BE length ‖ bytes', async () => {
