@@ -12,7 +12,7 @@
  * itself judged like a lock) removes it, after checking it is still that stale lock, and links its own.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { isProcessAlive, procStatFields } from './process-info.js';
@@ -115,8 +115,8 @@ function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): Stat
 /**
  * Link a complete file (`text`) into place at `path`; false when one is there. A file system
  * without hard links (FAT, exFAT: a state dir on a USB stick) gets an exclusive create instead,
- * written at once — weaker: a taker that reads it in the microseconds before its content is
- * written judges it stale.
+ * written at once; a taker that reads it empty in between sees a lock younger than 1 s and
+ * waits instead of breaking it.
  */
 function tryLink(path: string, text: string): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -131,6 +131,18 @@ function tryLink(path: string, text: string): boolean {
     throw e;
   } finally {
     unlinkSync(temp);
+  }
+}
+
+/** An unreadable lock younger than this is being written (see `tryCreate`), not stale. */
+const FRESH_LOCK_MS = 1_000;
+
+function modifiedWithin(path: string, ms: number): boolean {
+  try {
+    const age = Date.now() - statSync(path).mtimeMs;
+    return age >= 0 && age < ms; // an mtime ahead of the clock (set back after a reboot) is not fresh
+  } catch {
+    return false;
   }
 }
 
@@ -199,6 +211,11 @@ export function acquireStateLock(dir: string, holder: StateLockHolder, name = 'l
     if (text === undefined) continue; // released meanwhile
     const owner = parse(text);
     if (owner && isLive(path, owner)) throw heldError(dir, owner, holder);
+    // Unreadable and just made: a taker without hard links between its create and its write.
+    if (!owner && modifiedWithin(path, FRESH_LOCK_MS)) {
+      pause(2);
+      continue;
+    }
     // Gone, an earlier boot or process, or not a lock at all: break it (or wait for whoever is).
     if (!removeStale(path, text, content)) pause(2);
   }

@@ -8,7 +8,7 @@
  * secret is replaced if that changed anything, so a phone revoked since the backup stays locked out.
  */
 import { copyFile, constants, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readdir, rename } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { equalBytes } from '../bytes.js';
@@ -66,16 +66,39 @@ export async function restoreVehicleState(
   if (!options.force && (await readJsonDocument(store.statePath).catch(() => 'unreadable')) !== undefined)
     throw new LocalError('ERR_INVALID_STATE', `${store.statePath} exists: refusing to overwrite a car (pass force to replace it)`);
   const replaced = await replacedState(store.statePath);
-  // The directory's records are this car's unless it holds another car (a new SD card on which a
-  // new car was started): those say nothing about this one, and its revocations must not spread.
-  const otherCar = replaced?.identity !== undefined && state.identity !== undefined && !equalBytes(replaced.identity.secretKey, state.identity.secretKey);
-  const audit = otherCar ? [] : await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
-  const recorded = otherCar ? [] : [...(await store.readRevocations()), ...revocationsOf(replaced)];
+  const same = sameCar(replaced, state);
+  // Another car's records (a new SD card on which a new car was started) say nothing about this
+  // one, and its revocations must not spread (a phone has one key id at every car): moved aside,
+  // before the write, so that no later restore reads them as this car's.
+  if (same === false) await moveRecordsAside(dir);
+  const audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
+  const recorded = [...(await store.readRevocations()), ...(same === false ? [] : revocationsOf(replaced))];
   const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
   await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
-  // Nothing here records this car's revocations: one made after the backup cannot be known.
-  const unverified = otherCar || (!existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0);
-  return { keys: restored.keys.length, reapplied, unverified };
+  // Nothing here records this car's revocations (or it cannot tell whose they are): one made
+  // after the backup cannot be known.
+  const unrecorded = !existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0;
+  return { keys: restored.keys.length, reapplied, unverified: same !== true || unrecorded };
+}
+
+/**
+ * Whether the state a restore replaces is the backup's car: true, false (another car), or
+ * undefined when it cannot tell — a car whose key lives in custody elsewhere keeps no identity in
+ * its state. No replaced state: the directory's records are taken as this car's (true).
+ */
+function sameCar(replaced: VehicleState | undefined, backup: VehicleState): boolean | undefined {
+  if (!replaced) return true;
+  if (replaced.identity && backup.identity) return equalBytes(replaced.identity.secretKey, backup.identity.secretKey);
+  if (replaced.identity || backup.identity) return false;
+  return undefined;
+}
+
+/** Rename another car's logs (`revocations.jsonl`, `audit*.jsonl`) to `<name>.other-car-<ms>`, durably. */
+async function moveRecordsAside(dir: string): Promise<void> {
+  const stamp = Date.now();
+  for (const name of await readdir(dir))
+    if (/^(revocations|audit(\.\d+)?)\.jsonl$/.test(name)) await rename(join(dir, name), join(dir, `${name}.other-car-${stamp}`));
+  await fsyncDir(dir);
 }
 
 /** The state a forced restore replaces, if it is still readable (its revocations must survive). */

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StoreError } from '../../src/index.js';
+import { generateP256KeyPair, nobleCrypto, softwareKey, StoreError, systemRandom } from '../../src/index.js';
 import { backupVehicleState, FileVehicleStore, restoreVehicleState } from '../../src/node/index.js';
 import { pairOwner, shareTo, world } from './world.js';
 
@@ -153,9 +153,28 @@ describe('a lost state file is never a new car', () => {
     await backupVehicleState(dirA, backup);
     const dirB = tmp();
     const b = await world({ store: new FileVehicleStore(dirB), seed: 'another car' });
-    await pairOwner(b, 'b-owner');
-    const restored = await restoreVehicleState(dirB, backup, { random: (n) => new Uint8Array(n).fill(1), force: true });
-    expect(restored).toMatchObject({ keys: 2, reapplied: [], unverified: true });
+    const bOwner = await pairOwner(b, 'b-owner');
+    const { friend: bFriend } = await shareTo(b, bOwner, 'b-friend');
+    expect((await bFriend.command(b.connect().link, 'unlock')).status).toBe('ok');
+    await b.car.revoke(bFriend.keyId); // car B's own revocation: nothing to do with car A
+    await b.car.flushAudit();
+    const restore = () => restoreVehicleState(dirB, backup, { random: (n) => new Uint8Array(n).fill(1), force: true });
+    expect(await restore()).toMatchObject({ keys: 2, reapplied: [], unverified: true });
+    // car B's logs are moved aside, so a second restore does not take them for car A's
+    expect(readdirSync(dirB).filter((f) => /^(revocations|audit)/.test(f) && !f.includes('.other-car-'))).toEqual([]);
+    expect(readdirSync(dirB).some((f) => f.startsWith('revocations.jsonl.other-car-'))).toBe(true);
+    expect(await restore()).toMatchObject({ keys: 2, reapplied: [], unverified: true });
+  });
+
+  it('a car whose key is in custody elsewhere keeps no identity in its state: a forced restore cannot tell the car, so it is unverified', async () => {
+    const custody = async () => softwareKey(nobleCrypto, (await generateP256KeyPair(nobleCrypto, systemRandom)).secretKey);
+    const dirA = tmp();
+    const a = await world({ store: new FileVehicleStore(dirA), car: { identity: await custody() } });
+    await pairOwner(a);
+    const backup = join(tmp(), 'car-backup.json');
+    await backupVehicleState(dirA, backup);
+    expect((await restoreVehicleState(dirA, backup, { random: (n) => new Uint8Array(n), force: true })).unverified).toBe(true);
+    expect((await restoreVehicleState(tmp(), backup, { random: (n) => new Uint8Array(n) })).unverified).toBe(true); // nothing recorded there
   });
 
   it('a corrupt line in revocations.jsonl is reported with advice to repair it, never to delete the record', async () => {
