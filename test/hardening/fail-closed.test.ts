@@ -157,26 +157,7 @@ describe('one physical action at a time', () => {
   });
 
   it('a command queued behind another is not driven if its connection is aborted (shutdown) while it waits', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let entered!: () => void;
-    const inActuator = new Promise<void>((r) => (entered = r));
-    const driven: string[] = [];
-    let holding = false;
-    const w = await world({
-      actuator: async (c) => {
-        driven.push(c.kind);
-        if (!holding) return;
-        entered();
-        await held;
-      },
-    });
-    const owner = await pairOwner(w);
-    driven.length = 0;
-    holding = true;
-    const first = owner.command(w.connect().link, 'unlock', { timeoutMs: 10_000 }); // holds the actuator
-    await inActuator;
-    holding = false;
+    const { w, owner, first, driven, release } = await heldActuator();
     const [phoneEnd, carEnd] = createMemoryLinkPair();
     const shutdown = new AbortController();
     const served = w.car.serve(carEnd, { signal: shutdown.signal });
@@ -184,7 +165,7 @@ describe('one physical action at a time', () => {
     await sleep(300); // its handshake is done and it waits for the actuator
     shutdown.abort('shutdown');
     release();
-    expect((await first).status).toBe('ok');
+    expect((await first).result.status).toBe('ok');
     expect(await queued).toMatchObject({ name: 'LinkClosedError' }); // an aborted connection sends nothing more
     expect(await served).toMatchObject({ executed: 0, end: 'aborted' });
     expect(driven).toEqual(['unlock']); // the queued lock was never driven

@@ -45,6 +45,15 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
+/** A car on files in a new directory, with an owner and a friend whose shared key is enrolled (its first unlock done). */
+async function carWithFriend() {
+  const dir = tmp();
+  const w = await world({ store: new FileVehicleStore(dir) });
+  const owner = await pairOwner(w);
+  const { friend } = await shareTo(w, owner, 'friend');
+  expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+  return { dir, w, owner, friend };
+}
 afterEach(() => {
   faults.tornAppends = 0;
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
@@ -97,12 +106,8 @@ describe('a lost state file is never a new car', () => {
   });
 
   it('backup, lose the state, restore: the same car and keys; a revocation made after the backup stays in force', async () => {
-    const dir = tmp();
+    const { dir, w, owner, friend } = await carWithFriend();
     const backup = join(tmp(), 'car-backup.json');
-    const w = await world({ store: new FileVehicleStore(dir) });
-    const owner = await pairOwner(w);
-    const { friend } = await shareTo(w, owner, 'friend');
-    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
     const carId = w.car.carId;
     await expect(backupVehicleState(dir, backup)).resolves.toEqual({ keys: 2 });
     expect(statSync(backup).mode & 0o777).toBe(0o600);
@@ -117,12 +122,8 @@ describe('a lost state file is never a new car', () => {
   });
 
   it('a forced restore over a readable car keeps its revocations, even with revocations.jsonl and the audit log gone', async () => {
-    const dir = tmp();
+    const { dir, w, friend } = await carWithFriend();
     const backup = join(tmp(), 'car-backup.json');
-    const w = await world({ store: new FileVehicleStore(dir) });
-    const owner = await pairOwner(w);
-    const { friend } = await shareTo(w, owner, 'friend');
-    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
     await backupVehicleState(dir, backup);
     await w.car.revoke(friend.keyId);
     for (const f of ['revocations.jsonl', 'audit.jsonl']) unlinkSync(join(dir, f)); // moved away, say after a 'corrupt' error
@@ -144,11 +145,7 @@ describe('a lost state file is never a new car', () => {
   });
 
   it("a forced restore over another car (a new SD card on which a new car was started): unverified, and that car's revocations are not applied", async () => {
-    const dirA = tmp();
-    const a = await world({ store: new FileVehicleStore(dirA) });
-    const owner = await pairOwner(a);
-    const { friend } = await shareTo(a, owner, 'friend');
-    expect((await friend.command(a.connect().link, 'unlock')).status).toBe('ok');
+    const { dir: dirA } = await carWithFriend();
     const backup = join(tmp(), 'car-backup.json');
     await backupVehicleState(dirA, backup);
     const dirB = tmp();
@@ -178,11 +175,7 @@ describe('a lost state file is never a new car', () => {
   });
 
   it('a corrupt line in revocations.jsonl is reported with advice to repair it, never to delete the record', async () => {
-    const dir = tmp();
-    const w = await world({ store: new FileVehicleStore(dir) });
-    const owner = await pairOwner(w);
-    const { friend } = await shareTo(w, owner, 'friend');
-    expect((await friend.command(w.connect().link, 'unlock')).status).toBe('ok');
+    const { dir, w, friend } = await carWithFriend();
     await w.car.revoke(friend.keyId);
     const log = join(dir, 'revocations.jsonl');
     writeFileSync(log, 'garbage line\n' + readFileSync(log, 'utf8'));

@@ -90,9 +90,10 @@ describe('one reader at a time on a PhoneConnection', () => {
 });
 
 describe("the car's CLOSE just before it hangs up", () => {
-  it('an idle connection still reads it after the link closed: awaitClose returns the reason', async () => {
-    const car = await makeCar('close-then-hangup');
-    const phone = await keyFromSeed('close-then-hangup-phone');
+  /** An idle connection whose key the car revokes: CLOSE(revoked), then the car hangs up; both have arrived. */
+  async function revokedWhileIdle(seed: string) {
+    const car = await makeCar(seed);
+    const phone = await keyFromSeed(`${seed}-phone`);
     await car.keys.enroll(phone.publicKey);
     const [phoneLink, carLink] = createMemoryLinkPair();
     let end!: (reason: 'revoked') => void;
@@ -101,20 +102,16 @@ describe("the car's CLOSE just before it hangs up", () => {
     end('revoked'); // the car sends CLOSE(revoked) and closes the link
     await served;
     await phoneLink.closed; // both have arrived before the phone reads anything
+    return connection;
+  }
+
+  it('an idle connection still reads it after the link closed: awaitClose returns the reason', async () => {
+    const connection = await revokedWhileIdle('close-then-hangup');
     expect(await connection.awaitClose({ timeoutMs: 1_000 })).toBe('revoked');
   });
 
   it("close() reads it too: closeReason is the car's", async () => {
-    const car = await makeCar('close-then-hangup-2');
-    const phone = await keyFromSeed('close-then-hangup-2-phone');
-    await car.keys.enroll(phone.publicKey);
-    const [phoneLink, carLink] = createMemoryLinkPair();
-    let end!: (reason: 'revoked') => void;
-    const served = car.serve(carLink, { onSession: (_id, e) => void (end = e) });
-    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
-    end('revoked');
-    await served;
-    await phoneLink.closed;
+    const connection = await revokedWhileIdle('close-then-hangup-2');
     await connection.close();
     expect(connection.closeReason).toBe('revoked');
   });
