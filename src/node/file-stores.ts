@@ -79,7 +79,7 @@ export class FileVehicleStore implements VehicleStore {
       if (await this.#hasAuditTraces())
         throw new StoreError(
           'ERR_STORE_MISSING',
-          `${this.statePath} is missing, but ${this.auditPath} shows this directory held a car: refusing to create a new car ` +
+          `${this.statePath} is missing, but its audit log or revocations.jsonl shows this directory held a car: refusing to create a new car ` +
             `(every paired phone would be locked out). Restore the state from a backup (\`proxkey car restore BACKUP --dir ${this.dir}\`), ` +
             `or move the audit log away to start a new car on purpose.`,
         );
@@ -143,7 +143,7 @@ export class FileVehicleStore implements VehicleStore {
   }
 
   async #hasAuditTraces(): Promise<boolean> {
-    for (const p of [this.auditPath, this.#rotated(1)]) if (await exists(p)) return true;
+    for (const p of [this.auditPath, this.#rotated(1), this.revocationsPath]) if (await exists(p)) return true;
     return false;
   }
 

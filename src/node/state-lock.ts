@@ -115,7 +115,7 @@ function heldError(dir: string, c: LockContent, acquirer: StateLockHolder): Stat
 /**
  * Link a complete file (`text`) into place at `path`; false when one is there. A file system
  * without hard links (FAT, exFAT: a state dir on a USB stick) gets an exclusive create instead,
- * written at once; a taker that reads it empty in between sees a lock younger than 1 s and
+ * written at once; a taker that reads it empty in between sees a lock younger than 3 s and
  * waits instead of breaking it.
  */
 function tryLink(path: string, text: string): boolean {
@@ -134,13 +134,13 @@ function tryLink(path: string, text: string): boolean {
   }
 }
 
-/** An unreadable lock younger than this is being written (see `tryCreate`), not stale. */
-const FRESH_LOCK_MS = 1_000;
+/** An unreadable lock younger than this is being written (see `tryCreate`), not stale (3 s: FAT keeps mtimes to 2 s). */
+const FRESH_LOCK_MS = 3_000;
 
 function modifiedWithin(path: string, ms: number): boolean {
   try {
     const age = Date.now() - statSync(path).mtimeMs;
-    return age >= 0 && age < ms; // an mtime ahead of the clock (set back after a reboot) is not fresh
+    return age > -1_000 && age < ms; // an mtime well ahead of the clock (set back after a reboot) is not fresh
   } catch {
     return false;
   }

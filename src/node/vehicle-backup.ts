@@ -70,11 +70,20 @@ export async function restoreVehicleState(
   // Another car's records (a new SD card on which a new car was started) say nothing about this
   // one, and its revocations must not spread (a phone has one key id at every car): moved aside,
   // before the write, so that no later restore reads them as this car's.
-  if (same === false) await moveRecordsAside(dir);
-  const audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
-  const recorded = [...(await store.readRevocations()), ...(same === false ? [] : revocationsOf(replaced))];
-  const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
-  await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
+  const moved = same === false ? await moveRecordsAside(dir) : [];
+  let restored: VehicleState;
+  let reapplied: string[];
+  let audit: AuditEntry[];
+  let recorded: { keyId?: string; grantId?: string }[];
+  try {
+    audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
+    recorded = [...(await store.readRevocations()), ...(same === false ? [] : revocationsOf(replaced))];
+    ({ state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded));
+    await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
+  } catch (e) {
+    await putBack(dir, moved); // the other car stays as it was, its records with it
+    throw e;
+  }
   // Nothing here records this car's revocations (or it cannot tell whose they are): one made
   // after the backup cannot be known.
   const unrecorded = !existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0;
@@ -93,12 +102,24 @@ function sameCar(replaced: VehicleState | undefined, backup: VehicleState): bool
   return undefined;
 }
 
-/** Rename another car's logs (`revocations.jsonl`, `audit*.jsonl`) to `<name>.other-car-<ms>`, durably. */
-async function moveRecordsAside(dir: string): Promise<void> {
+/** Rename another car's logs (`revocations.jsonl`, `audit*.jsonl`) to `<name>.other-car-<ms>`, durably; returns the renames. */
+async function moveRecordsAside(dir: string): Promise<(readonly [from: string, to: string])[]> {
   const stamp = Date.now();
-  for (const name of await readdir(dir))
-    if (/^(revocations|audit(\.\d+)?)\.jsonl$/.test(name)) await rename(join(dir, name), join(dir, `${name}.other-car-${stamp}`));
+  const moved: (readonly [from: string, to: string])[] = [];
+  for (const name of await readdir(dir)) {
+    if (!/^(revocations|audit(\.\d+)?)\.jsonl$/.test(name)) continue;
+    const move = [join(dir, name), join(dir, `${name}.other-car-${stamp}`)] as const;
+    await rename(...move);
+    moved.push(move);
+  }
   await fsyncDir(dir);
+  return moved;
+}
+
+/** Undo `moveRecordsAside` (best effort: the restore's own failure is what is reported). */
+async function putBack(dir: string, moved: readonly (readonly [from: string, to: string])[]): Promise<void> {
+  for (const [from, to] of moved) await rename(to, from).catch(() => undefined);
+  if (moved.length) await fsyncDir(dir).catch(() => undefined);
 }
 
 /** The state a forced restore replaces, if it is still readable (its revocations must survive). */

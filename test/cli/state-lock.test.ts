@@ -85,7 +85,7 @@ describe('the state lock of a car directory', () => {
       writeFileSync(path, typeof lock === 'string' ? lock : JSON.stringify(lock));
       // unreadable and just written: a taker on a file system without hard links, writing it now
       if (typeof lock === 'string') expect(() => acquireStateLock(dir, 'proxkey command')).toThrow(StateLockHeldError);
-      if (typeof lock === 'string') utimesSync(path, new Date(Date.now() - 2_000), new Date(Date.now() - 2_000));
+      if (typeof lock === 'string') utimesSync(path, new Date(Date.now() - 4_000), new Date(Date.now() - 4_000));
       acquireStateLock(dir, 'proxkey command').release();
     }
     expect(readdirSync(dir).filter((n) => n.startsWith('lock'))).toEqual([]); // nothing left behind

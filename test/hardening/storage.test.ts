@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { generateP256KeyPair, nobleCrypto, softwareKey, StoreError, systemRandom } from '../../src/index.js';
+import { deterministicRandom, generateP256KeyPair, nobleCrypto, softwareKey, StoreError, systemRandom } from '../../src/index.js';
 import { backupVehicleState, FileVehicleStore, restoreVehicleState } from '../../src/node/index.js';
 import { pairOwner, shareTo, world } from './world.js';
 
@@ -145,15 +145,17 @@ describe('a lost state file is never a new car', () => {
   });
 
   it("a forced restore over another car (a new SD card on which a new car was started): unverified, and that car's revocations are not applied", async () => {
-    const { dir: dirA } = await carWithFriend();
+    const { dir: dirA, friend: friendOfA } = await carWithFriend();
     const backup = join(tmp(), 'car-backup.json');
     await backupVehicleState(dirA, backup);
     const dirB = tmp();
-    const b = await world({ store: new FileVehicleStore(dirB), seed: 'another car' });
+    // another car (its own key), the same phones (a phone has one key id at every car)
+    const b = await world({ store: new FileVehicleStore(dirB), car: { random: deterministicRandom('another car') } });
     const bOwner = await pairOwner(b, 'b-owner');
-    const { friend: bFriend } = await shareTo(b, bOwner, 'b-friend');
+    const { friend: bFriend } = await shareTo(b, bOwner, 'friend');
+    expect(bFriend.keyId).toBe(friendOfA.keyId);
     expect((await bFriend.command(b.connect().link, 'unlock')).status).toBe('ok');
-    await b.car.revoke(bFriend.keyId); // car B's own revocation: nothing to do with car A
+    await b.car.revoke(bFriend.keyId); // revoked at car B: still a key of car A
     await b.car.flushAudit();
     const restore = () => restoreVehicleState(dirB, backup, { random: (n) => new Uint8Array(n).fill(1), force: true });
     expect(await restore()).toMatchObject({ keys: 2, reapplied: [], unverified: true });
