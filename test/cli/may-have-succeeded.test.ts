@@ -80,6 +80,8 @@ describe('mayHaveSucceeded reaches the user', () => {
   it('nothing was sent: the usual advice, no flag', () => {
     const e = new TimeoutError('connect', 10_000);
     expect(webDescribe(e)).toMatch(/move closer and retry/);
+    // the phone's own storage timing out is not the car out of range
+    expect(webDescribe(new TimeoutError('IndexedDB readwrite state', 5_000))).toMatch(/^This phone's storage did not answer in time: retry/);
     expect(cliDescribe(e)).toEqual({ code: 'ERR_TIMEOUT', message: expect.stringMatching(/move closer and retry$/) });
   });
 });

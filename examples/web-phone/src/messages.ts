@@ -17,6 +17,8 @@ export function describeError(e: unknown): string {
   if (e instanceof DeniedError && e.mayHaveSucceeded) return `Denied by the car: ${e.reason} — ${reasonText(e.reason)}; ${MAY_HAVE_RUN}`;
   if (e instanceof ProxkeyError && e.mayHaveSucceeded) return `Lost contact with the car during the command: ${MAY_HAVE_RUN} (${e.message})`;
   if (e instanceof AbortedError) return 'No car was chosen: tap again and pick your car in the list.';
+  if (e instanceof TimeoutError && e.message.startsWith('IndexedDB'))
+    return `This phone's storage did not answer in time: retry; if it goes on, close the app's other tabs. (${e.message})`;
   if (e instanceof LinkClosedError || e instanceof TimeoutError)
     return `The car is out of range or the connection dropped: move closer and retry. (${e.message})`;
   if (e instanceof DeniedError) return `Denied by the car: ${e.reason} — ${reasonText(e.reason)}`;

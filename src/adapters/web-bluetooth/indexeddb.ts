@@ -68,7 +68,8 @@ export class PhoneDatabase {
    * One request in its own transaction, bounded by `timeoutMs`. At the bound the transaction is
    * aborted, so a rejection means nothing was written; one that is already committing cannot be
    * aborted, and its real outcome is awaited instead, for another `timeoutMs` at most — then a
-   * `TimeoutError` with `mayHaveSucceeded` (the wallet loads the state again before its next change).
+   * `TimeoutError` saying it may still be written (the wallet loads the state again before its
+   * next change; `mayHaveSucceeded` stays about the car, so it is not set).
    */
   #run(store: PhoneObjectStore, mode: IDBTransactionMode, request: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
@@ -96,7 +97,7 @@ export class PhoneDatabase {
           // Committing: its oncomplete or onabort comes — within a second bound, else the caller
           // is told it may have been written (a stuck commit must not hold the wallet's lock forever).
           const what = `IndexedDB ${mode} ${store} (committing: it may still be written)`;
-          timer = setTimeout(() => reject(new TimeoutError(what, 2 * this.timeoutMs, { mayHaveSucceeded: true })), this.timeoutMs);
+          timer = setTimeout(() => reject(new TimeoutError(what, 2 * this.timeoutMs)), this.timeoutMs);
         }
       }, this.timeoutMs);
       tx.oncomplete = () => {
