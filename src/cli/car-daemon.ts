@@ -119,6 +119,7 @@ async function untilStopped(daemon: Daemon, ui: Ui): Promise<number> {
  */
 async function shutDown(daemon: Daemon): Promise<void> {
   daemon.notifier.stopping();
+  daemon.radio.quiesce(); // no recovery during the drain: it would drop the phones it waits for
   daemon.car.stopSessions();
   daemon.proximity.stop();
   if (daemon.timeFloor) clearInterval(daemon.timeFloor);

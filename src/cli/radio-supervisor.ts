@@ -64,6 +64,8 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   #peripheral: P | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #recovering = false;
+  /** `quiesce()` was called: no probes, no recoveries. */
+  #quiet = false;
   #healthy = false;
   #detach: () => void = () => undefined;
   #fail!: (e: Error) => void;
@@ -102,6 +104,16 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
       this.#trouble(`the controller stopped advertising (${error.message}; ${consecutiveFailures} failures in a row)`);
   }
 
+  /**
+   * The daemon is stopping: no more probes, and no recovery from now on (one would tear the
+   * peripheral down and drop the phones whose RESULT the shutdown waits for). The radio stays up
+   * until `stop()`. Idempotent.
+   */
+  quiesce(): void {
+    this.#quiet = true;
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+  }
+
   /** Stop probing and stop the peripheral (idempotent). */
   async stop(): Promise<void> {
     if (this.#stop.signal.aborted) return;
@@ -136,7 +148,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   }
 
   #scheduleProbe(): void {
-    if (this.#stop.signal.aborted) return;
+    if (this.#stop.signal.aborted || this.#quiet) return;
     this.#probeTimer = setTimeout(() => void this.#probe(), this.#options.probeIntervalMs ?? 10_000);
     this.#probeTimer.unref?.();
   }
@@ -160,7 +172,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   }
 
   #trouble(cause: string): void {
-    if (this.#recovering || this.#stop.signal.aborted) return;
+    if (this.#recovering || this.#stop.signal.aborted || this.#quiet) return;
     this.#recovering = true;
     this.#setHealthy(false, `recovering: ${cause}`);
     void this.#recover(cause).finally(() => (this.#recovering = false));
@@ -177,6 +189,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
       if (this.#stop.signal.aborted) return;
       try {
         const bleno = await this.#options.open();
+        if (this.#stop.signal.aborted || this.#quiet) return void bleno.stop?.(); // stopped meanwhile: never advertise again
         if (bleno === previous) return this.#giveUp(cause, 'this bleno package cannot re-open the adapter in the same process');
         await this.#bring(bleno);
         const s = ((performance.now() - t0) / 1000).toFixed(1);

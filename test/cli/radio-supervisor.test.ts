@@ -28,7 +28,7 @@ class FakeStack extends EventEmitter {
   }
 }
 
-function supervised(opts: { failOpens?: number; reuse?: boolean; max?: number }) {
+function supervised(opts: { failOpens?: number; reuse?: boolean; max?: number; gate?: Promise<void> }) {
   const stacks: FakeStack[] = [];
   const lines: string[] = [];
   let opens = 0;
@@ -40,6 +40,7 @@ function supervised(opts: { failOpens?: number; reuse?: boolean; max?: number })
       if (opens > 1 && opens <= 1 + (opts.failOpens ?? 0)) throw new Error('no adapter yet');
       const s = new FakeStack();
       stacks.push(s);
+      if (opens > 1 && opts.gate) await opts.gate;
       return s;
     },
     start: async () => {
@@ -92,6 +93,34 @@ describe('RadioSupervisor', () => {
       expect.stringMatching(/^radio recovered: the Bluetooth adapter went poweredOff .*\(attempt 3, /),
     ]);
     await radio.stop();
+  });
+
+  it('quiesced (the daemon is stopping): a stalled adapter or poweredOff starts no recovery, and the peripheral stays up until stop()', async () => {
+    const { radio, stacks, lines, peripherals } = supervised({});
+    await radio.start();
+    radio.quiesce();
+    stacks[0]!.answering = false;
+    stacks[0]!.emit('stateChange', 'poweredOff');
+    await new Promise((r) => setTimeout(r, 60)); // a dozen probe intervals
+    expect(lines).toEqual([]);
+    expect(stacks).toHaveLength(1);
+    expect(peripherals[0]!.stopped).toBe(false);
+    await radio.stop();
+    expect(peripherals[0]!.stopped).toBe(true);
+  });
+
+  it('a recovery under way when the daemon stops never brings the radio back', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { radio, stacks, peripherals } = supervised({ gate });
+    await radio.start();
+    stacks[0]!.emit('stateChange', 'poweredOff');
+    await until(() => stacks.length === 2); // the re-open is under way, held at the gate
+    await radio.stop();
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(peripherals).toHaveLength(1); // never started again
+    expect(stacks[1]!.stopped).toBe(true); // the adapter it opened is closed again
   });
 
   it('gives up after the last attempt: failed resolves (the daemon exits 3)', async () => {
