@@ -36,7 +36,6 @@ export const EXIT_RADIO_LOST = 3;
 /** How long a starting daemon waits for a `proxkey car …` command that is editing its files. */
 const LOCK_WAIT_MS = 5_000;
 
-/** How long a stopping daemon waits for the sessions in flight to finish. */
 /**
  * Shutdown's bounded steps. Their sum with the radio's stop (5 s), 14 + 3 + 5 + 2 + 2 = 26 s,
  * stays inside the unit's TimeoutStopSec (30 s).
@@ -60,7 +59,7 @@ const bounded = (work: Promise<unknown>, ms: number): Promise<unknown> => Promis
 interface Daemon {
   readonly car: VehicleService;
   readonly proximity: LinkProximity;
-  /** Every relay off: the last step of stopping. */
+  /** Every relay off: at start, and at shutdown once the running action has returned. */
   readonly resetOutputs: () => Promise<void>;
   readonly pairing: PairingController;
   readonly radio: RadioSupervisor<BlenoLike, CarPeripheral>;

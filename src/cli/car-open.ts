@@ -15,8 +15,7 @@ import { carCrypto, type CarConfig } from './config.js';
 import { logSessionEvent, type ObservedVehicleStore } from './daemon-log.js';
 import type { Ui } from './ui.js';
 
-/** The configured actuator: GPIO relays, an external command, or (default) log lines. */
-/** The configured actuator, and how to put its outputs in their safe state (every relay off). */
+/** The configured actuator (GPIO relays, an external command, or by default log lines), and how to put its outputs in their safe state (every relay off). */
 function actuatorFor(c: CarConfig, ui: Ui): { actuator: Actuator; resetOutputs: () => Promise<void> } {
   const a = c.actuators ?? { type: 'log' };
   if (a.type === 'gpio') {
@@ -61,7 +60,7 @@ export type LinkProximity = ReturnType<typeof linkProximity>;
 export interface OpenCar {
   readonly car: VehicleService;
   readonly proximity: LinkProximity;
-  /** Every relay off (gpio; nothing for the other actuators): at start, and as the daemon's last step. */
+  /** Every relay off (gpio; nothing for the other actuators): at start, and at shutdown. */
   readonly resetOutputs: () => Promise<void>;
 }
 

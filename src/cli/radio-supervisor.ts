@@ -64,7 +64,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   #peripheral: P | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #recovering = false;
-  /** `quiesce()` was called: no probes, no recoveries. */
+  /** `quiesce()` or `stop()` was called: no probes, no recoveries. */
   #quiet = false;
   #healthy = false;
   #detach: () => void = () => undefined;
@@ -117,6 +117,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   /** Stop probing and stop the peripheral (idempotent). */
   async stop(): Promise<void> {
     if (this.#stop.signal.aborted) return;
+    this.#quiet = true;
     this.#stop.abort();
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
     await this.#teardown();
@@ -148,7 +149,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   }
 
   #scheduleProbe(): void {
-    if (this.#stop.signal.aborted || this.#quiet) return;
+    if (this.#quiet) return;
     this.#probeTimer = setTimeout(() => void this.#probe(), this.#options.probeIntervalMs ?? 10_000);
     this.#probeTimer.unref?.();
   }
@@ -172,7 +173,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
   }
 
   #trouble(cause: string): void {
-    if (this.#recovering || this.#stop.signal.aborted || this.#quiet) return;
+    if (this.#recovering || this.#quiet) return;
     this.#recovering = true;
     this.#setHealthy(false, `recovering: ${cause}`);
     void this.#recover(cause).finally(() => (this.#recovering = false));
@@ -189,7 +190,7 @@ export class RadioSupervisor<S extends SupervisedStack, P extends SupervisedPeri
       if (this.#stop.signal.aborted) return;
       try {
         const bleno = await this.#options.open();
-        if (this.#stop.signal.aborted || this.#quiet) return void bleno.stop?.(); // stopped meanwhile: never advertise again
+        if (this.#quiet) return void bleno.stop?.(); // stopped meanwhile: never advertise again
         if (bleno === previous) return this.#giveUp(cause, 'this bleno package cannot re-open the adapter in the same process');
         await this.#bring(bleno);
         const s = ((performance.now() - t0) / 1000).toFixed(1);

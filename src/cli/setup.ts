@@ -149,13 +149,11 @@ export function keptInstall(a: SetupArgs, unitPath: string): InstallPaths {
     if (dir !== undefined && a.dir === undefined) p = { ...p, stateDir: dir };
     else if (dir !== undefined && dir !== p.stateDir) throw refuse(p.config, `stateDir ${dir}`, `--dir ${p.stateDir}`, `--dir ${shellArg(dir)}`);
   }
-  if (existsSync(unitPath)) {
-    const unit = keptUnit;
-    if (unit.user !== undefined && a.user === undefined) p = { ...p, user: unit.user };
-    else if (unit.user !== undefined && unit.user !== p.user) throw refuse(unitPath, `User=${unit.user}`, `--user ${p.user}`, `--user ${shellArg(unit.user)}`);
-    if (unit.paths && !unit.paths.map(fromRoot).includes(p.stateDir))
-      throw refuse(unitPath, `ReadWritePaths=${unit.paths.join(' ')}`, `--dir ${p.stateDir}`, `--dir ${shellArg(unit.paths[0]!)}`);
-  }
+  const { user, paths } = keptUnit;
+  if (user !== undefined && a.user === undefined) p = { ...p, user };
+  else if (user !== undefined && user !== p.user) throw refuse(unitPath, `User=${user}`, `--user ${p.user}`, `--user ${shellArg(user)}`);
+  if (paths && !paths.map(fromRoot).includes(p.stateDir))
+    throw refuse(unitPath, `ReadWritePaths=${paths.join(' ')}`, `--dir ${p.stateDir}`, `--dir ${shellArg(paths[0]!)}`);
   return p;
 }
 

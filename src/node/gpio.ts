@@ -35,7 +35,10 @@ function runDetached(cmd: string, args: readonly string[], timeoutMs: number): P
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     const fail = (why: string) => reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || why}`));
-    child.on('error', (e) => (clearTimeout(timer), fail(e.message)));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      fail(e.message);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(stdout);

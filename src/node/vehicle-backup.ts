@@ -68,25 +68,19 @@ export async function restoreVehicleState(
   const replaced = await replacedState(store.statePath);
   const same = sameCar(replaced, state);
   // Another car's records (a new SD card on which a new car was started) say nothing about this
-  // one, and its revocations must not spread (a phone has one key id at every car): moved aside,
-  // before the write, so that no later restore reads them as this car's.
-  const moved = same === false ? await moveRecordsAside(dir) : [];
-  let restored: VehicleState;
-  let reapplied: string[];
-  let audit: AuditEntry[];
-  let recorded: { keyId?: string; grantId?: string }[];
-  try {
-    audit = await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
-    recorded = [...(await store.readRevocations()), ...(same === false ? [] : revocationsOf(replaced))];
-    ({ state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded));
-    await writeJsonDocument(store.statePath, vehicleStateToJson(restored));
-  } catch (e) {
-    await putBack(dir, moved); // the other car stays as it was, its records with it
-    throw e;
-  }
+  // one, and its revocations must not spread (a phone has one key id at every car): not read, and
+  // moved aside before the write, so that no later restore reads them as this car's.
+  const audit = same === false ? [] : await store.readAudit().catch((): AuditEntry[] => []); // the durable record is revocations.jsonl
+  const recorded = same === false ? [] : [...(await store.readRevocations()), ...revocationsOf(replaced)];
+  const { state: restored, reapplied } = reapplyRevocations(state, audit, options.random, recorded);
   // Nothing here records this car's revocations (or it cannot tell whose they are): one made
   // after the backup cannot be known.
   const unrecorded = !existsSync(store.revocationsPath) && audit.length === 0 && recorded.length === 0;
+  const moved = same === false ? await moveRecordsAside(dir) : [];
+  await writeJsonDocument(store.statePath, vehicleStateToJson(restored)).catch(async (e: unknown) => {
+    await putBack(dir, moved); // the other car stays as it was, its records with it
+    throw e;
+  });
   return { keys: restored.keys.length, reapplied, unverified: same !== true || unrecorded };
 }
 

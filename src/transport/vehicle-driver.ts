@@ -279,14 +279,13 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   const { options, answerer } = s;
   const key = answerer.key;
   if (!key) return { ok: false, reason: 'internal-error' };
-  if (s.endedBy) return { ok: false, reason: s.endedBy }; // ended from outside: not even a wait for the lock
   // Right before acting (a physical command: once it holds the lock): a revocation, an end from
   // outside (the car shutting down), an aborted connection or a closed link (nobody will read the
   // RESULT: the phone walked away) since the key was looked up — say, while it waited or an async
-  // policy ran — means it is not done.
-  // Checked before and after the key's re-check: an end or an abort that arrives while it runs
-  // still counts, and an end is answered as such even when the re-check fails.
+  // policy ran — means it is not done. The end is checked before and after the key's re-check (an
+  // end during it still counts, and is answered as such even when the re-check fails).
   const ended = (): DenyReason | undefined => s.endedBy ?? (options.signal?.aborted || s.link.isClosed ? 'session-expired' : undefined);
+  if (s.endedBy) return { ok: false, reason: s.endedBy }; // ended from outside: not even a wait for the lock
   const stillAllowed = async (): Promise<DenyReason | undefined> => {
     if (ended()) return ended();
     const enrolled = await answerer.stillEnrolled(key).catch((): DenyReason => 'internal-error');
@@ -294,7 +293,7 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
   };
   if (isAdminCommand(command)) {
     if (!options.admin) return { ok: false, reason: 'unsupported' };
-    const denied = await stillAllowed().catch((): DenyReason => 'internal-error');
+    const denied = await stillAllowed();
     if (denied) return { ok: false, reason: denied };
     try {
       return await options.admin(command, key);
@@ -308,7 +307,7 @@ async function execute(s: Served, command: Command): Promise<ExecutionOutcome> {
       ...(options.actuatorTimeoutMs !== undefined && { actuatorTimeoutMs: options.actuatorTimeoutMs }),
       ...(options.actuationLock && { lock: options.actuationLock }),
       ...(options.actuationWaitMs !== undefined && { actuationWaitMs: options.actuationWaitMs }),
-      stillAllowed, // runActuator answers a throw as internal-error
+      stillAllowed,
     },
     command,
     key,

@@ -3,13 +3,13 @@
  * other car keeps its records), and a directory that holds only revocations.jsonl is still a car
  * whose state was lost (never silently a new car).
  */
-import { mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deterministicRandom } from '../../src/index.js';
 import { backupVehicleState, FileVehicleStore, restoreVehicleState } from '../../src/node/index.js';
 import { pairOwner, shareTo, world } from './world.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const fault = vi.hoisted(() => ({ failNextStateWrite: false }));
 vi.mock('../../src/node/json-file.js', async (importOriginal) => {
@@ -26,13 +26,7 @@ vi.mock('../../src/node/json-file.js', async (importOriginal) => {
   };
 });
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'proxkey-restore-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('proxkey-restore-');
 
 describe('restore over another car, and lost state', () => {
   it("a restore whose state write fails puts the other car's logs back where it reads them", async () => {

@@ -1,18 +1,12 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyRegistry, MemoryVehicleStore, StoreError } from '../../src/index.js';
 import { FilePhoneStore, FileVehicleStore } from '../../src/node/index.js';
 import { keyFor } from './crash-keys.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'proxkey-store-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('proxkey-store-');
 
 describe('FileVehicleStore', () => {
   it('round-trips state and audit through a fresh instance; files are 0600', async () => {

@@ -56,17 +56,19 @@ describe('PhoneConnection.close()', () => {
   });
 });
 
-describe('one reader at a time on a PhoneConnection', () => {
-  async function opened(seed: string) {
-    const car = await makeCar(seed);
-    const phone = await keyFromSeed(`${seed}-phone`);
-    await car.keys.enroll(phone.publicKey);
-    const [phoneLink, carLink] = createMemoryLinkPair();
-    const served = car.serve(carLink);
-    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
-    return { car, connection, served };
-  }
+/** An enrolled phone's open connection after a first `lock`; `end` ends its session from the car's side. */
+async function opened(seed: string) {
+  const car = await makeCar(seed);
+  const phone = await keyFromSeed(`${seed}-phone`);
+  await car.keys.enroll(phone.publicKey);
+  const [phoneLink, carLink] = createMemoryLinkPair();
+  let end!: (reason: 'revoked') => void;
+  const served = car.serve(carLink, { onSession: (_id, e) => void (end = e) });
+  const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
+  return { car, connection, served, phoneLink, end };
+}
 
+describe('one reader at a time on a PhoneConnection', () => {
   it('a second send() while one is in flight is refused (ERR_INVALID_STATE) and the session and the first command are intact', async () => {
     const { car, connection, served } = await opened('two-sends');
     const [first, second] = await Promise.allSettled([connection.send('unlock'), connection.send('lock')]);
@@ -92,13 +94,7 @@ describe('one reader at a time on a PhoneConnection', () => {
 describe("the car's CLOSE just before it hangs up", () => {
   /** An idle connection whose key the car revokes: CLOSE(revoked), then the car hangs up; both have arrived. */
   async function revokedWhileIdle(seed: string) {
-    const car = await makeCar(seed);
-    const phone = await keyFromSeed(`${seed}-phone`);
-    await car.keys.enroll(phone.publicKey);
-    const [phoneLink, carLink] = createMemoryLinkPair();
-    let end!: (reason: 'revoked') => void;
-    const served = car.serve(carLink, { onSession: (_id, e) => void (end = e) });
-    const { connection } = await openPhoneSession(phoneLink, phoneOptions(phone, car.identity.publicKey), 'lock');
+    const { connection, served, phoneLink, end } = await opened(seed);
     end('revoked'); // the car sends CLOSE(revoked) and closes the link
     await served;
     await phoneLink.closed; // both have arrived before the phone reads anything
